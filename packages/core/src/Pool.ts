@@ -1,0 +1,427 @@
+/**
+ * `Pool`: a bounded, fair, self-healing pool of items that are expensive to create
+ * (connections, sockets, workers, channels).
+ *
+ * - the pool lives in a `Scope` (use `Layer.scoped` to make it a service);
+ * - each item lives in its own scope: closing it is how an item is destroyed;
+ * - borrow with `Pool.get` inside `Effect.scoped` (returned when the scope closes) or with
+ *   `Pool.use(pool, f)` around one effect (the fast path).
+ *
+ * @since 0.1.0
+ */
+import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import type * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as internal from "./internal/pool.js"
+import type { PoolShell } from "./internal/shell.js"
+import type * as Core from "./internal/state.js"
+import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-pool/core/Pool")
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A pool of `A`s whose creation may fail with `E`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pool: Pool.Pool<{ id: number }> = yield* Pool.make({ acquire: Effect.succeed({ id: 1 }), max: 4 })
+ *   return yield* Pool.use(pool, (conn) => Effect.succeed(conn.id))
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Pool<in out A, in out E = never> extends Pipeable {
+  readonly [TypeId]: {
+    readonly _A: (_: A) => A
+    readonly _E: (_: E) => E
+  }
+  /** The validated `name` option. */
+  readonly name: string
+}
+
+/**
+ * What a borrow can fail with, besides the creation error `E`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type BorrowError = PoolTimeoutError | PoolClosedError | PoolQueueFullError
+
+/**
+ * Options of `Pool.make`. Every field but `acquire` is optional; defaults in brackets.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const options: Pool.Options<{ ping: () => boolean }, Error, never> = {
+ *   acquire: Effect.sync(() => ({ ping: () => true })),
+ *   name: "conns",
+ *   min: 2,
+ *   max: 10,
+ *   acquireTimeout: "5 seconds",
+ *   idleTimeout: "1 minute",
+ *   maxLifetime: "30 minutes",
+ *   validate: (conn) => (conn.ping() ? Effect.void : Effect.fail("dead")),
+ *   validateAfterIdle: "500 millis",
+ *   healthCheck: { check: (conn) => Effect.void, schedule: Schedule.spaced("30 seconds") }
+ * }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<A, E, R> {
+  /**
+   * Creates one item. It runs in the item's own scope: finalizers it adds (e.g. with
+   * `Effect.acquireRelease`) run when the item is destroyed.
+   */
+  readonly acquire: Effect.Effect<A, E, Scope.Scope | R>
+  /** Label of logs, spans and metrics. ["pool"] */
+  readonly name?: string | undefined
+  /** Items kept alive even when idle; created at start and topped up after evictions. [0] */
+  readonly min?: number | undefined
+  /** Most items alive at once, counting those being created or destroyed. [10] */
+  readonly max?: number | undefined
+  /** Borrowers one item serves at once (1 = exclusive, like a DB connection). [1] */
+  readonly concurrency?: number | undefined
+  /** With `concurrency` > 1: create another item once this fraction of capacity is in use. [1] */
+  readonly targetUtilization?: number | undefined
+  /** Longest a borrower waits, for a returned item or a new one, before `PoolTimeoutError`. [30 s] */
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+  /** Longest one creation attempt may take; a timed-out attempt counts as failed. [30 s] */
+  readonly createTimeout?: Duration.DurationInput | undefined
+  /** Idle items beyond `min` are destroyed after this long unused. [10 min] */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** Items are destroyed (when idle, or when returned) after this long alive. [Infinity] */
+  readonly maxLifetime?: Duration.DurationInput | undefined
+  /** Each item's lifetime is shortened by a random fraction up to this, so they do not expire together. [0.1] */
+  readonly maxLifetimeJitter?: number | undefined
+  /** Items are destroyed after this many borrows. [Infinity] */
+  readonly maxUses?: number | undefined
+  /** Most borrowers waiting at once; more fail at once with `PoolQueueFullError`. [Infinity] */
+  readonly maxWaiters?: number | undefined
+  /** Which idle item is lent next: the most ("lifo") or least ("fifo") recently returned. ["lifo"] */
+  readonly order?: "lifo" | "fifo" | undefined
+  /** Checks an idle item before lending it; on failure it is destroyed and another is lent. */
+  readonly validate?: ((item: A) => Effect.Effect<unknown, unknown, R>) | undefined
+  /** Validate only items idle at least this long (a new item is never validated). [0] */
+  readonly validateAfterIdle?: Duration.DurationInput | undefined
+  /** Longest `validate` or a health check may take before it counts as failed. [5 s] */
+  readonly validateTimeout?: Duration.DurationInput | undefined
+  /** Runs when an item comes back, with how the borrow ended; failure destroys the item. */
+  readonly recycle?: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R>) | undefined
+  /** Longest `recycle` may take before it counts as failed. [5 s] */
+  readonly recycleTimeout?: Duration.DurationInput | undefined
+  /** Checks idle items in the background on `schedule` [every 30 s]; failures are destroyed. */
+  readonly healthCheck?: {
+    readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
+    readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
+  } | undefined
+  /**
+   * How a failed creation is retried while someone still needs the item (its input is the
+   * error). When it ends, the oldest waiter fails with the creation error itself.
+   * [exponential from 10 ms, capped at 1 s, jittered, forever: waiters fail at `acquireTimeout`
+   * with the last failure as cause]
+   */
+  readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutError, R> | undefined
+  /** Longest close waits for borrowed items to come back before destroying them. [10 s] */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Log a warning (with the borrow site) for an item held longer than this. [off] */
+  readonly leakDetectionThreshold?: Duration.DurationInput | undefined
+  /** Add a `pool.acquire` span around waits for an item (`pool.create` is always on). [false] */
+  readonly spans?: boolean | undefined
+}
+
+/**
+ * A snapshot of a pool's state and counters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolStats {
+  readonly name: string
+  /** Items alive: idle + borrowed. */
+  readonly size: number
+  readonly idle: number
+  /** Active borrows (with `concurrency` > 1, can exceed the items borrowed). */
+  readonly borrowed: number
+  readonly waiting: number
+  readonly creating: number
+  readonly destroying: number
+  readonly min: number
+  readonly max: number
+  /** Items created since start. */
+  readonly created: number
+  /** Items destroyed since start. */
+  readonly destroyed: number
+  /** Borrowers that hit `acquireTimeout`. */
+  readonly timeouts: number
+  /** Failed creation attempts. */
+  readonly failures: number
+  /** Borrows served. */
+  readonly borrows: number
+  /** Items invalidated (explicitly, by validation, recycle or health checks). */
+  readonly invalidated: number
+  readonly closed: boolean
+}
+
+const variance = { _A: (_: any) => _, _E: (_: any) => _ }
+
+class PoolImpl<A, E> implements Pool<A, E> {
+  readonly [TypeId] = variance
+  readonly name: string
+  constructor(readonly shell: PoolShell<A, E>) {
+    this.name = shell.config.name
+  }
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+const shellOf = <A, E>(self: Pool<A, E>): PoolShell<A, E> => (self as PoolImpl<A, E>).shell
+
+/**
+ * Makes a pool in the current scope; closing the scope closes the pool (waiters fail with
+ * `PoolClosedError`, borrowed items are destroyed when returned or at `shutdownTimeout`).
+ * Bad options fail with `PoolConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pool = yield* Pool.make({
+ *     acquire: Effect.acquireRelease(Effect.sync(() => ({ open: true })), (c) => Effect.sync(() => (c.open = false))),
+ *     min: 1,
+ *     max: 5
+ *   })
+ *   yield* Pool.use(pool, (conn) => Effect.log(conn.open))
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <A, E = never, R = never>(
+  options: Options<A, E, R>
+): Effect.Effect<Pool<A, E>, PoolConfigError, Scope.Scope | R> =>
+  Effect.map(internal.makeShell(options.acquire, options), (shell) => new PoolImpl(shell))
+
+/**
+ * Makes a `Layer` providing a pool under `tag`: the one-liner for a pool service.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Context, Effect } from "effect"
+ *
+ * class Conns extends Context.Tag("Conns")<Conns, Pool.Pool<{ id: number }>>() {}
+ *
+ * const ConnsLive = Pool.layer(Conns, { acquire: Effect.succeed({ id: 1 }), max: 8 })
+ * // same as: Layer.scoped(Conns, Pool.make({ ... }))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <I, A, E = never, R = never>(
+  tag: Context.Tag<I, Pool<A, E>>,
+  options: Options<A, E, R>
+): Layer.Layer<I, PoolConfigError, Exclude<R, Scope.Scope>> => Layer.scoped(tag, make(options))
+
+/**
+ * Borrows an item until the enclosing `Scope` closes. Waiting is interruptible; a borrower
+ * interrupted or timed out while waiting loses nothing and leaks nothing.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const twoQueries = (pool: Pool.Pool<{ query: (q: string) => string }>) =>
+ *   Effect.scoped(
+ *     Effect.gen(function*() {
+ *       const conn = yield* Pool.get(pool)
+ *       return [conn.query("a"), conn.query("b")]
+ *     })
+ *   )
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const get = <A, E>(self: Pool<A, E>): Effect.Effect<A, E | BorrowError, Scope.Scope> => {
+  const shell = shellOf(self)
+  const site = shell.borrowSite()
+  return Effect.flatMap(Effect.scope, (scope) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(
+        shell.acquire(restore, site),
+        // the scope is the caller's: the item goes back exactly when it closes
+        (item) => Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
+      )
+    )) as Effect.Effect<A, E | BorrowError, Scope.Scope>
+}
+
+/**
+ * Borrows an item around one effect — the fast path, no `Scope` involved. The item returns when
+ * `f`'s effect ends, however it ends.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: Pool.Pool<{ query: (q: string) => number }>
+ * const count = Pool.use(pool, (conn) => Effect.sync(() => conn.query("select count(*)")))
+ * // or data-last: pool.pipe(Pool.use((conn) => ...))
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const use: {
+  <A, X, Y, Z>(f: (item: A) => Effect.Effect<X, Y, Z>): <E>(self: Pool<A, E>) => Effect.Effect<X, Y | E | BorrowError, Z>
+  <A, E, X, Y, Z>(self: Pool<A, E>, f: (item: A) => Effect.Effect<X, Y, Z>): Effect.Effect<X, Y | E | BorrowError, Z>
+} = dual(2, <A, E, X, Y, Z>(self: Pool<A, E>, f: (item: A) => Effect.Effect<X, Y, Z>) => {
+  const shell = shellOf(self)
+  const site = shell.borrowSite()
+  return Effect.uninterruptibleMask((restore) => {
+    const item = shell.tryTake(site)
+    if (item !== undefined && !shell.needsValidation(item)) return useItem(shell, item, f, restore)
+    return Effect.flatMap(shell.acquireFrom(item, restore, site), (item) => useItem(shell, item, f, restore))
+  }) as Effect.Effect<X, Y | E | BorrowError, Z>
+})
+
+const useItem = <A, E, X, Y, Z>(
+  shell: PoolShell<A, E>,
+  item: Core.Item<A>,
+  f: (item: A) => Effect.Effect<X, Y, Z>,
+  restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+): Effect.Effect<X, Y, Z> =>
+  shell.lifecycle.recycle === undefined
+    ? Effect.matchCauseEffect(restore(f(item.value)), {
+      onFailure: (cause) =>
+        Effect.suspend(() => {
+          shell.releaseNow(item)
+          return Effect.failCause(cause)
+        }),
+      onSuccess: (value) =>
+        Effect.sync(() => {
+          shell.releaseNow(item)
+          return value
+        })
+    })
+    : Effect.flatMap(Effect.exit(restore(f(item.value))), (exit) => Effect.zipRight(shell.release(item, exit), exit))
+
+/**
+ * Marks a borrowed item so that it is destroyed when returned instead of reused (or destroys it
+ * now if it is idle). Use it when you know an item is broken.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: Pool.Pool<{ broken: boolean }>
+ * const program = Pool.use(pool, (conn) => (conn.broken ? Pool.invalidate(pool, conn) : Effect.void))
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const invalidate: {
+  <A>(item: A): <E>(self: Pool<A, E>) => Effect.Effect<void>
+  <A, E>(self: Pool<A, E>, item: A): Effect.Effect<void>
+} = dual(2, <A, E>(self: Pool<A, E>, value: A) =>
+  Effect.sync(() => {
+    const shell = shellOf(self)
+    const item = shell.itemOf(value)
+    if (item !== undefined) shell.invalidate(item)
+  }))
+
+/**
+ * A snapshot of the pool's state and counters (also refreshes its metrics).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * const report = Effect.flatMap(Pool.stats(pool), (s) => Effect.log(`${s.borrowed}/${s.size} in use, ${s.waiting} waiting`))
+ * ```
+ * @since 0.1.0
+ * @category observability
+ */
+export const stats = <A, E>(self: Pool<A, E>): Effect.Effect<PoolStats> =>
+  Effect.sync(() => {
+    const shell = shellOf(self)
+    shell.metrics.refresh(shell.state)
+    return statsOf(shell)
+  })
+
+/** @internal */
+export const statsOf = (shell: PoolShell<any, any>): PoolStats => {
+  const state = shell.state
+  return {
+    name: state.config.name,
+    size: state.items.size,
+    idle: state.idle.length,
+    borrowed: state.borrowers,
+    waiting: state.waiters.length,
+    creating: state.creating,
+    destroying: state.destroying,
+    min: state.config.min,
+    max: state.config.max,
+    created: state.created,
+    destroyed: state.destroyed,
+    timeouts: state.timeouts,
+    failures: state.failures,
+    borrows: state.borrows,
+    invalidated: state.invalidated,
+    closed: state.closed
+  }
+}
+
+/**
+ * Changes `min` and/or `max` at run time. Growing starts creations for waiters and `min`;
+ * shrinking destroys surplus idle items now and surplus borrowed ones when they come back.
+ * Invalid sizes fail with `PoolConfigError` and change nothing.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * const grow = Pool.resize(pool, { max: 50 })
+ * const shrink = pool.pipe(Pool.resize({ min: 0, max: 5 }))
+ * ```
+ * @since 0.1.0
+ * @category sizing
+ */
+export const resize: {
+  (size: { readonly min?: number; readonly max?: number }): <A, E>(self: Pool<A, E>) => Effect.Effect<void, PoolConfigError>
+  <A, E>(self: Pool<A, E>, size: { readonly min?: number; readonly max?: number }): Effect.Effect<void, PoolConfigError>
+} = dual(2, <A, E>(self: Pool<A, E>, size: { readonly min?: number; readonly max?: number }) => {
+  const shell = shellOf(self)
+  return Effect.flatMap(internal.resizedConfig(shell.config, size), (config) => Effect.sync(() => shell.resize(config)))
+})

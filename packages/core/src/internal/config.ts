@@ -1,0 +1,150 @@
+/**
+ * Options → validated configuration (plain numbers, milliseconds). Bad options are a
+ * `PoolConfigError` at `make`, never a misbehaving pool later.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import { PoolConfigError } from "../PoolError.js"
+
+/** The validated, normalised configuration of one pool. Durations in ms; `Infinity` = none. */
+export interface PoolConfig {
+  readonly name: string
+  readonly min: number
+  readonly max: number
+  readonly concurrency: number
+  readonly targetUtilization: number
+  readonly acquireTimeout: number
+  readonly createTimeout: number
+  readonly idleTimeout: number
+  readonly maxLifetime: number
+  readonly lifetimeJitter: number
+  readonly maxUses: number
+  readonly maxWaiters: number
+  readonly order: "lifo" | "fifo"
+  readonly validateAfterIdle: number
+  readonly validateTimeout: number
+  readonly recycleTimeout: number
+  readonly shutdownTimeout: number
+  readonly leakDetectionThreshold: number
+}
+
+/** The option fields `parseConfig` reads (a subset of the public options). */
+export interface ConfigInput {
+  readonly name?: string | undefined
+  readonly min?: number | undefined
+  readonly max?: number | undefined
+  readonly concurrency?: number | undefined
+  readonly targetUtilization?: number | undefined
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+  readonly createTimeout?: Duration.DurationInput | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly maxLifetime?: Duration.DurationInput | undefined
+  readonly maxLifetimeJitter?: number | undefined
+  readonly maxUses?: number | undefined
+  readonly maxWaiters?: number | undefined
+  readonly order?: "lifo" | "fifo" | undefined
+  readonly validateAfterIdle?: Duration.DurationInput | undefined
+  readonly validateTimeout?: Duration.DurationInput | undefined
+  readonly recycleTimeout?: Duration.DurationInput | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  readonly leakDetectionThreshold?: Duration.DurationInput | undefined
+}
+
+/** Defaults, documented in the README's options table. */
+export const defaults = {
+  name: "pool",
+  min: 0,
+  max: 10,
+  concurrency: 1,
+  targetUtilization: 1,
+  acquireTimeout: "30 seconds",
+  createTimeout: "30 seconds",
+  idleTimeout: "10 minutes",
+  maxLifetime: Infinity,
+  maxLifetimeJitter: 0.1,
+  maxUses: Infinity,
+  maxWaiters: Infinity,
+  order: "lifo",
+  validateAfterIdle: 0,
+  validateTimeout: "5 seconds",
+  recycleTimeout: "5 seconds",
+  shutdownTimeout: "10 seconds",
+  leakDetectionThreshold: Infinity
+} as const
+
+class Invalid {
+  constructor(
+    readonly option: string,
+    readonly reason: string
+  ) {}
+}
+
+const count = (option: string, value: number | undefined, fallback: number, least: number): number => {
+  const n = value ?? fallback
+  if (typeof n !== "number" || Number.isNaN(n)) throw new Invalid(option, `must be a number, got ${String(n)}`)
+  if (n !== Infinity && !Number.isInteger(n)) throw new Invalid(option, `must be a whole number, got ${n}`)
+  if (n < least) throw new Invalid(option, `must be at least ${least}, got ${n}`)
+  return n
+}
+
+const fraction = (option: string, value: number | undefined, fallback: number, zeroAllowed: boolean): number => {
+  const n = value ?? fallback
+  const ok = typeof n === "number" && (zeroAllowed ? n >= 0 : n > 0) && n <= 1
+  if (!ok) throw new Invalid(option, `must be in ${zeroAllowed ? "[0, 1]" : "(0, 1]"}, got ${String(n)}`)
+  return n
+}
+
+/** A duration in milliseconds; negative, NaN or malformed input is rejected, not clamped. */
+export const millis = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) => {
+  const value = input ?? fallback
+  const negative = (typeof value === "number" && (value < 0 || Number.isNaN(value))) ||
+    (typeof value === "bigint" && value < 0n) ||
+    (typeof value === "string" && value.trim().startsWith("-")) ||
+    (Array.isArray(value) && value.some((part) => typeof part !== "number" || part < 0 || Number.isNaN(part)))
+  if (negative) throw new Invalid(option, `must be a non-negative duration, got ${String(value)}`)
+  const decoded = Duration.decodeUnknown(value)
+  if (decoded._tag === "None") throw new Invalid(option, `is not a duration: ${String(value)}`)
+  return Duration.toMillis(decoded.value)
+}
+
+/** Validates and normalises options; `Left` names the first bad option. */
+export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolConfigError> => {
+  const name = input.name ?? defaults.name
+  try {
+    const max = count("max", input.max, defaults.max, 1)
+    const min = count("min", input.min, defaults.min, 0)
+    if (min === Infinity) throw new Invalid("min", "must be finite")
+    if (min > max) throw new Invalid("min", `must not exceed max (${max})`)
+    const order = input.order ?? defaults.order
+    if (order !== "lifo" && order !== "fifo") throw new Invalid("order", `must be "lifo" or "fifo", got ${String(order)}`)
+    return Either.right({
+      name,
+      min,
+      max,
+      concurrency: count("concurrency", input.concurrency, defaults.concurrency, 1),
+      targetUtilization: fraction("targetUtilization", input.targetUtilization, defaults.targetUtilization, false),
+      acquireTimeout: millis("acquireTimeout", input.acquireTimeout, defaults.acquireTimeout),
+      createTimeout: millis("createTimeout", input.createTimeout, defaults.createTimeout),
+      idleTimeout: millis("idleTimeout", input.idleTimeout, defaults.idleTimeout),
+      maxLifetime: millis("maxLifetime", input.maxLifetime, defaults.maxLifetime),
+      lifetimeJitter: fraction("maxLifetimeJitter", input.maxLifetimeJitter, defaults.maxLifetimeJitter, true),
+      maxUses: count("maxUses", input.maxUses, defaults.maxUses, 1),
+      maxWaiters: count("maxWaiters", input.maxWaiters, defaults.maxWaiters, 0),
+      order,
+      validateAfterIdle: millis("validateAfterIdle", input.validateAfterIdle, defaults.validateAfterIdle),
+      validateTimeout: millis("validateTimeout", input.validateTimeout, defaults.validateTimeout),
+      recycleTimeout: millis("recycleTimeout", input.recycleTimeout, defaults.recycleTimeout),
+      shutdownTimeout: millis("shutdownTimeout", input.shutdownTimeout, defaults.shutdownTimeout),
+      leakDetectionThreshold: millis(
+        "leakDetectionThreshold",
+        input.leakDetectionThreshold,
+        defaults.leakDetectionThreshold
+      )
+    })
+  } catch (e) {
+    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool: name, option: e.option, reason: e.reason }))
+    throw e
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Building and running a `Pool`: options → validated config → shell + background fibers in the
+ * caller's scope.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import { PoolConfigError } from "../PoolError.js"
+import { type ConfigInput, type PoolConfig, parseConfig } from "./config.js"
+import { defaultCreateRetry, type Lifecycle, PoolShell } from "./shell.js"
+import type { Runtime } from "effect/Runtime"
+
+/** The options every pool (and each key of a keyed pool) shares, besides `acquire`. */
+export interface CommonOptions<A, E, R> extends ConfigInput {
+  readonly validate?: ((item: A) => Effect.Effect<unknown, unknown, R>) | undefined
+  readonly recycle?: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R>) | undefined
+  readonly healthCheck?: {
+    readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
+    readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
+  } | undefined
+  readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutErrorLike, R> | undefined
+  readonly spans?: boolean | undefined
+}
+
+/** Stand-in to avoid an import cycle in the type above. */
+type PoolTimeoutErrorLike = import("../PoolError.js").PoolTimeoutError
+
+export const defaultHealthSchedule = Schedule.spaced("30 seconds")
+
+/** Provides the pool's environment to a user callback. */
+const provided = <Args extends Array<any>, X, Y, R>(
+  f: ((...args: Args) => Effect.Effect<X, Y, R>) | undefined,
+  runtime: Runtime<R>
+): ((...args: Args) => Effect.Effect<X, Y>) | undefined =>
+  f === undefined ? undefined : (...args: Args) => Effect.provide(f(...args), runtime.context)
+
+/** The lifecycle record of the shell, from the user's options. */
+export const lifecycleOf = <A, E, R>(
+  acquire: Effect.Effect<A, E, Scope.Scope | R>,
+  options: CommonOptions<A, E, R>,
+  runtime: Runtime<R>
+): Lifecycle<A, E> => ({
+  acquire: acquire as Effect.Effect<A, E, Scope.Scope>,
+  validate: provided(options.validate, runtime),
+  recycle: provided(options.recycle, runtime),
+  createRetry: (options.createRetry ?? defaultCreateRetry) as Schedule.Schedule<unknown, unknown>,
+  spans: options.spans ?? false
+})
+
+export const configOf = (options: ConfigInput): Effect.Effect<PoolConfig, PoolConfigError> => parseConfig(options)
+
+/** Housekeeping forever: evict, top up, report leaks, sleep until the next deadline. */
+export const housekeeper = (passes: Effect.Effect<number>): Effect.Effect<never> =>
+  Effect.forever(Effect.flatMap(passes, (ms) => Effect.sleep(ms)))
+
+/** Runs `check` on the health schedule until the schedule ends. */
+export const healthChecker = <R>(
+  schedule: Schedule.Schedule<unknown, unknown, R>,
+  check: Effect.Effect<void>
+): Effect.Effect<void, never, R> =>
+  Effect.flatMap(Schedule.driver(schedule), (driver) =>
+    Effect.whileLoop({
+      while: () => true,
+      body: () => Effect.zipRight(driver.next(undefined), check),
+      step: () => {}
+    })).pipe(Effect.ignore)
+
+export const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
+  Effect.repeat(Effect.sync(refresh), Schedule.spaced("1 second")).pipe(Effect.asVoid)
+
+/** Makes a pool shell and starts its background work in the current scope. */
+export const makeShell = <A, E, R>(
+  acquire: Effect.Effect<A, E, Scope.Scope | R>,
+  options: CommonOptions<A, E, R>
+): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const config = yield* configOf(options)
+    const runtime = yield* Effect.runtime<R>()
+    const clock = yield* Effect.clock
+    const shell = new PoolShell<A, E>(
+      config,
+      lifecycleOf(acquire, options, runtime),
+      clock,
+      runtime as Runtime<never>,
+      { pool: config.name }
+    )
+    yield* Effect.addFinalizer(() => shell.shutdown)
+    shell.demand()
+    yield* Effect.forkScoped(housekeeper(shell.housekeep()))
+    const health = options.healthCheck
+    if (health !== undefined) {
+      const check = provided(health.check, runtime)!
+      yield* Effect.forkScoped(healthChecker(health.schedule ?? defaultHealthSchedule, shell.healthCheck(check)))
+    }
+    yield* Effect.forkScoped(metricsRefresher(() => shell.metrics.refresh(shell.state)))
+    return shell
+  })
+
+/** `min`/`max` changed at run time, validated like at `make`. */
+export const resizedConfig = (
+  config: PoolConfig,
+  size: { readonly min?: number | undefined; readonly max?: number | undefined }
+): Effect.Effect<PoolConfig, PoolConfigError> =>
+  Effect.map(
+    configOf({ ...configInputOf(config), min: size.min ?? Math.min(config.min, size.max ?? config.max), max: size.max ?? config.max }),
+    (next) => next
+  )
+
+/** A `PoolConfig` back as option input (durations in ms). */
+const configInputOf = (config: PoolConfig): ConfigInput => ({
+  ...config,
+  maxLifetimeJitter: config.lifetimeJitter
+})
+
+export { PoolConfigError }

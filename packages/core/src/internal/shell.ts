@@ -1,0 +1,471 @@
+/**
+ * The Effect shell around one pool's state: it carries out the core's commands (forks creations
+ * and destructions, wakes waiters), runs the borrow and return paths, and the background work
+ * (housekeeping, health checks, metrics). Every clock read goes through the pool's `Clock`, so
+ * `TestClock` drives all timing in tests.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Random from "effect/Random"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../PoolError.js"
+import type { PoolConfig } from "./config.js"
+import { PoolMetrics } from "./metrics.js"
+import * as Core from "./state.js"
+
+/** The effectful parts of a pool's options, with their environment already erased. */
+export interface Lifecycle<A, E> {
+  readonly acquire: Effect.Effect<A, E, Scope.Scope>
+  readonly validate: ((item: A) => Effect.Effect<unknown, unknown>) | undefined
+  readonly recycle: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown>) | undefined
+  readonly createRetry: Schedule.Schedule<unknown, unknown>
+  readonly spans: boolean
+}
+
+/** The default creation retry: exponential from 10 ms, capped at 1 s, jittered, forever. */
+export const defaultCreateRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("1 second")),
+  Schedule.jittered
+)
+
+const USE_SAMPLE_MASK = 7
+
+/** One pool's shell. `PoolImpl` (public) and each key of a `KeyedPool` own one. */
+export class PoolShell<A, E> {
+  readonly state: Core.PoolState<A>
+  readonly metrics: PoolMetrics
+  private readonly runFork: <X, Y>(effect: Effect.Effect<X, Y>) => Fiber.RuntimeFiber<X, Y>
+  private readonly creations = new Set<Fiber.RuntimeFiber<void, never>>()
+  private readonly destructions = new Set<Fiber.RuntimeFiber<void, never>>()
+  private drainSignal: Deferred.Deferred<void> | undefined
+  private releases = 0
+  private readonly scratch: Array<Core.Command<A>> = []
+  /** Called after an item's destruction ends (KeyedPool uses it for idle keys). */
+  onDestroyed: (() => void) | undefined
+
+  constructor(
+    config: PoolConfig,
+    readonly lifecycle: Lifecycle<A, E>,
+    readonly clock: Clock.Clock,
+    runtime: Runtime.Runtime<never>,
+    labels: Record<string, string>,
+    budget?: Core.Budget
+  ) {
+    this.state = new Core.PoolState<A>(config, budget)
+    this.metrics = new PoolMetrics(labels)
+    this.runFork = Runtime.runFork(runtime) as any
+  }
+
+  get config(): PoolConfig {
+    return this.state.config
+  }
+
+  now(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  // -------------------------------------------------------------------------
+  // commands
+
+  /** Carries out the commands a transition returned. */
+  run(out: ReadonlyArray<Core.Command<A>>): void {
+    for (let i = 0; i < out.length; i++) {
+      const command = out[i]
+      switch (command._tag) {
+        case "Create": {
+          this.track(this.creations, this.runFork(this.createOne))
+          break
+        }
+        case "Hand":
+        case "Reject": {
+          command.waiter.notify?.(command.waiter)
+          break
+        }
+        case "Destroy": {
+          this.track(this.destructions, this.runFork(this.destroyItem(command.item)))
+          break
+        }
+      }
+    }
+  }
+
+  /** Runs `transition` with a scratch command list and carries out what it returned. */
+  apply(transition: (out: Array<Core.Command<A>>) => void): void {
+    const out = this.scratch
+    transition(out)
+    if (out.length > 0) this.run(out.splice(0))
+  }
+
+  demand(): void {
+    this.apply((out) => Core.demand(this.state, out))
+  }
+
+  /** Keeps `fiber` in `set` while it runs (`runFork` may already have run it to its end). */
+  private track(set: Set<Fiber.RuntimeFiber<void, never>>, fiber: Fiber.RuntimeFiber<void, never>): void {
+    if (fiber.unsafePoll() !== null) return
+    set.add(fiber)
+    fiber.addObserver(() => set.delete(fiber))
+  }
+
+  // -------------------------------------------------------------------------
+  // creation
+
+  private readonly attempt = (scope: Scope.CloseableScope): Effect.Effect<A, unknown> => {
+    let effect: Effect.Effect<A, unknown> = Scope.extend(this.lifecycle.acquire, scope)
+    const timeout = this.config.createTimeout
+    if (timeout !== Infinity) {
+      effect = Effect.timeoutFail(effect, {
+        duration: timeout,
+        onTimeout: () =>
+          new PoolTimeoutError({ pool: this.config.name, phase: "create", timeout: Duration.millis(timeout) })
+      })
+    }
+    return Effect.withSpan(effect, "pool.create", { attributes: { "pool.name": this.config.name } })
+  }
+
+  /** One creation: attempts with retries until an item is made, nobody needs it, or retries end. */
+  private readonly createOne: Effect.Effect<void> = Effect.uninterruptibleMask((restore) =>
+    Effect.gen(this, function*() {
+      const state = this.state
+      const driver = yield* Schedule.driver(this.lifecycle.createRetry)
+      while (true) {
+        const scope = yield* Scope.make()
+        const started = this.now()
+        const exit = yield* Effect.exit(restore(this.attempt(scope)))
+        if (Exit.isSuccess(exit)) {
+          const jitter = yield* Random.next
+          const now = this.now()
+          this.metrics.createdIn(now - started)
+          const item = Core.newItem(state, exit.value, scope, now, jitter)
+          this.apply((out) => Core.created(state, item, now, out))
+          return
+        }
+        yield* Scope.close(scope, exit)
+        if (Cause.isInterruptedOnly(exit.cause)) {
+          Core.creationAborted(state)
+          return
+        }
+        const error = Cause.squash(exit.cause)
+        yield* Effect.logDebug("pool: creation failed", exit.cause).pipe(
+          Effect.annotateLogs("pool", this.config.name)
+        )
+        if (!Core.createFailed(state, error)) return
+        const next = yield* Effect.exit(restore(driver.next(error)))
+        if (Exit.isFailure(next)) {
+          if (Cause.isInterruptedOnly(next.cause)) Core.creationAborted(state)
+          else this.apply((out) => Core.createGaveUp(state, exit.cause, out))
+          return
+        }
+      }
+    })
+  )
+
+  // -------------------------------------------------------------------------
+  // destruction
+
+  private destroyItem(item: Core.Item<A>): Effect.Effect<void> {
+    return Scope.close(item.handle as Scope.CloseableScope, Exit.void).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", this.config.name))
+      ),
+      Effect.ensuring(Effect.sync(() => {
+        this.apply((out) => Core.destroyed(this.state, out))
+        this.onDestroyed?.()
+      }))
+    )
+  }
+
+  // -------------------------------------------------------------------------
+  // borrowing
+
+  /**
+   * Where a borrow was written (leak detection only): taken when `Pool.use`/`Pool.get` is
+   * called, so the stack shows the caller's code rather than the fiber runtime's.
+   */
+  borrowSite(): Error | undefined {
+    return this.config.leakDetectionThreshold === Infinity ? undefined : new Error("borrowed here")
+  }
+
+  /** The fast path: a lendable item, synchronously, or `undefined`. */
+  tryTake(site: Error | undefined): Core.Item<A> | undefined {
+    const state = this.state
+    if (state.waiters.length > 0 || state.closed) return undefined
+    const out = this.scratch
+    const item = Core.take(state, this.now(), out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (item !== undefined && site !== undefined) item.site = site
+    return item
+  }
+
+  /** Does this item need `validate` before it is lent? (Never for a brand-new item.) */
+  needsValidation(item: Core.Item<A>): boolean {
+    return this.lifecycle.validate !== undefined && item.uses > 0 &&
+      this.now() - item.idleSince >= this.config.validateAfterIdle
+  }
+
+  /**
+   * Borrow: fast path when an item is lendable, else queue and wait (interruptibly, through
+   * `restore`); validation failures get another item. Must run uninterruptibly.
+   */
+  acquire(
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<Core.Item<A>, unknown> {
+    return this.acquireFrom(this.tryTake(site), restore, site)
+  }
+
+  /** `acquire` for the outcome of a `tryTake` already made. */
+  acquireFrom(
+    item: Core.Item<A> | undefined,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<Core.Item<A>, unknown> {
+    if (item === undefined) return this.waitFor(restore, site)
+    if (this.needsValidation(item)) return this.validated(item, restore, site)
+    return Effect.succeed(item)
+  }
+
+  private validated(
+    item: Core.Item<A>,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<Core.Item<A>, unknown> {
+    const check = Effect.timeoutFail(this.lifecycle.validate!(item.value), {
+      duration: this.config.validateTimeout,
+      onTimeout: () => new Cause.TimeoutException("validate timed out")
+    })
+    return Effect.flatMap(Effect.exit(restore(check)), (exit) => {
+      if (Exit.isSuccess(exit)) return Effect.succeed(item)
+      this.apply((out) => {
+        Core.invalidate(this.state, item, out)
+        Core.release(this.state, item, this.now(), out)
+      })
+      if (Cause.isInterruptedOnly(exit.cause)) return exit as Exit.Exit<never>
+      return Effect.suspend(() => this.acquire(restore, site))
+    })
+  }
+
+  private waitFor(
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<Core.Item<A>, unknown> {
+    const state = this.state
+    const config = this.config
+    const started = this.now()
+    const waiter: Core.Waiter<A> = { enqueuedAt: started, item: undefined, error: undefined, settled: false, notify: undefined }
+    const out = this.scratch
+    const outcome: Core.WaitOutcome = Core.enqueue(state, waiter, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (outcome === "closed") return Effect.fail(new PoolClosedError({ pool: config.name }))
+    if (outcome === "full") return Effect.fail(new PoolQueueFullError({ pool: config.name, maxWaiters: config.maxWaiters }))
+    this.startTimer()
+    let wait: Effect.Effect<void> = Effect.async<void>((resume) => {
+      if (waiter.settled) return resume(Effect.void)
+      waiter.notify = () => resume(Effect.void)
+    })
+    if (this.lifecycle.spans) {
+      wait = Effect.withSpan(wait, "pool.acquire", { attributes: { "pool.name": config.name } })
+    }
+    return Effect.matchCauseEffect(restore(wait), {
+      onFailure: (cause) => {
+        this.apply((out) => Core.cancel(state, waiter, this.now(), out))
+        return Effect.failCause(cause)
+      },
+      onSuccess: () => {
+        const item = waiter.item
+        if (item === undefined) return Effect.failCause(waiter.error as Cause.Cause<unknown>)
+        waiter.item = undefined
+        this.metrics.waited(this.now() - started)
+        if (site !== undefined) item.site = site
+        return Effect.succeed(item)
+      }
+    })
+  }
+
+  /**
+   * Starts the waiters' timer unless it runs: one fiber for all waiters, sleeping until the
+   * oldest one's deadline (deadlines follow queue order), ending when the queue is empty.
+   */
+  private startTimer(): void {
+    if (this.timer !== undefined || this.config.acquireTimeout === Infinity) return
+    const timer = this.runFork(this.timerLoop)
+    if (timer.unsafePoll() === null) this.timer = timer
+  }
+
+  private timer: Fiber.RuntimeFiber<void, never> | undefined
+
+  private readonly timerLoop: Effect.Effect<void> = Effect.suspend(() => {
+    const now = this.now()
+    this.apply((out) => Core.expire(this.state, now, () => Cause.fail(this.timeoutError()), out))
+    const next = Core.nextExpiry(this.state)
+    if (next === Infinity) {
+      this.timer = undefined
+      return Effect.void
+    }
+    return Effect.zipRight(Effect.sleep(next - now), this.timerLoop)
+  })
+
+  /** The error of a borrower whose `acquireTimeout` fired: the last creation failure as cause. */
+  timeoutError(): PoolTimeoutError {
+    const state = this.state
+    const config = this.config
+    const atCapacity = state.items.size + state.destroying >= config.max && state.creating === 0
+    return new PoolTimeoutError({
+      pool: config.name,
+      phase: atCapacity && !state.hasLastError ? "wait" : "create",
+      timeout: Duration.millis(config.acquireTimeout),
+      ...(state.hasLastError ? { cause: state.lastError } : {})
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // returning
+
+  /** Return without recycling (synchronous). */
+  releaseNow(item: Core.Item<A>): void {
+    const state = this.state
+    const now = this.now()
+    if ((++this.releases & USE_SAMPLE_MASK) === 0 && item.borrowers === 1) this.metrics.used(now - item.borrowedAt)
+    const out = this.scratch
+    Core.release(state, item, now, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (state.closed && state.borrowers === 0 && this.drainSignal !== undefined) {
+      Deferred.unsafeDone(this.drainSignal, Exit.void)
+    }
+  }
+
+  /** Return through `recycle` when there is one: a failing recycle evicts the item. */
+  release(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const recycle = this.lifecycle.recycle
+    if (recycle === undefined || item.destroyed) return Effect.sync(() => this.releaseNow(item))
+    return Effect.flatMap(
+      Effect.exit(Effect.timeoutFail(recycle(item.value, exit), {
+        duration: this.config.recycleTimeout,
+        onTimeout: () => new Cause.TimeoutException("recycle timed out")
+      })),
+      (recycled) =>
+        Effect.sync(() => {
+          if (Exit.isFailure(recycled)) this.invalidate(item)
+          this.releaseNow(item)
+        })
+    )
+  }
+
+  invalidate(item: Core.Item<A>): void {
+    this.apply((out) => Core.invalidate(this.state, item, out))
+  }
+
+  /** The live item holding `value` (for `invalidate`), if any. */
+  itemOf(value: A): Core.Item<A> | undefined {
+    for (const item of this.state.items) if (item.value === value) return item
+    return undefined
+  }
+
+  resize(config: PoolConfig): void {
+    this.apply((out) => Core.resize(this.state, config, out))
+  }
+
+  // -------------------------------------------------------------------------
+  // background work
+
+  /** One housekeeping pass: evictions, min top-up, leak reports. Returns ms until the next. */
+  housekeep(): Effect.Effect<number> {
+    return Effect.suspend(() => {
+      const state = this.state
+      const config = this.config
+      const now = this.now()
+      this.apply((out) => Core.evict(state, now, out))
+      const cap = Math.max(
+        1,
+        Math.min(
+          30_000,
+          config.idleTimeout,
+          config.maxLifetime * (1 - config.lifetimeJitter),
+          config.leakDetectionThreshold
+        )
+      )
+      const next = Math.max(1, Math.min(Core.nextEviction(state, now) - now, cap))
+      if (config.leakDetectionThreshold === Infinity) return Effect.succeed(next)
+      const leaks: Array<Core.Item<A>> = []
+      for (const item of state.items) {
+        if (item.borrowers > 0 && !item.leakReported && now - item.borrowedAt >= config.leakDetectionThreshold) {
+          item.leakReported = true
+          leaks.push(item)
+        }
+      }
+      return Effect.as(
+        Effect.forEach(leaks, (item) =>
+          Effect.logWarning(
+            `pool "${config.name}": item ${item.id} borrowed for ${now - item.borrowedAt} ms, longer than ` +
+              `leakDetectionThreshold (${config.leakDetectionThreshold} ms); borrowed at:\n${item.site?.stack ?? "?"}`
+          ), { discard: true }),
+        next
+      )
+    })
+  }
+
+  /** Checks every idle item with `check`; failures (and time-outs) evict. */
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const items = Core.checkOut(this.state)
+      return Effect.forEach(
+        items,
+        (item) =>
+          Effect.onExit(
+            Effect.timeoutFail(check(item.value), {
+              duration: this.config.validateTimeout,
+              onTimeout: () => new Cause.TimeoutException("health check timed out")
+            }),
+            (exit) =>
+              Effect.sync(() =>
+                this.apply((out) => Core.checked(this.state, item, Exit.isSuccess(exit), this.now(), out))
+              )
+          ).pipe(Effect.ignore),
+        { concurrency: "unbounded", discard: true }
+      )
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // closing
+
+  /**
+   * Close: reject waiters, destroy idle items, give borrowers up to `shutdownTimeout` to return
+   * theirs, then destroy everything left and wait until every destruction has finished.
+   */
+  readonly shutdown: Effect.Effect<void> = Effect.suspend(() => {
+    const state = this.state
+    if (state.closed) return Effect.void
+    const closedError = Cause.fail(new PoolClosedError({ pool: this.config.name }))
+    this.drainSignal = Deferred.unsafeMake<void>(FiberId.none)
+    this.apply((out) => Core.close(state, closedError, out))
+    const drain = state.borrowers === 0 ? Effect.void : Deferred.await(this.drainSignal).pipe(
+      Effect.timeoutOption(this.config.shutdownTimeout),
+      Effect.flatMap((returned) =>
+        returned._tag === "Some" ? Effect.void : Effect.logWarning(
+          `pool "${this.config.name}": ${state.borrowers} borrowed item(s) not returned within shutdownTimeout; destroying them`
+        )
+      )
+    )
+    return drain.pipe(
+      Effect.zipRight(Effect.sync(() => this.apply((out) => Core.forceDestroy(state, out)))),
+      Effect.zipRight(Effect.suspend(() => Fiber.interruptAll(this.timer ? [...this.creations, this.timer] : this.creations))),
+      Effect.zipRight(Effect.whileLoop({
+        while: () => this.destructions.size > 0,
+        body: () => Fiber.awaitAll([...this.destructions]),
+        step: () => {}
+      })),
+      Effect.ensuring(Effect.sync(() => this.metrics.refresh(state)))
+    )
+  })
+}

@@ -1,0 +1,545 @@
+/**
+ * The pool's functional core: its state and every decision about it, as plain synchronous
+ * functions. No Effect runtime in here: each transition takes the state (and the current time
+ * where it matters), updates it, and returns the commands the shell must carry out — start a
+ * creation, hand an item to a waiter, reject a waiter, destroy an item.
+ *
+ * Transitions update the state record in place instead of returning a copy: the borrow/return
+ * fast path runs a few hundred thousand times a second and must not allocate a new state each
+ * time. They remain deterministic functions of (state, inputs), which is what the unit and
+ * property tests rely on.
+ *
+ * @internal
+ */
+import type { PoolConfig } from "./config.js"
+
+/** One pooled item and its bookkeeping. */
+export interface Item<A> {
+  readonly id: number
+  readonly value: A
+  readonly createdAt: number
+  /** When max lifetime ends this item (jitter applied); `Infinity` without a lifetime. */
+  readonly expiresAt: number
+  /** Opaque to the core: the shell keeps the item's scope here. */
+  readonly handle: unknown
+  /** Last time the item went idle (or was created). */
+  idleSince: number
+  /** When the item went from 0 to 1 borrowers. */
+  borrowedAt: number
+  borrowers: number
+  uses: number
+  invalid: boolean
+  /** `true` once a Destroy command has been issued for it. */
+  destroyed: boolean
+  /** Taken by the health checker; not lent meanwhile. */
+  checking: boolean
+  /** Where it was borrowed (leak detection only). */
+  site: Error | undefined
+  leakReported: boolean
+}
+
+/** A borrower waiting for an item. The shell sets `notify`. */
+export interface Waiter<A> {
+  readonly enqueuedAt: number
+  /** Set when the core hands this waiter an item. */
+  item: Item<A> | undefined
+  /** Set when the core rejects this waiter. */
+  error: unknown
+  settled: boolean
+  notify: ((waiter: Waiter<A>) => void) | undefined
+}
+
+/** What the shell must do after a transition. */
+export type Command<A> =
+  | { readonly _tag: "Create" }
+  | { readonly _tag: "Hand"; readonly waiter: Waiter<A>; readonly item: Item<A> }
+  | { readonly _tag: "Reject"; readonly waiter: Waiter<A>; readonly error: unknown }
+  | { readonly _tag: "Destroy"; readonly item: Item<A> }
+
+/**
+ * A limit shared by several pools (KeyedPool's `maxTotal`). A pool reserves a unit before it
+ * creates an item and frees it when the item's destruction (or a failed creation) is over.
+ */
+export interface Budget {
+  /** Try to take one unit for `pool`; on `false` the pool is parked until units free up. */
+  tryReserve(pool: PoolState<any>): boolean
+  /** Give one unit back and let parked pools retry. */
+  free(): void
+}
+
+export const CREATE: Command<never> = { _tag: "Create" }
+export const NONE: ReadonlyArray<Command<never>> = []
+
+/** The whole state of one pool. */
+export class PoolState<A> {
+  /** Live items: created and not yet destroyed (idle or borrowed). */
+  readonly items = new Set<Item<A>>()
+  /** Items with no borrower, lendable, in reuse order (the end is the most recently returned). */
+  idle: Array<Item<A>> = []
+  /** Waiting borrowers, oldest first. */
+  waiters: Array<Waiter<A>> = []
+  /** Creations under way (including their retries). */
+  creating = 0
+  /** Destructions under way: they still count against `max`. */
+  destroying = 0
+  /** Active borrows, summed over all items. */
+  borrowers = 0
+  closed = false
+  /** The most recent creation failure, kept as the cause of timeouts. */
+  lastError: unknown = undefined
+  hasLastError = false
+  /** Parked on the shared budget (KeyedPool). */
+  starved = false
+  nextId = 0
+  // counters
+  created = 0
+  destroyed = 0
+  timeouts = 0
+  failures = 0
+  borrows = 0
+  waits = 0
+  invalidated = 0
+
+  constructor(
+    public config: PoolConfig,
+    readonly budget?: Budget
+  ) {}
+
+  get size(): number {
+    return this.items.size
+  }
+}
+
+// ---------------------------------------------------------------------------
+// borrowing
+
+/** Can this item take one more borrower right now? */
+const lendable = <A>(state: PoolState<A>, item: Item<A>, now: number): boolean =>
+  !item.invalid && !item.checking && item.borrowers < state.config.concurrency && item.expiresAt > now
+
+/**
+ * The fast path: take a lendable item if there is one, else `undefined`. Expired items met on
+ * the way are destroyed (their Destroy commands are pushed to `out`).
+ */
+export const take = <A>(state: PoolState<A>, now: number, out: Array<Command<A>>): Item<A> | undefined => {
+  if (state.closed || state.waiters.length > 0) return undefined
+  const item = state.config.concurrency === 1 ? takeIdle(state, now, out) : takeLeastLoaded(state, now, out)
+  if (item !== undefined) {
+    lend(state, item, now)
+    if (state.config.targetUtilization < 1) demand(state, out)
+  }
+  return item
+}
+
+const takeIdle = <A>(state: PoolState<A>, now: number, out: Array<Command<A>>): Item<A> | undefined => {
+  const idle = state.idle
+  const lifo = state.config.order === "lifo"
+  while (idle.length > 0) {
+    const item = (lifo ? idle.pop() : idle.shift())!
+    if (item.expiresAt > now) return item
+    out.push(destroy(state, item))
+  }
+  return undefined
+}
+
+const takeLeastLoaded = <A>(state: PoolState<A>, now: number, out: Array<Command<A>>): Item<A> | undefined => {
+  let best: Item<A> | undefined
+  for (const item of state.items) {
+    if (!item.checking && item.expiresAt <= now && item.borrowers === 0) {
+      removeIdle(state, item)
+      out.push(destroy(state, item))
+      continue
+    }
+    if (lendable(state, item, now) && (best === undefined || item.borrowers < best.borrowers)) best = item
+  }
+  if (best !== undefined && best.borrowers === 0) removeIdle(state, best)
+  return best
+}
+
+const lend = <A>(state: PoolState<A>, item: Item<A>, now: number): void => {
+  if (item.borrowers === 0) item.borrowedAt = now
+  item.borrowers++
+  state.borrowers++
+  state.borrows++
+}
+
+/** Outcome of a borrow that found no lendable item. */
+export type WaitOutcome = "wait" | "closed" | "full"
+
+/**
+ * Queue a waiter (after `take` returned nothing) and start the creations it calls for.
+ * Returns "closed" or "full" instead when it may not wait.
+ */
+export const enqueue = <A>(state: PoolState<A>, waiter: Waiter<A>, out: Array<Command<A>>): WaitOutcome => {
+  if (state.closed) return "closed"
+  if (state.waiters.length >= state.config.maxWaiters) return "full"
+  state.waiters.push(waiter)
+  state.waits++
+  demand(state, out)
+  return "wait"
+}
+
+/** A waiter gave up (timeout, interruption): forget it; if it was handed an item, return that. */
+export const cancel = <A>(state: PoolState<A>, waiter: Waiter<A>, now: number, out: Array<Command<A>>): void => {
+  if (waiter.item !== undefined) {
+    const item = waiter.item
+    waiter.item = undefined
+    release(state, item, now, out)
+    return
+  }
+  const index = state.waiters.indexOf(waiter)
+  if (index >= 0) state.waiters.splice(index, 1)
+  waiter.settled = true
+}
+
+/**
+ * Rejects, with `error()`, the waiters whose `acquireTimeout` has passed. All waiters share one
+ * timeout and the queue is FIFO, so they are the ones at the front.
+ */
+export const expire = <A>(state: PoolState<A>, now: number, error: () => unknown, out: Array<Command<A>>): void => {
+  const timeout = state.config.acquireTimeout
+  let cause: unknown
+  while (state.waiters.length > 0 && state.waiters[0].enqueuedAt + timeout <= now) {
+    const waiter = state.waiters.shift()!
+    cause ??= error()
+    waiter.error = cause
+    waiter.settled = true
+    state.timeouts++
+    out.push({ _tag: "Reject", waiter, error: cause })
+  }
+}
+
+/** When the oldest waiter times out (`Infinity` with no waiter or no timeout). */
+export const nextExpiry = <A>(state: PoolState<A>): number =>
+  state.waiters.length === 0 ? Infinity : state.waiters[0].enqueuedAt + state.config.acquireTimeout
+
+// ---------------------------------------------------------------------------
+// returning
+
+/**
+ * A borrower is done with `item`. The item goes to the oldest waiter, back to idle, or — when it
+ * is invalid, expired, used up, over `max` or the pool is closed — to destruction.
+ */
+export const release = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>): void => {
+  if (item.destroyed) return
+  item.borrowers--
+  state.borrowers--
+  item.uses++
+  const config = state.config
+  if (
+    item.invalid || state.closed || item.uses >= config.maxUses || item.expiresAt <= now ||
+    state.items.size + state.destroying > config.max
+  ) {
+    // retired: no new borrower; destroyed once the last one is gone
+    item.invalid = true
+    if (item.borrowers === 0 && !item.checking) {
+      out.push(destroy(state, item))
+      demand(state, out)
+    }
+    return
+  }
+  if (item.checking) {
+    if (item.borrowers === 0) item.idleSince = now
+    return
+  }
+  offer(state, item, now, out)
+}
+
+/** A lendable item is free again: serve waiters first, then keep it idle. */
+const offer = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>): void => {
+  const concurrency = state.config.concurrency
+  while (state.waiters.length > 0 && item.borrowers < concurrency) {
+    handTo(state, state.waiters.shift()!, item, now, out)
+  }
+  if (item.borrowers === 0) {
+    item.idleSince = now
+    state.idle.push(item)
+  }
+}
+
+const handTo = <A>(state: PoolState<A>, waiter: Waiter<A>, item: Item<A>, now: number, out: Array<Command<A>>) => {
+  lend(state, item, now)
+  waiter.item = item
+  waiter.settled = true
+  out.push({ _tag: "Hand", waiter, item })
+}
+
+/** Mark an item so that it is destroyed instead of reused; destroys it now when idle. */
+export const invalidate = <A>(state: PoolState<A>, item: Item<A>, out: Array<Command<A>>): void => {
+  if (item.destroyed || item.invalid) return
+  item.invalid = true
+  state.invalidated++
+  if (item.borrowers === 0 && !item.checking) {
+    removeIdle(state, item)
+    out.push(destroy(state, item))
+    demand(state, out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// creation
+
+/** A creation finished with `item` (already counted in `creating`). */
+export const created = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>): void => {
+  state.creating--
+  state.created++
+  state.hasLastError = false
+  state.lastError = undefined
+  state.items.add(item)
+  if (state.closed) {
+    out.push(destroy(state, item))
+    return
+  }
+  offer(state, item, now, out)
+  demand(state, out)
+}
+
+/** Makes the record of a new item; the shell calls `created` with it. */
+export const newItem = <A>(state: PoolState<A>, value: A, handle: unknown, now: number, jitter: number): Item<A> => {
+  const lifetime = state.config.maxLifetime
+  return {
+    id: state.nextId++,
+    value,
+    handle,
+    createdAt: now,
+    expiresAt: lifetime === Infinity ? Infinity : now + lifetime * (1 - state.config.lifetimeJitter * jitter),
+    idleSince: now,
+    borrowedAt: 0,
+    borrowers: 0,
+    uses: 0,
+    invalid: false,
+    destroyed: false,
+    checking: false,
+    site: undefined,
+    leakReported: false
+  }
+}
+
+/**
+ * A creation attempt failed. Returns `true` when the attempt should be retried (someone still
+ * needs the item: a waiter it was started for, or `min`), `false` when the creation is dropped.
+ */
+export const createFailed = <A>(state: PoolState<A>, error: unknown): boolean => {
+  state.failures++
+  state.lastError = error
+  state.hasLastError = true
+  if (state.closed || !stillNeeded(state)) {
+    endCreation(state)
+    return false
+  }
+  return true
+}
+
+/**
+ * The retry schedule of a failing creation is exhausted: the error goes to the oldest waiter
+ * (fail fast) and the creation ends. Other waiters keep their own creations.
+ */
+export const createGaveUp = <A>(state: PoolState<A>, error: unknown, out: Array<Command<A>>): void => {
+  endCreation(state)
+  const waiter = state.waiters.shift()
+  if (waiter !== undefined) {
+    waiter.error = error
+    waiter.settled = true
+    out.push({ _tag: "Reject", waiter, error })
+  }
+  demand(state, out)
+}
+
+/** A creation was interrupted (the pool is closing): it ends without an item. */
+export const creationAborted = <A>(state: PoolState<A>): void => endCreation(state)
+
+const endCreation = <A>(state: PoolState<A>): void => {
+  state.creating--
+  if (state.budget !== undefined) state.budget.free()
+}
+
+/** Does the pool still need one more item than it has plus is creating (minus this one)? */
+const stillNeeded = <A>(state: PoolState<A>): boolean => {
+  const others = state.creating - 1
+  const config = state.config
+  const uncovered = state.waiters.length - others * config.concurrency
+  return uncovered > 0 || state.items.size + others < config.min
+}
+
+// ---------------------------------------------------------------------------
+// destruction
+
+const destroy = <A>(state: PoolState<A>, item: Item<A>): Command<A> => {
+  item.destroyed = true
+  state.items.delete(item)
+  state.destroying++
+  return { _tag: "Destroy", item }
+}
+
+/** A destruction is over: the slot it held frees up. */
+export const destroyed = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
+  state.destroying--
+  state.destroyed++
+  if (state.budget !== undefined) state.budget.free()
+  demand(state, out)
+}
+
+const removeIdle = <A>(state: PoolState<A>, item: Item<A>): void => {
+  const index = state.idle.indexOf(item)
+  if (index >= 0) state.idle.splice(index, 1)
+}
+
+// ---------------------------------------------------------------------------
+// demand: how many creations to start
+
+/**
+ * Starts the creations the pool needs now: for waiters not covered by creations under way, to
+ * reach `min`, and one ahead when utilization passes `targetUtilization`; never past `max`
+ * (counting items being destroyed) nor past a shared budget.
+ */
+export const demand = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
+  if (state.closed) return
+  const config = state.config
+  const concurrency = config.concurrency
+  const occupied = state.items.size + state.creating
+  let wanted = Math.max(
+    Math.ceil((state.waiters.length - state.creating * concurrency) / concurrency),
+    config.min - occupied
+  )
+  if (wanted <= 0 && config.targetUtilization < 1 && occupied > 0) {
+    const utilization = (state.borrowers + state.waiters.length) / (occupied * concurrency)
+    if (utilization > config.targetUtilization) wanted = 1
+  }
+  wanted = Math.min(wanted, config.max - occupied - state.destroying)
+  for (let i = 0; i < wanted; i++) {
+    if (state.budget !== undefined && !state.budget.tryReserve(state)) {
+      state.starved = true
+      return
+    }
+    state.creating++
+    out.push(CREATE)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// housekeeping
+
+/**
+ * Evicts idle items past `idleTimeout` (keeping `min`) or past their lifetime, then tops up.
+ */
+export const evict = <A>(state: PoolState<A>, now: number, out: Array<Command<A>>): void => {
+  if (state.closed) return
+  const config = state.config
+  const idle = state.idle
+  // oldest idle first, so that the items kept are the most recently used
+  const byAge = idle.length > 1 ? [...idle].sort((a, b) => a.idleSince - b.idleSince) : idle
+  for (const item of byAge) {
+    const expired = item.expiresAt <= now
+    const idleTooLong = now - item.idleSince >= config.idleTimeout && state.items.size > config.min
+    if (expired || idleTooLong) {
+      removeIdle(state, item)
+      out.push(destroy(state, item))
+    }
+  }
+  demand(state, out)
+}
+
+/**
+ * The next instant at which `evict` could evict an item (`Infinity` when none). A borrowed item
+ * already past its lifetime is not counted: it is destroyed when it comes back, and counting it
+ * would wake the housekeeper in a loop.
+ */
+export const nextEviction = <A>(state: PoolState<A>, now: number): number => {
+  const config = state.config
+  const canIdleOut = config.idleTimeout !== Infinity && state.items.size > config.min
+  let next = Infinity
+  for (const item of state.items) {
+    if (item.expiresAt < next && (item.borrowers === 0 || item.expiresAt > now)) next = item.expiresAt
+    if (canIdleOut && item.borrowers === 0) {
+      const idleEnd = item.idleSince + config.idleTimeout
+      if (idleEnd < next) next = idleEnd
+    }
+  }
+  return next
+}
+
+/** The oldest idle item (for reclaiming a shared budget), or `undefined`. */
+export const oldestIdle = <A>(state: PoolState<A>): Item<A> | undefined => {
+  let oldest: Item<A> | undefined
+  for (const item of state.idle) if (oldest === undefined || item.idleSince < oldest.idleSince) oldest = item
+  return oldest
+}
+
+/** Takes idle items out for a health check; they are not lent until `checked`. */
+export const checkOut = <A>(state: PoolState<A>): Array<Item<A>> => {
+  if (state.closed) return []
+  const items: Array<Item<A>> = []
+  for (const item of state.items) {
+    if (item.checking || item.invalid) continue
+    if (state.config.concurrency === 1 && item.borrowers > 0) continue
+    item.checking = true
+    if (item.borrowers === 0) removeIdle(state, item)
+    items.push(item)
+  }
+  return items
+}
+
+/** A health check of `item` is over; a failed item is destroyed. */
+export const checked = <A>(state: PoolState<A>, item: Item<A>, healthy: boolean, now: number, out: Array<Command<A>>) => {
+  item.checking = false
+  if (item.destroyed) return
+  if (!healthy && !item.invalid) {
+    item.invalid = true
+    state.invalidated++
+  }
+  if (item.invalid || state.closed) {
+    if (item.borrowers === 0) {
+      out.push(destroy(state, item))
+      demand(state, out)
+    }
+    return
+  }
+  // a check is not a use: the item keeps its idle age
+  const idleSince = item.idleSince
+  offer(state, item, now, out)
+  if (item.borrowers === 0) item.idleSince = idleSince
+}
+
+// ---------------------------------------------------------------------------
+// size and closing
+
+/** Changes `min`/`max` at run time: surplus idle items go, new demand is met. */
+export const resize = <A>(state: PoolState<A>, config: PoolConfig, out: Array<Command<A>>): void => {
+  state.config = config
+  let surplus = state.items.size + state.destroying - config.max
+  while (surplus > 0 && state.idle.length > 0) {
+    out.push(destroy(state, state.idle.shift()!))
+    surplus--
+  }
+  demand(state, out)
+}
+
+/**
+ * Closes the pool: no new borrows, waiters rejected with `error`, idle items destroyed; borrowed
+ * items are destroyed when they come back (see `release`).
+ */
+export const close = <A>(state: PoolState<A>, error: unknown, out: Array<Command<A>>): void => {
+  if (state.closed) return
+  state.closed = true
+  for (const waiter of state.waiters) {
+    waiter.error = error
+    waiter.settled = true
+    out.push({ _tag: "Reject", waiter, error })
+  }
+  state.waiters = []
+  for (const item of state.idle) out.push(destroy(state, item))
+  state.idle = []
+}
+
+/** After the shutdown timeout: destroy what borrowers still hold. */
+export const forceDestroy = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
+  for (const item of state.items) {
+    state.borrowers -= item.borrowers
+    item.borrowers = 0
+    out.push(destroy(state, item))
+  }
+}
+
+/** Is the pool fully drained (nothing alive, nothing being created or destroyed)? */
+export const drained = <A>(state: PoolState<A>): boolean =>
+  state.items.size === 0 && state.creating === 0 && state.destroying === 0

@@ -1,0 +1,21 @@
+import { defineWorkspace } from "vitest/config"
+
+/** One vitest project per package, plus the examples. */
+export default defineWorkspace([
+  {
+    test: {
+      name: "core",
+      root: "./packages/core",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000
+    }
+  },
+  {
+    test: {
+      name: "examples",
+      root: "./examples",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 60_000
+    }
+  }
+])
