@@ -3,7 +3,7 @@
  * let forked fibers (creations, destructions, timers) run until a condition holds.
  */
 import { Effect, type Scope } from "effect"
-import { type Pool } from "../src/index.js"
+import type { Pool } from "../src/index.js"
 
 export interface Conn {
   readonly id: number
@@ -22,16 +22,18 @@ export class Backend {
   /** When set, creation takes this long (Clock time, so TestClock drives it). */
   delay: number | undefined
 
-  readonly acquire: Effect.Effect<Conn, Error, Scope.Scope> = Effect.acquireRelease(
+  /** Connects (interruptibly, taking `delay`), then opens the connection (uninterruptibly). */
+  readonly acquire: Effect.Effect<Conn, Error, Scope.Scope> = Effect.suspend(() => {
+    this.attempts++
+    return this.delay === undefined ? this.open : Effect.zipRight(Effect.sleep(this.delay), this.open)
+  })
+
+  private readonly open: Effect.Effect<Conn, Error, Scope.Scope> = Effect.acquireRelease(
     Effect.suspend(() => {
-      this.attempts++
-      const make = Effect.suspend(() => {
-        if (this.failWith !== undefined) return Effect.fail(this.failWith)
-        const conn = { id: this.created++, open: true }
-        this.alive.add(conn)
-        return Effect.succeed(conn)
-      })
-      return this.delay === undefined ? make : Effect.zipRight(Effect.sleep(this.delay), make)
+      if (this.failWith !== undefined) return Effect.fail(this.failWith)
+      const conn = { id: this.created++, open: true }
+      this.alive.add(conn)
+      return Effect.succeed(conn)
     }),
     (conn) =>
       Effect.sync(() => {

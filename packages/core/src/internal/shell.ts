@@ -120,8 +120,14 @@ export class PoolShell<A, E> {
   // -------------------------------------------------------------------------
   // creation
 
+  /**
+   * One creation attempt in the item's scope. `disconnect`ed, so that `createTimeout` and close
+   * take effect at once even when `acquire` is uninterruptible (as `Effect.acquireRelease`'s
+   * acquire is): the attempt then ends in the background, and whatever it made is released at
+   * once into the item scope, which is closed by then.
+   */
   private readonly attempt = (scope: Scope.CloseableScope): Effect.Effect<A, unknown> => {
-    let effect: Effect.Effect<A, unknown> = Scope.extend(this.lifecycle.acquire, scope)
+    let effect: Effect.Effect<A, unknown> = Effect.disconnect(Scope.extend(this.lifecycle.acquire, scope))
     const timeout = this.config.createTimeout
     if (timeout !== Infinity) {
       effect = Effect.timeoutFail(effect, {
@@ -240,7 +246,8 @@ export class PoolShell<A, E> {
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
   ): Effect.Effect<Core.Item<A>, unknown> {
-    const check = Effect.timeoutFail(this.lifecycle.validate!(item.value), {
+    // interruptible even when the borrower is not: a timeout must be able to stop it
+    const check = Effect.timeoutFail(Effect.interruptible(this.lifecycle.validate!(item.value)), {
       duration: this.config.validateTimeout,
       onTimeout: () => new Cause.TimeoutException("validate timed out")
     })
@@ -349,7 +356,8 @@ export class PoolShell<A, E> {
     const recycle = this.lifecycle.recycle
     if (recycle === undefined || item.destroyed) return Effect.sync(() => this.releaseNow(item))
     return Effect.flatMap(
-      Effect.exit(Effect.timeoutFail(recycle(item.value, exit), {
+      // returns run uninterruptibly; the recycle itself must stay interruptible for its timeout
+      Effect.exit(Effect.timeoutFail(Effect.interruptible(recycle(item.value, exit)), {
         duration: this.config.recycleTimeout,
         onTimeout: () => new Cause.TimeoutException("recycle timed out")
       })),
@@ -422,7 +430,7 @@ export class PoolShell<A, E> {
         items,
         (item) =>
           Effect.onExit(
-            Effect.timeoutFail(check(item.value), {
+            Effect.timeoutFail(Effect.interruptible(check(item.value)), {
               duration: this.config.validateTimeout,
               onTimeout: () => new Cause.TimeoutException("health check timed out")
             }),
@@ -449,7 +457,8 @@ export class PoolShell<A, E> {
     const closedError = Cause.fail(new PoolClosedError({ pool: this.config.name }))
     this.drainSignal = Deferred.unsafeMake<void>(FiberId.none)
     this.apply((out) => Core.close(state, closedError, out))
-    const drain = state.borrowers === 0 ? Effect.void : Deferred.await(this.drainSignal).pipe(
+    // a finalizer runs uninterruptibly: the wait must be made interruptible for its timeout
+    const drain = state.borrowers === 0 ? Effect.void : Effect.interruptible(Deferred.await(this.drainSignal)).pipe(
       Effect.timeoutOption(this.config.shutdownTimeout),
       Effect.flatMap((returned) =>
         returned._tag === "Some" ? Effect.void : Effect.logWarning(
