@@ -1,1 +1,267 @@
-export {}
+/**
+ * `KeyedPool`: one pool per key — an HTTP origin, a database shard, a tenant — made on first
+ * use, with a limit per key, an optional limit across all keys (`maxTotal`: at the cap, the
+ * oldest idle item of another key is destroyed to make room), and removal of keys left unused.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import type * as Scope from "effect/Scope"
+import * as borrow from "./internal/borrow.js"
+import * as internal from "./internal/keyed.js"
+import type { PoolShell } from "./internal/shell.js"
+import type { BorrowError, Options as PoolOptions, PoolStats } from "./Pool.js"
+import { statsOf } from "./Pool.js"
+import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-pool/core/KeyedPool")
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A pool of `A`s per key `K`; creation may fail with `E`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pool: KeyedPool.KeyedPool<string, { origin: string }> = yield* KeyedPool.make({
+ *     acquire: (origin: string) => Effect.succeed({ origin }),
+ *     maxPerKey: 8
+ *   })
+ *   return yield* KeyedPool.use(pool, "https://a.example", (conn) => Effect.succeed(conn.origin))
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyedPool<in out K, in out A, in out E = never> extends Pipeable {
+  readonly [TypeId]: {
+    readonly _K: (_: K) => K
+    readonly _A: (_: A) => A
+    readonly _E: (_: E) => E
+  }
+  readonly name: string
+}
+
+/**
+ * Options of `KeyedPool.make`: those of `Pool.make` (applied to each key; `min` is per key),
+ * with `acquire` taking the key, plus the keyed limits.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const options: KeyedPool.Options<string, { shard: string }, never, never> = {
+ *   acquire: (shard) => Effect.succeed({ shard }),
+ *   maxPerKey: 4,
+ *   maxTotal: 32,
+ *   idleKeyTimeout: "10 minutes"
+ * }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<K, A, E, R> extends Omit<PoolOptions<A, E, R>, "acquire" | "max"> {
+  /** Creates one item for `key`, in the item's own scope. */
+  readonly acquire: (key: K) => Effect.Effect<A, E, Scope.Scope | R>
+  /** Most items alive per key. [10] */
+  readonly maxPerKey?: number | undefined
+  /** Most items alive across all keys; at the cap another key's oldest idle item makes room. [Infinity] */
+  readonly maxTotal?: number | undefined
+  /** A key with no item, creation, waiter or borrower for this long is removed. [5 min] */
+  readonly idleKeyTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Totals over all keys (counters include keys already removed), and each live key's stats.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyedPoolStats<K> extends Omit<PoolStats, "min" | "max"> {
+  /** Keys with a live sub-pool. */
+  readonly keys: number
+  readonly maxPerKey: number
+  readonly maxTotal: number
+  readonly perKey: ReadonlyMap<K, PoolStats>
+}
+
+const variance = { _K: (_: any) => _, _A: (_: any) => _, _E: (_: any) => _ }
+
+class KeyedPoolImpl<K, A, E> implements KeyedPool<K, A, E> {
+  readonly [TypeId] = variance
+  readonly name: string
+  constructor(readonly keyed: internal.KeyedPoolShell<K, A, E>) {
+    this.name = keyed.config.name
+  }
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+const keyedOf = <K, A, E>(self: KeyedPool<K, A, E>) => (self as KeyedPoolImpl<K, A, E>).keyed
+
+/** Runs `f` with the shell of `key`, or fails with `PoolClosedError` once the pool is closed. */
+const withShell = <K, A, E, X, Y, Z>(
+  self: KeyedPool<K, A, E>,
+  key: K,
+  f: (shell: PoolShell<A, E>) => Effect.Effect<X, Y, Z>
+): Effect.Effect<X, Y | PoolClosedError, Z> =>
+  Effect.suspend((): Effect.Effect<X, Y | PoolClosedError, Z> => {
+    const shell = keyedOf(self).shellFor(key)
+    return shell === undefined ? Effect.fail(new PoolClosedError({ pool: self.name })) : f(shell)
+  })
+
+/**
+ * Makes a keyed pool in the current scope; closing the scope closes every key's pool.
+ * Bad options fail with `PoolConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const pool = KeyedPool.make({
+ *   acquire: (shard: number) => Effect.succeed({ shard }),
+ *   maxPerKey: 2,
+ *   maxTotal: 6
+ * })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <K, A, E = never, R = never>(
+  options: Options<K, A, E, R>
+): Effect.Effect<KeyedPool<K, A, E>, PoolConfigError, Scope.Scope | R> =>
+  Effect.map(internal.makeKeyed(options), (keyed) => new KeyedPoolImpl(keyed))
+
+/**
+ * Borrows an item of `key` until the enclosing `Scope` closes.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, { send: (s: string) => void }>
+ * const program = Effect.scoped(
+ *   Effect.map(KeyedPool.get(pool, "https://a.example"), (conn) => conn.send("GET /"))
+ * )
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const get: {
+  <K>(key: K): <A, E>(self: KeyedPool<K, A, E>) => Effect.Effect<A, E | BorrowError, Scope.Scope>
+  <K, A, E>(self: KeyedPool<K, A, E>, key: K): Effect.Effect<A, E | BorrowError, Scope.Scope>
+} = dual(
+  2,
+  <K, A, E>(self: KeyedPool<K, A, E>, key: K) =>
+    withShell(self, key, borrow.get) as Effect.Effect<A, E | BorrowError, Scope.Scope>
+)
+
+/**
+ * Borrows an item of `key` around one effect (the fast path).
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, { query: (q: string) => number }>
+ * const n = KeyedPool.use(pool, "shard-1", (conn) => Effect.sync(() => conn.query("select 1")))
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const use: {
+  <K, A, X, Y, Z>(
+    key: K,
+    f: (item: A) => Effect.Effect<X, Y, Z>
+  ): <E>(self: KeyedPool<K, A, E>) => Effect.Effect<X, Y | E | BorrowError, Z>
+  <K, A, E, X, Y, Z>(
+    self: KeyedPool<K, A, E>,
+    key: K,
+    f: (item: A) => Effect.Effect<X, Y, Z>
+  ): Effect.Effect<X, Y | E | BorrowError, Z>
+} = dual(
+  3,
+  <K, A, E, X, Y, Z>(self: KeyedPool<K, A, E>, key: K, f: (item: A) => Effect.Effect<X, Y, Z>) =>
+    withShell(self, key, (shell) => borrow.use(shell, f)) as Effect.Effect<X, Y | E | BorrowError, Z>
+)
+
+/**
+ * Marks an item so that it is destroyed when returned (or at once, if idle).
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, { ok: boolean }>
+ * const program = KeyedPool.use(pool, "a", (conn) => (conn.ok ? Effect.void : KeyedPool.invalidate(pool, conn)))
+ * ```
+ * @since 0.1.0
+ * @category borrowing
+ */
+export const invalidate: {
+  <A>(item: A): <K, E>(self: KeyedPool<K, A, E>) => Effect.Effect<void>
+  <K, A, E>(self: KeyedPool<K, A, E>, item: A): Effect.Effect<void>
+} = dual(2, <K, A, E>(self: KeyedPool<K, A, E>, value: A) =>
+  Effect.sync(() => {
+    for (const [, shell] of keyedOf(self).shells) {
+      const item = shell.itemOf(value)
+      if (item !== undefined) return shell.invalidate(item)
+    }
+  }))
+
+/**
+ * Totals and per-key stats (also refreshes the metrics).
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, unknown>
+ * const report = Effect.flatMap(KeyedPool.stats(pool), (s) => Effect.log(`${s.keys} keys, ${s.size}/${s.maxTotal} items`))
+ * ```
+ * @since 0.1.0
+ * @category observability
+ */
+export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoolStats<K>> =>
+  Effect.sync(() => {
+    const keyed = keyedOf(self)
+    keyed.refreshMetrics()
+    const perKey = new Map<K, PoolStats>()
+    const totals = { ...keyed.retired, size: 0, idle: 0, borrowed: 0, waiting: 0, creating: 0, destroying: 0 }
+    for (const [key, shell] of keyed.shells) {
+      const s = statsOf(shell)
+      perKey.set(key, s)
+      for (const name of Object.keys(totals) as Array<keyof typeof totals>) totals[name] += s[name]
+    }
+    return {
+      name: keyed.config.name,
+      ...totals,
+      closed: keyed.closed,
+      keys: perKey.size,
+      maxPerKey: keyed.config.max,
+      maxTotal: keyed.maxTotal,
+      perKey
+    }
+  })

@@ -17,10 +17,10 @@ import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
+import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
-import type * as Core from "./internal/state.js"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
@@ -270,18 +270,8 @@ export const layer = <I, A, E = never, R = never>(
  * @since 0.1.0
  * @category borrowing
  */
-export const get = <A, E>(self: Pool<A, E>): Effect.Effect<A, E | BorrowError, Scope.Scope> => {
-  const shell = shellOf(self)
-  const site = shell.borrowSite()
-  return Effect.flatMap(Effect.scope, (scope) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(
-        shell.acquire(restore, site),
-        // the scope is the caller's: the item goes back exactly when it closes
-        (item) => Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
-      )
-    )) as Effect.Effect<A, E | BorrowError, Scope.Scope>
-}
+export const get = <A, E>(self: Pool<A, E>): Effect.Effect<A, E | BorrowError, Scope.Scope> =>
+  borrow.get(shellOf(self)) as Effect.Effect<A, E | BorrowError, Scope.Scope>
 
 /**
  * Borrows an item around one effect — the fast path, no `Scope` involved. The item returns when
@@ -302,36 +292,11 @@ export const get = <A, E>(self: Pool<A, E>): Effect.Effect<A, E | BorrowError, S
 export const use: {
   <A, X, Y, Z>(f: (item: A) => Effect.Effect<X, Y, Z>): <E>(self: Pool<A, E>) => Effect.Effect<X, Y | E | BorrowError, Z>
   <A, E, X, Y, Z>(self: Pool<A, E>, f: (item: A) => Effect.Effect<X, Y, Z>): Effect.Effect<X, Y | E | BorrowError, Z>
-} = dual(2, <A, E, X, Y, Z>(self: Pool<A, E>, f: (item: A) => Effect.Effect<X, Y, Z>) => {
-  const shell = shellOf(self)
-  const site = shell.borrowSite()
-  return Effect.uninterruptibleMask((restore) => {
-    const item = shell.tryTake(site)
-    if (item !== undefined && !shell.needsValidation(item)) return useItem(shell, item, f, restore)
-    return Effect.flatMap(shell.acquireFrom(item, restore, site), (item) => useItem(shell, item, f, restore))
-  }) as Effect.Effect<X, Y | E | BorrowError, Z>
-})
-
-const useItem = <A, E, X, Y, Z>(
-  shell: PoolShell<A, E>,
-  item: Core.Item<A>,
-  f: (item: A) => Effect.Effect<X, Y, Z>,
-  restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
-): Effect.Effect<X, Y, Z> =>
-  shell.lifecycle.recycle === undefined
-    ? Effect.matchCauseEffect(restore(f(item.value)), {
-      onFailure: (cause) =>
-        Effect.suspend(() => {
-          shell.releaseNow(item)
-          return Effect.failCause(cause)
-        }),
-      onSuccess: (value) =>
-        Effect.sync(() => {
-          shell.releaseNow(item)
-          return value
-        })
-    })
-    : Effect.flatMap(Effect.exit(restore(f(item.value))), (exit) => Effect.zipRight(shell.release(item, exit), exit))
+} = dual(
+  2,
+  <A, E, X, Y, Z>(self: Pool<A, E>, f: (item: A) => Effect.Effect<X, Y, Z>) =>
+    borrow.use(shellOf(self), f) as Effect.Effect<X, Y | E | BorrowError, Z>
+)
 
 /**
  * Marks a borrowed item so that it is destroyed when returned instead of reused (or destroys it

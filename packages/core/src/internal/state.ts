@@ -65,6 +65,8 @@ export interface Budget {
   tryReserve(pool: PoolState<any>): boolean
   /** Give one unit back and let parked pools retry. */
   free(): void
+  /** An item of some pool went idle: if a pool is parked, an idle item may be reclaimed for it. */
+  idled(): void
 }
 
 export const CREATE: Command<never> = { _tag: "Create" }
@@ -254,6 +256,7 @@ const offer = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Co
   if (item.borrowers === 0) {
     item.idleSince = now
     state.idle.push(item)
+    if (state.budget !== undefined) state.budget.idled()
   }
 }
 
@@ -464,6 +467,23 @@ export const oldestIdle = <A>(state: PoolState<A>): Item<A> | undefined => {
   for (const item of state.idle) if (oldest === undefined || item.idleSince < oldest.idleSince) oldest = item
   return oldest
 }
+
+/**
+ * Gives up an idle item so that another pool sharing the budget can create one: only from a
+ * pool above its `min`, so pools never take items back and forth.
+ */
+export const reclaim = <A>(state: PoolState<A>, out: Array<Command<A>>): boolean => {
+  if (state.closed || state.items.size <= state.config.min) return false
+  const item = oldestIdle(state)
+  if (item === undefined) return false
+  removeIdle(state, item)
+  out.push(destroy(state, item))
+  return true
+}
+
+/** Nothing alive, nothing under way, nobody waiting: the pool may be dropped. */
+export const unused = <A>(state: PoolState<A>): boolean =>
+  state.items.size === 0 && state.creating === 0 && state.destroying === 0 && state.waiters.length === 0
 
 /** Takes idle items out for a health check; they are not lent until `checked`. */
 export const checkOut = <A>(state: PoolState<A>): Array<Item<A>> => {

@@ -1,0 +1,58 @@
+/**
+ * The two ways to borrow from one pool shell, shared by `Pool` and `KeyedPool`.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
+import type { PoolShell } from "./shell.js"
+import type * as Core from "./state.js"
+
+type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+
+/** Borrow until the enclosing scope closes; the return goes through `recycle`. */
+export const get = <A, E>(shell: PoolShell<A, E>): Effect.Effect<A, unknown, Scope.Scope> => {
+  const site = shell.borrowSite()
+  return Effect.flatMap(Effect.scope, (scope) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(
+        shell.acquire(restore, site),
+        // the scope is the caller's: the item goes back exactly when it closes
+        (item) => Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
+      )
+    ))
+}
+
+/** Borrow around one effect. The fast path: an idle item is taken synchronously. */
+export const use = <A, E, X, Y, Z>(
+  shell: PoolShell<A, E>,
+  f: (item: A) => Effect.Effect<X, Y, Z>
+): Effect.Effect<X, unknown, Z> => {
+  const site = shell.borrowSite()
+  return Effect.uninterruptibleMask((restore) => {
+    const item = shell.tryTake(site)
+    if (item !== undefined && !shell.needsValidation(item)) return useItem(shell, item, f, restore)
+    return Effect.flatMap(shell.acquireFrom(item, restore, site), (item) => useItem(shell, item, f, restore))
+  })
+}
+
+const useItem = <A, E, X, Y, Z>(
+  shell: PoolShell<A, E>,
+  item: Core.Item<A>,
+  f: (item: A) => Effect.Effect<X, Y, Z>,
+  restore: Restore
+): Effect.Effect<X, Y, Z> =>
+  shell.lifecycle.recycle === undefined
+    ? Effect.matchCauseEffect(restore(f(item.value)), {
+      onFailure: (cause) =>
+        Effect.suspend(() => {
+          shell.releaseNow(item)
+          return Effect.failCause(cause)
+        }),
+      onSuccess: (value) =>
+        Effect.sync(() => {
+          shell.releaseNow(item)
+          return value
+        })
+    })
+    : Effect.flatMap(Effect.exit(restore(f(item.value))), (exit) => Effect.zipRight(shell.release(item, exit), exit))

@@ -1,0 +1,214 @@
+/**
+ * A keyed pool: one pool shell per key, created on first use, all sharing the keyed pool's
+ * scope, housekeeper, health checker and — with `maxTotal` — one budget of items.
+ *
+ * @internal
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as MutableHashMap from "effect/MutableHashMap"
+import type { Runtime } from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import { PoolConfigError } from "../PoolError.js"
+import { millis, type PoolConfig } from "./config.js"
+import { type CommonOptions, configOf, defaultHealthSchedule, healthChecker, lifecycleOf, metricsRefresher } from "./pool.js"
+import { PoolShell } from "./shell.js"
+import * as Core from "./state.js"
+import type * as Clock from "effect/Clock"
+
+export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
+  readonly acquire: (key: K) => Effect.Effect<A, E, Scope.Scope | R>
+  readonly maxPerKey?: number | undefined
+  readonly maxTotal?: number | undefined
+  readonly idleKeyTimeout?: Duration.DurationInput | undefined
+}
+
+/** The shared `maxTotal` budget: reserved per creation, freed when an item is gone. */
+class SharedBudget implements Core.Budget {
+  used = 0
+  private readonly parked: Array<PoolShell<any, any>> = []
+
+  constructor(
+    readonly max: number,
+    private readonly keyed: KeyedPoolShell<any, any, any>
+  ) {}
+
+  tryReserve(state: Core.PoolState<any>): boolean {
+    if (this.used < this.max) {
+      this.used++
+      return true
+    }
+    const shell = this.keyed.shellOfState(state)
+    if (shell !== undefined && !this.parked.includes(shell)) this.parked.push(shell)
+    this.keyed.reclaimFor(state)
+    return false
+  }
+
+  idled(): void {
+    if (this.parked.length > 0) this.keyed.reclaimFor(this.parked[0].state)
+  }
+
+  free(): void {
+    this.used--
+    while (this.used < this.max && this.parked.length > 0) {
+      const shell = this.parked.shift()!
+      shell.state.starved = false
+      shell.demand()
+    }
+  }
+}
+
+/** Totals of keys already removed, so that the keyed pool's counters never go backwards. */
+interface Retired {
+  created: number
+  destroyed: number
+  timeouts: number
+  failures: number
+  borrows: number
+  invalidated: number
+}
+
+export class KeyedPoolShell<K, A, E> {
+  readonly shells = MutableHashMap.empty<K, PoolShell<A, E>>()
+  private readonly byState = new Map<Core.PoolState<A>, { readonly key: K; readonly shell: PoolShell<A, E> }>()
+  private readonly emptySince = new Map<PoolShell<A, E>, number>()
+  readonly budget: SharedBudget | undefined
+  readonly retired: Retired = { created: 0, destroyed: 0, timeouts: 0, failures: 0, borrows: 0, invalidated: 0 }
+  closed = false
+
+  constructor(
+    readonly config: PoolConfig,
+    readonly maxTotal: number,
+    readonly idleKeyTimeout: number,
+    private readonly options: KeyedOptions<K, A, E, any>,
+    private readonly runtime: Runtime<never>,
+    private readonly clock: Clock.Clock
+  ) {
+    this.budget = maxTotal === Infinity ? undefined : new SharedBudget(maxTotal, this)
+  }
+
+  /** The shell of `key`, made on first use (`undefined` once closed). */
+  shellFor(key: K): PoolShell<A, E> | undefined {
+    const found = MutableHashMap.get(this.shells, key)
+    if (found._tag === "Some") return found.value
+    if (this.closed) return undefined
+    const shell = new PoolShell<A, E>(
+      this.config,
+      lifecycleOf<A, E, any>(this.options.acquire(key), this.options, this.runtime as Runtime<any>),
+      this.clock,
+      this.runtime,
+      { pool: this.config.name, key: String(key) },
+      this.budget
+    )
+    MutableHashMap.set(this.shells, key, shell)
+    this.byState.set(shell.state, { key, shell })
+    shell.demand()
+    return shell
+  }
+
+  shellOfState(state: Core.PoolState<any>): PoolShell<A, E> | undefined {
+    return this.byState.get(state)?.shell
+  }
+
+  /** At `maxTotal`: destroy the oldest idle item of another key (above its min) to make room. */
+  reclaimFor(state: Core.PoolState<any>): void {
+    let victim: PoolShell<A, E> | undefined
+    let oldest = Infinity
+    for (const [other, { shell }] of this.byState) {
+      if (other === state) continue
+      const item = Core.oldestIdle(other)
+      if (item !== undefined && item.idleSince < oldest && other.items.size > other.config.min) {
+        oldest = item.idleSince
+        victim = shell
+      }
+    }
+    victim?.apply((out) => Core.reclaim(victim.state, out))
+  }
+
+  /** Housekeeping of every key, then removal of keys unused for `idleKeyTimeout`. */
+  housekeep(): Effect.Effect<number> {
+    return Effect.suspend(() => {
+      const passes: Array<Effect.Effect<number>> = []
+      for (const [, shell] of this.shells) passes.push(shell.housekeep())
+      return Effect.map(Effect.all(passes), (nexts) => {
+        const now = this.clock.unsafeCurrentTimeMillis()
+        let next = Math.min(30_000, this.idleKeyTimeout, ...nexts)
+        for (const [key, shell] of [...this.shells]) {
+          if (!Core.unused(shell.state)) {
+            this.emptySince.delete(shell)
+            continue
+          }
+          const since = this.emptySince.get(shell)
+          if (since === undefined) {
+            this.emptySince.set(shell, now)
+          } else if (now - since >= this.idleKeyTimeout) {
+            this.remove(key, shell)
+          } else {
+            next = Math.min(next, since + this.idleKeyTimeout - now)
+          }
+        }
+        return Math.max(1, next)
+      })
+    })
+  }
+
+  private remove(key: K, shell: PoolShell<A, E>): void {
+    const state = shell.state
+    for (const name of Object.keys(this.retired) as Array<keyof Retired>) this.retired[name] += state[name]
+    MutableHashMap.remove(this.shells, key)
+    this.byState.delete(state)
+    this.emptySince.delete(shell)
+    shell.metrics.refresh(state)
+    state.closed = true
+  }
+
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.healthCheck(check), {
+        concurrency: "unbounded",
+        discard: true
+      })
+    )
+  }
+
+  refreshMetrics(): void {
+    for (const [, shell] of this.shells) shell.metrics.refresh(shell.state)
+  }
+
+  readonly shutdown: Effect.Effect<void> = Effect.suspend(() => {
+    this.closed = true
+    return Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.shutdown, {
+      concurrency: "unbounded",
+      discard: true
+    })
+  })
+}
+
+/** Makes a keyed pool and starts its background work in the current scope. */
+export const makeKeyed = <K, A, E, R>(
+  options: KeyedOptions<K, A, E, R>
+): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const config = yield* configOf({ ...options, max: options.maxPerKey ?? options.max })
+    const name = config.name
+    const maxTotal = options.maxTotal ?? Infinity
+    if (typeof maxTotal !== "number" || Number.isNaN(maxTotal) || maxTotal < 1 || (maxTotal !== Infinity && !Number.isInteger(maxTotal))) {
+      return yield* new PoolConfigError({ pool: name, option: "maxTotal", reason: `must be a whole number ≥ 1, got ${String(maxTotal)}` })
+    }
+    const idleKeyTimeout = yield* Effect.try({
+      try: () => millis("idleKeyTimeout", options.idleKeyTimeout, "5 minutes"),
+      catch: (e: any) => new PoolConfigError({ pool: name, option: "idleKeyTimeout", reason: e.reason ?? String(e) })
+    })
+    const runtime = yield* Effect.runtime<R>()
+    const clock = yield* Effect.clock
+    const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, idleKeyTimeout, options, runtime as Runtime<never>, clock)
+    yield* Effect.addFinalizer(() => keyed.shutdown)
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(keyed.housekeep(), (ms) => Effect.sleep(ms))))
+    const health = options.healthCheck
+    if (health !== undefined) {
+      const check = (item: A) => Effect.provide(health.check(item), runtime.context)
+      yield* Effect.forkScoped(healthChecker(health.schedule ?? defaultHealthSchedule, keyed.healthCheck(check)))
+    }
+    yield* Effect.forkScoped(metricsRefresher(() => keyed.refreshMetrics()))
+    return keyed
+  })
