@@ -88,7 +88,7 @@ describe("Pool: sizing and borrowing", () => {
       const holder = yield* Scope.make()
       yield* Scope.extend(Pool.get(pool), holder)
       const order: Array<number> = []
-      const fibers: Array<Fiber.RuntimeFiber<void, unknown>> = []
+      const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
       for (let i = 0; i < 5; i++) {
         fibers.push(yield* Effect.fork(Pool.use(pool, () => Effect.sync(() => order.push(i)))))
         yield* until(`waiter ${i} queued`, () => stats(pool).waiting === i + 1)

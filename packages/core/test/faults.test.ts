@@ -116,7 +116,7 @@ describe("regressions of Effect 3's Pool (shared/anchors.md)", () => {
       const borrow = yield* Effect.fork(Effect.exit(Effect.timeout(Effect.scoped(Pool.get(pool)), "100 millis")))
       yield* TestClock.adjust("100 millis")
       const exit = yield* Fiber.join(borrow)
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag))).toEqual(
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => (e as { _tag?: string })._tag))).toEqual(
         Option.some("TimeoutException")
       )
       expect(yield* Clock.currentTimeMillis).toBe(100)

@@ -19,6 +19,8 @@ export class Backend {
   readonly destroyedIds: Array<number> = []
   /** When set, creation fails with this error. */
   failWith: Error | undefined
+  /** Creations still to fail (then they succeed again). */
+  failCount = 0
   /** When set, creation takes this long (Clock time, so TestClock drives it). */
   delay: number | undefined
 
@@ -31,6 +33,10 @@ export class Backend {
   private readonly open: Effect.Effect<Conn, Error, Scope.Scope> = Effect.acquireRelease(
     Effect.suspend(() => {
       if (this.failWith !== undefined) return Effect.fail(this.failWith)
+      if (this.failCount > 0) {
+        this.failCount--
+        return Effect.fail(new Error("transient failure"))
+      }
       const conn = { id: this.created++, open: true }
       this.alive.add(conn)
       return Effect.succeed(conn)

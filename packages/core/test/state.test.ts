@@ -1,0 +1,109 @@
+/** The functional core on its own: transitions and the commands they return, no Effect runtime. */
+import { describe, expect, it } from "vitest"
+import { Either } from "effect"
+import { parseConfig } from "../src/internal/config.js"
+import * as Core from "../src/internal/state.js"
+
+const config = (options: Parameters<typeof parseConfig>[0]) => Either.getOrThrow(parseConfig(options))
+const waiter = (at = 0): Core.Waiter<string> => ({ enqueuedAt: at, item: undefined, error: undefined, settled: false, notify: undefined })
+const tags = (out: ReadonlyArray<Core.Command<string>>) => out.map((c) => c._tag)
+
+describe("pool state transitions", () => {
+  it("starts one creation per uncovered waiter, never past max", () => {
+    const state = new Core.PoolState<string>(config({ max: 2 }))
+    const out: Array<Core.Command<string>> = []
+    for (let i = 0; i < 5; i++) expect(Core.enqueue(state, waiter(), out)).toBe("wait")
+    expect(tags(out)).toEqual(["Create", "Create"])
+    expect(state.creating).toBe(2)
+  })
+
+  it("with concurrency, one creation covers several waiters", () => {
+    const state = new Core.PoolState<string>(config({ max: 4, concurrency: 3 }))
+    const out: Array<Core.Command<string>> = []
+    for (let i = 0; i < 7; i++) Core.enqueue(state, waiter(), out)
+    expect(tags(out)).toEqual(["Create", "Create", "Create"])
+    const item = Core.newItem(state, "conn", undefined, 0, 0)
+    const handed: Array<Core.Command<string>> = []
+    Core.created(state, item, 0, handed)
+    expect(tags(handed)).toEqual(["Hand", "Hand", "Hand"])
+    expect(item.borrowers).toBe(3)
+  })
+
+  it("a returned item goes to the oldest waiter first", () => {
+    const state = new Core.PoolState<string>(config({ max: 1 }))
+    const out: Array<Core.Command<string>> = []
+    Core.enqueue(state, waiter(), out)
+    const item = Core.newItem(state, "conn", undefined, 0, 0)
+    Core.created(state, item, 0, out)
+    const [second, third] = [waiter(1), waiter(2)]
+    Core.enqueue(state, second, out)
+    Core.enqueue(state, third, out)
+    const back: Array<Core.Command<string>> = []
+    Core.release(state, item, 5, back)
+    expect(back).toEqual([{ _tag: "Hand", waiter: second, item }])
+    expect(state.waiters).toEqual([third])
+  })
+
+  it("expire rejects exactly the waiters past acquireTimeout, oldest first", () => {
+    const state = new Core.PoolState<string>(config({ max: 1, acquireTimeout: 100 }))
+    const out: Array<Core.Command<string>> = []
+    const [a, b, c] = [waiter(0), waiter(50), waiter(120)]
+    for (const w of [a, b, c]) Core.enqueue(state, w, out)
+    const rejected: Array<Core.Command<string>> = []
+    Core.expire(state, 150, () => "timeout", rejected)
+    expect(rejected.map((c) => (c as { waiter: unknown }).waiter)).toEqual([a, b])
+    expect(state.waiters).toEqual([c])
+    expect(state.timeouts).toBe(2)
+    expect(Core.nextExpiry(state)).toBe(220)
+  })
+
+  it("a failed creation is retried only while someone still needs it", () => {
+    const state = new Core.PoolState<string>(config({ max: 2, min: 0 }))
+    const out: Array<Core.Command<string>> = []
+    const w = waiter()
+    Core.enqueue(state, w, out)
+    expect(Core.createFailed(state, "refused")).toBe(true)
+    Core.cancel(state, w, 0, out)
+    expect(Core.createFailed(state, "refused")).toBe(false)
+    expect(state.creating).toBe(0)
+    expect(state.lastError).toBe("refused")
+  })
+
+  it("close rejects waiters and destroys idle items; borrowed ones are destroyed on return", () => {
+    const state = new Core.PoolState<string>(config({ max: 3 }))
+    const out: Array<Core.Command<string>> = []
+    for (let i = 0; i < 3; i++) Core.enqueue(state, waiter(), out)
+    const [x, y, z] = ["x", "y", "z"].map((v) => Core.newItem(state, v, undefined, 0, 0))
+    for (const item of [x, y, z]) Core.created(state, item, 0, out)
+    Core.release(state, z, 1, out) // z idle; x and y borrowed
+    const late = waiter(2)
+    expect(Core.take(state, 2, out)).toBe(z)
+    expect(Core.take(state, 2, out)).toBeUndefined()
+    Core.enqueue(state, late, out)
+    Core.release(state, z, 3, []) // z goes to the waiter
+    Core.release(state, z, 3, []) // and comes back idle
+    const closing: Array<Core.Command<string>> = []
+    Core.close(state, "closed", closing)
+    expect(closing).toEqual([{ _tag: "Destroy", item: z }])
+    expect(state.items.size).toBe(2)
+    const back: Array<Core.Command<string>> = []
+    Core.release(state, x, 4, back)
+    Core.release(state, y, 4, back)
+    expect(back.filter((c) => c._tag === "Destroy").map((c) => (c as { item: unknown }).item)).toEqual([x, y])
+    expect(state.items.size).toBe(0)
+    expect(Core.enqueue(state, waiter(5), [])).toBe("closed")
+  })
+
+  it("close rejects every waiter", () => {
+    const state = new Core.PoolState<string>(config({ max: 1 }))
+    const [a, b] = [waiter(), waiter()]
+    Core.enqueue(state, a, [])
+    Core.enqueue(state, b, [])
+    const closing: Array<Core.Command<string>> = []
+    Core.close(state, "closed", closing)
+    expect(closing).toEqual([
+      { _tag: "Reject", waiter: a, error: "closed" },
+      { _tag: "Reject", waiter: b, error: "closed" }
+    ])
+  })
+})
