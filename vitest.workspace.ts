@@ -12,6 +12,16 @@ export default defineWorkspace([
   },
   {
     test: {
+      name: "pg",
+      root: "./packages/pg",
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["./test/globalSetup.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000
+    }
+  },
+  {
+    test: {
       name: "examples",
       root: "./examples",
       include: ["test/**/*.test.ts"],

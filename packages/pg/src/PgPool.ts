@@ -1,0 +1,248 @@
+/**
+ * `PgPool`: Postgres connections pooled by `@effect-pool/core`, served as @effect/sql-pg's
+ * `PgClient` and @effect/sql's `SqlClient`. Swap `PgClient.layer(config)` for
+ * `PgPool.layer(config)` and every line of an @effect/sql program keeps working.
+ *
+ * @since 0.1.0
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Pool, type PoolConfigError } from "@effect-pool/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type { ConnectionOptions } from "node:tls"
+import type Pg from "pg"
+import { makeClient } from "./internal/client.js"
+import * as Connection from "./internal/connection.js"
+import { makeListener } from "./internal/listener.js"
+import { isPermanent, parseConnection } from "./internal/options.js"
+
+/**
+ * A pooled connection, for the rare code that needs the raw `pg.Client` (through
+ * `Pool.use(pgPool.pool, ...)`). Ordinary code uses `SqlClient`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PgConnection = Connection.PgConnection
+
+/**
+ * Options of `PgPool.layer`. Connection settings follow @effect/sql-pg's `PgClientConfig`; pool
+ * settings are `@effect-pool/core`'s, with Postgres defaults.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Redacted } from "effect"
+ *
+ * const options: PgPool.Options = {
+ *   url: Redacted.make("postgres://app:secret@db.internal:5432/app"),
+ *   max: 20,
+ *   statementTimeout: "30 seconds",
+ *   idleTimeout: "5 minutes"
+ * }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends
+  Omit<
+    Pool.Options<PgConnection, SqlError, never>,
+    "acquire" | "validate" | "recycle" | "healthCheck" | "concurrency" | "targetUtilization"
+  >
+{
+  /** `postgres://user:password@host:port/database` (redacted: it may hold the password). */
+  readonly url?: Redacted<string> | undefined
+  /** ["localhost"] */
+  readonly host?: string | undefined
+  /** [5432] */
+  readonly port?: number | undefined
+  readonly database?: string | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted<string> | undefined
+  /** TLS: `true`, or Node TLS options (`ca`, `servername`, …). Certificates are verified unless `rejectUnauthorized: false`. */
+  readonly ssl?: boolean | ConnectionOptions | undefined
+  /** Shown in `pg_stat_activity`. ["@effect-pool/pg"] */
+  readonly applicationName?: string | undefined
+  /** Longest a connection attempt may take. [10 s] */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Server-side `statement_timeout` (with `pgbouncer`: enforced by the client with a cancel request). [none] */
+  readonly statementTimeout?: Duration.DurationInput | undefined
+  /** PgBouncer transaction mode: no session settings in the startup packet (no named statements are ever used). [false] */
+  readonly pgbouncer?: boolean | undefined
+  /** `SELECT 1` on idle connections on this schedule; failures are evicted. [none] */
+  readonly healthCheck?: Schedule.Schedule<unknown> | undefined
+  readonly transformQueryNames?: ((name: string) => string) | undefined
+  readonly transformResultNames?: ((name: string) => string) | undefined
+  /** Apply the name transforms to JSON values too. [true] */
+  readonly transformJson?: boolean | undefined
+  readonly types?: Pg.CustomTypesConfig | undefined
+  readonly spanAttributes?: Record<string, unknown> | undefined
+}
+
+type Redacted<A> = import("effect/Redacted").Redacted<A>
+
+/**
+ * The pool behind the `SqlClient`: its stats and size, and the core pool itself.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Effect } from "effect"
+ *
+ * const report = Effect.gen(function*() {
+ *   const pg = yield* PgPool.PgPool
+ *   const stats = yield* pg.stats
+ *   yield* Effect.log(`${stats.borrowed}/${stats.size} connections busy, ${stats.waiting} waiting`)
+ * })
+ * ```
+ * @since 0.1.0
+ * @category services
+ */
+export class PgPool extends Context.Tag("@effect-pool/pg/PgPool")<PgPool, {
+  readonly pool: Pool.Pool<PgConnection, SqlError>
+  readonly stats: Effect.Effect<Pool.PoolStats>
+  readonly resize: (size: { readonly min?: number; readonly max?: number }) => Effect.Effect<void, PoolConfigError>
+  /** The process id of the LISTEN connection, while there is one. */
+  readonly listenerPid: Effect.Effect<number | undefined>
+}>() {}
+
+/** Postgres defaults where they differ from the core's. */
+const pgDefaults = {
+  name: "pg",
+  maxLifetime: "30 minutes",
+  validateAfterIdle: "5 seconds"
+} as const
+
+/** Retries creation with the core's backoff, but gives up at once on errors retrying cannot fix. */
+const pgCreateRetry = Schedule.exponential("10 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("1 second")),
+  Schedule.jittered,
+  Schedule.whileInput((error: unknown) => !isPermanent(error))
+)
+
+/**
+ * Builds the services in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<
+  { readonly client: PgClient.PgClient; readonly pgPool: Context.Tag.Service<PgPool> },
+  PoolConfigError,
+  import("effect/Scope").Scope | Reactivity.Reactivity
+> =>
+  Effect.gen(function*() {
+    const name = options.name ?? pgDefaults.name
+    const settings = yield* parseConnection(name, options)
+    const cancel = settings.cancel
+    let pool: Pool.Pool<PgConnection, SqlError> | undefined
+    const acquire = Effect.tap(Connection.connect(settings.client), (conn) =>
+      Effect.sync(() => {
+        // a connection that breaks while idle is evicted at once, not lent
+        conn.onBroken = (broken) => {
+          if (pool !== undefined) Effect.runSync(Pool.invalidate(pool, broken))
+        }
+      }))
+    const check = (conn: PgConnection) => Connection.validate(conn, cancel)
+    pool = yield* Pool.make<PgConnection, SqlError>({
+      ...pgDefaults,
+      createTimeout: settings.connectTimeout,
+      createRetry: pgCreateRetry,
+      ...stripConnectionOptions(options),
+      name,
+      acquire,
+      validate: check,
+      recycle: (conn) => Connection.recycle(conn, cancel),
+      healthCheck: options.healthCheck === undefined ? undefined : { check, schedule: options.healthCheck }
+    })
+    const listener = yield* makeListener(settings)
+    const client = yield* makeClient(pool, settings, listener, options)
+    const p = pool
+    return {
+      client,
+      pgPool: {
+        pool: p,
+        stats: Pool.stats(p),
+        resize: (size) => Pool.resize(p, size),
+        listenerPid: Effect.sync(() => listener.current()?.pid)
+      }
+    }
+  })
+
+const connectionKeys = [
+  "url", "host", "port", "database", "username", "password", "ssl", "applicationName", "connectTimeout",
+  "statementTimeout", "pgbouncer", "healthCheck", "transformQueryNames", "transformResultNames", "transformJson",
+  "types", "spanAttributes"
+] as const
+
+const stripConnectionOptions = (options: Options) => {
+  const rest: Record<string, unknown> = { ...options }
+  for (const key of connectionKeys) delete rest[key]
+  for (const key of Object.keys(rest)) if (rest[key] === undefined) delete rest[key]
+  return rest as Omit<Options, (typeof connectionKeys)[number]>
+}
+
+/**
+ * A layer providing `SqlClient`, `PgClient` and `PgPool`: a drop-in replacement for
+ * @effect/sql-pg's `PgClient.layer`. It does not connect at construction (unless `min` > 0,
+ * which warms up in the background); bad options fail it with `PoolConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { SqlClient } from "@effect/sql"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const DbLive = PgPool.layer({ url: Redacted.make("postgres://postgres@localhost/app"), max: 10 })
+ *
+ * const program = Effect.gen(function*() {
+ *   const sql = yield* SqlClient.SqlClient
+ *   return yield* sql`SELECT ${1} AS one`
+ * }).pipe(Effect.provide(DbLive))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<PgPool | PgClient.PgClient | SqlClient.SqlClient, PoolConfigError> =>
+  Layer.scopedContext(
+    Effect.map(make(options), ({ client, pgPool }) =>
+      Context.make(PgPool, pgPool).pipe(
+        Context.add(PgClient.PgClient, client),
+        Context.add(SqlClient.SqlClient, client)
+      ))
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * `layer` with its options read from `Config`.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Config } from "effect"
+ *
+ * const DbLive = PgPool.layerConfig({
+ *   url: Config.redacted("DATABASE_URL"),
+ *   max: Config.integer("DB_POOL_MAX").pipe(Config.withDefault(10))
+ * })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<PgPool | PgClient.PgClient | SqlClient.SqlClient, ConfigError.ConfigError | PoolConfigError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+
+export { SqlError }

@@ -1,0 +1,144 @@
+/**
+ * The `SqlClient` / `PgClient` on top of the pool, built with @effect/sql's public
+ * `SqlClient.make` and @effect/sql-pg's `makeCompiler`. Outside a transaction each statement
+ * borrows a connection with `Pool.use` (the pool's fast path); a transaction, `reserve` and a
+ * stream hold one connection for their whole scope.
+ *
+ * @internal
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Pool } from "@effect-pool/core"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type Pg from "pg"
+import Cursor from "pg-cursor"
+import { type PgConnection, query, type QueryConfig } from "./connection.js"
+import type { Listener } from "./listener.js"
+import type { ConnectionSettings } from "./options.js"
+
+type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
+
+export interface ClientOptions {
+  readonly transformQueryNames?: ((name: string) => string) | undefined
+  readonly transformResultNames?: ((name: string) => string) | undefined
+  readonly transformJson?: boolean | undefined
+  readonly spanAttributes?: Record<string, unknown> | undefined
+}
+
+/** Pool errors (timeout with its cause, closed, queue full) surface as `SqlError`s naming them. */
+const asSqlError = (error: unknown): SqlError =>
+  error instanceof SqlError
+    ? error
+    : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
+
+const CURSOR_BATCH = 128
+
+export const makeClient = (
+  pool: Pool.Pool<PgConnection, SqlError>,
+  settings: ConnectionSettings,
+  listener: Listener,
+  options: ClientOptions
+): Effect.Effect<PgClient.PgClient, never, Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    const compiler = PgClient.makeCompiler(options.transformQueryNames, options.transformJson)
+    const transformRows = options.transformResultNames
+      ? Statement.defaultTransforms(options.transformResultNames, options.transformJson).array
+      : undefined
+    const timeout = settings.clientStatementTimeout
+
+    const run = (conn: PgConnection, config: QueryConfig): Effect.Effect<Pg.QueryResult, SqlError> => {
+      const q = query(conn, config, settings.cancel)
+      return timeout === undefined ? q : Effect.timeoutFail(q, {
+        duration: timeout,
+        onTimeout: () => new SqlError({ cause: new Error("statement timeout"), message: `Statement timed out after ${timeout} ms` })
+      })
+    }
+
+    const rowsOf = (result: Pg.QueryResult | Array<Pg.QueryResult>): ReadonlyArray<any> =>
+      Array.isArray(result) ? result.map((r) => r.rows ?? []) : result.rows ?? []
+
+    const cursorStream = (conn: PgConnection, sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) =>
+      Effect.gen(function*() {
+        const cursor = conn.client.query(new Cursor(sql, params as Array<unknown>))
+        yield* Effect.addFinalizer(() => Effect.promise(() => cursor.close().catch(() => undefined)))
+        const pull = Effect.async<Chunk.Chunk<any>, Option.Option<SqlError>>((resume) => {
+          cursor.read(CURSOR_BATCH, (error, rows) => {
+            if (error) resume(Effect.fail(Option.some(new SqlError({ cause: error, message: "Failed to execute statement" }))))
+            else if (rows.length > 0) resume(Effect.succeed(Chunk.unsafeFromArray(transform ? transform(rows) : rows)))
+            else resume(Effect.fail(Option.none()))
+          })
+        })
+        return Stream.repeatEffectChunkOption(pull)
+      })
+
+    /** A `Connection` whose statements run through `withConn`: borrowed per statement, or bound. */
+    class PooledConnection implements Connection {
+      constructor(
+        private readonly withConn: <A>(f: (conn: PgConnection) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>,
+        private readonly streamConn: Effect.Effect<PgConnection, SqlError, Scope.Scope>
+      ) {}
+      execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        return this.withConn((conn) =>
+          Effect.map(run(conn, { text: sql, values: params }), (result) => {
+            const rows = rowsOf(result)
+            return transform ? transform(rows) : rows
+          })
+        )
+      }
+      executeRaw(sql: string, params: ReadonlyArray<unknown>) {
+        return this.withConn((conn) => run(conn, { text: sql, values: params }))
+      }
+      executeWithoutTransform(sql: string, params: ReadonlyArray<unknown>) {
+        return this.execute(sql, params, undefined)
+      }
+      executeValues(sql: string, params: ReadonlyArray<unknown>) {
+        return this.withConn((conn) =>
+          Effect.map(run(conn, { text: sql, values: params, rowMode: "array" }), (result) => result.rows as Array<Array<unknown>>)
+        )
+      }
+      executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        return this.execute(sql, params, transform)
+      }
+      executeStream(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        return Stream.unwrapScoped(Effect.flatMap(this.streamConn, (conn) => cursorStream(conn, sql, params, transform)))
+      }
+    }
+
+    const borrow: Effect.Effect<PgConnection, SqlError, Scope.Scope> = Effect.mapError(Pool.get(pool), asSqlError)
+    const perStatement = new PooledConnection(
+      (f) => Effect.mapError(Pool.use(pool, f), asSqlError),
+      borrow
+    )
+    const reserve = Effect.map(borrow, (conn) => new PooledConnection((f) => f(conn), Effect.succeed(conn)))
+
+    const client = yield* Client.make({
+      acquirer: Effect.succeed(perStatement),
+      transactionAcquirer: reserve,
+      compiler,
+      spanAttributes: [
+        ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
+        ["db.system.name", "postgresql"],
+        ["db.namespace", settings.reported.database ?? settings.reported.username ?? "postgres"],
+        ["server.address", settings.reported.host ?? "localhost"],
+        ["server.port", settings.reported.port ?? 5432]
+      ],
+      transformRows
+    })
+
+    return Object.assign(client, {
+      [PgClient.TypeId]: PgClient.TypeId,
+      config: settings.reported,
+      json: (value: unknown) => Statement.custom<any>("PgJson")(value, undefined, undefined),
+      listen: listener.listen,
+      notify: (channel: string, payload: string) =>
+        Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
+    }) as unknown as PgClient.PgClient
+  })

@@ -1,0 +1,147 @@
+/**
+ * One pooled Postgres connection: a `pg.Client` and what the pool needs to know about it.
+ * Connect, run a query (with a protocol cancel request when interrupted), check it on return,
+ * close it.
+ *
+ * @internal
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import Pg from "pg"
+
+/** A pooled connection. `broken` is set as soon as its socket errors or ends. */
+export interface PgConnection {
+  readonly client: Pg.Client
+  /** The server process id of this connection (`pg_backend_pid()`). */
+  readonly pid: number
+  broken: Error | undefined
+  /** Called when the connection breaks (the pool evicts it). */
+  onBroken: ((conn: PgConnection) => void) | undefined
+}
+
+/** How long a cancelled query may take to end before its connection is given up. */
+const CANCEL_GRACE_MS = 5_000
+/** How long a graceful close may take before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000
+
+const destroySocket = (client: Pg.Client): void => {
+  ;(client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.()
+}
+
+const markBroken = (conn: PgConnection, error: Error): void => {
+  if (conn.broken !== undefined) return
+  conn.broken = error
+  conn.onBroken?.(conn)
+}
+
+/**
+ * Opens a connection in the current scope (closed with the scope). Interruptible: an
+ * interrupted connect tears its socket down.
+ */
+export const connect = (config: Pg.ClientConfig): Effect.Effect<PgConnection, SqlError, Scope.Scope> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(
+      restore(Effect.async<PgConnection, SqlError>((resume) => {
+        const client = new Pg.Client(config)
+        const conn: { -readonly [K in keyof PgConnection]: PgConnection[K] } = {
+          client,
+          pid: 0,
+          broken: undefined,
+          onBroken: undefined
+        }
+        // an idle client without an error listener crashes the process when its socket resets
+        client.on("error", (error) => markBroken(conn, error))
+        client.on("end", () => markBroken(conn, new Error("connection ended")))
+        client.connect((error: Error | undefined) => {
+          if (error) {
+            destroySocket(client)
+            resume(Effect.fail(new SqlError({ cause: error, message: `Failed to connect: ${error.message}` })))
+          } else {
+            conn.pid = (client as unknown as { processID: number }).processID
+            resume(Effect.succeed(conn))
+          }
+        })
+        return Effect.sync(() => destroySocket(client))
+      })),
+      (conn) => Effect.as(Effect.addFinalizer(() => close(conn)), conn)
+    )
+  )
+
+/** Ends the session politely (Terminate), or destroys the socket if that does not finish. */
+export const close = (conn: PgConnection): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    conn.broken ??= new Error("connection closed by the pool")
+    conn.client.end().then(() => resume(Effect.void), () => resume(Effect.void))
+  }).pipe(
+    Effect.interruptible,
+    Effect.timeoutOption(CLOSE_GRACE_MS),
+    Effect.ensuring(Effect.sync(() => destroySocket(conn.client)))
+  )
+
+export interface QueryConfig {
+  readonly text: string
+  readonly values: ReadonlyArray<unknown>
+  readonly rowMode?: "array" | undefined
+}
+
+/**
+ * Runs one query. Interrupting it sends Postgres a protocol cancel request for this backend
+ * (through `cancelConfig`'s host/port — never `pg_cancel_backend`, which would hit the wrong
+ * backend behind PgBouncer) and waits for the query to end, so the connection is never lent
+ * mid-query; if it does not end in time, the connection is marked broken and evicted.
+ */
+export const query = (
+  conn: PgConnection,
+  config: QueryConfig,
+  cancelConfig: Pg.ClientConfig
+): Effect.Effect<Pg.QueryResult, SqlError> =>
+  Effect.async<Pg.QueryResult, SqlError>((resume) => {
+    if (conn.broken !== undefined) {
+      return resume(Effect.fail(new SqlError({ cause: conn.broken, message: `Connection is broken: ${conn.broken.message}` })))
+    }
+    let finished = false
+    let onFinished: (() => void) | undefined
+    const pgQuery = new Pg.Query(
+      { text: config.text, values: config.values as Array<unknown>, rowMode: config.rowMode } as Pg.QueryConfig,
+      undefined,
+      (error: Error | undefined, result: any) => {
+        finished = true
+        onFinished?.()
+        if (error) resume(Effect.fail(new SqlError({ cause: error, message: `Failed to execute statement: ${error.message}` })))
+        else resume(Effect.succeed(result))
+      }
+    )
+    conn.client.query(pgQuery as unknown as Pg.QueryConfig)
+    return Effect.async<void>((done) => {
+      if (finished) return done(Effect.void)
+      onFinished = () => done(Effect.void)
+      // pg's protocol cancel request: a new connection sends CancelRequest(pid, secret key)
+      ;(new Pg.Client(cancelConfig) as unknown as { cancel: (client: Pg.Client, query: unknown) => void }).cancel(conn.client, pgQuery)
+    }).pipe(
+      Effect.interruptible,
+      Effect.timeoutOption(CANCEL_GRACE_MS),
+      Effect.flatMap((ended) =>
+        Effect.sync(() => {
+          if (ended._tag === "None") markBroken(conn, new Error("query did not end after a cancel request"))
+        })
+      )
+    )
+  })
+
+/**
+ * Makes a returned connection fit to lend again: broken → fail (evict); still in a transaction
+ * (or a failed one) → ROLLBACK, and fail if that fails.
+ */
+export const recycle = (conn: PgConnection, cancelConfig: Pg.ClientConfig): Effect.Effect<void, SqlError | Error> => {
+  if (conn.broken !== undefined) return Effect.fail(conn.broken)
+  const status = conn.client.getTransactionStatus?.()
+  if (status === "I" || status === null || status === undefined) return Effect.void
+  return Effect.asVoid(query(conn, { text: "ROLLBACK", values: [] }, cancelConfig))
+}
+
+/** Is the connection alive? Broken → fail; otherwise a `SELECT 1` round trip. */
+export const validate = (conn: PgConnection, cancelConfig: Pg.ClientConfig): Effect.Effect<void, SqlError | Error> =>
+  conn.broken !== undefined
+    ? Effect.fail(conn.broken)
+    : Effect.asVoid(query(conn, { text: "SELECT 1", values: [] }, cancelConfig))

@@ -1,0 +1,140 @@
+/**
+ * Options → `pg.ClientConfig` for each connection, validated up front.
+ *
+ * @internal
+ */
+import type { PgClientConfig } from "@effect/sql-pg/PgClient"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import type Pg from "pg"
+import type { ConnectionOptions } from "node:tls"
+import { PoolConfigError } from "@effect-pool/core"
+
+/** Where and how to connect (see `PgPool.Options` for the documented fields). */
+export interface ConnectionInput {
+  readonly url?: Redacted.Redacted<string> | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly database?: string | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  readonly ssl?: boolean | ConnectionOptions | undefined
+  readonly applicationName?: string | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly statementTimeout?: Duration.DurationInput | undefined
+  readonly pgbouncer?: boolean | undefined
+  readonly types?: Pg.CustomTypesConfig | undefined
+}
+
+export interface ConnectionSettings {
+  /** Config of each pooled connection. */
+  readonly client: Pg.ClientConfig
+  /** Config used only to open cancel-request connections (same host, port and TLS). */
+  readonly cancel: Pg.ClientConfig
+  /** What `PgClient.config` reports (password redacted). */
+  readonly reported: PgClientConfig
+  /** In PgBouncer mode the statement timeout is enforced by the client (with a cancel request). */
+  readonly clientStatementTimeout: number | undefined
+  readonly connectTimeout: number
+}
+
+const invalid = (name: string, option: string, reason: string) => Either.left(new PoolConfigError({ pool: name, option, reason }))
+
+const durationMs = (input: Duration.DurationInput | undefined): number | undefined => {
+  if (input === undefined) return undefined
+  if (typeof input === "number" && (input < 0 || Number.isNaN(input))) return -1
+  if (typeof input === "string" && input.trim().startsWith("-")) return -1
+  const decoded = Duration.decodeUnknown(input)
+  return decoded._tag === "None" ? Number.NaN : Duration.toMillis(decoded.value)
+}
+
+/** TLS on means certificates are verified unless the caller explicitly says otherwise. */
+const tlsOf = (ssl: boolean | ConnectionOptions | undefined): false | ConnectionOptions | undefined => {
+  if (ssl === undefined || ssl === false) return ssl
+  if (ssl === true) return { rejectUnauthorized: true }
+  return { rejectUnauthorized: true, ...ssl }
+}
+
+export const parseConnection = (name: string, input: ConnectionInput): Either.Either<ConnectionSettings, PoolConfigError> => {
+  let host = input.host
+  let port = input.port
+  let database = input.database
+  let user = input.username
+  let password = input.password === undefined ? undefined : Redacted.value(input.password)
+  if (input.url !== undefined) {
+    let url: URL
+    try {
+      url = new URL(Redacted.value(input.url))
+    } catch {
+      return invalid(name, "url", "is not a valid URL (the value is redacted)")
+    }
+    if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+      return invalid(name, "url", `must start with postgres:// or postgresql://, got ${url.protocol}//`)
+    }
+    host ??= decodeURIComponent(url.hostname) || undefined
+    port ??= url.port === "" ? undefined : Number(url.port)
+    database ??= decodeURIComponent(url.pathname.replace(/^\//, "")) || undefined
+    user ??= decodeURIComponent(url.username) || undefined
+    password ??= url.password === "" ? undefined : decodeURIComponent(url.password)
+    if (url.searchParams.get("sslmode") === "require" && input.ssl === undefined) {
+      return parseConnection(name, { ...input, ssl: true })
+    }
+  }
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) {
+    return invalid(name, "port", `must be a whole number from 1 to 65535, got ${String(port)}`)
+  }
+  const connectTimeout = durationMs(input.connectTimeout) ?? 10_000
+  if (!(connectTimeout >= 0)) return invalid(name, "connectTimeout", "must be a non-negative duration")
+  const statementTimeout = durationMs(input.statementTimeout)
+  if (statementTimeout !== undefined && !(statementTimeout >= 0)) {
+    return invalid(name, "statementTimeout", "must be a non-negative duration")
+  }
+  const ssl = tlsOf(input.ssl)
+  const pgbouncer = input.pgbouncer === true
+  const base: Pg.ClientConfig = {
+    host: host ?? "localhost",
+    port: port ?? 5432,
+    ...(database === undefined ? {} : { database }),
+    ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { password }),
+    ...(ssl === undefined ? {} : { ssl })
+  }
+  const client: Pg.ClientConfig = {
+    ...base,
+    application_name: input.applicationName ?? "@effect-pool/pg",
+    connectionTimeoutMillis: connectTimeout === Infinity ? 0 : connectTimeout,
+    // PgBouncer (transaction mode) rejects session settings in the startup packet
+    ...(statementTimeout !== undefined && statementTimeout !== Infinity && !pgbouncer
+      ? { statement_timeout: statementTimeout }
+      : {}),
+    ...(input.types === undefined ? {} : { types: input.types })
+  }
+  return Either.right({
+    client,
+    cancel: base,
+    reported: {
+      host: base.host,
+      port: base.port,
+      database,
+      username: user,
+      password: password === undefined ? undefined : Redacted.make(password),
+      ssl: input.ssl,
+      applicationName: client.application_name
+    },
+    clientStatementTimeout: pgbouncer && statementTimeout !== undefined && statementTimeout !== Infinity
+      ? statementTimeout
+      : undefined,
+    connectTimeout
+  })
+}
+
+/** Postgres errors that retrying will not fix: bad credentials, unknown database, bad TLS. */
+export const isPermanent = (error: unknown): boolean => {
+  const cause = (error as { cause?: unknown })?.cause ?? error
+  const code = (cause as { code?: unknown })?.code
+  if (typeof code !== "string") return false
+  return ["28P01", "28000", "3D000", "42501", "08P01"].includes(code) ||
+    code.startsWith("ERR_TLS") || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" ||
+    code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" || code === "CERT_HAS_EXPIRED"
+}

