@@ -8,7 +8,12 @@ export const pgUrl = () => inject("pgUrl")
 
 /** The pool layer on the test server. */
 export const poolLayer = (options: Partial<PgPool.Options> = {}) =>
-  PgPool.layer({ url: Redacted.make(pgUrl()), ...options })
+  PgPool.layer({
+    url: Redacted.make(pgUrl()),
+    // named pools show up under their name in pg_stat_activity
+    ...(options.name === undefined ? {} : { applicationName: options.name }),
+    ...options
+  })
 
 /** A raw client outside the pool, to look at the server from the side (pg_stat_activity…). */
 export const admin = <A>(f: (client: pg.Client) => Promise<A>): Effect.Effect<A> =>

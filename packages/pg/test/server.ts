@@ -35,7 +35,7 @@ export const startServer = async (): Promise<TestServer> => {
     user: "postgres",
     password: "postgres",
     port,
-    persistent: false,
+    persistent: true, // restartable; dispose removes the directory
     createPostgresUser: true, // initdb refuses to run as root
     postgresFlags: ["-c", "max_connections=200", "-c", "listen_addresses=127.0.0.1"],
     onLog: () => {},

@@ -1,5 +1,5 @@
 /** Everything @effect/sql-pg users write keeps working on the pool. */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
 import { Model, SqlClient, SqlSchema } from "@effect/sql"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
@@ -7,11 +7,13 @@ import { NodeContext } from "@effect/platform-node"
 import { Chunk, Effect, Fiber, Layer, Schema, Stream, String as Str } from "effect"
 import { poolLayer, table } from "./helpers.js"
 
+/** Real servers, real time: no TestClock. */
+const live = { excludeTestServices: true } as const
 const Live = poolLayer({ name: "sql-test", max: 4 })
 
 describe("SqlClient on the pool", () => {
   // real servers, real time: no TestClock here
-  it.layer(Live, { excludeTestServices: true })((it) => {
+  layer(Live, live)((it) => {
     it.effect("runs the sql template with parameters and helpers", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

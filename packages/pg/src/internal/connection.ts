@@ -29,6 +29,18 @@ const destroySocket = (client: Pg.Client): void => {
   ;(client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.()
 }
 
+/**
+ * Does this query error leave the connection unusable? Only an error the server reports with
+ * severity ERROR (a failed statement) keeps the session alive; FATAL/PANIC (e.g. the backend
+ * was terminated), connection exceptions (class 08) and client-side socket errors do not.
+ */
+export const isFatal = (error: unknown): boolean => {
+  const e = error as { severity?: unknown; code?: unknown }
+  if (typeof e?.severity !== "string") return true
+  if (e.severity === "FATAL" || e.severity === "PANIC") return true
+  return typeof e.code === "string" && (e.code.startsWith("08") || e.code.startsWith("57P"))
+}
+
 const markBroken = (conn: PgConnection, error: Error): void => {
   if (conn.broken !== undefined) return
   conn.broken = error
@@ -108,6 +120,8 @@ export const query = (
       (error: Error | undefined, result: any) => {
         finished = true
         onFinished?.()
+        // mark it now: the socket's "end" event may come after this callback
+        if (error && isFatal(error)) markBroken(conn, error)
         if (error) resume(Effect.fail(new SqlError({ cause: error, message: `Failed to execute statement: ${error.message}` })))
         else resume(Effect.succeed(result))
       }
