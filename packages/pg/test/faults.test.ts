@@ -1,32 +1,14 @@
 /** Faults against a real server: the pool keeps working, loses nothing, reports the real cause. */
 import { describe, expect, it, layer } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
+import { PgClient } from "@effect/sql-pg"
 import { Pool } from "@effect-pool/core"
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule } from "effect"
-import { admin, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
+import { Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
 import { startServer } from "./server.js"
 
 const live = { excludeTestServices: true } as const
-
-/** Polls `check` (real time) until it holds, for at most `ms`. */
-const eventually = (what: string, check: Effect.Effect<boolean>, ms = 5_000) =>
-  check.pipe(
-    Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("20 millis") }),
-    Effect.timeoutFail({ duration: ms, onTimeout: () => new Error(`never happened: ${what}`) }),
-    Effect.orDie,
-    Effect.asVoid
-  )
-
-const causeText = (e: unknown): string => {
-  const parts: Array<string> = []
-  let cur: any = e
-  for (let i = 0; cur !== undefined && i < 6; i++) {
-    parts.push(String(cur?.message ?? cur), String(cur?.code ?? ""))
-    cur = cur?.cause
-  }
-  return parts.join(" | ")
-}
 
 describe("pg faults", () => {
   layer(poolLayer({ name: "faults-idle", min: 3, max: 3 }), live)((it) => {
@@ -112,6 +94,35 @@ describe("pg faults", () => {
         yield* Fiber.interrupt(tx)
         expect(yield* sql`SELECT count(*)::int AS n FROM ${sql(t)}`).toEqual([{ n: 0 }])
         expect(yield* serverConnections("faults-cancel")).toBe(1)
+      }))
+  })
+
+  layer(poolLayer({ name: "faults-listen", max: 2, statementTimeout: "200 millis" }), live)((it) => {
+    it.effect("LISTEN is re-established after its connection is killed", () =>
+      Effect.gen(function*() {
+        const pgClient = yield* PgClient.PgClient
+        const pg = yield* PgPool.PgPool
+        const channel = `reconnect_${Date.now()}`
+        const received: Array<string> = []
+        yield* Effect.fork(Stream.runForEach(pgClient.listen(channel), (m) => Effect.sync(() => received.push(m))))
+        yield* eventually("listening", Effect.map(pg.listenerPid, (pid) => pid !== undefined))
+        yield* pgClient.notify(channel, "before")
+        yield* eventually("first message", Effect.sync(() => received.includes("before")))
+        const oldPid = (yield* pg.listenerPid)!
+        yield* admin((c) => c.query("select pg_terminate_backend($1)", [oldPid]))
+        yield* eventually("reconnected", Effect.map(pg.listenerPid, (pid) => pid !== undefined && pid !== oldPid), 10_000)
+        yield* pgClient.notify(channel, "after")
+        yield* eventually("message after reconnect", Effect.sync(() => received.includes("after")))
+      }), 20_000)
+
+    it.effect("statementTimeout is enforced by the server and leaves the connection usable", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        const error = yield* Effect.flip(sql`SELECT pg_sleep(2)`)
+        expect(causeText(error)).toMatch(/statement timeout|57014/)
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        expect((yield* pg.stats).destroyed).toBe(0)
       }))
   })
 

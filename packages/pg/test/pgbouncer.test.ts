@@ -1,0 +1,53 @@
+/** PgBouncer transaction mode, against a real pgbouncer. */
+import { describe, expect, it } from "@effect/vitest"
+import { PgPool } from "@effect-pool/pg"
+import { SqlClient } from "@effect/sql"
+import { Effect, Exit, Redacted } from "effect"
+import { admin, causeText, eventually, pgUrl, table } from "./helpers.js"
+import { pgbouncerBinary, startPgbouncer } from "./pgbouncer.js"
+
+// CI installs pgbouncer (.ci/run); elsewhere the test is skipped, loudly, when it is missing
+const missing = pgbouncerBinary() === undefined && process.env.CI !== "true"
+if (missing) console.warn("pgbouncer not installed: skipping the PgBouncer tests (apt-get install pgbouncer)")
+
+describe.skipIf(missing)("PgBouncer transaction mode", () => {
+  const bouncer = Effect.acquireRelease(Effect.promise(() => startPgbouncer(pgUrl())), (b) => Effect.promise(b.stop))
+
+  it.live("works with pgbouncer: true, with a client-enforced statement timeout that cancels through the bouncer", () =>
+    Effect.gen(function*() {
+      const { url } = yield* bouncer
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const t = table()
+        yield* sql`CREATE TABLE ${sql(t)} (v int)`
+        yield* sql.withTransaction(Effect.zipRight(sql`INSERT INTO ${sql(t)} VALUES (${1})`, sql`INSERT INTO ${sql(t)} VALUES (${2})`))
+        const rows = yield* Effect.all(Array.from({ length: 20 }, (_, i) => sql<{ n: number }>`SELECT ${i}::int AS n`), { concurrency: 10 })
+        expect(rows.map((r) => r[0].n)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+        expect(yield* sql`SELECT count(*)::int AS n FROM ${sql(t)}`).toEqual([{ n: 2 }])
+        const started = Date.now()
+        const slow = yield* Effect.exit(sql`SELECT pg_sleep(10)`)
+        expect(Exit.isFailure(slow)).toBe(true)
+        expect(Date.now() - started).toBeLessThan(3_000)
+        // the cancel request went through the bouncer: the server stopped the sleep
+        yield* eventually("cancelled on the server", Effect.map(
+          admin(async (c) => (await c.query("select count(*)::int n from pg_stat_activity where query like 'SELECT pg_sleep(10)%' and state = 'active'")).rows[0].n),
+          (n) => n === 0
+        ))
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      }).pipe(Effect.provide(PgPool.layer({
+        url: Redacted.make(url),
+        pgbouncer: true,
+        statementTimeout: "300 millis",
+        max: 8
+      })))
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("without pgbouncer mode, session settings in the startup packet are refused by the bouncer", () =>
+    Effect.gen(function*() {
+      const { url } = yield* bouncer
+      const error = yield* Effect.flip(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
+        Effect.provide(PgPool.layer({ url: Redacted.make(url), statementTimeout: "300 millis", acquireTimeout: "2 seconds" }))
+      ))
+      expect(causeText(error)).toMatch(/unsupported startup parameter/)
+    }).pipe(Effect.scoped), 30_000)
+})
