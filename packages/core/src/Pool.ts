@@ -130,8 +130,14 @@ export interface Options<A, E, R> {
   readonly validateAfterIdle?: Duration.DurationInput | undefined
   /** Longest `validate` or a health check may take before it counts as failed. [5 s] */
   readonly validateTimeout?: Duration.DurationInput | undefined
-  /** Runs when an item comes back, with how the borrow ended; failure destroys the item. */
-  readonly recycle?: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R>) | undefined
+  /**
+   * Runs when an item comes back, with how the borrow ended; a failure destroys the item.
+   * Return `undefined` when the item is fine as it is: the return then costs nothing extra
+   * (no effect run, no timeout armed) — keep the common case cheap.
+   */
+  readonly recycle?:
+    | ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R> | undefined)
+    | undefined
   /** Longest `recycle` may take before it counts as failed. [5 s] */
   readonly recycleTimeout?: Duration.DurationInput | undefined
   /** Checks idle items in the background on `schedule` [every 30 s]; failures are destroyed. */

@@ -130,6 +130,16 @@ describe("Pool: sizing and borrowing", () => {
       expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0 })
     }))
 
+  it.scoped("a recycle returning undefined (nothing to do) keeps the item, with no effect run", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      let calls = 0
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1, recycle: () => void calls++ })
+      for (let i = 0; i < 3; i++) yield* Pool.use(pool, () => Effect.void)
+      expect(calls).toBe(3)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, destroyed: 0, borrows: 3 })
+    }))
+
   it.scoped("a failing recycle destroys the item instead of reusing it", () =>
     Effect.gen(function*() {
       const backend = new Backend()

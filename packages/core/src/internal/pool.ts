@@ -16,7 +16,9 @@ import type { Runtime } from "effect/Runtime"
 /** The options every pool (and each key of a keyed pool) shares, besides `acquire`. */
 export interface CommonOptions<A, E, R> extends ConfigInput {
   readonly validate?: ((item: A) => Effect.Effect<unknown, unknown, R>) | undefined
-  readonly recycle?: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R>) | undefined
+  readonly recycle?:
+    | ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R> | undefined)
+    | undefined
   readonly healthCheck?: {
     readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
     readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
@@ -37,6 +39,16 @@ const provided = <Args extends Array<any>, X, Y, R>(
 ): ((...args: Args) => Effect.Effect<X, Y>) | undefined =>
   f === undefined ? undefined : (...args: Args) => Effect.provide(f(...args), runtime.context)
 
+/** `provided` for a callback that may return `undefined` (nothing to do). */
+const providedOptional = <Args extends Array<any>, X, Y, R>(
+  f: ((...args: Args) => Effect.Effect<X, Y, R> | undefined) | undefined,
+  runtime: Runtime<R>
+): ((...args: Args) => Effect.Effect<X, Y> | undefined) | undefined =>
+  f === undefined ? undefined : (...args: Args) => {
+    const effect = f(...args)
+    return effect === undefined ? undefined : Effect.provide(effect, runtime.context)
+  }
+
 /** The lifecycle record of the shell, from the user's options. */
 export const lifecycleOf = <A, E, R>(
   acquire: Effect.Effect<A, E, Scope.Scope | R>,
@@ -45,7 +57,7 @@ export const lifecycleOf = <A, E, R>(
 ): Lifecycle<A, E> => ({
   acquire: acquire as Effect.Effect<A, E, Scope.Scope>,
   validate: provided(options.validate, runtime),
-  recycle: provided(options.recycle, runtime),
+  recycle: providedOptional(options.recycle, runtime),
   createRetry: (options.createRetry ?? defaultCreateRetry) as Schedule.Schedule<unknown, unknown>,
   spans: options.spans ?? false
 })

@@ -27,7 +27,7 @@ import * as Core from "./state.js"
 export interface Lifecycle<A, E> {
   readonly acquire: Effect.Effect<A, E, Scope.Scope>
   readonly validate: ((item: A) => Effect.Effect<unknown, unknown>) | undefined
-  readonly recycle: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown>) | undefined
+  readonly recycle: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown> | undefined) | undefined
   readonly createRetry: Schedule.Schedule<unknown, unknown>
   readonly spans: boolean
 }
@@ -351,22 +351,25 @@ export class PoolShell<A, E> {
     }
   }
 
-  /** Return through `recycle` when there is one: a failing recycle evicts the item. */
+  /**
+   * Return through `recycle` when there is one: a failing (or timed-out) recycle evicts the
+   * item. A recycle returning `undefined` (nothing to do) costs nothing more than a plain return.
+   */
   release(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     const recycle = this.lifecycle.recycle
-    if (recycle === undefined || item.destroyed) return Effect.sync(() => this.releaseNow(item))
-    return Effect.flatMap(
-      // returns run uninterruptibly; the recycle itself must stay interruptible for its timeout
-      Effect.exit(Effect.timeoutFail(Effect.interruptible(recycle(item.value, exit)), {
-        duration: this.config.recycleTimeout,
-        onTimeout: () => new Cause.TimeoutException("recycle timed out")
-      })),
-      (recycled) =>
-        Effect.sync(() => {
-          if (Exit.isFailure(recycled)) this.invalidate(item)
-          this.releaseNow(item)
-        })
-    )
+    const effect = recycle === undefined || item.destroyed ? undefined : recycle(item.value, exit)
+    if (effect === undefined) return Effect.sync(() => this.releaseNow(item))
+    const timeout = this.config.recycleTimeout
+    // returns run uninterruptibly; the recycle itself must stay interruptible for its timeout
+    const bounded = timeout === Infinity ? effect : Effect.timeoutFail(Effect.interruptible(effect), {
+      duration: timeout,
+      onTimeout: () => new Cause.TimeoutException("recycle timed out")
+    })
+    return Effect.flatMap(Effect.exit(bounded), (recycled) =>
+      Effect.sync(() => {
+        if (Exit.isFailure(recycled)) this.invalidate(item)
+        this.releaseNow(item)
+      }))
   }
 
   invalidate(item: Core.Item<A>): void {

@@ -145,12 +145,16 @@ export const query = (
 
 /**
  * Makes a returned connection fit to lend again: broken → fail (evict); still in a transaction
- * (or a failed one) → ROLLBACK, and fail if that fails.
+ * (or a failed one) → ROLLBACK, and fail if that fails. `undefined` — nothing to do — in the
+ * common case of an idle, healthy session, so that a return costs no effect at all.
  */
-export const recycle = (conn: PgConnection, cancelConfig: Pg.ClientConfig): Effect.Effect<void, SqlError | Error> => {
+export const recycle = (
+  conn: PgConnection,
+  cancelConfig: Pg.ClientConfig
+): Effect.Effect<void, SqlError | Error> | undefined => {
   if (conn.broken !== undefined) return Effect.fail(conn.broken)
   const status = conn.client.getTransactionStatus?.()
-  if (status === "I" || status === null || status === undefined) return Effect.void
+  if (status === "I" || status === null || status === undefined) return undefined
   return Effect.asVoid(query(conn, { text: "ROLLBACK", values: [] }, cancelConfig))
 }
 

@@ -1,0 +1,156 @@
+/**
+ * pg benchmark: our PgPool, @effect/sql-pg's PgClient.layer (pg.Pool inside) and raw pg.Pool
+ * with async/await, one process, one server, pool size 10. `SELECT 1` and a primary-key lookup
+ * at concurrency 1, 16 and 64; then the time each pool takes to serve again after every one of
+ * its connections is terminated. Writes bench/results/pg.json.
+ *
+ *   npm run bench -w @effect-pool/pg          (embedded Postgres, or the server in PG_URL)
+ */
+import { PgPool } from "@effect-pool/pg"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, type Layer, ManagedRuntime, Redacted } from "effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import pg from "pg"
+import { startServer } from "../test/server.js"
+
+const SIZE = 10
+const SCALE = Number(process.env.BENCH_SCALE ?? 1)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 15_000) * SCALE)
+
+interface Contender {
+  readonly name: string
+  /** Runs `ops` queries of `kind` with `concurrency` in flight. */
+  readonly run: (kind: Kind, ops: number, concurrency: number) => Promise<void>
+  /** Terminates every connection of this pool on the server, then measures ms until a query succeeds. */
+  readonly appName: string
+  readonly query1: () => Promise<unknown>
+  readonly close: () => Promise<void>
+}
+
+type Kind = "select1" | "pk"
+
+const randomId = () => 1 + Math.floor(Math.random() * 10_000)
+
+/** `ops` tasks, `concurrency` at a time, plain promises. */
+const promiseLoop = async (ops: number, concurrency: number, task: () => Promise<unknown>) => {
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < ops) await task()
+  }))
+}
+
+const raw = (url: string): Contender => {
+  const pool = new pg.Pool({ connectionString: url, max: SIZE, application_name: "bench-raw" })
+  pool.on("error", () => {})
+  const task = (kind: Kind) => () =>
+    kind === "select1" ? pool.query("SELECT 1") : pool.query("SELECT id, name FROM bench_items WHERE id = $1", [randomId()])
+  return {
+    name: "raw pg.Pool (async/await)",
+    appName: "bench-raw",
+    run: (kind, ops, concurrency) => promiseLoop(ops, concurrency, task(kind)),
+    query1: () => pool.query("SELECT 1"),
+    close: () => pool.end()
+  }
+}
+
+const effectContender = (name: string, appName: string, layer: Layer.Layer<SqlClient.SqlClient, unknown>): Contender => {
+  const runtime = ManagedRuntime.make(layer)
+  const workload = (kind: Kind, ops: number, concurrency: number) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const one = kind === "select1"
+        ? () => sql`SELECT 1`
+        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`
+      let next = 0
+      const worker = Effect.whileLoop({ while: () => next++ < ops, body: one, step: () => {} })
+      yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+    })
+  return {
+    name,
+    appName,
+    run: (kind, ops, concurrency) => runtime.runPromise(workload(kind, ops, concurrency)),
+    query1: () => runtime.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`)),
+    close: () => runtime.dispose()
+  }
+}
+
+const recovery = async (admin: pg.Client, contender: Contender) => {
+  await contender.run("select1", 200, SIZE) // every connection open
+  const start = performance.now()
+  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [contender.appName])
+  let failures = 0
+  while (true) {
+    try {
+      await contender.query1()
+      break
+    } catch {
+      failures++
+      if (performance.now() - start > 30_000) return { ms: Infinity, failures }
+    }
+  }
+  return { ms: performance.now() - start, failures }
+}
+
+const main = async () => {
+  const external = process.env.PG_URL ?? process.env.DATABASE_URL
+  const server = external ? undefined : await startServer()
+  const url = external ?? server!.url
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  await admin.query("DROP TABLE IF EXISTS bench_items")
+  await admin.query("CREATE TABLE bench_items (id int primary key, name text)")
+  await admin.query("INSERT INTO bench_items SELECT g, 'item ' || g FROM generate_series(1, 10000) g")
+
+  const contenders = [
+    raw(url),
+    effectContender("@effect/sql-pg PgClient.layer", "bench-sqlpg", PgClient.layer({ url: Redacted.make(url), maxConnections: SIZE, applicationName: "bench-sqlpg" })),
+    effectContender("ours: PgPool.layer", "bench-ours", PgPool.layer({ url: Redacted.make(url), max: SIZE, applicationName: "bench-ours" }))
+  ]
+  for (const c of contenders) await c.run("select1", 100, SIZE) // warm up: open connections, JIT
+
+  const results: Array<{ kind: Kind; concurrency: number; contender: string; qps: number }> = []
+  for (const kind of ["select1", "pk"] as const) {
+    for (const concurrency of [1, 16, 64]) {
+      const ops = opsFor(concurrency)
+      const best = new Map<string, number>()
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const c of contenders) {
+          const start = performance.now()
+          await c.run(kind, ops, concurrency)
+          const qps = ops / ((performance.now() - start) / 1000)
+          best.set(c.name, Math.max(best.get(c.name) ?? 0, qps))
+        }
+      }
+      for (const c of contenders) results.push({ kind, concurrency, contender: c.name, qps: best.get(c.name)! })
+      const ours = best.get(contenders[2].name)!
+      console.log(
+        `${kind.padEnd(8)} c=${String(concurrency).padEnd(3)} ` +
+          contenders.map((c) => `${c.name.split(" ")[0]} ${best.get(c.name)!.toFixed(0).padStart(6)} q/s`).join("  ") +
+          `   ours/sql-pg ${(ours / best.get(contenders[1].name)!).toFixed(2)}  ours/raw ${(ours / best.get(contenders[0].name)!).toFixed(2)}`
+      )
+    }
+  }
+
+  const recoveries: Record<string, { ms: number; failures: number }> = {}
+  for (const c of contenders) {
+    recoveries[c.name] = await recovery(admin, c)
+    console.log(`recovery after terminating every connection: ${c.name.padEnd(32)} ${recoveries[c.name].ms.toFixed(1)} ms, ${recoveries[c.name].failures} failed queries meanwhile`)
+  }
+
+  for (const c of contenders) await c.close()
+  await admin.end()
+  await server?.dispose()
+  const out = join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json")
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, poolSize: SIZE, results, recoveries }, null, 2))
+  console.log(`\nwrote ${out}`)
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
