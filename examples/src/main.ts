@@ -1,20 +1,35 @@
 /**
- * `npm start`: every workload, side by side, with a live view of each pool, then a summary.
+ * `npm start`: every workload at once, with a live view of each pool, then a summary.
+ * Postgres runs on an embedded server started here (or the one in DATABASE_URL).
  */
 import { Effect, Fiber } from "effect"
+import { databaseUrl, postgresWorkload } from "./postgres.js"
 import { simulatedWorkload } from "./simulated.js"
 import { live } from "./view.js"
 
 const program = Effect.gen(function*() {
   const started = Date.now()
+  console.log("starting Postgres…")
+  const db = yield* databaseUrl
   const simulated = simulatedWorkload(Number(process.env.SIM_BORROWS ?? 3_000), 40)
-  const view = yield* Effect.fork(live([simulated.panel]))
-  const report = yield* simulated.run.pipe(Effect.provide(simulated.layer))
+  const postgres = postgresWorkload(db.url, Number(process.env.PG_TRANSACTIONS ?? 3_000), 24)
+  const view = yield* Effect.fork(live([simulated.panel, postgres.panel]))
+  const [sim, pg] = yield* Effect.all([
+    simulated.run.pipe(Effect.provide(simulated.layer)),
+    postgres.run.pipe(Effect.provide(postgres.layer))
+  ], { concurrency: "unbounded" })
   yield* Fiber.interrupt(view)
   const seconds = (Date.now() - started) / 1000
   console.log(`\nsummary (${seconds.toFixed(1)} s)`)
-  console.log(`  simulated: ${report.borrows} borrows, ${report.queryFailures} failed queries (broken connections replaced)`)
-})
+  console.log(`  simulated: ${sim.borrows} borrows, ${sim.queryFailures} failed queries (broken connections replaced)`)
+  console.log(
+    `  postgres (${db.embedded ? "embedded" : "DATABASE_URL"}): ${pg.transactions} transactions, ${pg.committed} committed, ` +
+      `${pg.unknown} cut off while committing, ${pg.rowsInTable} rows in the table` +
+      `${pg.rowsInTable >= pg.committed && pg.rowsInTable <= pg.committed + pg.unknown ? " (every commit accounted for)" : " (MISMATCH)"}, ` +
+      `${pg.terminated} connections killed on the server`
+  )
+  for (const cause of pg.causes) console.log(`    failed transaction: ${cause}`)
+}).pipe(Effect.scoped)
 
 Effect.runPromise(program).catch((error) => {
   console.error(error)

@@ -6,7 +6,7 @@ import { Pool } from "@effect-pool/core"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
-import { startServer } from "./server.js"
+import { startServer } from "@effect-pool/testing"
 
 const live = { excludeTestServices: true } as const
 
@@ -126,6 +126,31 @@ describe("pg faults", () => {
       }))
   })
 
+  layer(poolLayer({ name: "faults-tx", max: 2 }), live)((it) => {
+    it.effect("a connection killed inside a transaction fails it with the server's reason, not a defect", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const t = table()
+        yield* sql`CREATE TABLE ${sql(t)} (v int)`
+        let inside = false
+        const tx = yield* Effect.fork(Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1)`
+          inside = true
+          yield* Effect.sleep("1 second")
+          yield* sql`INSERT INTO ${sql(t)} VALUES (2)`
+        }))))
+        yield* eventually("in transaction", Effect.sync(() => inside))
+        yield* admin((c) => c.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'faults-tx' and state = 'idle in transaction'"))
+        const exit = yield* Fiber.join(tx)
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) {
+          expect(exit.cause._tag).toBe("Fail") // a typed SqlError, not a defect
+          expect(causeText(exit.cause)).toMatch(/terminating connection|broken/)
+        }
+        expect(yield* sql`SELECT count(*)::int AS n FROM ${sql(t)}`).toEqual([{ n: 0 }])
+      }))
+  })
+
   it.live("a wrong password fails the first query at once with the server's reason, without retrying", () =>
     Effect.gen(function*() {
       const url = new URL(pgUrl())
@@ -188,6 +213,8 @@ describe("pg faults", () => {
         yield* Effect.promise(server.start)
         // recovery: within a couple of seconds queries succeed again
         yield* eventually("recovered", Effect.map(Effect.exit(sql`SELECT 1`), Exit.isSuccess), 10_000)
+        // connections opened while the old server was shutting down can still get its notice
+        yield* Effect.sleep("300 millis")
         phase = "after"
         yield* Effect.sleep("1 second")
         yield* Fiber.interrupt(load)

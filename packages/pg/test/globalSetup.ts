@@ -2,7 +2,7 @@
  * Starts one embedded Postgres for the pg tests, or uses the server in PG_URL / DATABASE_URL.
  */
 import type { TestProject } from "vitest/node"
-import { startServer } from "./server.js"
+import { startServer } from "@effect-pool/testing"
 
 declare module "vitest" {
   export interface ProvidedContext {

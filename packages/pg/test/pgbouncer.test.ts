@@ -4,7 +4,7 @@ import { PgPool } from "@effect-pool/pg"
 import { SqlClient } from "@effect/sql"
 import { Effect, Exit, Redacted } from "effect"
 import { admin, causeText, eventually, pgUrl, table } from "./helpers.js"
-import { pgbouncerBinary, startPgbouncer } from "./pgbouncer.js"
+import { pgbouncerBinary, startPgbouncer } from "@effect-pool/testing"
 
 // CI installs pgbouncer (.ci/run); elsewhere the test is skipped, loudly, when it is missing
 const missing = pgbouncerBinary() === undefined && process.env.CI !== "true"

@@ -4,6 +4,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { PoolShell } from "./shell.js"
 import type * as Core from "./state.js"
@@ -42,17 +43,17 @@ const useItem = <A, E, X, Y, Z>(
   f: (item: A) => Effect.Effect<X, Y, Z>,
   restore: Restore
 ): Effect.Effect<X, Y, Z> =>
-  shell.lifecycle.recycle === undefined
-    ? Effect.matchCauseEffect(restore(f(item.value)), {
-      onFailure: (cause) =>
-        Effect.suspend(() => {
-          shell.releaseNow(item)
-          return Effect.failCause(cause)
-        }),
-      onSuccess: (value) =>
-        Effect.sync(() => {
-          shell.releaseNow(item)
-          return value
-        })
-    })
-    : Effect.flatMap(Effect.exit(restore(f(item.value))), (exit) => Effect.zipRight(shell.release(item, exit), exit))
+  Effect.matchCauseEffect(restore(f(item.value)), {
+    onFailure: (cause) => returned(shell, item, Exit.failCause(cause)),
+    onSuccess: (value) => returned(shell, item, Exit.succeed(value))
+  })
+
+/** Returns the item (through `recycle` only when it has something to do), then ends as `exit`. */
+const returned = <A, E, X, Y>(shell: PoolShell<A, E>, item: Core.Item<A>, exit: Exit.Exit<X, Y>): Effect.Effect<X, Y> => {
+  const recycling = shell.recycling(item, exit)
+  if (recycling === undefined) {
+    shell.releaseNow(item)
+    return exit
+  }
+  return Effect.zipRight(recycling, exit)
+}

@@ -356,9 +356,17 @@ export class PoolShell<A, E> {
    * item. A recycle returning `undefined` (nothing to do) costs nothing more than a plain return.
    */
   release(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return this.recycling(item, exit) ?? Effect.sync(() => this.releaseNow(item))
+  }
+
+  /**
+   * The effect that recycles and returns `item`, or `undefined` when there is nothing to
+   * recycle (the caller then returns it with `releaseNow`).
+   */
+  recycling(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
     const recycle = this.lifecycle.recycle
     const effect = recycle === undefined || item.destroyed ? undefined : recycle(item.value, exit)
-    if (effect === undefined) return Effect.sync(() => this.releaseNow(item))
+    if (effect === undefined) return undefined
     const timeout = this.config.recycleTimeout
     // returns run uninterruptibly; the recycle itself must stay interruptible for its timeout
     const bounded = timeout === Infinity ? effect : Effect.timeoutFail(Effect.interruptible(effect), {

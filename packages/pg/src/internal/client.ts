@@ -40,6 +40,9 @@ const asSqlError = (error: unknown): SqlError =>
     : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
 
 const CURSOR_BATCH = 128
+const NOT_SENT: unique symbol = Symbol("not sent")
+const NOT_SENT_RETRIES = 3
+const ROLLBACK = /^\s*ROLLBACK\b/i
 
 export const makeClient = (
   pool: Pool.Pool<PgConnection, SqlError>,
@@ -83,7 +86,9 @@ export const makeClient = (
     class PooledConnection implements Connection {
       constructor(
         private readonly withConn: <A>(f: (conn: PgConnection) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>,
-        private readonly streamConn: Effect.Effect<PgConnection, SqlError, Scope.Scope>
+        private readonly streamConn: Effect.Effect<PgConnection, SqlError, Scope.Scope>,
+        /** The connection a transaction holds, if this is one. */
+        private readonly bound?: PgConnection
       ) {}
       execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         return this.withConn((conn) =>
@@ -105,7 +110,12 @@ export const makeClient = (
         )
       }
       executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
-        return this.execute(sql, params, transform)
+        const bound = this.bound
+        if (bound === undefined || !ROLLBACK.test(sql)) return this.execute(sql, params, transform)
+        // @effect/sql makes a failed ROLLBACK a defect. A session that died has already had its
+        // transaction aborted by the server: that rollback happened, so it succeeds.
+        return Effect.catchAll(this.execute(sql, params, transform), (error) =>
+          bound.broken !== undefined ? Effect.succeed([]) : Effect.fail(error))
       }
       executeStream(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         return Stream.unwrapScoped(Effect.flatMap(this.streamConn, (conn) => cursorStream(conn, sql, params, transform)))
@@ -113,11 +123,24 @@ export const makeClient = (
     }
 
     const borrow: Effect.Effect<PgConnection, SqlError, Scope.Scope> = Effect.mapError(Pool.get(pool), asSqlError)
-    const perStatement = new PooledConnection(
-      (f) => Effect.mapError(Pool.use(pool, f), asSqlError),
-      borrow
-    )
-    const reserve = Effect.map(borrow, (conn) => new PooledConnection((f) => f(conn), Effect.succeed(conn)))
+
+    /**
+     * One statement on a pooled connection. A connection can break (its termination notice
+     * arriving) after it was handed over but before anything was sent on it: nothing ran, so
+     * the statement takes another connection (the broken one is destroyed on return).
+     */
+    const usePooled = <A>(f: (conn: PgConnection) => Effect.Effect<A, SqlError>, retries = NOT_SENT_RETRIES): Effect.Effect<A, SqlError> =>
+      Effect.flatMap(
+        Effect.mapError(
+          Pool.use(pool, (conn): Effect.Effect<A | typeof NOT_SENT, SqlError> => conn.broken === undefined ? f(conn) : Effect.succeed(NOT_SENT)),
+          asSqlError
+        ),
+        (result) => result !== NOT_SENT ? Effect.succeed(result as A) : retries > 0 ? usePooled(f, retries - 1) : Effect.fail(
+          new SqlError({ message: "every connection lent was broken before the statement was sent" })
+        )
+      )
+    const perStatement = new PooledConnection(usePooled, borrow)
+    const reserve = Effect.map(borrow, (conn) => new PooledConnection((f) => f(conn), Effect.succeed(conn), conn))
 
     const client = yield* Client.make({
       acquirer: Effect.succeed(perStatement),

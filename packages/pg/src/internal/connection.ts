@@ -127,21 +127,35 @@ export const query = (
       }
     )
     conn.client.query(pgQuery as unknown as Pg.QueryConfig)
-    return Effect.async<void>((done) => {
-      if (finished) return done(Effect.void)
-      onFinished = () => done(Effect.void)
-      // pg's protocol cancel request: a new connection sends CancelRequest(pid, secret key)
-      ;(new Pg.Client(cancelConfig) as unknown as { cancel: (client: Pg.Client, query: unknown) => void }).cancel(conn.client, pgQuery)
-    }).pipe(
-      Effect.interruptible,
-      Effect.timeoutOption(CANCEL_GRACE_MS),
-      Effect.flatMap((ended) =>
-        Effect.sync(() => {
-          if (ended._tag === "None") markBroken(conn, new Error("query did not end after a cancel request"))
-        })
-      )
-    )
+    // built only if the query is interrupted
+    return Effect.suspend(() => cancelRequest(conn, pgQuery, cancelConfig, () => finished, (f) => (onFinished = f)))
   })
+
+/** Sends a protocol cancel request for `pgQuery` and waits (bounded) for the query to end. */
+const cancelRequest = (
+  conn: PgConnection,
+  pgQuery: unknown,
+  cancelConfig: Pg.ClientConfig,
+  finished: () => boolean,
+  onFinished: (f: () => void) => void
+): Effect.Effect<void> =>
+  Effect.async<void>((done) => {
+    if (finished()) return done(Effect.void)
+    onFinished(() => done(Effect.void))
+    // pg's protocol cancel request: a new connection sends CancelRequest(pid, secret key)
+    ;(new Pg.Client(cancelConfig) as unknown as { cancel: (client: Pg.Client, query: unknown) => void }).cancel(
+      conn.client,
+      pgQuery
+    )
+  }).pipe(
+    Effect.interruptible,
+    Effect.timeoutOption(CANCEL_GRACE_MS),
+    Effect.flatMap((ended) =>
+      Effect.sync(() => {
+        if (ended._tag === "None") markBroken(conn, new Error("query did not end after a cancel request"))
+      })
+    )
+  )
 
 /**
  * Makes a returned connection fit to lend again: broken → fail (evict); still in a transaction

