@@ -20,7 +20,10 @@ export const pgbouncerBinary = (): string | undefined => {
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, "127.0.0.1")
-    socket.once("connect", () => (socket.destroy(), resolve(true)))
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
     socket.once("error", () => resolve(false))
   })
 
