@@ -12,6 +12,7 @@
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Cause from "effect/Cause"
 import type * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -21,6 +22,7 @@ import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
+import type * as Core from "./internal/state.js"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
@@ -396,3 +398,70 @@ export const resize: {
   const shell = shellOf(self)
   return Effect.flatMap(internal.resizedConfig(shell.config, size), (config) => Effect.sync(() => shell.resize(config)))
 })
+
+/**
+ * An item lent by `unsafeBorrow`.
+ *
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export interface Lease<A> {
+  readonly value: A
+}
+
+/**
+ * Borrows without a fiber, for kind implementations whose I/O is callback-based (a database
+ * driver, an HTTP dispatcher). `callback` receives the lease — synchronously when an item is
+ * idle, otherwise from inside the return that frees one, so the next request can go out in the
+ * same tick (no scheduler hop between one borrower's return and the next one's send) — or the
+ * failure (`PoolTimeoutError`, `PoolClosedError`, `PoolQueueFullError`, or the creation
+ * error). The returned function cancels a borrow still waiting. Every lease must be given back
+ * once with `unsafeReturn`. Application code should use `use` or `get`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect, Exit } from "effect"
+ *
+ * declare const pool: Pool.Pool<{ send: (msg: string, done: (reply: string) => void) => void }>
+ *
+ * const request = (msg: string) =>
+ *   Effect.async<string, Pool.BorrowError>((resume) => {
+ *     const cancel = Pool.unsafeBorrow(pool, (lease, failure) => {
+ *       if (lease === undefined) return resume(Effect.failCause(failure!))
+ *       lease.value.send(msg, (reply) => {
+ *         Pool.unsafeReturn(pool, lease, Exit.void) // the next waiter sends right now
+ *         resume(Effect.succeed(reply))
+ *       })
+ *     })
+ *     return Effect.sync(cancel)
+ *   })
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeBorrow = <A, E>(
+  self: Pool<A, E>,
+  callback: (lease: Lease<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void
+): () => void => {
+  const shell = shellOf(self)
+  return shell.unsafeBorrow(shell.borrowSite(), callback as (item: Lease<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void)
+}
+
+/**
+ * Gives back a lease from `unsafeBorrow`, with how its use ended (for `recycle`).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * declare const lease: Pool.Lease<unknown>
+ * Pool.unsafeReturn(pool, lease, Exit.void)
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
+  shellOf(self).unsafeReturn(lease as Core.Item<A>, exit)

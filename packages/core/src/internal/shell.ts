@@ -40,6 +40,8 @@ export const defaultCreateRetry: Schedule.Schedule<unknown, unknown> = Schedule.
 
 const USE_SAMPLE_MASK = 7
 
+const noop = (): void => {}
+
 /** One pool's shell. `PoolImpl` (public) and each key of a `KeyedPool` own one. */
 export class PoolShell<A, E> {
   readonly state: Core.PoolState<A>
@@ -321,6 +323,90 @@ export class PoolShell<A, E> {
     }
     return Effect.zipRight(Effect.sleep(next - now), this.timerLoop)
   })
+
+  /**
+   * Borrow without a fiber (for kind implementations whose I/O is callback-based): `callback`
+   * gets the item — synchronously when one is idle, else from inside the return that frees it,
+   * so the next request can be sent in the same tick — or the cause of the failure. Returns a
+   * cancel function for a borrower that gives up while waiting. The item goes back with
+   * `unsafeReturn`.
+   */
+  unsafeBorrow(
+    site: Error | undefined,
+    callback: (item: Core.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+  ): () => void {
+    const item = this.tryTake(site)
+    if (item !== undefined) {
+      if (!this.needsValidation(item)) {
+        callback(item, undefined)
+        return noop
+      }
+      return this.borrowThroughFiber(item, site, callback)
+    }
+    const state = this.state
+    const config = this.config
+    const waiter: Core.Waiter<A> = {
+      enqueuedAt: this.now(),
+      item: undefined,
+      error: undefined,
+      settled: false,
+      notify: (w) => {
+        const handed = w.item
+        w.item = undefined
+        if (handed !== undefined) {
+          if (site !== undefined) handed.site = site
+          callback(handed, undefined)
+        } else {
+          callback(undefined, w.error as Cause.Cause<unknown>)
+        }
+      }
+    }
+    const out = this.scratch
+    const outcome = Core.enqueue(state, waiter, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (outcome === "closed") {
+      callback(undefined, Cause.fail(new PoolClosedError({ pool: config.name })))
+      return noop
+    }
+    if (outcome === "full") {
+      callback(undefined, Cause.fail(new PoolQueueFullError({ pool: config.name, maxWaiters: config.maxWaiters })))
+      return noop
+    }
+    this.startTimer()
+    return () => this.apply((out) => Core.cancel(state, waiter, this.now(), out))
+  }
+
+  /** `unsafeBorrow` for an item that must be validated first: that takes a fiber. */
+  private borrowThroughFiber(
+    item: Core.Item<A>,
+    site: Error | undefined,
+    callback: (item: Core.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+  ): () => void {
+    let cancelled = false
+    const fiber = this.runFork(Effect.uninterruptibleMask((restore) => this.acquireFrom(item, restore, site)))
+    const settle = (exit: Exit.Exit<Core.Item<A>, unknown>) => {
+      if (Exit.isSuccess(exit)) {
+        if (cancelled) this.releaseNow(exit.value)
+        else callback(exit.value, undefined)
+      } else if (!cancelled) {
+        callback(undefined, exit.cause)
+      }
+    }
+    const done = fiber.unsafePoll()
+    if (done !== null) settle(done)
+    else fiber.addObserver(settle)
+    return () => {
+      cancelled = true
+      fiber.unsafeInterruptAsFork(FiberId.none)
+    }
+  }
+
+  /** Returns an item borrowed with `unsafeBorrow`, through `recycle` when it has work to do. */
+  unsafeReturn(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): void {
+    const recycling = this.recycling(item, exit)
+    if (recycling === undefined) this.releaseNow(item)
+    else this.runFork(recycling)
+  }
 
   /** The error of a borrower whose `acquireTimeout` fired: the last creation failure as cause. */
   timeoutError(): PoolTimeoutError {

@@ -13,14 +13,16 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Pool } from "@effect-pool/core"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type Pg from "pg"
 import Cursor from "pg-cursor"
-import { type PgConnection, query, type QueryConfig } from "./connection.js"
+import { cancelRequest, type PgConnection, query, type QueryConfig, type Running, start, toSqlError } from "./connection.js"
 import type { Listener } from "./listener.js"
 import type { ConnectionSettings } from "./options.js"
 
@@ -40,7 +42,6 @@ const asSqlError = (error: unknown): SqlError =>
     : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
 
 const CURSOR_BATCH = 128
-const NOT_SENT: unique symbol = Symbol("not sent")
 const NOT_SENT_RETRIES = 3
 const ROLLBACK = /^\s*ROLLBACK\b/i
 
@@ -57,13 +58,70 @@ export const makeClient = (
       : undefined
     const timeout = settings.clientStatementTimeout
 
-    const run = (conn: PgConnection, config: QueryConfig): Effect.Effect<Pg.QueryResult, SqlError> => {
-      const q = query(conn, config, settings.cancel)
-      return timeout === undefined ? q : Effect.timeoutFail(q, {
+    /** Client-side statement timeout (PgBouncer mode); interruption sends a cancel request. */
+    const bounded = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+      timeout === undefined ? effect : Effect.timeoutFail(effect, {
         duration: timeout,
         onTimeout: () => new SqlError({ cause: new Error("statement timeout"), message: `Statement timed out after ${timeout} ms` })
       })
-    }
+
+    /**
+     * One statement on a pooled connection, without a fiber hop: borrow, send and return are
+     * callbacks, so a finishing statement hands its connection to the next waiter, whose
+     * statement goes out in the same tick. A connection found broken when handed over (its
+     * termination notice arrived after the hand-over) had nothing sent on it: the statement
+     * takes another one.
+     */
+    const statement = (config: QueryConfig): Effect.Effect<Pg.QueryResult, SqlError> =>
+      Effect.async<Pg.QueryResult, SqlError>((resume) => {
+        let cancelBorrow: (() => void) | undefined
+        let held: { readonly lease: Pool.Lease<PgConnection>; readonly running: Running } | undefined
+        let returned = false
+        const giveBack = (lease: Pool.Lease<PgConnection>) => {
+          if (returned) return
+          returned = true
+          Pool.unsafeReturn(pool, lease, Exit.void)
+        }
+        const attempt = (retries: number) => {
+          let waiting = true
+          const cancel = Pool.unsafeBorrow(pool, (lease, failure) => {
+            waiting = false
+            cancelBorrow = undefined
+            if (lease === undefined) return resume(Effect.fail(asSqlError(Cause.squash(failure!))))
+            const conn = lease.value
+            if (conn.broken !== undefined) {
+              Pool.unsafeReturn(pool, lease, Exit.void)
+              if (retries > 0) return attempt(retries - 1)
+              return resume(Effect.fail(new SqlError({ cause: conn.broken, message: "every connection lent was broken" })))
+            }
+            held = {
+              lease,
+              running: start(conn, config, (error, result) => {
+                giveBack(lease)
+                resume(error ? Effect.fail(toSqlError(error)) : Effect.succeed(result))
+              })
+            }
+          })
+          // the callback may already have run, synchronously, inside unsafeBorrow
+          if (waiting) cancelBorrow = cancel
+        }
+        attempt(NOT_SENT_RETRIES)
+        return Effect.suspend(() => {
+          if (cancelBorrow !== undefined) {
+            cancelBorrow()
+            return Effect.void
+          }
+          if (held === undefined) return Effect.void
+          const { lease, running } = held
+          // the query's own callback returns the connection once it has ended
+          return Effect.ensuring(
+            cancelRequest(lease.value, running, settings.cancel),
+            Effect.sync(() => {
+              if (!running.finished) giveBack(lease) // broken by now: destroyed on return
+            })
+          )
+        })
+      })
 
     const rowsOf = (result: Pg.QueryResult | Array<Pg.QueryResult>): ReadonlyArray<any> =>
       Array.isArray(result) ? result.map((r) => r.rows ?? []) : result.rows ?? []
@@ -82,31 +140,34 @@ export const makeClient = (
         return Stream.repeatEffectChunkOption(pull)
       })
 
-    /** A `Connection` whose statements run through `withConn`: borrowed per statement, or bound. */
+    /** A `Connection`: per statement on the pool, or bound to the connection a transaction holds. */
     class PooledConnection implements Connection {
+      private readonly runQuery: (config: QueryConfig) => Effect.Effect<Pg.QueryResult, SqlError>
       constructor(
-        private readonly withConn: <A>(f: (conn: PgConnection) => Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>,
         private readonly streamConn: Effect.Effect<PgConnection, SqlError, Scope.Scope>,
         /** The connection a transaction holds, if this is one. */
         private readonly bound?: PgConnection
-      ) {}
+      ) {
+        this.runQuery = bound === undefined
+          ? (config) => bounded(statement(config))
+          : (config) => bounded(query(bound, config, settings.cancel))
+      }
       execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
-        return this.withConn((conn) =>
-          Effect.map(run(conn, { text: sql, values: params }), (result) => {
-            const rows = rowsOf(result)
-            return transform ? transform(rows) : rows
-          })
-        )
+        return Effect.map(this.runQuery({ text: sql, values: params }), (result) => {
+          const rows = rowsOf(result)
+          return transform ? transform(rows) : rows
+        })
       }
       executeRaw(sql: string, params: ReadonlyArray<unknown>) {
-        return this.withConn((conn) => run(conn, { text: sql, values: params }))
+        return this.runQuery({ text: sql, values: params })
       }
       executeWithoutTransform(sql: string, params: ReadonlyArray<unknown>) {
         return this.execute(sql, params, undefined)
       }
       executeValues(sql: string, params: ReadonlyArray<unknown>) {
-        return this.withConn((conn) =>
-          Effect.map(run(conn, { text: sql, values: params, rowMode: "array" }), (result) => result.rows as Array<Array<unknown>>)
+        return Effect.map(
+          this.runQuery({ text: sql, values: params, rowMode: "array" }),
+          (result) => result.rows as Array<Array<unknown>>
         )
       }
       executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
@@ -123,24 +184,8 @@ export const makeClient = (
     }
 
     const borrow: Effect.Effect<PgConnection, SqlError, Scope.Scope> = Effect.mapError(Pool.get(pool), asSqlError)
-
-    /**
-     * One statement on a pooled connection. A connection can break (its termination notice
-     * arriving) after it was handed over but before anything was sent on it: nothing ran, so
-     * the statement takes another connection (the broken one is destroyed on return).
-     */
-    const usePooled = <A>(f: (conn: PgConnection) => Effect.Effect<A, SqlError>, retries = NOT_SENT_RETRIES): Effect.Effect<A, SqlError> =>
-      Effect.flatMap(
-        Effect.mapError(
-          Pool.use(pool, (conn): Effect.Effect<A | typeof NOT_SENT, SqlError> => conn.broken === undefined ? f(conn) : Effect.succeed(NOT_SENT)),
-          asSqlError
-        ),
-        (result) => result !== NOT_SENT ? Effect.succeed(result as A) : retries > 0 ? usePooled(f, retries - 1) : Effect.fail(
-          new SqlError({ message: "every connection lent was broken before the statement was sent" })
-        )
-      )
-    const perStatement = new PooledConnection(usePooled, borrow)
-    const reserve = Effect.map(borrow, (conn) => new PooledConnection((f) => f(conn), Effect.succeed(conn), conn))
+    const perStatement = new PooledConnection(borrow)
+    const reserve = Effect.map(borrow, (conn) => new PooledConnection(Effect.succeed(conn), conn))
 
     const client = yield* Client.make({
       acquirer: Effect.succeed(perStatement),

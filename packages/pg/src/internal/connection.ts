@@ -41,7 +41,7 @@ export const isFatal = (error: unknown): boolean => {
   return typeof e.code === "string" && (e.code.startsWith("08") || e.code.startsWith("57P"))
 }
 
-const markBroken = (conn: PgConnection, error: Error): void => {
+export const markBroken = (conn: PgConnection, error: Error): void => {
   if (conn.broken !== undefined) return
   conn.broken = error
   conn.onBroken?.(conn)
@@ -97,11 +97,43 @@ export interface QueryConfig {
   readonly rowMode?: "array" | undefined
 }
 
+/** A query sent on a connection, not necessarily finished. */
+export interface Running {
+  readonly pgQuery: unknown
+  finished: boolean
+  onFinished: (() => void) | undefined
+}
+
+export const toSqlError = (error: Error): SqlError =>
+  new SqlError({ cause: error, message: `Failed to execute statement: ${error.message}` })
+
 /**
- * Runs one query. Interrupting it sends Postgres a protocol cancel request for this backend
- * (through `cancelConfig`'s host/port — never `pg_cancel_backend`, which would hit the wrong
- * backend behind PgBouncer) and waits for the query to end, so the connection is never lent
- * mid-query; if it does not end in time, the connection is marked broken and evicted.
+ * Sends one query; `done` is called once it ends. A fatal error (the session is gone) marks
+ * the connection broken before `done` runs: the socket's "end" event may come later.
+ */
+export const start = (
+  conn: PgConnection,
+  config: QueryConfig,
+  done: (error: Error | undefined, result: Pg.QueryResult) => void
+): Running => {
+  const running: { -readonly [K in keyof Running]: Running[K] } = { pgQuery: undefined, finished: false, onFinished: undefined }
+  running.pgQuery = new Pg.Query(
+    { text: config.text, values: config.values as Array<unknown>, rowMode: config.rowMode } as Pg.QueryConfig,
+    undefined,
+    (error: Error | undefined, result: any) => {
+      running.finished = true
+      running.onFinished?.()
+      if (error && isFatal(error)) markBroken(conn, error)
+      done(error, result)
+    }
+  )
+  conn.client.query(running.pgQuery as Pg.QueryConfig)
+  return running
+}
+
+/**
+ * Runs one query on a connection already held. Interrupting it sends Postgres a protocol cancel
+ * request (see `cancelRequest`), so the connection is never lent mid-query.
  */
 export const query = (
   conn: PgConnection,
@@ -112,40 +144,25 @@ export const query = (
     if (conn.broken !== undefined) {
       return resume(Effect.fail(new SqlError({ cause: conn.broken, message: `Connection is broken: ${conn.broken.message}` })))
     }
-    let finished = false
-    let onFinished: (() => void) | undefined
-    const pgQuery = new Pg.Query(
-      { text: config.text, values: config.values as Array<unknown>, rowMode: config.rowMode } as Pg.QueryConfig,
-      undefined,
-      (error: Error | undefined, result: any) => {
-        finished = true
-        onFinished?.()
-        // mark it now: the socket's "end" event may come after this callback
-        if (error && isFatal(error)) markBroken(conn, error)
-        if (error) resume(Effect.fail(new SqlError({ cause: error, message: `Failed to execute statement: ${error.message}` })))
-        else resume(Effect.succeed(result))
-      }
-    )
-    conn.client.query(pgQuery as unknown as Pg.QueryConfig)
+    const running = start(conn, config, (error, result) =>
+      resume(error ? Effect.fail(toSqlError(error)) : Effect.succeed(result)))
     // built only if the query is interrupted
-    return Effect.suspend(() => cancelRequest(conn, pgQuery, cancelConfig, () => finished, (f) => (onFinished = f)))
+    return Effect.suspend(() => cancelRequest(conn, running, cancelConfig))
   })
 
-/** Sends a protocol cancel request for `pgQuery` and waits (bounded) for the query to end. */
-const cancelRequest = (
-  conn: PgConnection,
-  pgQuery: unknown,
-  cancelConfig: Pg.ClientConfig,
-  finished: () => boolean,
-  onFinished: (f: () => void) => void
-): Effect.Effect<void> =>
+/**
+ * Sends a protocol cancel request for a running query (through `cancelConfig`'s host and port
+ * — never `pg_cancel_backend`, which would hit the wrong backend behind PgBouncer) and waits up
+ * to 5 s for it to end; if it does not, the connection is marked broken and will be destroyed.
+ */
+export const cancelRequest = (conn: PgConnection, running: Running, cancelConfig: Pg.ClientConfig): Effect.Effect<void> =>
   Effect.async<void>((done) => {
-    if (finished()) return done(Effect.void)
-    onFinished(() => done(Effect.void))
+    if (running.finished) return done(Effect.void)
+    running.onFinished = () => done(Effect.void)
     // pg's protocol cancel request: a new connection sends CancelRequest(pid, secret key)
     ;(new Pg.Client(cancelConfig) as unknown as { cancel: (client: Pg.Client, query: unknown) => void }).cancel(
       conn.client,
-      pgQuery
+      running.pgQuery
     )
   }).pipe(
     Effect.interruptible,
