@@ -6,6 +6,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import type { Options } from "../Pool.js"
 import { PoolConfigError } from "../PoolError.js"
 
 /** The validated, normalised configuration of one pool. Durations in ms; `Infinity` = none. */
@@ -30,27 +31,11 @@ export interface PoolConfig {
   readonly leakDetectionThreshold: number
 }
 
-/** The option fields `parseConfig` reads (a subset of the public options). */
-export interface ConfigInput {
-  readonly name?: string | undefined
-  readonly min?: number | undefined
-  readonly max?: number | undefined
-  readonly concurrency?: number | undefined
-  readonly targetUtilization?: number | undefined
-  readonly acquireTimeout?: Duration.DurationInput | undefined
-  readonly createTimeout?: Duration.DurationInput | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly maxLifetime?: Duration.DurationInput | undefined
-  readonly maxLifetimeJitter?: number | undefined
-  readonly maxUses?: number | undefined
-  readonly maxWaiters?: number | undefined
-  readonly order?: "lifo" | "fifo" | undefined
-  readonly validateAfterIdle?: Duration.DurationInput | undefined
-  readonly validateTimeout?: Duration.DurationInput | undefined
-  readonly recycleTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  readonly leakDetectionThreshold?: Duration.DurationInput | undefined
-}
+/** The option fields `parseConfig` reads: the public options minus the effectful ones. */
+export type ConfigInput = Omit<
+  Options<unknown, unknown, unknown>,
+  "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry" | "spans"
+>
 
 /** Defaults, documented in the README's options table. */
 export const defaults = {
