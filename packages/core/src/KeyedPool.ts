@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
+import type * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
@@ -13,9 +15,18 @@ import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
-import type { BorrowError, Options as PoolOptions, PoolStats } from "./Pool.js"
+import type * as Core from "./internal/state.js"
+import type { BorrowError, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
 import { statsOf } from "./Pool.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
+
+/**
+ * An item lent by `unsafeBorrow`.
+ *
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export type { Lease }
 
 /**
  * @since 0.1.0
@@ -83,6 +94,8 @@ export interface Options<K, A, E, R> extends Omit<PoolOptions<A, E, R>, "acquire
   readonly maxPerKey?: number | undefined
   /** Most items alive across all keys; at the cap another key's oldest idle item makes room. [Infinity] */
   readonly maxTotal?: number | undefined
+  /** Most idle items across all keys; beyond it the oldest idle item (of a key above its min) is destroyed. [Infinity] */
+  readonly maxIdleTotal?: number | undefined
   /** A key with no item, creation, waiter or borrower for this long is removed. [5 min] */
   readonly idleKeyTimeout?: Duration.DurationInput | undefined
 }
@@ -265,3 +278,72 @@ export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoo
       perKey
     }
   })
+
+/**
+ * `Pool.unsafeBorrow` for a key: borrow without a fiber (for kind implementations).
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, { send: (done: () => void) => void }>
+ * const cancel = KeyedPool.unsafeBorrow(pool, "https://a.example", (lease, failure) => {
+ *   if (lease === undefined) return console.error(failure)
+ *   lease.value.send(() => KeyedPool.unsafeReturn(pool, "https://a.example", lease, Exit.void))
+ * })
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeBorrow = <K, A, E>(
+  self: KeyedPool<K, A, E>,
+  key: K,
+  callback: (lease: Lease<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void
+): () => void => {
+  const shell = keyedOf(self).shellFor(key)
+  if (shell === undefined) {
+    callback(undefined, Cause.fail(new PoolClosedError({ pool: self.name })))
+    return () => {}
+  }
+  return shell.unsafeBorrow(shell.borrowSite(), callback as (item: Lease<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void)
+}
+
+/**
+ * Gives back a lease of `key` from `unsafeBorrow`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, unknown>
+ * declare const lease: KeyedPool.Lease<unknown>
+ * KeyedPool.unsafeReturn(pool, "a", lease, Exit.void)
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeReturn = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void => {
+  const shell = keyedOf(self).shellFor(key)
+  if (shell !== undefined) shell.unsafeReturn(lease as Core.Item<A>, exit)
+}
+
+/**
+ * Marks a lease of `key` so that it is destroyed when returned.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, unknown>
+ * declare const lease: KeyedPool.Lease<unknown>
+ * KeyedPool.unsafeInvalidate(pool, "a", lease)
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeInvalidate = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>): void => {
+  const shell = keyedOf(self).shellFor(key)
+  if (shell !== undefined) shell.invalidate(lease as Core.Item<A>)
+}

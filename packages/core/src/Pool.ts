@@ -124,6 +124,8 @@ export interface Options<A, E, R> {
   readonly maxUses?: number | undefined
   /** Most borrowers waiting at once; more fail at once with `PoolQueueFullError`. [Infinity] */
   readonly maxWaiters?: number | undefined
+  /** Most idle items kept; an item returned beyond this is destroyed (Go's MaxIdleConnsPerHost). At least `min`. [Infinity] */
+  readonly maxIdle?: number | undefined
   /** Which idle item is lent next: the most ("lifo") or least ("fifo") recently returned. ["lifo"] */
   readonly order?: "lifo" | "fifo" | undefined
   /** Checks an idle item before lending it; on failure it is destroyed and another is lent. */
@@ -465,3 +467,23 @@ export const unsafeBorrow = <A, E>(
  */
 export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
   shellOf(self).unsafeReturn(lease as Core.Item<A>, exit)
+
+/**
+ * Marks a lease from `unsafeBorrow` so that it is destroyed when returned (its connection broke,
+ * its request was aborted mid-response, …).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * declare const lease: Pool.Lease<unknown>
+ * Pool.unsafeInvalidate(pool, lease)
+ * Pool.unsafeReturn(pool, lease, Exit.void)
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const unsafeInvalidate = <A, E>(self: Pool<A, E>, lease: Lease<A>): void =>
+  shellOf(self).invalidate(lease as Core.Item<A>)

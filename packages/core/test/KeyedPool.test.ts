@@ -89,6 +89,34 @@ describe("KeyedPool", () => {
       expect(b.alive()).toBeLessThanOrEqual(2)
     }))
 
+  it.scoped("keeps at most maxIdleTotal idle items across keys", () =>
+    Effect.gen(function*() {
+      const b = backends()
+      const pool: KP = yield* KeyedPool.make({ acquire: b.acquire, maxPerKey: 3, maxIdleTotal: 4 })
+      for (const key of ["a", "b"]) {
+        yield* Effect.forEach(Array.from({ length: 3 }), () => KeyedPool.use(pool, key, () => Effect.yieldNow()), {
+          concurrency: "unbounded",
+          discard: true
+        })
+      }
+      yield* until("trimmed", () => stats(pool).idle === 4 && stats(pool).destroying === 0)
+      expect(b.of("a").destroyed + b.of("b").destroyed).toBe(2)
+      expect(b.alive()).toBe(4)
+    }))
+
+  it.scoped("lends without a fiber through unsafeBorrow / unsafeReturn", () =>
+    Effect.gen(function*() {
+      const b = backends()
+      const pool: KP = yield* KeyedPool.make({ acquire: b.acquire, maxPerKey: 1 })
+      yield* KeyedPool.use(pool, "a", () => Effect.void)
+      let lease: KeyedPool.Lease<Conn & { key: string }> | undefined
+      KeyedPool.unsafeBorrow(pool, "a", (l) => (lease = l))
+      expect(lease?.value.key).toBe("a")
+      KeyedPool.unsafeInvalidate(pool, "a", lease!)
+      KeyedPool.unsafeReturn(pool, "a", lease!, Exit.void)
+      yield* until("destroyed", () => b.of("a").destroyed === 1)
+    }))
+
   it.scoped("removes keys left unused for idleKeyTimeout, keeping the counters", () =>
     Effect.gen(function*() {
       const b = backends()

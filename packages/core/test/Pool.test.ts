@@ -81,6 +81,19 @@ describe("Pool: sizing and borrowing", () => {
       yield* Scope.close(scope, Exit.void)
     }))
 
+  it.scoped("keeps at most maxIdle idle items; the rest are destroyed on return", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 5, maxIdle: 2 })
+      yield* Effect.forEach(Array.from({ length: 5 }), () => Pool.use(pool, () => Effect.yieldNow()), {
+        concurrency: "unbounded",
+        discard: true
+      })
+      expect(backend.created).toBe(5)
+      yield* until("surplus destroyed", () => backend.destroyed === 3)
+      expect(stats(pool)).toMatchObject({ size: 2, idle: 2 })
+    }))
+
   it.scoped("serves waiters first come, first served", () =>
     Effect.gen(function*() {
       const backend = new Backend()
@@ -205,7 +218,8 @@ describe("Pool: sizing and borrowing", () => {
         [{ maxLifetimeJitter: 2 }, "maxLifetimeJitter"],
         [{ maxUses: 0 }, "maxUses"],
         [{ maxWaiters: -1 }, "maxWaiters"],
-        [{ order: "random" as any }, "order"]
+        [{ order: "random" as any }, "order"],
+        [{ min: 3, maxIdle: 2 }, "maxIdle"]
       ]
       for (const [options, option] of cases) {
         const error = yield* Effect.flip(Effect.scoped(Pool.make({ acquire, name: "cfg", ...options })))

@@ -23,6 +23,7 @@ export interface PoolConfig {
   readonly lifetimeJitter: number
   readonly maxUses: number
   readonly maxWaiters: number
+  readonly maxIdle: number
   readonly order: "lifo" | "fifo"
   readonly validateAfterIdle: number
   readonly validateTimeout: number
@@ -51,6 +52,7 @@ export const defaults = {
   maxLifetimeJitter: 0.1,
   maxUses: Infinity,
   maxWaiters: Infinity,
+  maxIdle: Infinity,
   order: "lifo",
   validateAfterIdle: 0,
   validateTimeout: "5 seconds",
@@ -102,6 +104,8 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
     const min = count("min", input.min, defaults.min, 0)
     if (min === Infinity) throw new Invalid("min", "must be finite")
     if (min > max) throw new Invalid("min", `must not exceed max (${max})`)
+    const maxIdle = count("maxIdle", input.maxIdle, defaults.maxIdle, 0)
+    if (maxIdle < min) throw new Invalid("maxIdle", `must be at least min (${min}), got ${maxIdle}`)
     const order = input.order ?? defaults.order
     if (order !== "lifo" && order !== "fifo") throw new Invalid("order", `must be "lifo" or "fifo", got ${String(order)}`)
     return Either.right({
@@ -117,6 +121,7 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
       lifetimeJitter: fraction("maxLifetimeJitter", input.maxLifetimeJitter, defaults.maxLifetimeJitter, true),
       maxUses: count("maxUses", input.maxUses, defaults.maxUses, 1),
       maxWaiters: count("maxWaiters", input.maxWaiters, defaults.maxWaiters, 0),
+      maxIdle,
       order,
       validateAfterIdle: millis("validateAfterIdle", input.validateAfterIdle, defaults.validateAfterIdle),
       validateTimeout: millis("validateTimeout", input.validateTimeout, defaults.validateTimeout),

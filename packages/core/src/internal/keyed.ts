@@ -20,16 +20,21 @@ export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
   readonly acquire: (key: K) => Effect.Effect<A, E, Scope.Scope | R>
   readonly maxPerKey?: number | undefined
   readonly maxTotal?: number | undefined
+  readonly maxIdleTotal?: number | undefined
   readonly idleKeyTimeout?: Duration.DurationInput | undefined
 }
 
-/** The shared `maxTotal` budget: reserved per creation, freed when an item is gone. */
+/**
+ * What the keys share: the `maxTotal` budget (reserved per creation, freed when an item is
+ * gone) and the `maxIdleTotal` cap on idle items across keys.
+ */
 class SharedBudget implements Core.Budget {
   used = 0
   private readonly parked: Array<PoolShell<any, any>> = []
 
   constructor(
     readonly max: number,
+    readonly maxIdle: number,
     private readonly keyed: KeyedPoolShell<any, any, any>
   ) {}
 
@@ -46,6 +51,7 @@ class SharedBudget implements Core.Budget {
 
   idled(): void {
     if (this.parked.length > 0) this.keyed.reclaimFor(this.parked[0].state)
+    else if (this.maxIdle !== Infinity && this.keyed.idleTotal() > this.maxIdle) this.keyed.reclaimFor(undefined)
   }
 
   free(): void {
@@ -79,12 +85,15 @@ export class KeyedPoolShell<K, A, E> {
   constructor(
     readonly config: PoolConfig,
     readonly maxTotal: number,
+    readonly maxIdleTotal: number,
     readonly idleKeyTimeout: number,
     private readonly options: KeyedOptions<K, A, E, any>,
     private readonly runtime: Runtime<never>,
     private readonly clock: Clock.Clock
   ) {
-    this.budget = maxTotal === Infinity ? undefined : new SharedBudget(maxTotal, this)
+    this.budget = maxTotal === Infinity && maxIdleTotal === Infinity
+      ? undefined
+      : new SharedBudget(maxTotal, maxIdleTotal, this)
   }
 
   /** The shell of `key`, made on first use (`undefined` once closed). */
@@ -110,8 +119,18 @@ export class KeyedPoolShell<K, A, E> {
     return this.byState.get(state)?.shell
   }
 
-  /** At `maxTotal`: destroy the oldest idle item of another key (above its min) to make room. */
-  reclaimFor(state: Core.PoolState<any>): void {
+  /** Idle items across keys. */
+  idleTotal(): number {
+    let idle = 0
+    for (const state of this.byState.keys()) idle += state.idle.length
+    return idle
+  }
+
+  /**
+   * Destroys the oldest idle item (of a key above its min) of any key but `state`'s: room for
+   * a key at `maxTotal`, or fewer idle items at `maxIdleTotal` (`state` undefined).
+   */
+  reclaimFor(state: Core.PoolState<any> | undefined): void {
     let victim: PoolShell<A, E> | undefined
     let oldest = Infinity
     for (const [other, { shell }] of this.byState) {
@@ -195,13 +214,17 @@ export const makeKeyed = <K, A, E, R>(
     if (typeof maxTotal !== "number" || Number.isNaN(maxTotal) || maxTotal < 1 || (maxTotal !== Infinity && !Number.isInteger(maxTotal))) {
       return yield* new PoolConfigError({ pool: name, option: "maxTotal", reason: `must be a whole number ≥ 1, got ${String(maxTotal)}` })
     }
+    const maxIdleTotal = options.maxIdleTotal ?? Infinity
+    if (typeof maxIdleTotal !== "number" || Number.isNaN(maxIdleTotal) || maxIdleTotal < 0 || (maxIdleTotal !== Infinity && !Number.isInteger(maxIdleTotal))) {
+      return yield* new PoolConfigError({ pool: name, option: "maxIdleTotal", reason: `must be a whole number ≥ 0, got ${String(maxIdleTotal)}` })
+    }
     const idleKeyTimeout = yield* Effect.try({
       try: () => millis("idleKeyTimeout", options.idleKeyTimeout, "5 minutes"),
       catch: (e: any) => new PoolConfigError({ pool: name, option: "idleKeyTimeout", reason: e.reason ?? String(e) })
     })
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock
-    const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, idleKeyTimeout, options, runtime as Runtime<never>, clock)
+    const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, maxIdleTotal, idleKeyTimeout, options, runtime as Runtime<never>, clock)
     yield* Effect.addFinalizer(() => keyed.shutdown)
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(keyed.housekeep(), (ms) => Effect.sleep(ms))))
     const health = options.healthCheck

@@ -254,6 +254,11 @@ const offer = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Co
     handTo(state, state.waiters.shift()!, item, now, out)
   }
   if (item.borrowers === 0) {
+    if (state.idle.length >= state.config.maxIdle) {
+      // enough idle items already: this one goes (Go's MaxIdleConnsPerHost)
+      out.push(destroy(state, item))
+      return
+    }
     item.idleSince = now
     state.idle.push(item)
     if (state.budget !== undefined) state.budget.idled()
