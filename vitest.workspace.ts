@@ -22,6 +22,14 @@ export default defineWorkspace([
   },
   {
     test: {
+      name: "http",
+      root: "./packages/http",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000
+    }
+  },
+  {
+    test: {
       name: "examples",
       root: "./examples",
       include: ["test/**/*.test.ts"],

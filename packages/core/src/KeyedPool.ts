@@ -15,7 +15,7 @@ import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
-import type * as Core from "./internal/state.js"
+import * as Core from "./internal/state.js"
 import type { BorrowError, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
 import { statsOf } from "./Pool.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
@@ -347,3 +347,21 @@ export const unsafeInvalidate = <K, A, E>(self: KeyedPool<K, A, E>, key: K, leas
   const shell = keyedOf(self).shellFor(key)
   if (shell !== undefined) shell.invalidate(lease as Core.Item<A>)
 }
+
+/**
+ * Destroys every idle item of every key now.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, unknown>
+ * const flush = KeyedPool.evictIdle(pool)
+ * ```
+ * @since 0.1.0
+ * @category sizing
+ */
+export const evictIdle = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    for (const [, shell] of keyedOf(self).shells) shell.apply((out) => Core.evictIdle(shell.state, out))
+  })

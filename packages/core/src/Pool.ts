@@ -22,7 +22,7 @@ import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
-import type * as Core from "./internal/state.js"
+import * as Core from "./internal/state.js"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
@@ -487,3 +487,22 @@ export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit
  */
 export const unsafeInvalidate = <A, E>(self: Pool<A, E>, lease: Lease<A>): void =>
   shellOf(self).invalidate(lease as Core.Item<A>)
+
+/**
+ * Destroys every idle item now (then `min` is topped up) — Go's `CloseIdleConnections`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * const flush = Pool.evictIdle(pool)
+ * ```
+ * @since 0.1.0
+ * @category sizing
+ */
+export const evictIdle = <A, E>(self: Pool<A, E>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const shell = shellOf(self)
+    shell.apply((out) => Core.evictIdle(shell.state, out))
+  })

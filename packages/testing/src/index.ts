@@ -4,3 +4,4 @@
 export * from "./net.js"
 export * from "./pgbouncer.js"
 export * from "./postgres.js"
+export * from "./http.js"

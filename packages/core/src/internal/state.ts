@@ -486,6 +486,13 @@ export const reclaim = <A>(state: PoolState<A>, out: Array<Command<A>>): boolean
   return true
 }
 
+/** Destroys every idle item (then tops up `min`). */
+export const evictIdle = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
+  for (const item of state.idle) out.push(destroy(state, item))
+  state.idle = []
+  demand(state, out)
+}
+
 /** Nothing alive, nothing under way, nobody waiting: the pool may be dropped. */
 export const unused = <A>(state: PoolState<A>): boolean =>
   state.items.size === 0 && state.creating === 0 && state.destroying === 0 && state.waiters.length === 0

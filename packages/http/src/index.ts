@@ -1,0 +1,1 @@
+export * as HttpPool from "./HttpPool.js"

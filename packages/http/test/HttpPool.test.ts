@@ -1,0 +1,221 @@
+/** The HTTP pool against real servers on 127.0.0.1 that count their sockets. */
+import { describe, expect, it } from "@effect/vitest"
+import { HttpPool } from "@effect-pool/http"
+import { selfSignedCertificate, startHttpServer, type TestHttpServer } from "@effect-pool/testing"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Chunk, Effect, Exit, Fiber, Layer, Stream } from "effect"
+
+const server = (options?: Parameters<typeof startHttpServer>[0]) =>
+  Effect.acquireRelease(Effect.promise(() => startHttpServer(options)), (s) => Effect.promise(s.close))
+
+/** Runs `body` with a fresh pool layer. */
+const withPool = <A, E>(options: HttpPool.Options, body: Effect.Effect<A, E, HttpClient.HttpClient | HttpPool.HttpPool>) =>
+  Effect.provide(body, Layer.fresh(HttpPool.layer(options)))
+
+const getText = (url: string) => Effect.scoped(Effect.flatMap(HttpClient.get(url), (r) => r.text))
+
+const poll = (what: string, check: () => boolean, ms = 5_000): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + ms
+    while (!check()) {
+      if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
+      yield* Effect.sleep("10 millis")
+    }
+  })
+
+const causeText = (e: unknown): string => {
+  const parts: Array<string> = []
+  let cur: any = e
+  for (let i = 0; cur !== undefined && cur !== null && i < 6; i++) {
+    parts.push(String(cur?.message ?? cur), String(cur?.code ?? ""), String(cur?._tag ?? ""))
+    cur = cur?.cause
+  }
+  return parts.join(" | ")
+}
+
+describe("HttpPool", () => {
+  it.live("serial requests reuse one connection", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({}, Effect.gen(function*() {
+        for (let i = 0; i < 20; i++) expect(yield* getText(`${s.origin}/`)).toBe("ok")
+      }))
+      expect(s.sockets.opened).toBe(1)
+      expect(s.requests.GET).toBe(20)
+    }).pipe(Effect.scoped))
+
+  it.live("200 concurrent requests with maxConnectionsPerOrigin 8 open exactly 8 connections", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 8 }, Effect.gen(function*() {
+        const bodies = yield* Effect.all(Array.from({ length: 200 }, () => getText(`${s.origin}/bytes?n=2000`)), {
+          concurrency: "unbounded"
+        })
+        expect(bodies.every((b) => b.length === 2000)).toBe(true)
+        const pool = yield* HttpPool.HttpPool
+        const stats = yield* pool.stats
+        expect(stats.perKey.get(s.origin)).toMatchObject({ size: 8, borrowed: 0 })
+      }))
+      expect(s.sockets.opened).toBe(8)
+      expect(s.sockets.peak).toBe(8)
+    }).pipe(Effect.scoped))
+
+  it.live("origins are pooled separately, and maxConnectionsTotal holds across them", () =>
+    Effect.gen(function*() {
+      const a = yield* server()
+      const b = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 8, maxConnectionsTotal: 6 }, Effect.gen(function*() {
+        let peak = 0
+        const sample = yield* Effect.fork(Effect.forever(Effect.zipRight(
+          Effect.sync(() => (peak = Math.max(peak, a.sockets.open + b.sockets.open))),
+          Effect.sleep("1 millis")
+        )))
+        yield* Effect.all(Array.from({ length: 200 }, (_, i) => getText(`${i % 2 ? a.origin : b.origin}/bytes?n=1000`)), {
+          concurrency: "unbounded"
+        })
+        yield* Fiber.interrupt(sample)
+        expect(peak).toBeLessThanOrEqual(6)
+        const stats = yield* (yield* HttpPool.HttpPool).stats
+        expect(stats.keys).toBe(2)
+        expect(stats.size).toBeLessThanOrEqual(6)
+        expect(stats.perKey.get(a.origin)!.borrows + stats.perKey.get(b.origin)!.borrows).toBe(200)
+      }))
+      expect(a.sockets.opened).toBeGreaterThan(0)
+      expect(b.sockets.opened).toBeGreaterThan(0)
+    }).pipe(Effect.scoped))
+
+  it.live("idleTimeout closes idle connections (the server sees them close)", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ idleTimeout: "300 millis" }, Effect.gen(function*() {
+        yield* getText(`${s.origin}/`)
+        expect(s.sockets.open).toBe(1)
+        yield* poll("closed by the client", () => s.sockets.closed === 1, 3_000)
+        expect(yield* getText(`${s.origin}/`)).toBe("ok") // a new connection
+      }))
+      expect(s.sockets.opened).toBe(2)
+    }).pipe(Effect.scoped))
+
+  it.live("honours the server's Keep-Alive: timeout hint minus the margin", () =>
+    Effect.gen(function*() {
+      // node sends "Keep-Alive: timeout=2"; with a 1 s margin the client lets go after ~1 s
+      const s = yield* server({ keepAliveTimeout: 2_000 })
+      yield* withPool({ idleTimeout: "60 seconds", keepAliveMargin: "1 second" }, Effect.gen(function*() {
+        const start = Date.now()
+        yield* getText(`${s.origin}/`)
+        yield* poll("closed", () => s.sockets.closed === 1, 3_000)
+        const closedAfter = Date.now() - start
+        expect(closedAfter).toBeGreaterThanOrEqual(700)
+        expect(closedAfter).toBeLessThan(1_900) // before the server's own 2 s
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("a server closing kept-alive sockets as they are reused: idempotent requests never fail, POSTs fail typed, never sent twice", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ dropReusedSockets: true })
+      yield* withPool({ maxConnectionsPerOrigin: 4 }, Effect.gen(function*() {
+        const gets = yield* Effect.all(Array.from({ length: 1_000 }, () => Effect.exit(getText(`${s.origin}/`))), {
+          concurrency: 8
+        })
+        expect(gets.filter(Exit.isFailure)).toEqual([])
+        expect(s.requests.GET).toBe(1_000)
+        // POST: not retried; the caller gets a typed error naming the cause
+        yield* (yield* HttpPool.HttpPool).closeIdle // so that the first POST gets a fresh connection
+        yield* Effect.scoped(HttpClient.execute(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("a"))))
+        const error = yield* Effect.flip(
+          Effect.scoped(HttpClient.execute(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("b"))))
+        )
+        expect(error._tag).toBe("RequestError")
+        expect(causeText(error)).toMatch(/other side closed|UND_ERR_SOCKET|ECONNRESET/)
+        expect(s.requests.POST).toBe(1) // the failed one was never processed, and not sent again
+        const stats = yield* (yield* HttpPool.HttpPool).stats
+        expect(stats.borrowed).toBe(0)
+      }))
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("interrupting a request mid-body destroys that connection only; the pool keeps serving", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 4 }, Effect.gen(function*() {
+        // a second connection, idle, that must survive
+        yield* Effect.all([getText(`${s.origin}/`), getText(`${s.origin}/`)], { concurrency: 2 })
+        expect(s.sockets.open).toBe(2)
+        const reading = yield* Effect.fork(Effect.scoped(Effect.flatMap(
+          HttpClient.get(`${s.origin}/hang`),
+          (r) => Stream.runDrain(r.stream)
+        )))
+        yield* poll("hanging response started", () => s.requests.GET === 3)
+        yield* Effect.sleep("50 millis")
+        yield* Fiber.interrupt(reading)
+        yield* poll("that connection closed", () => s.sockets.closed === 1)
+        expect(s.sockets.open).toBe(1)
+        expect(yield* getText(`${s.origin}/`)).toBe("ok")
+        const stats = (yield* (yield* HttpPool.HttpPool).stats).perKey.get(s.origin)!
+        expect(stats.borrowed).toBe(0)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("connection refused: a typed error with the cause, no leaked permit", () =>
+    Effect.gen(function*() {
+      const s = yield* Effect.promise(() => startHttpServer())
+      const origin = s.origin
+      yield* Effect.promise(s.close)
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        for (let i = 0; i < 3; i++) {
+          const error = yield* Effect.flip(getText(`${origin}/`))
+          expect(error._tag).toBe("RequestError")
+          expect(causeText(error)).toMatch(/ECONNREFUSED/)
+        }
+        const stats = (yield* (yield* HttpPool.HttpPool).stats).perKey.get(origin)!
+        expect(stats.borrowed).toBe(0)
+        expect(stats.waiting).toBe(0)
+      }))
+    }))
+
+  it.live("TLS: verified against the given CA, refused without it; sessions are reused", () =>
+    Effect.gen(function*() {
+      const certificate = selfSignedCertificate()
+      const s = yield* server({ tls: certificate })
+      const refused = yield* withPool({}, Effect.flip(getText(`${s.origin}/`)))
+      expect(causeText(refused)).toMatch(/self.signed|CERT|certificate/i)
+      yield* withPool({ tls: { ca: certificate.cert }, maxConnectionsPerOrigin: 2 }, Effect.gen(function*() {
+        const texts = yield* Effect.all(Array.from({ length: 10 }, () => getText(`${s.origin}/`)), { concurrency: 2 })
+        expect(texts.every((t) => t === "ok")).toBe(true)
+      }))
+      expect(s.sockets.opened).toBeLessThanOrEqual(3) // the refused handshake + at most 2
+    }).pipe(Effect.scoped))
+
+  it.live("streams request and response bodies, large and chunked", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({}, Effect.gen(function*() {
+        const big = yield* Effect.scoped(Effect.flatMap(HttpClient.get(`${s.origin}/bytes?n=5000000`), (r) => r.arrayBuffer))
+        expect(big.byteLength).toBe(5_000_000)
+        const chunked = yield* getText(`${s.origin}/chunked?n=1000`)
+        expect(chunked.split("\n").length).toBe(1001)
+        const upload = Stream.fromIterable(Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`part ${i};`)))
+        const echoed = yield* Effect.scoped(Effect.flatMap(
+          HttpClient.execute(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyStream(upload))),
+          (r) => r.text
+        ))
+        expect(echoed).toBe(Array.from({ length: 100 }, (_, i) => `part ${i};`).join(""))
+        const parts = yield* Effect.scoped(Effect.flatMap(HttpClient.get(`${s.origin}/chunked?n=50`), (r) =>
+          Stream.runCollect(r.stream)))
+        expect(Chunk.size(parts)).toBeGreaterThan(0)
+      }))
+      expect(s.sockets.opened).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.live("closeIdle closes every idle connection", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({}, Effect.gen(function*() {
+        yield* Effect.all([getText(`${s.origin}/`), getText(`${s.origin}/`)], { concurrency: 2 })
+        expect(s.sockets.open).toBe(2)
+        yield* (yield* HttpPool.HttpPool).closeIdle
+        yield* poll("closed", () => s.sockets.open === 0)
+      }))
+    }).pipe(Effect.scoped))
+})
+
+export type { TestHttpServer }
