@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { KeyedPool, type PoolConfigError } from "@effect-pool/core"
+import { KeyedPool, PoolConfigError } from "@effect-pool/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
@@ -96,6 +96,35 @@ export class HttpPool extends Context.Tag("@effect-pool/http/HttpPool")<HttpPool
 const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
   input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
 
+/** The core's option names, as users of this package know them. */
+const optionNames: Record<string, string> = {
+  max: "maxConnectionsPerOrigin",
+  maxIdle: "maxIdlePerOrigin",
+  maxTotal: "maxConnectionsTotal",
+  maxIdleTotal: "maxIdleTotal",
+  idleKeyTimeout: "idleOriginTimeout"
+}
+
+/** The options only this package reads are checked here; the pool's are checked by the core. */
+const checkOptions = (options: Options): Effect.Effect<void, PoolConfigError> =>
+  Effect.suspend(() => {
+    const name = options.name ?? "http"
+    for (const option of ["connectTimeout", "keepAliveMargin"] as const) {
+      const value = options[option]
+      if (value === undefined) continue
+      const decoded = Duration.decodeUnknown(value)
+      const negative = (typeof value === "number" && !(value >= 0)) || (typeof value === "string" && value.trim().startsWith("-"))
+      if (decoded._tag === "None" || negative) {
+        return Effect.fail(new PoolConfigError({ pool: name, option, reason: `must be a non-negative duration, got ${String(value)}` }))
+      }
+    }
+    const perOrigin = options.maxConnectionsPerOrigin
+    if (perOrigin !== undefined && !(Number.isInteger(perOrigin) && perOrigin >= 1)) {
+      return Effect.fail(new PoolConfigError({ pool: name, option: "maxConnectionsPerOrigin", reason: `must be a whole number ≥ 1, got ${perOrigin}` }))
+    }
+    return Effect.void
+  })
+
 /** A connection: one undici Client, destroyed with its item; a closed socket invalidates it. */
 const connection = (
   origin: string,
@@ -141,6 +170,7 @@ export const make = (options: Options = {}): Effect.Effect<
   Scope
 > =>
   Effect.gen(function*() {
+    yield* checkOptions(options)
     const tls = options.tls
     const connect = Undici.buildConnector({
       timeout: ms(options.connectTimeout, 10_000),
@@ -165,7 +195,9 @@ export const make = (options: Options = {}): Effect.Effect<
       maxLifetime: options.maxLifetime,
       idleKeyTimeout: options.idleOriginTimeout ?? "5 minutes",
       order: "lifo"
-    })
+    }).pipe(Effect.mapError((error) =>
+      new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })
+    ))
     const p = pool
     return {
       client: NodeHttpClient.makeUndici(new PoolDispatcher(p)),

@@ -206,6 +206,17 @@ describe("HttpPool", () => {
       expect(s.sockets.opened).toBe(1)
     }).pipe(Effect.scoped))
 
+  it.live("rejects bad options with PoolConfigError when the layer is built", () =>
+    Effect.gen(function*() {
+      const build = (options: HttpPool.Options) => Effect.flip(Effect.scoped(Layer.build(HttpPool.layer(options))))
+      expect(yield* build({ maxConnectionsPerOrigin: 0 })).toMatchObject({ _tag: "PoolConfigError", option: "maxConnectionsPerOrigin" })
+      expect(yield* build({ connectTimeout: -1 })).toMatchObject({ _tag: "PoolConfigError", option: "connectTimeout" })
+      expect(yield* build({ keepAliveMargin: "soon" as any })).toMatchObject({ _tag: "PoolConfigError", option: "keepAliveMargin" })
+      expect(yield* build({ idleTimeout: "-1 seconds" })).toMatchObject({ _tag: "PoolConfigError", option: "idleTimeout" })
+      expect(yield* build({ maxConnectionsTotal: 0 })).toMatchObject({ _tag: "PoolConfigError", option: "maxConnectionsTotal" })
+      expect(yield* build({ maxIdlePerOrigin: -1 })).toMatchObject({ _tag: "PoolConfigError", option: "maxIdlePerOrigin" })
+    }))
+
   it.live("closeIdle closes every idle connection", () =>
     Effect.gen(function*() {
       const s = yield* server()
