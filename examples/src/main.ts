@@ -6,6 +6,7 @@ import { Effect, Fiber } from "effect"
 import { databaseUrl, postgresWorkload } from "./postgres.js"
 import { simulatedWorkload } from "./simulated.js"
 import { live } from "./view.js"
+import { localServers, webWorkload } from "./web.js"
 
 const program = Effect.gen(function*() {
   const started = Date.now()
@@ -13,10 +14,13 @@ const program = Effect.gen(function*() {
   const db = yield* databaseUrl
   const simulated = simulatedWorkload(Number(process.env.SIM_BORROWS ?? 3_000), 40)
   const postgres = postgresWorkload(db.url, Number(process.env.PG_TRANSACTIONS ?? 3_000), 24)
-  const view = yield* Effect.fork(live([simulated.panel, postgres.panel]))
-  const [sim, pg] = yield* Effect.all([
+  const servers = yield* localServers
+  const web = webWorkload(servers, Number(process.env.HTTP_REQUESTS ?? 5_000), 50)
+  const view = yield* Effect.fork(live([simulated.panel, postgres.panel, web.panel]))
+  const [sim, pg, http] = yield* Effect.all([
     simulated.run.pipe(Effect.provide(simulated.layer)),
-    postgres.run.pipe(Effect.provide(postgres.layer))
+    postgres.run.pipe(Effect.provide(postgres.layer)),
+    web.run.pipe(Effect.provide(web.layer))
   ], { concurrency: "unbounded" })
   yield* Fiber.interrupt(view)
   const seconds = (Date.now() - started) / 1000
@@ -29,6 +33,10 @@ const program = Effect.gen(function*() {
       `${pg.terminated} connections killed on the server`
   )
   for (const cause of pg.causes) console.log(`    failed transaction: ${cause}`)
+  console.log(
+    `  http: ${http.requests} GETs, ${http.failed} failed, at most ${http.connections.join(" and ")} connections to the two origins` +
+      " (sockets the server dropped were retried on fresh connections)"
+  )
 }).pipe(Effect.scoped)
 
 Effect.runPromise(program).catch((error) => {

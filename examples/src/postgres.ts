@@ -7,7 +7,7 @@
 import { PgPool } from "@effect-pool/pg"
 import { startServer } from "@effect-pool/testing"
 import { SqlClient } from "@effect/sql"
-import { Effect, type Layer, Redacted, Schedule } from "effect"
+import { Effect, Fiber, type Layer, Redacted, Schedule } from "effect"
 import { bar, type Panel } from "./view.js"
 
 /** The server: DATABASE_URL, or an embedded Postgres for the lifetime of the scope. */
@@ -48,7 +48,7 @@ export const postgresWorkload = (url: string, total: number, fibers: number) => 
     yield* sql`DROP TABLE IF EXISTS demo_orders`
     yield* sql`CREATE TABLE demo_orders (id int primary key, amount int not null)`
     const refresh = Effect.flatMap(pool.stats, (s) => Effect.sync(() => (stats = s)))
-    yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("50 millis")))
+    const refresher = yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("50 millis")))
     // chaos: kill one of the pool's connections on the server, twice a second
     yield* Effect.fork(Effect.repeat(
       Effect.flatMap(
@@ -86,6 +86,7 @@ export const postgresWorkload = (url: string, total: number, fibers: number) => 
     })
     yield* Effect.all(Array.from({ length: fibers }, () => worker), { concurrency: "unbounded", discard: true })
     const [{ n }] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM demo_orders`
+    yield* Fiber.interrupt(refresher) // before the layer closes: the last stats are the live ones
     yield* refresh
     return {
       transactions: done,

@@ -4,7 +4,7 @@
  * fibers. Shows the pool healing: failed creations are retried, broken connections replaced.
  */
 import { Pool } from "@effect-pool/core"
-import { Context, Effect, type Layer, Random } from "effect"
+import { Context, Effect, Fiber, type Layer, Random } from "effect"
 import { bar, type Panel } from "./view.js"
 
 export interface SimConnection {
@@ -62,8 +62,9 @@ export const simulatedWorkload = (total: number, fibers: number) => {
         yield* Pool.use(pool, query).pipe(Effect.catchAll(() => Effect.sync(() => queryFailures++)))
       }
     })
-    yield* Effect.fork(Effect.forever(Effect.zipRight(refresh, Effect.sleep("50 millis"))))
+    const refresher = yield* Effect.fork(Effect.forever(Effect.zipRight(refresh, Effect.sleep("50 millis"))))
     yield* Effect.all(Array.from({ length: fibers }, () => worker), { concurrency: "unbounded", discard: true })
+    yield* Fiber.interrupt(refresher) // before the layer closes: the last stats are the live ones
     yield* refresh
     return { borrows: done, queryFailures } satisfies SimReport
   })

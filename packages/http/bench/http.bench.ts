@@ -1,0 +1,145 @@
+/**
+ * HTTP benchmark: small GETs against a server in another process, at concurrency 1 and 50, cap
+ * of 8 connections. Our HttpPool (through @effect/platform's HttpClient) against undici's Pool,
+ * Node's keep-alive http.Agent, and @effect/platform-node's default NodeHttpClient.layer.
+ * Prints requests/s, ratios and the server's peak connection count; writes bench/results/http.json.
+ */
+import { HttpPool } from "@effect-pool/http"
+import { HttpClient } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import * as Undici from "@effect/platform-node/Undici"
+import { Effect, type Layer, ManagedRuntime } from "effect"
+import { spawn } from "node:child_process"
+import { mkdirSync, writeFileSync } from "node:fs"
+import http from "node:http"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const here = dirname(fileURLToPath(import.meta.url))
+const CAP = 8
+const SCALE = Number(process.env.BENCH_SCALE ?? 1)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 20_000) * SCALE)
+
+interface Contender {
+  readonly name: string
+  /** The contender's own server (its connection counts are its own). */
+  readonly origin: string
+  readonly run: (ops: number, concurrency: number) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+const loop = async (ops: number, concurrency: number, task: () => Promise<unknown>) => {
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < ops) await task()
+  }))
+}
+
+const undiciPool = (origin: string): Contender => {
+  const pool = new Undici.Pool(origin, { connections: CAP })
+  return {
+    origin,
+    name: "undici Pool",
+    run: (ops, c) => loop(ops, c, async () => {
+      const { body } = await pool.request({ path: "/", method: "GET" })
+      await body.text()
+    }),
+    close: () => pool.close()
+  }
+}
+
+const nodeAgent = (origin: string): Contender => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CAP })
+  const get = () =>
+    new Promise<void>((resolve, reject) => {
+      http.get(`${origin}/`, { agent }, (res) => {
+        res.resume()
+        res.on("end", resolve)
+      }).on("error", reject)
+    })
+  return { origin, name: "node http.Agent keepAlive", run: (ops, c) => loop(ops, c, get), close: async () => agent.destroy() }
+}
+
+const effectClient = (name: string, origin: string, layer: Layer.Layer<HttpClient.HttpClient, unknown>): Contender => {
+  const runtime = ManagedRuntime.make(layer)
+  const one = Effect.scoped(Effect.flatMap(HttpClient.get(`${origin}/`), (r) => r.text))
+  return {
+    origin,
+    name,
+    run: (ops, c) =>
+      runtime.runPromise(Effect.suspend(() => {
+        let next = 0
+        const worker = Effect.whileLoop({ while: () => next++ < ops, body: () => one, step: () => {} })
+        return Effect.all(Array.from({ length: c }, () => worker), { concurrency: "unbounded", discard: true })
+      })),
+    close: () => runtime.dispose()
+  }
+}
+
+const serverStats = (origin: string, path: string) =>
+  new Promise<{ opened: number; open: number; peak: number }>((resolve, reject) => {
+    http.get(`${origin}${path}`, { agent: false }, (res) => {
+      let text = ""
+      res.on("data", (d) => (text += d))
+      res.on("end", () => resolve(JSON.parse(text)))
+    }).on("error", reject)
+  })
+
+const servers: Array<ReturnType<typeof spawn>> = []
+/** A server process of its own for each contender. */
+const startServer = async (): Promise<string> => {
+  const child = spawn(process.execPath, [join(here, "server.mjs")], { stdio: ["ignore", "pipe", "inherit"] })
+  servers.push(child)
+  const port = await new Promise<number>((resolve) => child.stdout!.once("data", (d) => resolve(Number(String(d).trim()))))
+  return `http://127.0.0.1:${port}`
+}
+
+const main = async () => {
+  const contenders = [
+    undiciPool(await startServer()),
+    nodeAgent(await startServer()),
+    effectClient("@effect/platform-node NodeHttpClient.layer", await startServer(), NodeHttpClient.layer),
+    effectClient("@effect/platform-node layerUndici (no cap)", await startServer(), NodeHttpClient.layerUndici),
+    effectClient("ours: HttpPool.layer", await startServer(), HttpPool.layer({ maxConnectionsPerOrigin: CAP }))
+  ]
+  for (const c of contenders) await c.run(200, 8) // warm up
+  const results: Array<{ concurrency: number; contender: string; rps: number; peakConnections: number }> = []
+  for (const concurrency of [1, 50]) {
+    const ops = opsFor(concurrency)
+    const best = new Map<string, { rps: number; peak: number }>()
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
+      for (const c of order) {
+        ;(globalThis as { gc?: () => void }).gc?.()
+        await serverStats(c.origin, "/reset")
+        const start = performance.now()
+        await c.run(ops, concurrency)
+        const rps = ops / ((performance.now() - start) / 1000)
+        const { peak } = await serverStats(c.origin, "/stats")
+        const prev = best.get(c.name)
+        best.set(c.name, { rps: Math.max(prev?.rps ?? 0, rps), peak: Math.max(prev?.peak ?? 0, peak - 1) })
+      }
+    }
+    const ours = best.get("ours: HttpPool.layer")!.rps
+    for (const c of contenders) {
+      const b = best.get(c.name)!
+      results.push({ concurrency, contender: c.name, rps: b.rps, peakConnections: b.peak })
+      console.log(
+        `c=${String(concurrency).padEnd(3)} ${c.name.padEnd(44)} ${b.rps.toFixed(0).padStart(7)} req/s  ` +
+          `ours/this ${(ours / b.rps).toFixed(2)}  server peak connections ${b.peak}`
+      )
+    }
+  }
+  for (const c of contenders) await c.close()
+  for (const child of servers) child.kill()
+  const out = join(here, "results", "http.json")
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cap: CAP, results }, null, 2))
+  console.log(`\nwrote ${out}`)
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
