@@ -40,7 +40,11 @@ export const webWorkload = (servers: ReadonlyArray<TestHttpServer>, total: numbe
   const layer = HttpPool.layer({ name: "web", maxConnectionsPerOrigin: 6, idleTimeout: "5 seconds" })
   const run = Effect.gen(function*() {
     const pool = yield* HttpPool.HttpPool
-    const refresh = Effect.flatMap(pool.stats, (s) => Effect.sync(() => ((stats = s), (refreshed = true))))
+    const refresh = Effect.flatMap(pool.stats, (s) =>
+      Effect.sync(() => {
+        stats = s
+        refreshed = true
+      }))
     const refresher = yield* Effect.fork(Effect.forever(Effect.zipRight(refresh, Effect.sleep("50 millis"))))
     let next = 0
     const worker = Effect.gen(function*() {

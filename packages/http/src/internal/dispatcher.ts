@@ -142,7 +142,10 @@ class Exchange {
   onError(error: Error): void {
     const lease = this.lease
     this.innerAbort = undefined
-    if (lease === undefined) return this.fail(error)
+    if (lease === undefined) {
+      this.fail(error)
+      return
+    }
     if (
       this.abortReason === undefined && !this.responseStarted && this.retries < MAX_RETRIES &&
       retryable(this.opts, lease.value, error)
