@@ -23,8 +23,9 @@ const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 
 
 interface Contender {
   readonly name: string
-  /** The contender's own server (its connection counts are its own). */
+  /** The contender's own server (its connection counts are its own) and its control port. */
   readonly origin: string
+  readonly control: string
   readonly run: (ops: number, concurrency: number) => Promise<void>
   readonly close: () => Promise<void>
 }
@@ -36,10 +37,16 @@ const loop = async (ops: number, concurrency: number, task: () => Promise<unknow
   }))
 }
 
-const undiciPool = (origin: string): Contender => {
+interface Target {
+  readonly origin: string
+  readonly control: string
+}
+
+const undiciPool = ({ origin, control }: Target): Contender => {
   const pool = new Undici.Pool(origin, { connections: CAP })
   return {
     origin,
+    control,
     name: "undici Pool",
     run: (ops, c) => loop(ops, c, async () => {
       const { body } = await pool.request({ path: "/", method: "GET" })
@@ -49,7 +56,7 @@ const undiciPool = (origin: string): Contender => {
   }
 }
 
-const nodeAgent = (origin: string): Contender => {
+const nodeAgent = ({ origin, control }: Target): Contender => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CAP })
   const get = () =>
     new Promise<void>((resolve, reject) => {
@@ -58,14 +65,15 @@ const nodeAgent = (origin: string): Contender => {
         res.on("end", resolve)
       }).on("error", reject)
     })
-  return { origin, name: "node http.Agent keepAlive", run: (ops, c) => loop(ops, c, get), close: async () => agent.destroy() }
+  return { origin, control, name: "node http.Agent keepAlive", run: (ops, c) => loop(ops, c, get), close: async () => agent.destroy() }
 }
 
-const effectClient = (name: string, origin: string, layer: Layer.Layer<HttpClient.HttpClient, unknown>): Contender => {
+const effectClient = (name: string, { origin, control }: Target, layer: Layer.Layer<HttpClient.HttpClient, unknown>): Contender => {
   const runtime = ManagedRuntime.make(layer)
   const one = Effect.scoped(Effect.flatMap(HttpClient.get(`${origin}/`), (r) => r.text))
   return {
     origin,
+    control,
     name,
     run: (ops, c) =>
       runtime.runPromise(Effect.suspend(() => {
@@ -88,11 +96,12 @@ const serverStats = (origin: string, path: string) =>
 
 const servers: Array<ReturnType<typeof spawn>> = []
 /** A server process of its own for each contender. */
-const startServer = async (): Promise<string> => {
+const startServer = async (): Promise<Target> => {
   const child = spawn(process.execPath, [join(here, "server.mjs")], { stdio: ["ignore", "pipe", "inherit"] })
   servers.push(child)
-  const port = await new Promise<number>((resolve) => child.stdout!.once("data", (d) => resolve(Number(String(d).trim()))))
-  return `http://127.0.0.1:${port}`
+  const [port, control] = await new Promise<Array<string>>((resolve) =>
+    child.stdout!.once("data", (d) => resolve(String(d).trim().split(" "))))
+  return { origin: `http://127.0.0.1:${port}`, control: `http://127.0.0.1:${control}` }
 }
 
 const main = async () => {
@@ -112,13 +121,13 @@ const main = async () => {
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
       for (const c of order) {
         ;(globalThis as { gc?: () => void }).gc?.()
-        await serverStats(c.origin, "/reset")
+        await serverStats(c.control, "/reset")
         const start = performance.now()
         await c.run(ops, concurrency)
         const rps = ops / ((performance.now() - start) / 1000)
-        const { peak } = await serverStats(c.origin, "/stats")
+        const { peak } = await serverStats(c.control, "/stats")
         const prev = best.get(c.name)
-        best.set(c.name, { rps: Math.max(prev?.rps ?? 0, rps), peak: Math.max(prev?.peak ?? 0, peak - 1) })
+        best.set(c.name, { rps: Math.max(prev?.rps ?? 0, rps), peak: Math.max(prev?.peak ?? 0, peak) })
       }
     }
     const ours = best.get("ours: HttpPool.layer")!.rps

@@ -4,7 +4,7 @@ import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
 import { Pool } from "@effect-pool/core"
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
 import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
 import { startServer } from "@effect-pool/testing"
 
@@ -148,6 +148,22 @@ describe("pg faults", () => {
           expect(causeText(exit.cause)).toMatch(/terminating connection|broken/)
         }
         expect(yield* sql`SELECT count(*)::int AS n FROM ${sql(t)}`).toEqual([{ n: 0 }])
+      }))
+  })
+
+  layer(poolLayer({ name: "faults-health", min: 2, max: 2, healthCheck: Schedule.spaced("100 millis") }), live)((it) => {
+    it.effect("healthCheck runs SELECT 1 on idle connections in the background", () =>
+      Effect.gen(function*() {
+        const pg = yield* PgPool.PgPool
+        yield* eventually("warm", Effect.map(pg.stats, (s) => s.idle === 2))
+        // the server saw the pool's idle connections run the check
+        yield* eventually("checked", Effect.map(
+          admin(async (c) =>
+            (await c.query("select count(*)::int n from pg_stat_activity where application_name = 'faults-health' and query = 'SELECT 1'")).rows[0].n
+          ),
+          (n) => n === 2
+        ))
+        expect((yield* pg.stats).destroyed).toBe(0)
       }))
   })
 

@@ -46,6 +46,8 @@ export interface TestHttpServer {
   readonly requests: Record<string, number>
   /** Times (ms since start) at which sockets closed. */
   readonly closedAt: Array<number>
+  /** TLS connections that resumed an earlier session (no full handshake). */
+  readonly tls: { resumed: number }
   readonly server: http.Server
   readonly close: () => Promise<void>
 }
@@ -118,8 +120,10 @@ export const startHttpServer = async (options: HttpServerOptions = {}): Promise<
     }
   }
   const closedAt: Array<number> = []
+  const tls = { resumed: 0 }
   const live = new Set<Socket>()
   server.on(options.tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
+    if ((socket as { isSessionReused?: () => boolean }).isSessionReused?.() === true) tls.resumed++
     sockets.opened++
     live.add(socket)
     sockets.peak = Math.max(sockets.peak, sockets.open)
@@ -137,6 +141,7 @@ export const startHttpServer = async (options: HttpServerOptions = {}): Promise<
     sockets,
     requests,
     closedAt,
+    tls,
     server,
     close: () =>
       new Promise<void>((resolve) => {
