@@ -8,15 +8,14 @@
 import { Effect, Pool as EffectPool } from "effect"
 import genericPool from "generic-pool"
 import * as tarn from "tarn"
-import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Pool } from "@effect-pool/core" // the built package, as users run it
+import { benchSettings, effectLoop, writeResults } from "@effect-pool/testing"
 
 const OPS = Number(process.env.BENCH_OPS ?? 200_000)
 const SIZE = 10
 const CONTENDERS = 200
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 interface Row {
   readonly name: string
@@ -25,7 +24,7 @@ interface Row {
 
 const time = async (name: string, ops: number, run: () => Promise<unknown>): Promise<Row> => {
   let best = Infinity
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < benchSettings.rounds; round++) {
     const start = process.hrtime.bigint()
     await run()
     const ns = Number(process.hrtime.bigint() - start) / ops
@@ -36,12 +35,8 @@ const time = async (name: string, ops: number, run: () => Promise<unknown>): Pro
 
 const conn = () => ({ id: Math.random() })
 
-/** `n` runs of `body`, as cheap a loop as Effect has (`Effect.repeatN` adds ~1 µs per run). */
-const times = <X, Y>(n: number, body: () => Effect.Effect<X, Y>): Effect.Effect<void, Y> =>
-  Effect.suspend(() => {
-    let i = 0
-    return Effect.whileLoop({ while: () => i++ < n, body, step: () => {} })
-  })
+/** `n` runs of `body` on one fiber. */
+const times = <X, Y>(n: number, body: () => Effect.Effect<X, Y>): Effect.Effect<void, Y> => effectLoop(n, 1, body)
 
 // ---- peers -----------------------------------------------------------------
 
@@ -161,10 +156,7 @@ const main = async () => {
   console.log("\nratios")
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(66)} ${v.toFixed(2)}`)
   console.log(`\nheap: ${heap.after10kMB.toFixed(1)} MB after 10k, ${heap.afterMB.toFixed(1)} MB after ${heap.ops} ops: growth ${heap.growthMB.toFixed(2)} MB (target < 5)${heap.gcExposed ? "" : " (run with --expose-gc for a precise figure)"}`)
-  const out = join(dirname(fileURLToPath(import.meta.url)), "results", "core.json")
-  mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, ops: OPS, rows, ratios, heap }, null, 2))
-  console.log(`\nwrote ${out}`)
+  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "core.json"), { ops: OPS, rows, ratios, heap })
 }
 
 main()

@@ -5,21 +5,19 @@
  * Prints requests/s, ratios and the server's peak connection count; writes bench/results/http.json.
  */
 import { HttpPool } from "@effect-pool/http"
+import { benchSettings, collectGarbage, effectLoop, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import { spawn } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
 import http from "node:http"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const CAP = 8
-const SCALE = Number(process.env.BENCH_SCALE ?? 1)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 20_000) * SCALE)
+const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 20_000) * benchSettings.scale)
 
 interface Contender {
   readonly name: string
@@ -28,13 +26,6 @@ interface Contender {
   readonly control: string
   readonly run: (ops: number, concurrency: number) => Promise<void>
   readonly close: () => Promise<void>
-}
-
-const loop = async (ops: number, concurrency: number, task: () => Promise<unknown>) => {
-  let next = 0
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < ops) await task()
-  }))
 }
 
 interface Target {
@@ -48,7 +39,7 @@ const undiciPool = ({ origin, control }: Target): Contender => {
     origin,
     control,
     name: "undici Pool",
-    run: (ops, c) => loop(ops, c, async () => {
+    run: (ops, c) => promiseLoop(ops, c, async () => {
       const { body } = await pool.request({ path: "/", method: "GET" })
       await body.text()
     }),
@@ -65,7 +56,7 @@ const nodeAgent = ({ origin, control }: Target): Contender => {
         res.on("end", resolve)
       }).on("error", reject)
     })
-  return { origin, control, name: "node http.Agent keepAlive", run: (ops, c) => loop(ops, c, get), close: async () => agent.destroy() }
+  return { origin, control, name: "node http.Agent keepAlive", run: (ops, c) => promiseLoop(ops, c, get), close: async () => agent.destroy() }
 }
 
 const effectClient = (name: string, { origin, control }: Target, layer: Layer.Layer<HttpClient.HttpClient, unknown>): Contender => {
@@ -75,12 +66,7 @@ const effectClient = (name: string, { origin, control }: Target, layer: Layer.La
     origin,
     control,
     name,
-    run: (ops, c) =>
-      runtime.runPromise(Effect.suspend(() => {
-        let next = 0
-        const worker = Effect.whileLoop({ while: () => next++ < ops, body: () => one, step: () => {} })
-        return Effect.all(Array.from({ length: c }, () => worker), { concurrency: "unbounded", discard: true })
-      })),
+    run: (ops, c) => runtime.runPromise(effectLoop(ops, c, () => one)),
     close: () => runtime.dispose()
   }
 }
@@ -117,10 +103,9 @@ const main = async () => {
   for (const concurrency of [1, 50]) {
     const ops = opsFor(concurrency)
     const best = new Map<string, { rps: number; peak: number }>()
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
-      for (const c of order) {
-        ;(globalThis as { gc?: () => void }).gc?.()
+    for (let round = 0; round < benchSettings.rounds; round++) {
+      for (const c of rotated(contenders, round)) {
+        collectGarbage()
         await serverStats(c.control, "/reset")
         const start = performance.now()
         await c.run(ops, concurrency)
@@ -142,10 +127,7 @@ const main = async () => {
   }
   for (const c of contenders) await c.close()
   for (const child of servers) child.kill()
-  const out = join(here, "results", "http.json")
-  mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cap: CAP, results }, null, 2))
-  console.log(`\nwrote ${out}`)
+  writeResults(join(here, "results", "http.json"), { cap: CAP, results })
 }
 
 main().catch((e) => {

@@ -3,7 +3,7 @@
 // measuring never adds a connection to what is measured. Prints "<main> <control>".
 import http from "node:http"
 let opened = 0, open = 0, peak = 0
-const server = http.createServer((req, res) => res.end("ok"))
+const server = http.createServer((_req, res) => res.end("ok"))
 server.keepAliveTimeout = 60_000
 server.on("connection", (socket) => {
   opened++; open++; peak = Math.max(peak, open)

@@ -10,16 +10,13 @@ import { PgPool } from "@effect-pool/pg"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, type Layer, ManagedRuntime, Redacted } from "effect"
-import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import { startServer } from "@effect-pool/testing"
+import { benchSettings, collectGarbage, effectLoop, promiseLoop, rotated, startServer, writeResults } from "@effect-pool/testing"
 
 const SIZE = 10
-const SCALE = Number(process.env.BENCH_SCALE ?? 1)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 15_000) * SCALE)
+const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 15_000) * benchSettings.scale)
 
 interface Contender {
   readonly name: string
@@ -34,14 +31,6 @@ interface Contender {
 type Kind = "select1" | "pk"
 
 const randomId = () => 1 + Math.floor(Math.random() * 10_000)
-
-/** `ops` tasks, `concurrency` at a time, plain promises. */
-const promiseLoop = async (ops: number, concurrency: number, task: () => Promise<unknown>) => {
-  let next = 0
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < ops) await task()
-  }))
-}
 
 const raw = (url: string): Contender => {
   const pool = new pg.Pool({ connectionString: url, max: SIZE, application_name: "bench-raw" })
@@ -60,15 +49,10 @@ const raw = (url: string): Contender => {
 const effectContender = (name: string, appName: string, layer: Layer.Layer<SqlClient.SqlClient, unknown>): Contender => {
   const runtime = ManagedRuntime.make(layer)
   const workload = (kind: Kind, ops: number, concurrency: number) =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const one = kind === "select1"
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      effectLoop(ops, concurrency, kind === "select1"
         ? () => sql`SELECT 1`
-        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`
-      let next = 0
-      const worker = Effect.whileLoop({ while: () => next++ < ops, body: one, step: () => {} })
-      yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
-    })
+        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`))
   return {
     name,
     appName,
@@ -117,11 +101,9 @@ const main = async () => {
     for (const concurrency of [1, 16, 64]) {
       const ops = opsFor(concurrency)
       const best = new Map<string, number>()
-      for (let round = 0; round < ROUNDS; round++) {
-        // rotate who goes first: the same order every round favours some contender
-        const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
-        for (const c of order) {
-          ;(globalThis as { gc?: () => void }).gc?.()
+      for (let round = 0; round < benchSettings.rounds; round++) {
+        for (const c of rotated(contenders, round)) {
+          collectGarbage()
           const start = performance.now()
           await c.run(kind, ops, concurrency)
           const qps = ops / ((performance.now() - start) / 1000)
@@ -147,10 +129,7 @@ const main = async () => {
   for (const c of contenders) await c.close()
   await admin.end()
   await server?.dispose()
-  const out = join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json")
-  mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, poolSize: SIZE, results, recoveries }, null, 2))
-  console.log(`\nwrote ${out}`)
+  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, results, recoveries })
 }
 
 main().catch((e) => {

@@ -1,0 +1,43 @@
+/**
+ * The benchmarks' shared harness: run counts from the environment, loops with a fixed number of
+ * operations in flight, fair ordering of contenders, and results written as JSON.
+ */
+import * as Effect from "effect/Effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname } from "node:path"
+
+/** `BENCH_SCALE` multiplies operation counts; `BENCH_ROUNDS` rounds are run, the best kept. */
+export const benchSettings = {
+  scale: Number(process.env.BENCH_SCALE ?? 1),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3)
+}
+
+/** `ops` promise tasks with `concurrency` in flight. */
+export const promiseLoop = async (ops: number, concurrency: number, task: () => Promise<unknown>): Promise<void> => {
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < ops) await task()
+  }))
+}
+
+/** `ops` runs of `body` with `concurrency` fibers (`whileLoop`: `Effect.repeatN` adds ~1 µs a run). */
+export const effectLoop = <X, Y, Z>(ops: number, concurrency: number, body: () => Effect.Effect<X, Y, Z>): Effect.Effect<void, Y, Z> =>
+  Effect.suspend(() => {
+    let next = 0
+    const worker = Effect.whileLoop({ while: () => next++ < ops, body, step: () => {} })
+    return Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+  })
+
+/** The contenders in round `round`'s order: who goes first rotates, so no one is always last. */
+export const rotated = <A>(contenders: ReadonlyArray<A>, round: number): ReadonlyArray<A> =>
+  contenders.map((_, i) => contenders[(i + round) % contenders.length])
+
+/** Collects garbage between runs when node runs with --expose-gc. */
+export const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.()
+
+/** Writes `data` (with the date and node version) as JSON to `path`. */
+export const writeResults = (path: string, data: Record<string, unknown>): void => {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), node: process.version, ...data }, null, 2))
+  console.log(`\nwrote ${path}`)
+}
