@@ -80,9 +80,13 @@ export const connect = (config: Pg.ClientConfig): Effect.Effect<PgConnection, Sq
     )
   )
 
-/** Ends the session politely (Terminate), or destroys the socket if that does not finish. */
+/**
+ * Ends the session politely (Terminate), or destroys the socket if that does not finish. A
+ * broken connection has no session left to end: its socket is destroyed at once, which frees
+ * its place in the pool sooner.
+ */
 export const close = (conn: PgConnection): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
+  conn.broken !== undefined ? Effect.sync(() => destroySocket(conn.client)) : Effect.async<void>((resume) => {
     conn.broken ??= new Error("connection closed by the pool")
     conn.client.end().then(() => resume(Effect.void), () => resume(Effect.void))
   }).pipe(
