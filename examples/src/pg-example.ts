@@ -4,7 +4,7 @@
  */
 import { PgPool } from "@effect-pool/pg"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, type Layer, Redacted } from "effect"
 import { databaseUrl } from "./postgres.js"
 
 const program = Effect.gen(function*() {
