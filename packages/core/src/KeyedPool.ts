@@ -17,7 +17,7 @@ import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
 import * as Core from "./internal/state.js"
 import type { BorrowError, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
-import { statsOf } from "./Pool.js"
+import { statsOf } from "./internal/stats.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
 
 /**
@@ -29,12 +29,27 @@ import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
 export type { Lease }
 
 /**
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ *
+ * declare const u: unknown
+ * const isKeyedPool = typeof u === "object" && u !== null && KeyedPool.TypeId in u
+ * ```
  * @since 0.1.0
  * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@effect-pool/core/KeyedPool")
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ *
+ * const id: KeyedPool.TypeId = KeyedPool.TypeId
+ * ```
  * @since 0.1.0
  * @category symbols
  */
@@ -103,6 +118,16 @@ export interface Options<K, A, E, R> extends Omit<PoolOptions<A, E, R>, "acquire
 /**
  * Totals over all keys (counters include keys already removed), and each live key's stats.
  *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: KeyedPool.KeyedPool<string, unknown>
+ * const busiest = Effect.map(KeyedPool.stats(pool), (s) =>
+ *   [...s.perKey].sort(([, a], [, b]) => b.borrowed - a.borrowed)[0]?.[0]
+ * )
+ * ```
  * @since 0.1.0
  * @category models
  */

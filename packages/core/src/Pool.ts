@@ -20,18 +20,34 @@ import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
+import { statsOf } from "./internal/stats.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
 import * as Core from "./internal/state.js"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ *
+ * declare const u: unknown
+ * const isPool = typeof u === "object" && u !== null && Pool.TypeId in u
+ * ```
  * @since 0.1.0
  * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@effect-pool/core/Pool")
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ *
+ * const id: Pool.TypeId = Pool.TypeId
+ * ```
  * @since 0.1.0
  * @category symbols
  */
@@ -65,6 +81,16 @@ export interface Pool<in out A, in out E = never> extends Pipeable {
 /**
  * What a borrow can fail with, besides the creation error `E`.
  *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: Pool.Pool<string>
+ * const handled = Pool.use(pool, Effect.succeed).pipe(
+ *   Effect.catchTags({ PoolTimeoutError: () => Effect.succeed("busy"), PoolQueueFullError: () => Effect.succeed("shed") })
+ * )
+ * ```
  * @since 0.1.0
  * @category errors
  */
@@ -167,6 +193,14 @@ export interface Options<A, E, R> {
 /**
  * A snapshot of a pool's state and counters.
  *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: Pool.Pool<unknown>
+ * const busy = Effect.map(Pool.stats(pool), (s: Pool.PoolStats) => s.borrowed / s.max)
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -354,29 +388,6 @@ export const stats = <A, E>(self: Pool<A, E>): Effect.Effect<PoolStats> =>
     return statsOf(shell)
   })
 
-/** @internal */
-export const statsOf = (shell: PoolShell<any, any>): PoolStats => {
-  const state = shell.state
-  return {
-    name: state.config.name,
-    size: state.items.size,
-    idle: state.idle.length,
-    borrowed: state.borrowers,
-    waiting: state.waiters.length,
-    creating: state.creating,
-    destroying: state.destroying,
-    min: state.config.min,
-    max: state.config.max,
-    created: state.created,
-    destroyed: state.destroyed,
-    timeouts: state.timeouts,
-    failures: state.failures,
-    borrows: state.borrows,
-    invalidated: state.invalidated,
-    closed: state.closed
-  }
-}
-
 /**
  * Changes `min` and/or `max` at run time. Growing starts creations for waiters and `min`;
  * shrinking destroys surplus idle items now and surplus borrowed ones when they come back.
@@ -404,6 +415,16 @@ export const resize: {
 /**
  * An item lent by `unsafeBorrow`.
  *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: Pool.Pool<{ id: number }>
+ * Pool.unsafeBorrow(pool, (lease) => {
+ *   if (lease !== undefined) Pool.unsafeReturn(pool, lease, Exit.void)
+ * })
+ * ```
  * @since 0.1.0
  * @category kind implementations
  */

@@ -110,6 +110,12 @@ export class PoolConfigError extends Data.TaggedError("PoolConfigError")<{
 /**
  * Any error the pool itself produces.
  *
+ * @example
+ * ```ts
+ * import { PoolError } from "@effect-pool/core"
+ *
+ * const describe = (e: PoolError.PoolError) => `${e._tag}: ${e.message}`
+ * ```
  * @since 0.1.0
  * @category errors
  */

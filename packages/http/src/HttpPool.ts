@@ -161,6 +161,17 @@ const connection = (
 /**
  * Builds the pool and its `HttpClient` in the current scope.
  *
+ * @example
+ * ```ts
+ * import { HttpPool } from "@effect-pool/http"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { client } = yield* HttpPool.make({ maxConnectionsPerOrigin: 4 })
+ *   const response = yield* client.get("http://127.0.0.1:8080/")
+ *   return yield* response.text
+ * }).pipe(Effect.scoped)
+ * ```
  * @since 0.1.0
  * @category constructors
  */

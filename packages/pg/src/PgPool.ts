@@ -28,6 +28,15 @@ import { isPermanent, parseConnection } from "./internal/options.js"
  * A pooled connection, for the rare code that needs the raw `pg.Client` (through
  * `Pool.use(pgPool.pool, ...)`). Ordinary code uses `SqlClient`.
  *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const txStatus = Effect.flatMap(PgPool.PgPool, (pg) =>
+ *   Pool.use(pg.pool, (conn: PgPool.PgConnection) => Effect.sync(() => conn.client.getTransactionStatus())))
+ * ```
  * @since 0.1.0
  * @category models
  */
@@ -131,6 +140,17 @@ const pgCreateRetry = Schedule.exponential("10 millis", 2).pipe(
 /**
  * Builds the services in the current scope.
  *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Effect, Redacted } from "effect"
+ * import * as Reactivity from "@effect/experimental/Reactivity"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { client } = yield* PgPool.make({ url: Redacted.make("postgres://localhost/app") })
+ *   return yield* client`SELECT 1`
+ * }).pipe(Effect.scoped, Effect.provide(Reactivity.layer))
+ * ```
  * @since 0.1.0
  * @category constructors
  */
