@@ -1,0 +1,43 @@
+/**
+ * Typechecks every JSDoc example of the public modules (`packages/*\/src/*.ts`) against the
+ * built packages: each ```ts block becomes a file under node_modules/.cache/doc-examples, and
+ * tsc must accept them all. Run by `npm run check`.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { basename, join } from "node:path"
+
+const root = process.cwd()
+const out = join(root, "node_modules", ".cache", "doc-examples")
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+
+let count = 0
+for (const pkg of readdirSync(join(root, "packages"))) {
+  if (pkg === "testing") continue
+  const src = join(root, "packages", pkg, "src")
+  for (const file of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
+    const text = readFileSync(join(src, file), "utf8")
+    const blocks = text.matchAll(/@example\n((?:\s*\*.*\n)*?)\s*\*\/\n/g)
+    let n = 0
+    for (const [, block] of blocks) {
+      const code = block.split("\n").map((line) => line.replace(/^\s*\* ?/, "")).join("\n")
+      const ts = /```ts\n([\s\S]*?)```/.exec(code)?.[1]
+      if (ts === undefined) continue
+      writeFileSync(join(out, `${pkg}_${basename(file, ".ts")}_${n++}.ts`), `export {}\n${ts}`)
+      count++
+    }
+  }
+}
+writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
+  extends: "../../../tsconfig.base.json",
+  compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, noUnusedLocals: false, noUnusedParameters: false },
+  include: ["*.ts"]
+}, null, 2))
+try {
+  execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", join(out, "tsconfig.json")], { stdio: "inherit" })
+  console.log(`${count} JSDoc examples typecheck`)
+} catch {
+  console.error(`JSDoc examples do not typecheck (files in ${out})`)
+  process.exit(1)
+}
