@@ -1,7 +1,7 @@
 /** The HTTP pool against real servers on 127.0.0.1 that count their sockets. */
 import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
-import { selfSignedCertificate, startHttpServer, type TestHttpServer } from "@effect-pool/testing"
+import { causeText, eventually, selfSignedCertificate, startHttpServer, type TestHttpServer } from "@effect-pool/testing"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Chunk, Effect, Exit, Fiber, Layer, Stream } from "effect"
 
@@ -13,25 +13,6 @@ const withPool = <A, E>(options: HttpPool.Options, body: Effect.Effect<A, E, Htt
   Effect.provide(body, Layer.fresh(HttpPool.layer(options)))
 
 const getText = (url: string) => Effect.scoped(Effect.flatMap(HttpClient.get(url), (r) => r.text))
-
-const poll = (what: string, check: () => boolean, ms = 5_000): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + ms
-    while (!check()) {
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
-      yield* Effect.sleep("10 millis")
-    }
-  })
-
-const causeText = (e: unknown): string => {
-  const parts: Array<string> = []
-  let cur: any = e
-  for (let i = 0; cur !== undefined && cur !== null && i < 6; i++) {
-    parts.push(String(cur?.message ?? cur), String(cur?.code ?? ""), String(cur?._tag ?? ""))
-    cur = cur?.cause
-  }
-  return parts.join(" | ")
-}
 
 describe("HttpPool", () => {
   it.live("serial requests reuse one connection", () =>
@@ -90,7 +71,7 @@ describe("HttpPool", () => {
       yield* withPool({ idleTimeout: "300 millis" }, Effect.gen(function*() {
         yield* getText(`${s.origin}/`)
         expect(s.sockets.open).toBe(1)
-        yield* poll("closed by the client", () => s.sockets.closed === 1, 3_000)
+        yield* eventually("closed by the client", () => s.sockets.closed === 1, 3_000)
         expect(yield* getText(`${s.origin}/`)).toBe("ok") // a new connection
       }))
       expect(s.sockets.opened).toBe(2)
@@ -103,7 +84,7 @@ describe("HttpPool", () => {
       yield* withPool({ idleTimeout: "60 seconds", keepAliveMargin: "1 second" }, Effect.gen(function*() {
         const start = Date.now()
         yield* getText(`${s.origin}/`)
-        yield* poll("closed", () => s.sockets.closed === 1, 3_000)
+        yield* eventually("closed", () => s.sockets.closed === 1, 3_000)
         const closedAfter = Date.now() - start
         expect(closedAfter).toBeGreaterThanOrEqual(700)
         expect(closedAfter).toBeLessThan(1_900) // before the server's own 2 s
@@ -144,10 +125,10 @@ describe("HttpPool", () => {
           HttpClient.get(`${s.origin}/hang`),
           (r) => Stream.runDrain(r.stream)
         )))
-        yield* poll("hanging response started", () => s.requests.GET === 3)
+        yield* eventually("hanging response started", () => s.requests.GET === 3)
         yield* Effect.sleep("50 millis")
         yield* Fiber.interrupt(reading)
-        yield* poll("that connection closed", () => s.sockets.closed === 1)
+        yield* eventually("that connection closed", () => s.sockets.closed === 1)
         expect(s.sockets.open).toBe(1)
         expect(yield* getText(`${s.origin}/`)).toBe("ok")
         const stats = (yield* (yield* HttpPool.HttpPool).stats).perKey.get(s.origin)!
@@ -185,7 +166,7 @@ describe("HttpPool", () => {
         // a new connection to the same origin resumes the TLS session: no full handshake
         const pool = yield* HttpPool.HttpPool
         yield* pool.closeIdle
-        yield* poll("closed", () => s.sockets.open === 0)
+        yield* eventually("closed", () => s.sockets.open === 0)
         expect(yield* getText(`${s.origin}/`)).toBe("ok")
       }))
       expect(s.tls.resumed).toBeGreaterThanOrEqual(1)
@@ -230,7 +211,7 @@ describe("HttpPool", () => {
         yield* Effect.all([getText(`${s.origin}/`), getText(`${s.origin}/`)], { concurrency: 2 })
         expect(s.sockets.open).toBe(2)
         yield* (yield* HttpPool.HttpPool).closeIdle
-        yield* poll("closed", () => s.sockets.open === 0)
+        yield* eventually("closed", () => s.sockets.open === 0)
       }))
     }).pipe(Effect.scoped))
 })

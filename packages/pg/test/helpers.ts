@@ -1,6 +1,6 @@
 import { PgPool } from "@effect-pool/pg"
 import { SqlClient } from "@effect/sql"
-import { Effect, Redacted, Schedule } from "effect"
+import { Effect, Redacted } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
 
@@ -39,22 +39,4 @@ export const table = () => `t_${process.pid}_${Date.now()}_${tables++}`
 
 export const sql = SqlClient.SqlClient
 
-/** Polls `check` (real time) until it holds, for at most `ms`. */
-export const eventually = (what: string, check: Effect.Effect<boolean>, ms = 5_000) =>
-  check.pipe(
-    Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("20 millis") }),
-    Effect.timeoutFail({ duration: ms, onTimeout: () => new Error(`never happened: ${what}`) }),
-    Effect.orDie,
-    Effect.asVoid
-  )
-
-export const causeText = (e: unknown): string => {
-  const parts: Array<string> = []
-  let cur: any = e
-  for (let i = 0; cur !== undefined && i < 6; i++) {
-    parts.push(String(cur?.message ?? cur), String(cur?.code ?? ""))
-    cur = cur?.cause
-  }
-  return parts.join(" | ")
-}
-
+export { causeText, eventually } from "@effect-pool/testing"

@@ -1,0 +1,25 @@
+/** Helpers for tests against real servers (real time, real causes). */
+import * as Effect from "effect/Effect"
+
+/** Polls `check` every 20 ms (real time) until it holds; dies naming `what` after `ms`. */
+export const eventually = (what: string, check: Effect.Effect<boolean> | (() => boolean), ms = 5_000): Effect.Effect<void> => {
+  const probe = typeof check === "function" ? Effect.sync(check) : check
+  return Effect.gen(function*() {
+    const deadline = Date.now() + ms
+    while (!(yield* probe)) {
+      if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
+      yield* Effect.sleep("20 millis")
+    }
+  })
+}
+
+/** The messages, codes and tags along an error's `cause` chain, to match the real reason against. */
+export const causeText = (error: unknown): string => {
+  const parts: Array<string> = []
+  let current: any = error
+  for (let depth = 0; current !== undefined && current !== null && depth < 6; depth++) {
+    parts.push(String(current?.message ?? current), String(current?.code ?? ""), String(current?._tag ?? ""))
+    current = current?.cause
+  }
+  return parts.join(" | ")
+}
