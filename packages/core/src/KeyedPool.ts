@@ -6,10 +6,14 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
@@ -187,6 +191,50 @@ export const make = <K, A, E = never, R = never>(
   options: Options<K, A, E, R>
 ): Effect.Effect<KeyedPool<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.map(internal.makeKeyed(options), (keyed) => new KeyedPoolImpl(keyed))
+
+/**
+ * Makes a `Layer` providing a keyed pool under `tag`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Context, Effect } from "effect"
+ *
+ * class Shards extends Context.Tag("Shards")<Shards, KeyedPool.KeyedPool<number, { shard: number }>>() {}
+ *
+ * const ShardsLive = KeyedPool.layer(Shards, { acquire: (shard: number) => Effect.succeed({ shard }), maxPerKey: 4 })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <I, K, A, E = never, R = never>(
+  tag: Context.Tag<I, KeyedPool<K, A, E>>,
+  options: Options<K, A, E, R>
+): Layer.Layer<I, PoolConfigError, Exclude<R, Scope.Scope>> => Layer.scoped(tag, make(options))
+
+/**
+ * `layer` with the keyed pool's settings read from `Config` (the lifecycle callbacks stay in code).
+ *
+ * @example
+ * ```ts
+ * import { KeyedPool } from "@effect-pool/core"
+ * import { Config, Context, Effect } from "effect"
+ *
+ * class Shards extends Context.Tag("Shards")<Shards, KeyedPool.KeyedPool<number, { shard: number }>>() {}
+ *
+ * const ShardsLive = KeyedPool.layerConfig(Shards, { acquire: (shard: number) => Effect.succeed({ shard }) }, {
+ *   maxPerKey: Config.integer("SHARD_POOL_MAX").pipe(Config.withDefault(4))
+ * })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <I, K, A, E = never, R = never>(
+  tag: Context.Tag<I, KeyedPool<K, A, E>>,
+  lifecycle: Pick<Options<K, A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">,
+  config: Config.Config.Wrap<Omit<Options<K, unknown, unknown, unknown>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">>
+): Layer.Layer<I, PoolConfigError | ConfigError.ConfigError, Exclude<R, Scope.Scope>> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (settings) => layer(tag, { ...settings, ...lifecycle } as Options<K, A, E, R>)))
 
 /**
  * Borrows an item of `key` until the enclosing `Scope` closes.

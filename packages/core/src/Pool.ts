@@ -9,6 +9,8 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -293,6 +295,50 @@ export const layer = <I, A, E = never, R = never>(
   tag: Context.Tag<I, Pool<A, E>>,
   options: Options<A, E, R>
 ): Layer.Layer<I, PoolConfigError, Exclude<R, Scope.Scope>> => Layer.scoped(tag, make(options))
+
+/**
+ * The options `layerConfig` can read from `Config`: everything but the effectful ones.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ *
+ * const sizing: Pool.ConfigOptions = { min: 2, max: 20, idleTimeout: "1 minute" }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export type ConfigOptions = Omit<
+  Options<unknown, unknown, unknown>,
+  "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry"
+>
+
+/**
+ * `layer` with the pool's settings read from `Config` (the lifecycle callbacks stay in code).
+ * A missing or malformed setting fails the layer with a `ConfigError`, a bad value with
+ * `PoolConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Config, Context, Effect } from "effect"
+ *
+ * class Conns extends Context.Tag("Conns")<Conns, Pool.Pool<{ id: number }>>() {}
+ *
+ * const ConnsLive = Pool.layerConfig(Conns, { acquire: Effect.succeed({ id: 1 }) }, {
+ *   max: Config.integer("POOL_MAX").pipe(Config.withDefault(10)),
+ *   idleTimeout: Config.duration("POOL_IDLE_TIMEOUT").pipe(Config.withDefault("1 minute"))
+ * })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <I, A, E = never, R = never>(
+  tag: Context.Tag<I, Pool<A, E>>,
+  lifecycle: Pick<Options<A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">,
+  config: Config.Config.Wrap<ConfigOptions>
+): Layer.Layer<I, PoolConfigError | ConfigError.ConfigError, Exclude<R, Scope.Scope>> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (settings) => layer(tag, { ...settings, ...lifecycle })))
 
 /**
  * Borrows an item until the enclosing `Scope` closes. Waiting is interruptible; a borrower

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Logger, Scope, TestClock } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Logger, Scope, TestClock } from "effect"
 import { Pool, PoolConfigError } from "../src/index.js"
 import { Backend, type Conn, settle, until } from "./helpers.js"
 
@@ -227,6 +227,27 @@ describe("Pool: sizing and borrowing", () => {
         expect(error.option).toBe(option)
         expect(error.message).toContain(`pool "cfg": invalid option ${option}`)
       }
+    }))
+
+  it.effect("Pool.layerConfig reads its settings from Config; bad values are PoolConfigError", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      class Conns extends Context.Tag("Conns")<Conns, Pool.Pool<Conn, Error>>() {}
+      const layer = Pool.layerConfig(Conns, { acquire: backend.acquire }, {
+        max: Config.integer("POOL_MAX"),
+        min: Config.integer("POOL_MIN").pipe(Config.withDefault(0)),
+        name: Config.string("POOL_NAME")
+      })
+      const from = (env: Record<string, string>) =>
+        Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      const stats = yield* Effect.flatMap(Conns, (pool) => Pool.stats(pool)).pipe(
+        Effect.provide(Layer.provide(layer, from({ POOL_MAX: "7", POOL_MIN: "2", POOL_NAME: "configured" })))
+      )
+      expect(stats).toMatchObject({ name: "configured", max: 7, min: 2 })
+      const bad = yield* Effect.flip(Effect.provide(Conns, Layer.provide(layer, from({ POOL_MAX: "0", POOL_NAME: "x" }))))
+      expect(bad).toMatchObject({ _tag: "PoolConfigError", option: "max" })
+      const missing = yield* Effect.flip(Effect.provide(Conns, Layer.provide(layer, from({ POOL_MAX: "3" }))))
+      expect(ConfigError.isConfigError(missing)).toBe(true)
     }))
 
   it.effect("a pool is a service: Pool.layer provides it and closes it with the layer", () =>
