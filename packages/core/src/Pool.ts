@@ -186,6 +186,8 @@ export interface Options<A, E, R> {
   readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutError, R> | undefined
   /** Longest close waits for borrowed items to come back before destroying them. [10 s] */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Longest an item's destruction (its scope's finalizers) is waited for; past it, it is logged and left to finish. [10 s] */
+  readonly destroyTimeout?: Duration.DurationInput | undefined
   /** Log a warning (with the borrow site) for an item held longer than this. [off] */
   readonly leakDetectionThreshold?: Duration.DurationInput | undefined
   /** Add a `pool.acquire` span around waits for an item (`pool.create` is always on). [false] */

@@ -278,6 +278,27 @@ describe("closing", () => {
       expect(backend.destroyed).toBe(1)
     }))
 
+  it.effect("an item whose finalizer hangs does not hang close: it is given up after destroyTimeout", () =>
+    Effect.gen(function*() {
+      let released = 0
+      const acquire = Effect.acquireRelease(Effect.succeed({ id: 0, open: true }), (c) =>
+        c.id === 0 ? Effect.never : Effect.sync(() => released++))
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.extend(Pool.make({ acquire, max: 1, destroyTimeout: "2 seconds" }), scope)
+      const stats = (p: typeof pool) => Effect.runSync(Pool.stats(p))
+      yield* Pool.use(pool, () => Effect.void)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* until("closing", () => stats(pool).closed)
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect(closing.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(closing)
+      expect(stats(pool)).toMatchObject({ size: 0, destroying: 0, destroyed: 1 })
+      expect(released).toBe(0) // the hung finalizer never finished: it was given up on, not waited for
+    }))
+
   it.effect("interrupts creations under way and closes their partial scopes", () =>
     Effect.gen(function*() {
       const backend = new Backend()

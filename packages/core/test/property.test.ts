@@ -127,6 +127,7 @@ const run = (cfg: fc.Arbitrary<any> extends never ? never : { max: number; min: 
       }
     }
     expect(live().length, "a borrower never finished").toBe(0)
+    yield* settle // let the destructions of returned items finish
     check("before close")
     yield* Scope.close(poolScope, Exit.void)
     yield* TestClock.adjust("1 second")

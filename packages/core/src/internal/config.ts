@@ -29,6 +29,7 @@ export interface PoolConfig {
   readonly validateTimeout: number
   readonly recycleTimeout: number
   readonly shutdownTimeout: number
+  readonly destroyTimeout: number
   readonly leakDetectionThreshold: number
 }
 
@@ -58,6 +59,7 @@ export const defaults = {
   validateTimeout: "5 seconds",
   recycleTimeout: "5 seconds",
   shutdownTimeout: "10 seconds",
+  destroyTimeout: "10 seconds",
   leakDetectionThreshold: Infinity
 } as const
 
@@ -127,6 +129,7 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
       validateTimeout: millis("validateTimeout", input.validateTimeout, defaults.validateTimeout),
       recycleTimeout: millis("recycleTimeout", input.recycleTimeout, defaults.recycleTimeout),
       shutdownTimeout: millis("shutdownTimeout", input.shutdownTimeout, defaults.shutdownTimeout),
+      destroyTimeout: millis("destroyTimeout", input.destroyTimeout, defaults.destroyTimeout),
       leakDetectionThreshold: millis(
         "leakDetectionThreshold",
         input.leakDetectionThreshold,

@@ -111,6 +111,10 @@ export class KeyedPoolShell<K, A, E> {
     )
     MutableHashMap.set(this.shells, key, shell)
     this.byState.set(shell.state, { key, shell })
+    // a key that has just emptied starts its idle-key clock now, not at the next housekeeping
+    shell.onDestroyed = () => {
+      if (Core.unused(shell.state) && !this.emptySince.has(shell)) this.emptySince.set(shell, this.clock.unsafeCurrentTimeMillis())
+    }
     shell.demand()
     return shell
   }

@@ -181,10 +181,25 @@ export class PoolShell<A, E> {
   // -------------------------------------------------------------------------
   // destruction
 
+  /**
+   * Closes the item's scope. Bounded by `destroyTimeout`: a finalizer that hangs is logged and
+   * left running on its own (detached), so that neither the pool nor its close hangs with it.
+   */
   private destroyItem(item: Core.Item<A>): Effect.Effect<void> {
-    return Scope.close(item.handle as Scope.CloseableScope, Exit.void).pipe(
+    const config = this.config
+    const closing = Scope.close(item.handle as Scope.CloseableScope, Exit.void)
+    const bounded = config.destroyTimeout === Infinity ? closing : Effect.disconnect(closing).pipe(
+      Effect.timeoutOption(config.destroyTimeout),
+      Effect.flatMap((done) =>
+        done._tag === "Some" ? Effect.void : Effect.logWarning(
+          `pool "${config.name}": destroying item ${item.id} took longer than destroyTimeout ` +
+            `(${config.destroyTimeout} ms); it is left to finish on its own`
+        )
+      )
+    )
+    return bounded.pipe(
       Effect.catchAllCause((cause) =>
-        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", this.config.name))
+        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name))
       ),
       Effect.ensuring(Effect.sync(() => {
         this.apply((out) => Core.destroyed(this.state, out))
