@@ -12,6 +12,7 @@
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
+import type * as Either from "effect/Either"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Cause from "effect/Cause"
@@ -22,6 +23,7 @@ import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
+import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
@@ -432,7 +434,7 @@ export const invalidate: {
 export const stats = <A, E>(self: Pool<A, E>): Effect.Effect<PoolStats> =>
   Effect.sync(() => {
     const shell = shellOf(self)
-    shell.metrics.refresh(shell.state)
+    shell.refreshMetrics()
     return statsOf(shell)
   })
 
@@ -575,3 +577,25 @@ export const evictIdle = <A, E>(self: Pool<A, E>): Effect.Effect<void> =>
     const shell = shellOf(self)
     shell.apply((out) => Core.evictIdle(shell.state, out))
   })
+
+/**
+ * Reads one duration option of a kind package in milliseconds (`Infinity` for none), rejecting
+ * negative, NaN or malformed input with the same `PoolConfigError` the pool's own options get.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Either } from "effect"
+ *
+ * const connectTimeout = Pool.durationOption("db", "connectTimeout", "5 seconds", "10 seconds")
+ * console.log(Either.getOrThrow(connectTimeout)) // 5000
+ * ```
+ * @since 0.1.0
+ * @category kind implementations
+ */
+export const durationOption: (
+  pool: string,
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.DurationInput
+) => Either.Either<number, PoolConfigError> = config.durationOption

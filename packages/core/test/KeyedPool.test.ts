@@ -168,7 +168,9 @@ describe("KeyedPool", () => {
       const cases: Array<[Partial<KeyedPool.Options<string, number, never, never>>, string]> = [
         [{ maxTotal: 0 }, "maxTotal"],
         [{ maxPerKey: 0 }, "max"],
-        [{ idleKeyTimeout: -1 }, "idleKeyTimeout"]
+        [{ idleKeyTimeout: -1 }, "idleKeyTimeout"],
+        [{ maxTotal: 1.5 }, "maxTotal"],
+        [{ maxIdleTotal: -1 }, "maxIdleTotal"]
       ]
       for (const [options, option] of cases) {
         const error = yield* Effect.flip(Effect.scoped(KeyedPool.make({ acquire, ...options })))

@@ -6,14 +6,14 @@
  *
  * @since 0.1.0
  */
-import { KeyedPool, PoolConfigError } from "@effect-pool/core"
+import { KeyedPool, Pool, PoolConfigError } from "@effect-pool/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Scope } from "effect/Scope"
@@ -93,9 +93,6 @@ export class HttpPool extends Context.Tag("@effect-pool/http/HttpPool")<HttpPool
   readonly pool: KeyedPool.KeyedPool<string, Connection>
 }>() {}
 
-const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
-  input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
-
 /** The core's option names, as users of this package know them. */
 const optionNames: Record<string, string> = {
   max: "maxConnectionsPerOrigin",
@@ -105,43 +102,39 @@ const optionNames: Record<string, string> = {
   idleKeyTimeout: "idleOriginTimeout"
 }
 
-/** The options only this package reads are checked here; the pool's are checked by the core. */
-const checkOptions = (options: Options): Effect.Effect<void, PoolConfigError> =>
-  Effect.suspend(() => {
-    const name = options.name ?? "http"
-    for (const option of ["connectTimeout", "keepAliveMargin"] as const) {
-      const value = options[option]
-      if (value === undefined) continue
-      const decoded = Duration.decodeUnknown(value)
-      const negative = (typeof value === "number" && !(value >= 0)) || (typeof value === "string" && value.trim().startsWith("-"))
-      if (decoded._tag === "None" || negative) {
-        return Effect.fail(new PoolConfigError({ pool: name, option, reason: `must be a non-negative duration, got ${String(value)}` }))
-      }
-    }
-    const perOrigin = options.maxConnectionsPerOrigin
-    if (perOrigin !== undefined && !(Number.isInteger(perOrigin) && perOrigin >= 1)) {
-      return Effect.fail(new PoolConfigError({ pool: name, option: "maxConnectionsPerOrigin", reason: `must be a whole number ≥ 1, got ${perOrigin}` }))
-    }
-    return Effect.void
+/** The durations this package reads itself, in ms, validated like the pool's options. */
+interface Timings {
+  readonly idleTimeout: number
+  readonly keepAliveMargin: number
+  readonly connectTimeout: number
+}
+
+const timingsOf = (options: Options): Effect.Effect<Timings, PoolConfigError> => {
+  const name = options.name ?? "http"
+  return Effect.all({
+    idleTimeout: Pool.durationOption(name, "idleTimeout", options.idleTimeout, "90 seconds"),
+    keepAliveMargin: Pool.durationOption(name, "keepAliveMargin", options.keepAliveMargin, "1 second"),
+    connectTimeout: Pool.durationOption(name, "connectTimeout", options.connectTimeout, "10 seconds")
   })
+}
 
 /** A connection: one undici Client, destroyed with its item; a closed socket invalidates it. */
 const connection = (
   origin: string,
-  options: Options,
+  timings: Timings,
   connect: Undici.buildConnector.connector,
   pool: () => KeyedPool.KeyedPool<string, Connection> | undefined
 ): Effect.Effect<Connection, never, Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const idle = ms(options.idleTimeout, 90_000)
+      const idle = timings.idleTimeout
       const client = new Undici.Client(origin, {
         connect,
         pipelining: 1,
         // undici closes an idle socket at min(this, the server's Keep-Alive hint - margin)
         keepAliveTimeout: idle,
         keepAliveMaxTimeout: idle,
-        keepAliveTimeoutThreshold: ms(options.keepAliveMargin, 1_000),
+        keepAliveTimeoutThreshold: timings.keepAliveMargin,
         headersTimeout: 0,
         bodyTimeout: 0
       })
@@ -181,10 +174,10 @@ export const make = (options: Options = {}): Effect.Effect<
   Scope
 > =>
   Effect.gen(function*() {
-    yield* checkOptions(options)
+    const timings = yield* timingsOf(options)
     const tls = options.tls
     const connect = Undici.buildConnector({
-      timeout: ms(options.connectTimeout, 10_000),
+      timeout: timings.connectTimeout,
       maxCachedSessions: 100, // one TLS session cache for all connections: resumption
       ...(tls?.ca === undefined ? {} : { ca: tls.ca as any }),
       ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
@@ -196,7 +189,7 @@ export const make = (options: Options = {}): Effect.Effect<
     const perOrigin = options.maxConnectionsPerOrigin ?? 10
     pool = yield* KeyedPool.make<string, Connection>({
       name: options.name ?? "http",
-      acquire: (origin) => connection(origin, options, connect, () => pool),
+      acquire: (origin) => connection(origin, timings, connect, () => pool),
       maxPerKey: perOrigin,
       maxIdle: options.maxIdlePerOrigin ?? perOrigin,
       maxIdleTotal: options.maxIdleTotal ?? 100,

@@ -141,3 +141,45 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
     throw e
   }
 }
+
+/** One duration option in ms, validated like the pool's own (for kind packages' options). */
+export const durationOption = (
+  pool: string,
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.DurationInput
+): Either.Either<number, PoolConfigError> => {
+  try {
+    return Either.right(millis(option, input, fallback))
+  } catch (e) {
+    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool, option: e.option, reason: e.reason }))
+    throw e
+  }
+}
+
+/** The limits only a keyed pool has, validated like the rest. */
+export interface KeyedLimits {
+  readonly maxTotal: number
+  readonly maxIdleTotal: number
+  readonly idleKeyTimeout: number
+}
+
+export const parseKeyedLimits = (
+  name: string,
+  input: {
+    readonly maxTotal?: number | undefined
+    readonly maxIdleTotal?: number | undefined
+    readonly idleKeyTimeout?: Duration.DurationInput | undefined
+  }
+): Either.Either<KeyedLimits, PoolConfigError> => {
+  try {
+    return Either.right({
+      maxTotal: count("maxTotal", input.maxTotal, Infinity, 1),
+      maxIdleTotal: count("maxIdleTotal", input.maxIdleTotal, Infinity, 0),
+      idleKeyTimeout: millis("idleKeyTimeout", input.idleKeyTimeout, "5 minutes")
+    })
+  } catch (e) {
+    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool: name, option: e.option, reason: e.reason }))
+    throw e
+  }
+}

@@ -9,9 +9,9 @@ import * as Effect from "effect/Effect"
 import * as MutableHashMap from "effect/MutableHashMap"
 import type { Runtime } from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import { PoolConfigError } from "../PoolError.js"
-import { millis, type PoolConfig } from "./config.js"
-import { type CommonOptions, configOf, defaultHealthSchedule, healthChecker, lifecycleOf, metricsRefresher } from "./pool.js"
+import type { PoolConfigError } from "../PoolError.js"
+import { parseKeyedLimits, type PoolConfig } from "./config.js"
+import { type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
 import { PoolShell } from "./shell.js"
 import * as Core from "./state.js"
 import type * as Clock from "effect/Clock"
@@ -181,7 +181,7 @@ export class KeyedPoolShell<K, A, E> {
     MutableHashMap.remove(this.shells, key)
     this.byState.delete(state)
     this.emptySince.delete(shell)
-    shell.metrics.refresh(state)
+    shell.refreshMetrics()
     state.closed = true
   }
 
@@ -195,7 +195,7 @@ export class KeyedPoolShell<K, A, E> {
   }
 
   refreshMetrics(): void {
-    for (const [, shell] of this.shells) shell.metrics.refresh(shell.state)
+    for (const [, shell] of this.shells) shell.refreshMetrics()
   }
 
   readonly shutdown: Effect.Effect<void> = Effect.suspend(() => {
@@ -213,29 +213,10 @@ export const makeKeyed = <K, A, E, R>(
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
     const config = yield* configOf({ ...options, max: options.maxPerKey ?? options.max })
-    const name = config.name
-    const maxTotal = options.maxTotal ?? Infinity
-    if (typeof maxTotal !== "number" || Number.isNaN(maxTotal) || maxTotal < 1 || (maxTotal !== Infinity && !Number.isInteger(maxTotal))) {
-      return yield* new PoolConfigError({ pool: name, option: "maxTotal", reason: `must be a whole number ≥ 1, got ${String(maxTotal)}` })
-    }
-    const maxIdleTotal = options.maxIdleTotal ?? Infinity
-    if (typeof maxIdleTotal !== "number" || Number.isNaN(maxIdleTotal) || maxIdleTotal < 0 || (maxIdleTotal !== Infinity && !Number.isInteger(maxIdleTotal))) {
-      return yield* new PoolConfigError({ pool: name, option: "maxIdleTotal", reason: `must be a whole number ≥ 0, got ${String(maxIdleTotal)}` })
-    }
-    const idleKeyTimeout = yield* Effect.try({
-      try: () => millis("idleKeyTimeout", options.idleKeyTimeout, "5 minutes"),
-      catch: (e: any) => new PoolConfigError({ pool: name, option: "idleKeyTimeout", reason: e.reason ?? String(e) })
-    })
+    const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* parseKeyedLimits(config.name, options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock
     const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, maxIdleTotal, idleKeyTimeout, options, runtime as Runtime<never>, clock)
-    yield* Effect.addFinalizer(() => keyed.shutdown)
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(keyed.housekeep(), (ms) => Effect.sleep(ms))))
-    const health = options.healthCheck
-    if (health !== undefined) {
-      const check = (item: A) => Effect.provide(health.check(item), runtime.context)
-      yield* Effect.forkScoped(healthChecker(health.schedule ?? defaultHealthSchedule, keyed.healthCheck(check)))
-    }
-    yield* Effect.forkScoped(metricsRefresher(() => keyed.refreshMetrics()))
+    yield* startBackground(keyed, options.healthCheck, runtime)
     return keyed
   })

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { PoolConfigError } from "../PoolError.js"
+import type { PoolConfigError, PoolTimeoutError } from "../PoolError.js"
 import { type ConfigInput, type PoolConfig, parseConfig } from "./config.js"
 import { defaultCreateRetry, type Lifecycle, PoolShell } from "./shell.js"
 import type { Runtime } from "effect/Runtime"
@@ -23,14 +23,11 @@ export interface CommonOptions<A, E, R> extends ConfigInput {
     readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
     readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
   } | undefined
-  readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutErrorLike, R> | undefined
+  readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutError, R> | undefined
   readonly spans?: boolean | undefined
 }
 
-/** Stand-in to avoid an import cycle in the type above. */
-type PoolTimeoutErrorLike = import("../PoolError.js").PoolTimeoutError
-
-export const defaultHealthSchedule = Schedule.spaced("30 seconds")
+const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
 /** Provides the pool's environment to a user callback. */
 const provided = <Args extends Array<any>, X, Y, R>(
@@ -65,11 +62,11 @@ export const lifecycleOf = <A, E, R>(
 export const configOf = (options: ConfigInput): Effect.Effect<PoolConfig, PoolConfigError> => parseConfig(options)
 
 /** Housekeeping forever: evict, top up, report leaks, sleep until the next deadline. */
-export const housekeeper = (passes: Effect.Effect<number>): Effect.Effect<never> =>
+const housekeeper = (passes: Effect.Effect<number>): Effect.Effect<never> =>
   Effect.forever(Effect.flatMap(passes, (ms) => Effect.sleep(ms)))
 
 /** Runs `check` on the health schedule until the schedule ends. */
-export const healthChecker = <R>(
+const healthChecker = <R>(
   schedule: Schedule.Schedule<unknown, unknown, R>,
   check: Effect.Effect<void>
 ): Effect.Effect<void, never, R> =>
@@ -80,8 +77,35 @@ export const healthChecker = <R>(
       step: () => {}
     })).pipe(Effect.ignore)
 
-export const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
+const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
   Effect.repeat(Effect.sync(refresh), Schedule.spaced("1 second")).pipe(Effect.asVoid)
+
+/** What `startBackground` runs for a pool (a `PoolShell`, or a keyed pool over many). */
+export interface Background<A> {
+  readonly shutdown: Effect.Effect<void>
+  housekeep(): Effect.Effect<number>
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void>
+  refreshMetrics(): void
+}
+
+/**
+ * Ties a pool to the current scope: close at its end, and — forked in it — housekeeping, the
+ * health checks (with the pool's environment) and the metrics refresh.
+ */
+export const startBackground = <A, R>(
+  pool: Background<A>,
+  healthCheck: CommonOptions<A, unknown, R>["healthCheck"],
+  runtime: Runtime<R>
+): Effect.Effect<void, never, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    yield* Effect.addFinalizer(() => pool.shutdown)
+    yield* Effect.forkScoped(housekeeper(pool.housekeep()))
+    if (healthCheck !== undefined) {
+      const check = provided(healthCheck.check, runtime)!
+      yield* Effect.forkScoped(healthChecker(healthCheck.schedule ?? defaultHealthSchedule, pool.healthCheck(check)))
+    }
+    yield* Effect.forkScoped(metricsRefresher(() => pool.refreshMetrics()))
+  })
 
 /** Makes a pool shell and starts its background work in the current scope. */
 export const makeShell = <A, E, R>(
@@ -99,15 +123,8 @@ export const makeShell = <A, E, R>(
       runtime as Runtime<never>,
       { pool: config.name }
     )
-    yield* Effect.addFinalizer(() => shell.shutdown)
+    yield* startBackground(shell, options.healthCheck, runtime)
     shell.demand()
-    yield* Effect.forkScoped(housekeeper(shell.housekeep()))
-    const health = options.healthCheck
-    if (health !== undefined) {
-      const check = provided(health.check, runtime)!
-      yield* Effect.forkScoped(healthChecker(health.schedule ?? defaultHealthSchedule, shell.healthCheck(check)))
-    }
-    yield* Effect.forkScoped(metricsRefresher(() => shell.metrics.refresh(shell.state)))
     return shell
   })
 
@@ -116,10 +133,11 @@ export const resizedConfig = (
   config: PoolConfig,
   size: { readonly min?: number | undefined; readonly max?: number | undefined }
 ): Effect.Effect<PoolConfig, PoolConfigError> =>
-  Effect.map(
-    configOf({ ...configInputOf(config), min: size.min ?? Math.min(config.min, size.max ?? config.max), max: size.max ?? config.max }),
-    (next) => next
-  )
+  configOf({
+    ...configInputOf(config),
+    min: size.min ?? Math.min(config.min, size.max ?? config.max),
+    max: size.max ?? config.max
+  })
 
 /** A `PoolConfig` back as option input (durations in ms). */
 const configInputOf = (config: PoolConfig): ConfigInput => ({
@@ -127,4 +145,3 @@ const configInputOf = (config: PoolConfig): ConfigInput => ({
   maxLifetimeJitter: config.lifetimeJitter
 })
 
-export { PoolConfigError }

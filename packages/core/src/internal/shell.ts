@@ -481,6 +481,10 @@ export class PoolShell<A, E> {
       }))
   }
 
+  refreshMetrics(): void {
+    this.metrics.refresh(this.state)
+  }
+
   invalidate(item: Core.Item<A>): void {
     this.apply((out) => Core.invalidate(this.state, item, out))
   }
@@ -586,7 +590,7 @@ export class PoolShell<A, E> {
         body: () => Fiber.awaitAll([...this.destructions]),
         step: () => {}
       })),
-      Effect.ensuring(Effect.sync(() => this.metrics.refresh(state)))
+      Effect.ensuring(Effect.sync(() => this.refreshMetrics()))
     )
   })
 }

@@ -571,7 +571,3 @@ export const forceDestroy = <A>(state: PoolState<A>, out: Array<Command<A>>): vo
     out.push(destroy(state, item))
   }
 }
-
-/** Is the pool fully drained (nothing alive, nothing being created or destroyed)? */
-export const drained = <A>(state: PoolState<A>): boolean =>
-  state.items.size === 0 && state.creating === 0 && state.destroying === 0

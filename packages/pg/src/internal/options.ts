@@ -4,12 +4,12 @@
  * @internal
  */
 import type { PgClientConfig } from "@effect/sql-pg/PgClient"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type Pg from "pg"
 import type { ConnectionOptions } from "node:tls"
-import { PoolConfigError } from "@effect-pool/core"
+import { Pool, PoolConfigError } from "@effect-pool/core"
 
 /** Where and how to connect (see `PgPool.Options` for the documented fields). */
 export interface ConnectionInput {
@@ -40,14 +40,6 @@ export interface ConnectionSettings {
 }
 
 const invalid = (name: string, option: string, reason: string) => Either.left(new PoolConfigError({ pool: name, option, reason }))
-
-const durationMs = (input: Duration.DurationInput | undefined): number | undefined => {
-  if (input === undefined) return undefined
-  if (typeof input === "number" && (input < 0 || Number.isNaN(input))) return -1
-  if (typeof input === "string" && input.trim().startsWith("-")) return -1
-  const decoded = Duration.decodeUnknown(input)
-  return decoded._tag === "None" ? Number.NaN : Duration.toMillis(decoded.value)
-}
 
 /** TLS on means certificates are verified unless the caller explicitly says otherwise. */
 const tlsOf = (ssl: boolean | ConnectionOptions | undefined): false | ConnectionOptions | undefined => {
@@ -84,11 +76,14 @@ export const parseConnection = (name: string, input: ConnectionInput): Either.Ei
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) {
     return invalid(name, "port", `must be a whole number from 1 to 65535, got ${String(port)}`)
   }
-  const connectTimeout = durationMs(input.connectTimeout) ?? 10_000
-  if (!(connectTimeout >= 0)) return invalid(name, "connectTimeout", "must be a non-negative duration")
-  const statementTimeout = durationMs(input.statementTimeout)
-  if (statementTimeout !== undefined && !(statementTimeout >= 0)) {
-    return invalid(name, "statementTimeout", "must be a non-negative duration")
+  const connect = Pool.durationOption(name, "connectTimeout", input.connectTimeout, "10 seconds")
+  if (Either.isLeft(connect)) return Either.left(connect.left)
+  const connectTimeout = connect.right
+  let statementTimeout: number | undefined
+  if (input.statementTimeout !== undefined) {
+    const statement = Pool.durationOption(name, "statementTimeout", input.statementTimeout, Infinity)
+    if (Either.isLeft(statement)) return Either.left(statement.left)
+    statementTimeout = statement.right
   }
   const ssl = tlsOf(input.ssl)
   const pgbouncer = input.pgbouncer === true
