@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Logger, Scope, TestClock } from "effect"
 import { Pool, PoolConfigError } from "../src/index.js"
-import { Backend, type Conn, settle, until } from "./helpers.js"
+import { Backend, type Conn, settle, until, stats } from "./helpers.js"
 
-const stats = (pool: Pool.Pool<Conn, Error>) => Effect.runSync(Pool.stats(pool))
 
 describe("Pool: sizing and borrowing", () => {
   it.scoped("creates min items at start and serves borrows from them", () =>

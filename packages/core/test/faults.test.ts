@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Schedule, Scope, TestClock } from "effect"
 import { Pool, PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../src/index.js"
-import { Backend, type Conn, settle, until } from "./helpers.js"
+import { Backend, type Conn, settle, until, stats } from "./helpers.js"
 
-const stats = (pool: Pool.Pool<Conn, Error>) => Effect.runSync(Pool.stats(pool))
 const down = new Error("connection refused")
 const messageOf = (u: unknown) => (u instanceof Error ? u.message : String(u))
 
@@ -285,7 +284,6 @@ describe("closing", () => {
         c.id === 0 ? Effect.never : Effect.sync(() => released++))
       const scope = yield* Scope.make()
       const pool = yield* Scope.extend(Pool.make({ acquire, max: 1, destroyTimeout: "2 seconds" }), scope)
-      const stats = (p: typeof pool) => Effect.runSync(Pool.stats(p))
       yield* Pool.use(pool, () => Effect.void)
       const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
       yield* until("closing", () => stats(pool).closed)

@@ -3,7 +3,7 @@
  * let forked fibers (creations, destructions, timers) run until a condition holds.
  */
 import { Effect, type Scope } from "effect"
-import type { Pool } from "../src/index.js"
+import { Pool } from "../src/index.js"
 
 export interface Conn {
   readonly id: number
@@ -68,3 +68,6 @@ export const until = (what: string, check: () => boolean): Effect.Effect<void> =
 export const settle = Effect.forEach(Array.from({ length: 50 }), () => Effect.yieldNow(), { discard: true })
 
 export type P = Pool.Pool<Conn, Error>
+
+/** The pool's stats, now. */
+export const stats = <A, E>(pool: Pool.Pool<A, E>) => Effect.runSync(Pool.stats(pool))

@@ -2,9 +2,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Scope, TestClock } from "effect"
 import { Pool, PoolClosedError, PoolTimeoutError } from "../src/index.js"
-import { Backend, type Conn, settle, until } from "./helpers.js"
+import { Backend, type Conn, settle, until, stats } from "./helpers.js"
 
-const stats = (pool: Pool.Pool<Conn, Error>) => Effect.runSync(Pool.stats(pool))
 const failureOf = (cause: Cause.Cause<unknown> | undefined) => Option.getOrUndefined(Cause.failureOption(cause ?? Cause.empty))
 
 describe("Pool.unsafeBorrow / unsafeReturn", () => {
