@@ -168,9 +168,13 @@ export const make = (
     let pool: Pool.Pool<PgConnection, SqlError> | undefined
     const acquire = Effect.tap(Connection.connect(settings.client), (conn) =>
       Effect.sync(() => {
-        // a connection that breaks while idle is evicted at once, not lent
+        // a connection that breaks while idle is evicted at once, not lent; when the server
+        // ended its session as part of ending many (shutdown, pg_terminate_backend), the other
+        // idle connections go too: lending them would only fail more queries one by one
         conn.onBroken = (broken) => {
-          if (pool !== undefined) Effect.runSync(Pool.invalidate(pool, broken))
+          if (pool === undefined) return
+          Effect.runSync(Pool.invalidate(pool, broken))
+          if (Connection.isServerTermination(broken.broken)) Effect.runSync(Pool.evictIdle(pool))
         }
       }))
     const check = (conn: PgConnection) => Connection.validate(conn, cancel)

@@ -29,6 +29,31 @@ describe("pg faults", () => {
       }))
   })
 
+  layer(poolLayer({ name: "faults-sibling", max: 4 }), live)((it) => {
+    it.effect("a server-side termination of one connection evicts the other idle ones, not lent to fail one by one", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        // four connections open and idle
+        yield* Effect.all(Array.from({ length: 4 }, () => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        expect((yield* pg.stats).idle).toBe(4)
+        const pids = yield* admin(async (c) =>
+          (await c.query("select pid from pg_stat_activity where application_name = 'faults-sibling' order by pid")).rows.map((r) => r.pid as number)
+        )
+        expect(pids).toHaveLength(4)
+        // only one backend is killed (57P01, as on a shutdown): its siblings go with it
+        yield* admin((c) => c.query("select pg_terminate_backend($1)", [pids[0]]))
+        yield* eventually("all idle evicted", Effect.map(pg.stats, (s) => s.idle === 0 && s.destroyed === 4))
+        expect(yield* serverConnections("faults-sibling")).toBe(0)
+        // and the pool serves on fresh connections
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        const fresh = yield* admin(async (c) =>
+          (await c.query("select pid from pg_stat_activity where application_name = 'faults-sibling'")).rows.map((r) => r.pid as number)
+        )
+        expect(fresh.filter((pid) => pids.includes(pid))).toEqual([])
+      }))
+  })
+
   layer(poolLayer({ name: "faults-busy", max: 2 }), live)((it) => {
     it.effect("a busy connection terminated mid-query fails that query with the server's reason; the pool heals", () =>
       Effect.gen(function*() {

@@ -41,6 +41,16 @@ export const isFatal = (error: unknown): boolean => {
   return typeof e.code === "string" && (e.code.startsWith("08") || e.code.startsWith("57P"))
 }
 
+/**
+ * Did the server end this session as part of ending many: shutdown (57P01, also sent by
+ * `pg_terminate_backend`), crash recovery (57P02), not accepting connections (57P03), database
+ * dropped (57P04)? Then the pool's other idle connections are most likely gone too.
+ */
+export const isServerTermination = (error: unknown): boolean => {
+  const code = (error as { code?: unknown })?.code
+  return code === "57P01" || code === "57P02" || code === "57P03" || code === "57P04"
+}
+
 export const markBroken = (conn: PgConnection, error: Error): void => {
   if (conn.broken !== undefined) return
   conn.broken = error
