@@ -84,8 +84,19 @@ export interface Options extends
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** Server-side `statement_timeout` (with `pgbouncer`: enforced by the client with a cancel request). [none] */
   readonly statementTimeout?: Duration.DurationInput | undefined
-  /** PgBouncer transaction mode: no session settings in the startup packet (no named statements are ever used). [false] */
+  /**
+   * PgBouncer transaction mode: no session settings in the startup packet, and no named prepared
+   * statements unless `prepareThreshold` is set (PgBouncer 1.21+ with `max_prepared_statements`). [false]
+   */
   readonly pgbouncer?: boolean | undefined
+  /**
+   * A statement with parameters becomes a named prepared statement on its this-many-th run: each
+   * connection then parses and plans it once, and afterwards only binds and executes it.
+   * `0` never prepares. Statements without parameters and `.unprepared` ones are never prepared. [5; 0 with `pgbouncer`]
+   */
+  readonly prepareThreshold?: number | undefined
+  /** Most distinct statements prepared (per pool, so per connection on the server). [256] */
+  readonly maxPreparedStatements?: number | undefined
   /** `SELECT 1` on idle connections on this schedule; failures are evicted. [none] */
   readonly healthCheck?: Schedule.Schedule<unknown> | undefined
   readonly transformQueryNames?: ((name: string) => string) | undefined
@@ -205,7 +216,7 @@ export const make = (
 
 const connectionKeys = [
   "url", "host", "port", "database", "username", "password", "ssl", "applicationName", "connectTimeout",
-  "statementTimeout", "pgbouncer", "healthCheck", "transformQueryNames", "transformResultNames", "transformJson",
+  "statementTimeout", "pgbouncer", "prepareThreshold", "maxPreparedStatements", "healthCheck", "transformQueryNames", "transformResultNames", "transformJson",
   "types", "spanAttributes"
 ] as const
 

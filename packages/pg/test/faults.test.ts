@@ -228,6 +228,8 @@ describe("pg faults", () => {
       expect(yield* build({ url: Redacted.make("mysql://x@y/z") })).toMatchObject({ _tag: "PoolConfigError", option: "url" })
       expect(yield* build({ max: 0 })).toMatchObject({ _tag: "PoolConfigError", option: "max" })
       expect(yield* build({ statementTimeout: -5 })).toMatchObject({ _tag: "PoolConfigError", option: "statementTimeout" })
+      expect(yield* build({ prepareThreshold: -1 })).toMatchObject({ _tag: "PoolConfigError", option: "prepareThreshold" })
+      expect(yield* build({ maxPreparedStatements: 1.5 })).toMatchObject({ _tag: "PoolConfigError", option: "maxPreparedStatements" })
     }))
 
   it.live("a server stopped and restarted mid-load: errors name the cause while it is down, the pool recovers, nothing leaks", () =>

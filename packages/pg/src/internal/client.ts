@@ -22,9 +22,19 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type Pg from "pg"
 import Cursor from "pg-cursor"
-import { cancelRequest, type PgConnection, query, type QueryConfig, type Running, start, toSqlError } from "./connection.js"
+import {
+  cancelRequest,
+  markBroken,
+  type PgConnection,
+  query,
+  type QueryConfig,
+  type Running,
+  start,
+  toSqlError
+} from "./connection.js"
 import type { Listener } from "./listener.js"
 import type { ConnectionSettings } from "./options.js"
+import { makePreparedStatements, staleStatement } from "./prepared.js"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
 
@@ -40,6 +50,13 @@ const asSqlError = (error: unknown): SqlError =>
   error instanceof SqlError
     ? error
     : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
+
+/** A connection a statement holds, and what it sent on it. */
+interface Held {
+  readonly lease: Pool.Lease<PgConnection>
+  readonly running: Running
+  returned: boolean
+}
 
 const CURSOR_BATCH = 128
 const NOT_SENT_RETRIES = 3
@@ -57,6 +74,23 @@ export const makeClient = (
       ? Statement.defaultTransforms(options.transformResultNames, options.transformJson).array
       : undefined
     const timeout = settings.clientStatementTimeout
+    const prepared = makePreparedStatements(settings.prepareThreshold, settings.maxPreparedStatements)
+    const named = (config: QueryConfig): QueryConfig => {
+      const name = prepared.nameFor(config.text, config.values.length > 0)
+      return name === config.name ? config : { ...config, name }
+    }
+    /**
+     * A named statement the server no longer has as pg believes (see `staleStatement`): the
+     * text gets a new name; a connection that lost it is evicted, as pg's bookkeeping is wrong.
+     */
+    const onStale = (conn: PgConnection, config: QueryConfig, error: Error): boolean => {
+      if (config.name === undefined) return false
+      const stale = staleStatement(error)
+      if (stale === undefined) return false
+      prepared.forget(config.text)
+      if (stale === "missing") markBroken(conn, error)
+      return true
+    }
 
     /** Client-side statement timeout (PgBouncer mode); interruption sends a cancel request. */
     const bounded = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
@@ -75,14 +109,14 @@ export const makeClient = (
     const statement = (config: QueryConfig): Effect.Effect<Pg.QueryResult, SqlError> =>
       Effect.async<Pg.QueryResult, SqlError>((resume) => {
         let cancelBorrow: (() => void) | undefined
-        let held: { readonly lease: Pool.Lease<PgConnection>; readonly running: Running } | undefined
-        let returned = false
-        const giveBack = (lease: Pool.Lease<PgConnection>) => {
-          if (returned) return
-          returned = true
-          Pool.unsafeReturn(pool, lease, Exit.void)
+        let held: Held | undefined
+        let resent = false
+        const giveBack = (h: Held) => {
+          if (h.returned) return
+          h.returned = true
+          Pool.unsafeReturn(pool, h.lease, Exit.void)
         }
-        const attempt = (retries: number) => {
+        const attempt = (retries: number, config: QueryConfig) => {
           let waiting = true
           const cancel = Pool.unsafeBorrow(pool, (lease, failure) => {
             waiting = false
@@ -91,33 +125,39 @@ export const makeClient = (
             const conn = lease.value
             if (conn.broken !== undefined) {
               Pool.unsafeReturn(pool, lease, Exit.void)
-              if (retries > 0) return attempt(retries - 1)
+              if (retries > 0) return attempt(retries - 1, config)
               return resume(Effect.fail(new SqlError({ cause: conn.broken, message: "every connection lent was broken" })))
             }
-            held = {
-              lease,
-              running: start(conn, config, (error, result) => {
-                giveBack(lease)
-                resume(error ? Effect.fail(toSqlError(error)) : Effect.succeed(result))
-              })
-            }
+            const h: { -readonly [K in keyof Held]: Held[K] } = { lease, running: undefined!, returned: false }
+            h.running = start(conn, config, (error, result) => {
+              const again = error !== undefined && !resent && onStale(conn, config, error)
+              giveBack(h)
+              if (again) {
+                // it failed at Bind: nothing ran; sent once more, under its new name (if any)
+                resent = true
+                held = undefined
+                return attempt(retries, named(config))
+              }
+              resume(error ? Effect.fail(toSqlError(error)) : Effect.succeed(result))
+            })
+            held = h
           })
           // the callback may already have run, synchronously, inside unsafeBorrow
           if (waiting) cancelBorrow = cancel
         }
-        attempt(NOT_SENT_RETRIES)
+        attempt(NOT_SENT_RETRIES, config)
         return Effect.suspend(() => {
           if (cancelBorrow !== undefined) {
             cancelBorrow()
             return Effect.void
           }
-          if (held === undefined) return Effect.void
-          const { lease, running } = held
+          const h = held
+          if (h === undefined) return Effect.void
           // the query's own callback returns the connection once it has ended
           return Effect.ensuring(
-            cancelRequest(lease.value, running, settings.cancel),
+            cancelRequest(h.lease.value, h.running, settings.cancel),
             Effect.sync(() => {
-              if (!running.finished) giveBack(lease) // broken by now: destroyed on return
+              if (!h.running.finished) giveBack(h) // broken by now: destroyed on return
             })
           )
         })
@@ -150,32 +190,41 @@ export const makeClient = (
       ) {
         this.runQuery = bound === undefined
           ? (config) => bounded(statement(config))
-          : (config) => bounded(query(bound, config, settings.cancel))
+          : (config) =>
+            bounded(Effect.tapError(query(bound, config, settings.cancel), (error) =>
+              // inside a transaction the failure stands (the transaction is aborted); the
+              // statement's next run gets a new name
+              Effect.sync(() => onStale(bound, config, error.cause as Error))))
       }
-      execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
-        return Effect.map(this.runQuery({ text: sql, values: params }), (result) => {
+      private rows(config: QueryConfig, transform: Rows | undefined) {
+        return Effect.map(this.runQuery(config), (result) => {
           const rows = rowsOf(result)
           return transform ? transform(rows) : rows
         })
       }
+      execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        return this.rows(named({ text: sql, values: params }), transform)
+      }
       executeRaw(sql: string, params: ReadonlyArray<unknown>) {
-        return this.runQuery({ text: sql, values: params })
+        return this.runQuery(named({ text: sql, values: params }))
       }
       executeWithoutTransform(sql: string, params: ReadonlyArray<unknown>) {
         return this.execute(sql, params, undefined)
       }
       executeValues(sql: string, params: ReadonlyArray<unknown>) {
         return Effect.map(
-          this.runQuery({ text: sql, values: params, rowMode: "array" }),
+          this.runQuery(named({ text: sql, values: params, rowMode: "array" })),
           (result) => result.rows as Array<Array<unknown>>
         )
       }
       executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         const bound = this.bound
-        if (bound === undefined || !ROLLBACK.test(sql)) return this.execute(sql, params, transform)
+        // never a named statement: @effect/sql runs its transaction commands and migrations here
+        const unnamed = this.rows({ text: sql, values: params }, transform)
+        if (bound === undefined || !ROLLBACK.test(sql)) return unnamed
         // @effect/sql makes a failed ROLLBACK a defect. A session that died has already had its
         // transaction aborted by the server: that rollback happened, so it succeeds.
-        return Effect.catchAll(this.execute(sql, params, transform), (error) =>
+        return Effect.catchAll(unnamed, (error) =>
           bound.broken !== undefined ? Effect.succeed([]) : Effect.fail(error))
       }
       executeStream(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {

@@ -109,6 +109,8 @@ export interface QueryConfig {
   readonly text: string
   readonly values: ReadonlyArray<unknown>
   readonly rowMode?: "array" | undefined
+  /** A prepared statement's name (see prepared.ts); unnamed when absent. */
+  readonly name?: string | undefined
 }
 
 /** A query sent on a connection, not necessarily finished. */
@@ -131,16 +133,20 @@ export const start = (
   done: (error: Error | undefined, result: Pg.QueryResult) => void
 ): Running => {
   const running: { -readonly [K in keyof Running]: Running[K] } = { pgQuery: undefined, finished: false, onFinished: undefined }
-  running.pgQuery = new Pg.Query(
-    { text: config.text, values: config.values as Array<unknown>, rowMode: config.rowMode } as Pg.QueryConfig,
-    undefined,
-    (error: Error | undefined, result: any) => {
-      running.finished = true
-      running.onFinished?.()
-      if (error && isFatal(error)) markBroken(conn, error)
-      done(error, result)
-    }
-  )
+  const callback = (error: Error | undefined, result: any) => {
+    running.finished = true
+    running.onFinished?.()
+    if (error && isFatal(error)) markBroken(conn, error)
+    done(error, result)
+  }
+  // pg clones a config object (by property descriptors) on every query; text and values as
+  // arguments skip that: the object form is only needed for rowMode
+  const pgQuery = config.rowMode === undefined
+    ? new Pg.Query(config.text, config.values as Array<unknown>, callback)
+    : new Pg.Query({ text: config.text, values: config.values as Array<unknown>, rowMode: config.rowMode } as Pg.QueryConfig, undefined, callback)
+  // a named statement: parsed once per connection (pg tracks which), then bound and executed
+  if (config.name !== undefined) (pgQuery as unknown as { name: string }).name = config.name
+  running.pgQuery = pgQuery
   conn.client.query(running.pgQuery as Pg.QueryConfig)
   return running
 }

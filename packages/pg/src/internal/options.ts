@@ -24,6 +24,8 @@ export interface ConnectionInput {
   readonly connectTimeout?: Duration.DurationInput | undefined
   readonly statementTimeout?: Duration.DurationInput | undefined
   readonly pgbouncer?: boolean | undefined
+  readonly prepareThreshold?: number | undefined
+  readonly maxPreparedStatements?: number | undefined
   readonly types?: Pg.CustomTypesConfig | undefined
 }
 
@@ -37,7 +39,21 @@ export interface ConnectionSettings {
   /** In PgBouncer mode the statement timeout is enforced by the client (with a cancel request). */
   readonly clientStatementTimeout: number | undefined
   readonly connectTimeout: number
+  /** Runs after which a statement with parameters becomes a named prepared statement (0: never). */
+  readonly prepareThreshold: number
+  readonly maxPreparedStatements: number
 }
+
+/** pgjdbc's defaults: prepared from the 5th run, 256 statements per session at most. */
+const PREPARE_THRESHOLD = 5
+const MAX_PREPARED_STATEMENTS = 256
+
+const count = (name: string, option: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Either.right(fallback)
+    : Number.isInteger(value) && value >= 0
+    ? Either.right(value)
+    : invalid(name, option, `must be a whole number ≥ 0, got ${String(value)}`)
 
 const invalid = (name: string, option: string, reason: string) => Either.left(new PoolConfigError({ pool: name, option, reason }))
 
@@ -87,6 +103,12 @@ export const parseConnection = (name: string, input: ConnectionInput): Either.Ei
   }
   const ssl = tlsOf(input.ssl)
   const pgbouncer = input.pgbouncer === true
+  // PgBouncer's transaction mode has no named statements (unless it is 1.21+ with
+  // max_prepared_statements: then set prepareThreshold yourself)
+  const threshold = count(name, "prepareThreshold", input.prepareThreshold, pgbouncer ? 0 : PREPARE_THRESHOLD)
+  if (Either.isLeft(threshold)) return Either.left(threshold.left)
+  const maxPrepared = count(name, "maxPreparedStatements", input.maxPreparedStatements, MAX_PREPARED_STATEMENTS)
+  if (Either.isLeft(maxPrepared)) return Either.left(maxPrepared.left)
   const base: Pg.ClientConfig = {
     host: host ?? "localhost",
     port: port ?? 5432,
@@ -120,7 +142,9 @@ export const parseConnection = (name: string, input: ConnectionInput): Either.Ei
     clientStatementTimeout: pgbouncer && statementTimeout !== undefined && statementTimeout !== Infinity
       ? statementTimeout
       : undefined,
-    connectTimeout
+    connectTimeout,
+    prepareThreshold: threshold.right,
+    maxPreparedStatements: maxPrepared.right
   })
 }
 
