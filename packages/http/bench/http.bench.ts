@@ -9,7 +9,7 @@ import { benchSettings, collectGarbage, effectLoop, promiseLoop, rotated, writeR
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
-import { Effect, type Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { spawn } from "node:child_process"
 import http from "node:http"
 import { dirname, join } from "node:path"
@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const CAP = 8
+const CEILING = "ceiling: HttpClient over undici Pool itself"
 const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 20_000) * benchSettings.scale)
 
 interface Contender {
@@ -71,6 +72,17 @@ const effectClient = (name: string, { origin, control }: Target, layer: Layer.La
   }
 }
 
+/**
+ * The ceiling of any pool behind @effect/platform's HttpClient: `makeUndici` over undici's own
+ * Pool (same cap), i.e. a pool that costs our side nothing. What the HttpClient pipeline leaves
+ * of raw undici's rate is the most any pool plugged in there can reach.
+ */
+const ceiling = (target: Target): Contender => {
+  const pool = new Undici.Pool(target.origin, { connections: CAP })
+  const contender = effectClient(CEILING, target, Layer.succeed(HttpClient.HttpClient, NodeHttpClient.makeUndici(pool)))
+  return { ...contender, close: async () => { await contender.close(); await pool.close() } }
+}
+
 const serverStats = (origin: string, path: string) =>
   new Promise<{ opened: number; open: number; peak: number }>((resolve, reject) => {
     http.get(`${origin}${path}`, { agent: false }, (res) => {
@@ -96,6 +108,7 @@ const main = async () => {
     nodeAgent(await startServer()),
     effectClient("@effect/platform-node NodeHttpClient.layer", await startServer(), NodeHttpClient.layer),
     effectClient("@effect/platform-node layerUndici (no cap)", await startServer(), NodeHttpClient.layerUndici),
+    ceiling(await startServer()),
     effectClient("ours: HttpPool.layer", await startServer(), HttpPool.layer({ maxConnectionsPerOrigin: CAP }))
   ]
   for (const c of contenders) await c.run(200, 8) // warm up
@@ -120,10 +133,15 @@ const main = async () => {
       const b = best.get(c.name)!
       results.push({ concurrency, contender: c.name, rps: b.rps, peakConnections: b.peak })
       console.log(
-        `c=${String(concurrency).padEnd(3)} ${c.name.padEnd(44)} ${b.rps.toFixed(0).padStart(7)} req/s  ` +
+        `c=${String(concurrency).padEnd(3)} ${c.name.padEnd(46)} ${b.rps.toFixed(0).padStart(7)} req/s  ` +
           `ours/this ${(ours / b.rps).toFixed(2)}  server peak connections ${b.peak}`
       )
     }
+    const raw = best.get("undici Pool")!.rps
+    console.log(
+      `c=${String(concurrency).padEnd(3)} the HttpClient pipeline leaves any pool at most ` +
+        `${(best.get(CEILING)!.rps / raw).toFixed(2)}× raw undici; ours is ${(ours / best.get(CEILING)!.rps).toFixed(2)}× that ceiling`
+    )
   }
   for (const c of contenders) await c.close()
   for (const child of servers) child.kill()

@@ -117,7 +117,9 @@ const main = async () => {
       console.log(
         `${kind.padEnd(8)} c=${String(concurrency).padEnd(3)} ` +
           contenders.map((c) => `${c.name.split(" ")[0]} ${best.get(c.name)!.toFixed(0).padStart(6)} q/s`).join("  ") +
-          `   ours/sql-pg ${(ours / best.get(contenders[1].name)!).toFixed(2)}  ours/raw ${(ours / best.get(contenders[0].name)!).toFixed(2)}`
+          `   ours/sql-pg ${(ours / best.get(contenders[1].name)!).toFixed(2)}  ours/raw ${(ours / best.get(contenders[0].name)!).toFixed(2)}` +
+          // @effect/sql-pg is raw pg.Pool under @effect/sql's statement pipeline: what that leaves
+          `  (pipeline ceiling sql-pg/raw ${(best.get(contenders[1].name)! / best.get(contenders[0].name)!).toFixed(2)})`
       )
     }
   }
