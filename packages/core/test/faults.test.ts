@@ -297,6 +297,30 @@ describe("closing", () => {
       expect(released).toBe(0) // the hung finalizer never finished: it was given up on, not waited for
     }))
 
+  it.effect("a slow finalizer: its item counts as destroying until it ends, and close waits for it", () =>
+    Effect.gen(function*() {
+      let released = 0
+      const acquire = Effect.acquireRelease(Effect.succeed({ open: true }), () =>
+        Effect.delay(Effect.sync(() => released++), "3 seconds"))
+      for (const destroyTimeout of ["10 seconds", Infinity] as const) {
+        released = 0
+        const scope = yield* Scope.make()
+        const pool = yield* Scope.extend(Pool.make({ acquire, max: 1, destroyTimeout }), scope)
+        yield* Pool.use(pool, () => Effect.void)
+        yield* Pool.evictIdle(pool)
+        yield* settle
+        expect(stats(pool)).toMatchObject({ size: 0, destroying: 1, destroyed: 0 })
+        const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        yield* TestClock.adjust("2 seconds")
+        yield* settle
+        expect(closing.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(closing)
+        expect(released).toBe(1)
+        expect(stats(pool)).toMatchObject({ size: 0, destroying: 0, destroyed: 1 })
+      }
+    }))
+
   it.effect("interrupts creations under way and closes their partial scopes", () =>
     Effect.gen(function*() {
       const backend = new Backend()

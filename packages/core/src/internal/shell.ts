@@ -94,7 +94,7 @@ export class PoolShell<A, E> {
           break
         }
         case "Destroy": {
-          this.track(this.destructions, this.runFork(this.destroyItem(command.item)))
+          this.destroyItem(command.item)
           break
         }
       }
@@ -182,30 +182,45 @@ export class PoolShell<A, E> {
   // destruction
 
   /**
-   * Closes the item's scope. Bounded by `destroyTimeout`: a finalizer that hangs is logged and
-   * left running on its own (detached), so that neither the pool nor its close hangs with it.
+   * Closes the item's scope in a fiber of its own. Bounded by `destroyTimeout`: a finalizer that
+   * hangs is logged and left running on its own, so that neither the pool nor its close hangs
+   * with it. Cheap on purpose — a server restart destroys every connection at once, while their
+   * replacements connect: a close that ends at once (a socket destroyed) costs one fiber, one
+   * that waits (a polite goodbye) one more, sleeping until `destroyTimeout`.
    */
-  private destroyItem(item: Core.Item<A>): Effect.Effect<void> {
+  private destroyItem(item: Core.Item<A>): void {
     const config = this.config
-    const closing = Scope.close(item.handle as Scope.CloseableScope, Exit.void)
-    const bounded = config.destroyTimeout === Infinity ? closing : Effect.disconnect(closing).pipe(
-      Effect.timeoutOption(config.destroyTimeout),
-      Effect.flatMap((done) =>
-        done._tag === "Some" ? Effect.void : Effect.logWarning(
+    let finished = false
+    const finish = () => {
+      if (finished) return
+      finished = true
+      this.apply((out) => Core.destroyed(this.state, out))
+      this.onDestroyed?.()
+    }
+    const closing = this.runFork(
+      Effect.catchAllCause(Scope.close(item.handle as Scope.CloseableScope, Exit.void), (cause) =>
+        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name)))
+    )
+    if (closing.unsafePoll() !== null) return finish()
+    if (config.destroyTimeout === Infinity) {
+      closing.addObserver(finish)
+      return this.track(this.destructions, closing)
+    }
+    const timer = this.runFork(Effect.flatMap(
+      Effect.sleep(config.destroyTimeout),
+      () =>
+        Effect.logWarning(
           `pool "${config.name}": destroying item ${item.id} took longer than destroyTimeout ` +
             `(${config.destroyTimeout} ms); it is left to finish on its own`
         )
-      )
-    )
-    return bounded.pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name))
-      ),
-      Effect.ensuring(Effect.sync(() => {
-        this.apply((out) => Core.destroyed(this.state, out))
-        this.onDestroyed?.()
-      }))
-    )
+    ))
+    closing.addObserver(() => {
+      finish()
+      timer.unsafeInterruptAsFork(FiberId.none)
+    })
+    timer.addObserver(finish)
+    // close waits for the timer: it ends when the item is closed or given up
+    this.track(this.destructions, timer)
   }
 
   // -------------------------------------------------------------------------

@@ -98,12 +98,23 @@ export const connect = (config: Pg.ClientConfig): Effect.Effect<PgConnection, Sq
 export const close = (conn: PgConnection): Effect.Effect<void> =>
   conn.broken !== undefined ? Effect.sync(() => destroySocket(conn.client)) : Effect.async<void>((resume) => {
     conn.broken ??= new Error("connection closed by the pool")
-    conn.client.end().then(() => resume(Effect.void), () => resume(Effect.void))
-  }).pipe(
-    Effect.interruptible,
-    Effect.timeoutOption(CLOSE_GRACE_MS),
-    Effect.ensuring(Effect.sync(() => destroySocket(conn.client)))
-  )
+    // one timer, not an Effect timeout: a restart closes every connection at once
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      destroySocket(conn.client)
+      resume(Effect.void)
+    }
+    const timer = setTimeout(finish, CLOSE_GRACE_MS)
+    conn.client.end().then(finish, finish)
+    return Effect.sync(() => {
+      done = true
+      clearTimeout(timer)
+      destroySocket(conn.client)
+    })
+  })
 
 export interface QueryConfig {
   readonly text: string
