@@ -201,10 +201,14 @@ export class PoolShell<A, E> {
       Effect.catchAllCause(Scope.close(item.handle as Scope.CloseableScope, Exit.void), (cause) =>
         Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name)))
     )
-    if (closing.unsafePoll() !== null) return finish()
+    if (closing.unsafePoll() !== null) {
+      finish()
+      return
+    }
     if (config.destroyTimeout === Infinity) {
       closing.addObserver(finish)
-      return this.track(this.destructions, closing)
+      this.track(this.destructions, closing)
+      return
     }
     const timer = this.runFork(Effect.flatMap(
       Effect.sleep(config.destroyTimeout),
