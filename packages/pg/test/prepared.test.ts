@@ -12,6 +12,21 @@ const live = { excludeTestServices: true } as const
 const preparedHere = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements ORDER BY name`)
 
+/**
+ * A lookup run past the threshold (so prepared), then its table gains a column: the statement
+ * the server holds no longer fits. Returns the lookup.
+ */
+const preparedThenAltered = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const t = table()
+  yield* sql`CREATE TABLE ${sql(t)} (id int primary key, a text)`
+  yield* sql`INSERT INTO ${sql(t)} VALUES (1, 'x')`
+  const row = sql<Record<string, unknown>>`SELECT * FROM ${sql(t)} WHERE id = ${1}`
+  for (let i = 0; i < 6; i++) expect(yield* row).toEqual([{ id: 1, a: "x" }])
+  yield* sql`ALTER TABLE ${sql(t)} ADD COLUMN b int DEFAULT 7`
+  return row
+})
+
 describe("prepared statements", () => {
   it("the registry: a name from the threshold-th run, one per text, at most max, a new one after forget", () => {
     const registry = makePreparedStatements(2, 2)
@@ -60,13 +75,7 @@ describe("prepared statements", () => {
 
     it.effect("a table changing shape under a prepared statement: the next run re-prepares, the caller sees no error", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const t = table()
-        yield* sql`CREATE TABLE ${sql(t)} (id int primary key, a text)`
-        yield* sql`INSERT INTO ${sql(t)} VALUES (1, 'x')`
-        const row = sql<Record<string, unknown>>`SELECT * FROM ${sql(t)} WHERE id = ${1}`
-        for (let i = 0; i < 6; i++) expect(yield* row).toEqual([{ id: 1, a: "x" }])
-        yield* sql`ALTER TABLE ${sql(t)} ADD COLUMN b int DEFAULT 7`
+        const row = yield* preparedThenAltered
         // the server refuses the old plan ("cached plan must not change result type"); resent
         expect(yield* row).toEqual([{ id: 1, a: "x", b: 7 }])
         expect(yield* row).toEqual([{ id: 1, a: "x", b: 7 }])
@@ -75,12 +84,7 @@ describe("prepared statements", () => {
     it.effect("inside a transaction a stale statement fails it (the server aborted it); the next run re-prepares", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const t = table()
-        yield* sql`CREATE TABLE ${sql(t)} (id int primary key, a text)`
-        yield* sql`INSERT INTO ${sql(t)} VALUES (1, 'x')`
-        const row = sql<Record<string, unknown>>`SELECT * FROM ${sql(t)} WHERE id = ${1}`
-        for (let i = 0; i < 6; i++) yield* row
-        yield* sql`ALTER TABLE ${sql(t)} ADD COLUMN b int DEFAULT 7`
+        const row = yield* preparedThenAltered
         const error = yield* Effect.flip(sql.withTransaction(row))
         expect(error._tag).toBe("SqlError")
         expect(String((error.cause as Error).message)).toMatch(/cached plan must not change result type/)
