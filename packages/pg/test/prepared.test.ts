@@ -42,11 +42,14 @@ describe("prepared statements", () => {
     expect(b).not.toBe(a)
     // the cap: a third text stays unnamed however often it runs
     for (let i = 0; i < 5; i++) expect(registry.nameFor("c $1", true)).toBeUndefined()
-    registry.forget("a $1")
+    registry.forget("a $1", a!)
     registry.nameFor("a $1", true)
     const renamed = registry.nameFor("a $1", true)
     expect(renamed).toBeDefined()
     expect([a, b]).not.toContain(renamed)
+    // a late failure under the old name does not drop the new one
+    registry.forget("a $1", a!)
+    expect(registry.nameFor("a $1", true)).toBe(renamed)
     expect(makePreparedStatements(0, 256).nameFor("a $1", true)).toBeUndefined()
   })
 

@@ -87,7 +87,7 @@ export const makeClient = (
       if (config.name === undefined) return false
       const stale = staleStatement(error)
       if (stale === undefined) return false
-      prepared.forget(config.text)
+      prepared.forget(config.text, config.name)
       if (stale === "missing") markBroken(conn, error)
       return true
     }

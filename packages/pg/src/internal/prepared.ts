@@ -12,8 +12,8 @@
 export interface PreparedStatements {
   /** The name to run `text` under, or `undefined` (unnamed); counts the use. */
   nameFor(text: string, hasParams: boolean): string | undefined
-  /** The server's copy of `text`'s statement is stale: its next uses get a new name. */
-  forget(text: string): void
+  /** The server's copy of statement `name` (of `text`) is stale: the text's next uses get a new name. */
+  forget(text: string, name: string): void
 }
 
 /** Texts counted toward the threshold are forgotten past this many (one-off texts never pile up). */
@@ -41,8 +41,9 @@ export const makePreparedStatements = (threshold: number, max: number): Prepared
       names.set(text, fresh)
       return fresh
     },
-    forget(text) {
-      names.delete(text)
+    forget(text, name) {
+      // only if it is still the text's name: a late failure of an old name keeps the new one
+      if (names.get(text) === name) names.delete(text)
     }
   }
 }
