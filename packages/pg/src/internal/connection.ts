@@ -181,6 +181,28 @@ export const query = (
     return Effect.suspend(() => cancelRequest(conn, running, cancelConfig))
   })
 
+interface CancelConnection {
+  on(event: "connect" | "error", listener: () => void): void
+  connect(port: number | string, host?: string): void
+  cancel(processID: number, secretKey: number): void
+}
+
+/**
+ * A protocol cancel request: a new connection sends CancelRequest(pid, secret key), and the
+ * server closes it. What pg's `Client#cancel` does, without its deprecated `activeQuery` check
+ * (the caller knows the query is running) and with an error listener (a failed cancel must not
+ * crash the process: the query's end, or the grace timeout, decides what happens next).
+ */
+const sendCancel = (cancelConfig: Pg.ClientConfig, target: Pg.Client): void => {
+  const { processID, secretKey } = target as unknown as { processID: number; secretKey: number }
+  const helper = new Pg.Client(cancelConfig) as unknown as { connection: CancelConnection; host: string; port: number }
+  const con = helper.connection
+  con.on("error", () => {})
+  con.on("connect", () => con.cancel(processID, secretKey))
+  if (helper.host.startsWith("/")) con.connect(`${helper.host}/.s.PGSQL.${helper.port}`)
+  else con.connect(helper.port, helper.host)
+}
+
 /**
  * Sends a protocol cancel request for a running query (through `cancelConfig`'s host and port
  * — never `pg_cancel_backend`, which would hit the wrong backend behind PgBouncer) and waits up
@@ -190,11 +212,7 @@ export const cancelRequest = (conn: PgConnection, running: Running, cancelConfig
   Effect.async<void>((done) => {
     if (running.finished) return done(Effect.void)
     running.onFinished = () => done(Effect.void)
-    // pg's protocol cancel request: a new connection sends CancelRequest(pid, secret key)
-    ;(new Pg.Client(cancelConfig) as unknown as { cancel: (client: Pg.Client, query: unknown) => void }).cancel(
-      conn.client,
-      running.pgQuery
-    )
+    sendCancel(cancelConfig, conn.client)
   }).pipe(
     Effect.interruptible,
     Effect.timeoutOption(CANCEL_GRACE_MS),
