@@ -7,6 +7,7 @@ import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
 import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
 import { startServer } from "@effect-pool/testing"
+import net from "node:net"
 
 const live = { excludeTestServices: true } as const
 
@@ -191,6 +192,36 @@ describe("pg faults", () => {
         expect((yield* pg.stats).destroyed).toBe(0)
       }))
   })
+
+  it.live("a cancel request that cannot connect neither crashes the process nor loses the connection", () =>
+    Effect.gen(function*() {
+      // a proxy in front of the server: once it stops accepting, the open connection still works
+      // but the cancel request's new connection is refused
+      const target = new URL(pgUrl())
+      const proxy = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port), target.hostname)
+        client.pipe(upstream).pipe(client)
+        client.on("error", () => upstream.destroy())
+        upstream.on("error", () => client.destroy())
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void proxy.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => proxy.close())
+      )
+      const url = new URL(pgUrl())
+      url.port = String((proxy.address() as net.AddressInfo).port)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        proxy.close() // no new connections from here on
+        const started = Date.now()
+        const timedOut = yield* Effect.exit(Effect.timeout(sql`SELECT pg_sleep(1)`, "100 millis"))
+        expect(Exit.isFailure(timedOut)).toBe(true)
+        // the cancel was refused: the query ran to its end, and only then was the connection returned
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+        expect(yield* sql`SELECT 2 AS two`).toEqual([{ two: 2 }])
+      }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(url.toString()), name: "cancel-refused", max: 1 })))
+    }).pipe(Effect.scoped), 20_000)
 
   it.live("a wrong password fails the first query at once with the server's reason, without retrying", () =>
     Effect.gen(function*() {
