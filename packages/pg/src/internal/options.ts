@@ -4,30 +4,31 @@
  * @internal
  */
 import type { PgClientConfig } from "@effect/sql-pg/PgClient"
-import type * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type Pg from "pg"
 import type { ConnectionOptions } from "node:tls"
 import { Pool, PoolConfigError } from "@effect-pool/core"
+import type { Options } from "../PgPool.js"
 
-/** Where and how to connect (see `PgPool.Options` for the documented fields). */
-export interface ConnectionInput {
-  readonly url?: Redacted.Redacted<string> | undefined
-  readonly host?: string | undefined
-  readonly port?: number | undefined
-  readonly database?: string | undefined
-  readonly username?: string | undefined
-  readonly password?: Redacted.Redacted<string> | undefined
-  readonly ssl?: boolean | ConnectionOptions | undefined
-  readonly applicationName?: string | undefined
-  readonly connectTimeout?: Duration.DurationInput | undefined
-  readonly statementTimeout?: Duration.DurationInput | undefined
-  readonly pgbouncer?: boolean | undefined
-  readonly prepareThreshold?: number | undefined
-  readonly maxPreparedStatements?: number | undefined
-  readonly types?: Pg.CustomTypesConfig | undefined
-}
+/** Where and how to connect: the connection fields of `PgPool.Options` (documented there). */
+export type ConnectionInput = Pick<
+  Options,
+  | "url"
+  | "host"
+  | "port"
+  | "database"
+  | "username"
+  | "password"
+  | "ssl"
+  | "applicationName"
+  | "connectTimeout"
+  | "statementTimeout"
+  | "pgbouncer"
+  | "prepareThreshold"
+  | "maxPreparedStatements"
+  | "types"
+>
 
 export interface ConnectionSettings {
   /** Config of each pooled connection. */
