@@ -22,7 +22,7 @@ import type Pg from "pg"
 import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
-import { isPermanent, parseConnection } from "./internal/options.js"
+import { connectionInputKeys, isPermanent, parseConnection } from "./internal/options.js"
 
 /**
  * A pooled connection, for the rare code that needs the raw `pg.Client` (through
@@ -214,10 +214,9 @@ export const make = (
     }
   })
 
+/** Options that are not the core pool's. */
 const connectionKeys = [
-  "url", "host", "port", "database", "username", "password", "ssl", "applicationName", "connectTimeout",
-  "statementTimeout", "pgbouncer", "prepareThreshold", "maxPreparedStatements", "healthCheck", "transformQueryNames", "transformResultNames", "transformJson",
-  "types", "spanAttributes"
+  ...connectionInputKeys, "healthCheck", "transformQueryNames", "transformResultNames", "transformJson", "spanAttributes"
 ] as const
 
 const stripConnectionOptions = (options: Options) => {

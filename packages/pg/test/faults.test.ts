@@ -5,7 +5,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Pool } from "@effect-pool/core"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Fiber, Layer, Redacted, Schedule, Stream } from "effect"
-import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, table } from "./helpers.js"
+import { admin, causeText, eventually, pgUrl, poolLayer, serverConnections, serverPids, table } from "./helpers.js"
 import { startServer } from "@effect-pool/testing"
 import net from "node:net"
 
@@ -38,9 +38,7 @@ describe("pg faults", () => {
         // four connections open and idle
         yield* Effect.all(Array.from({ length: 4 }, () => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
         expect((yield* pg.stats).idle).toBe(4)
-        const pids = yield* admin(async (c) =>
-          (await c.query("select pid from pg_stat_activity where application_name = 'faults-sibling' order by pid")).rows.map((r) => r.pid as number)
-        )
+        const pids = yield* serverPids("faults-sibling")
         expect(pids).toHaveLength(4)
         // only one backend is killed (57P01, as on a shutdown): its siblings go with it
         yield* admin((c) => c.query("select pg_terminate_backend($1)", [pids[0]]))
@@ -48,9 +46,7 @@ describe("pg faults", () => {
         yield* eventually("closed on the server", Effect.map(serverConnections("faults-sibling"), (n) => n === 0))
         // and the pool serves on fresh connections
         expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
-        const fresh = yield* admin(async (c) =>
-          (await c.query("select pid from pg_stat_activity where application_name = 'faults-sibling'")).rows.map((r) => r.pid as number)
-        )
+        const fresh = yield* serverPids("faults-sibling")
         expect(fresh.filter((pid) => pids.includes(pid))).toEqual([])
       }))
   })

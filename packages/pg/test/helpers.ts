@@ -33,6 +33,13 @@ export const serverConnections = (applicationName: string) =>
     Number((await c.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [applicationName])).rows[0].n)
   )
 
+/** The server process ids of the connections the pool named `name` has open. */
+export const serverPids = (applicationName: string) =>
+  admin(async (c) =>
+    (await c.query("select pid from pg_stat_activity where application_name = $1 order by pid", [applicationName])).rows
+      .map((r) => r.pid as number)
+  )
+
 let tables = 0
 /** A fresh table name per test. */
 export const table = () => `t_${process.pid}_${Date.now()}_${tables++}`

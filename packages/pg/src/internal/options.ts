@@ -11,24 +11,14 @@ import type { ConnectionOptions } from "node:tls"
 import { Pool, PoolConfigError } from "@effect-pool/core"
 import type { Options } from "../PgPool.js"
 
-/** Where and how to connect: the connection fields of `PgPool.Options` (documented there). */
-export type ConnectionInput = Pick<
-  Options,
-  | "url"
-  | "host"
-  | "port"
-  | "database"
-  | "username"
-  | "password"
-  | "ssl"
-  | "applicationName"
-  | "connectTimeout"
-  | "statementTimeout"
-  | "pgbouncer"
-  | "prepareThreshold"
-  | "maxPreparedStatements"
-  | "types"
->
+/** The fields of `PgPool.Options` that say where and how to connect (documented there). */
+export const connectionInputKeys = [
+  "url", "host", "port", "database", "username", "password", "ssl", "applicationName", "connectTimeout",
+  "statementTimeout", "pgbouncer", "prepareThreshold", "maxPreparedStatements", "types"
+] as const
+
+/** Where and how to connect. */
+export type ConnectionInput = Pick<Options, (typeof connectionInputKeys)[number]>
 
 export interface ConnectionSettings {
   /** Config of each pooled connection. */
