@@ -4,6 +4,14 @@ import { defineWorkspace } from "vitest/config"
 export default defineWorkspace([
   {
     test: {
+      name: "testing",
+      root: "./packages/testing",
+      include: ["test/*.test.ts"],
+      testTimeout: 120_000
+    }
+  },
+  {
+    test: {
       name: "core",
       root: "./packages/core",
       include: ["test/**/*.test.ts"],

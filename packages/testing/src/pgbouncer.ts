@@ -1,9 +1,10 @@
 /**
  * A real PgBouncer (Debian's package) in transaction mode in front of the test server.
- * It refuses to run as root, hence `runuser -u postgres` (that user exists once embedded
- * Postgres has started).
+ * It refuses to run as root, so as root it is spawned as the postgres user (which exists once
+ * embedded Postgres has started) — directly with that uid, not through `runuser`, whose child
+ * a signal to `runuser` never reached (every stopped bouncer was left running).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -32,6 +33,14 @@ export interface Bouncer {
   readonly stop: () => Promise<void>
 }
 
+const idOf = (flag: "-u" | "-g", user: string): number => Number(execFileSync("id", [flag, user], { encoding: "utf8" }).trim())
+
+/** Every bouncer started and not yet stopped, stopped at the latest when this process exits. */
+const running = new Set<ChildProcess>()
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL")
+})
+
 export const startPgbouncer = async (serverUrl: string): Promise<Bouncer> => {
   const binary = pgbouncerBinary()
   if (binary === undefined) throw new Error("pgbouncer is not installed (apt-get install pgbouncer)")
@@ -58,15 +67,31 @@ export const startPgbouncer = async (serverUrl: string): Promise<Bouncer> => {
     `logfile = ${join(dir, "pgbouncer.log")}`
   ].join("\n"))
   for (const file of ["users.txt", "pgbouncer.ini"]) chmodSync(join(dir, file), 0o644)
-  const child: ChildProcess = spawn("runuser", ["-u", "postgres", "--", binary, join(dir, "pgbouncer.ini")], { stdio: "ignore" })
-  for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50))
-  if (!(await listening(port))) throw new Error("pgbouncer did not start")
+  const asPostgres = process.getuid?.() === 0 ? { uid: idOf("-u", "postgres"), gid: idOf("-g", "postgres") } : {}
+  const child: ChildProcess = spawn(binary, [join(dir, "pgbouncer.ini")], { stdio: "ignore", ...asPostgres })
+  running.add(child)
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM") // immediate shutdown (SIGINT would wait for its clients)
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+    running.delete(child)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  // a start-up check that waits for the event (listening or exited), the deadline only a hang guard
+  const deadline = Date.now() + 30_000
+  while (!(await listening(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`pgbouncer did not start (${child.exitCode === null ? "no listener after 30 s" : `exit code ${child.exitCode}`})`)
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
   return {
     url: `postgres://${server.username}:${server.password}@127.0.0.1:${port}${server.pathname}`,
-    stop: async () => {
-      child.kill("SIGINT")
-      await new Promise((r) => setTimeout(r, 100))
-      rmSync(dir, { recursive: true, force: true })
-    }
+    stop
   }
 }

