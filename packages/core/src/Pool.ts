@@ -194,6 +194,12 @@ export interface Options<A, E, R> {
   readonly leakDetectionThreshold?: Duration.DurationInput | undefined
   /** Add a `pool.acquire` span around waits for an item (`pool.create` is always on). [false] */
   readonly spans?: boolean | undefined
+  /**
+   * A failed creation attempt fails every waiting borrower at once with its error, instead of
+   * letting them wait for a retry: for items whose creation fails the same way every time (a
+   * worker whose module does not load). Retries then go on only while `min` needs the item. [false]
+   */
+  readonly failWaitersOnCreateError?: boolean | undefined
 }
 
 /**

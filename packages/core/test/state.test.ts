@@ -62,11 +62,23 @@ describe("pool state transitions", () => {
     const out: Array<Core.Command<string>> = []
     const w = waiter()
     Core.enqueue(state, w, out)
-    expect(Core.createFailed(state, "refused")).toBe(true)
+    expect(Core.createFailed(state, "refused", "refused", [])).toBe(true)
     Core.cancel(state, w, 0, out)
-    expect(Core.createFailed(state, "refused")).toBe(false)
+    expect(Core.createFailed(state, "refused", "refused", [])).toBe(false)
     expect(state.creating).toBe(0)
     expect(state.lastError).toBe("refused")
+  })
+
+  it("failWaitersOnCreateError: a failed creation rejects every waiter with its cause and is not retried for them", () => {
+    const state = new Core.PoolState<string>(config({ max: 2, min: 0, failWaitersOnCreateError: true }))
+    const out: Array<Core.Command<string>> = []
+    const waiters = [waiter(), waiter(), waiter()]
+    for (const w of waiters) Core.enqueue(state, w, out)
+    out.length = 0
+    expect(Core.createFailed(state, "boom", "cause: boom", out)).toBe(false)
+    expect(out.map((c) => c._tag)).toEqual(["Reject", "Reject", "Reject"])
+    expect(waiters.map((w) => [w.settled, w.error])).toEqual(waiters.map(() => [true, "cause: boom"]))
+    expect(state.waiters).toEqual([])
   })
 
   it("close rejects waiters and destroys idle items; borrowed ones are destroyed on return", () => {

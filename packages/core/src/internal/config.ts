@@ -31,6 +31,7 @@ export interface PoolConfig {
   readonly shutdownTimeout: number
   readonly destroyTimeout: number
   readonly leakDetectionThreshold: number
+  readonly failWaitersOnCreateError: boolean
 }
 
 /** The option fields `parseConfig` reads: the public options minus the effectful ones. */
@@ -60,7 +61,8 @@ export const defaults = {
   recycleTimeout: "5 seconds",
   shutdownTimeout: "10 seconds",
   destroyTimeout: "10 seconds",
-  leakDetectionThreshold: Infinity
+  leakDetectionThreshold: Infinity,
+  failWaitersOnCreateError: false
 } as const
 
 class Invalid {
@@ -108,6 +110,8 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
     if (min > max) throw new Invalid("min", `must not exceed max (${max})`)
     const maxIdle = count("maxIdle", input.maxIdle, defaults.maxIdle, 0)
     if (maxIdle < min) throw new Invalid("maxIdle", `must be at least min (${min}), got ${maxIdle}`)
+    const failWaiters = input.failWaitersOnCreateError ?? defaults.failWaitersOnCreateError
+    if (typeof failWaiters !== "boolean") throw new Invalid("failWaitersOnCreateError", `must be true or false, got ${String(failWaiters)}`)
     const order = input.order ?? defaults.order
     if (order !== "lifo" && order !== "fifo") throw new Invalid("order", `must be "lifo" or "fifo", got ${String(order)}`)
     return Either.right({
@@ -134,7 +138,8 @@ export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolC
         "leakDetectionThreshold",
         input.leakDetectionThreshold,
         defaults.leakDetectionThreshold
-      )
+      ),
+      failWaitersOnCreateError: failWaiters
     })
   } catch (e) {
     if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool: name, option: e.option, reason: e.reason }))

@@ -167,7 +167,9 @@ export class PoolShell<A, E> {
         yield* Effect.logDebug("pool: creation failed", exit.cause).pipe(
           Effect.annotateLogs("pool", this.config.name)
         )
-        if (!Core.createFailed(state, error)) return
+        let retry = false
+        this.apply((out) => (retry = Core.createFailed(state, error, exit.cause, out)))
+        if (!retry) return
         const next = yield* Effect.exit(restore(driver.next(error)))
         if (Exit.isFailure(next)) {
           if (Cause.isInterruptedOnly(next.cause)) Core.creationAborted(state)

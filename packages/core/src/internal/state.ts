@@ -326,11 +326,19 @@ export const newItem = <A>(state: PoolState<A>, value: A, handle: unknown, now: 
 /**
  * A creation attempt failed. Returns `true` when the attempt should be retried (someone still
  * needs the item: a waiter it was started for, or `min`), `false` when the creation is dropped.
+ * With `failWaitersOnCreateError`, every waiter is rejected with `cause` first.
  */
-export const createFailed = <A>(state: PoolState<A>, error: unknown): boolean => {
+export const createFailed = <A>(state: PoolState<A>, error: unknown, cause: unknown, out: Array<Command<A>>): boolean => {
   state.failures++
   state.lastError = error
   state.hasLastError = true
+  if (state.config.failWaitersOnCreateError) {
+    for (const waiter of state.waiters.splice(0)) {
+      waiter.error = cause
+      waiter.settled = true
+      out.push({ _tag: "Reject", waiter, error: cause })
+    }
+  }
   if (state.closed || !stillNeeded(state)) {
     endCreation(state)
     return false
