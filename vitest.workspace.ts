@@ -38,6 +38,14 @@ export default defineWorkspace([
   },
   {
     test: {
+      name: "worker",
+      root: "./packages/worker",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 60_000
+    }
+  },
+  {
+    test: {
       name: "examples",
       root: "./examples",
       include: ["test/**/*.test.ts"],

@@ -1,0 +1,511 @@
+/**
+ * A pool of `worker_threads` workers that run tasks from a module: piscina's worker files, an
+ * Effect API, and every fault (a crash, a hang, a module that does not load, a leak) turned into
+ * a typed error while the pool keeps its size.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Effect } from "effect"
+ *
+ * // hash.js: export default ({ text }) => createHash("sha256").update(text).digest("hex")
+ * const program = Effect.gen(function*() {
+ *   const pool = yield* WorkerPool.make<{ text: string }, string>({ filename: new URL("./hash.js", import.meta.url) })
+ *   return yield* WorkerPool.run(pool, { text: "hello" })
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ */
+import type { PoolConfigError } from "@effect-pool/core"
+import { Pool } from "@effect-pool/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type { ResourceLimits, TransferListItem } from "node:worker_threads"
+import { type HandlerDefinition, HandlerTypeId } from "./internal/handler.js"
+import * as internal from "./internal/pool.js"
+import type { WorkerError, WorkerStartupError } from "./WorkerError.js"
+
+/**
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * declare const value: unknown
+ * const isPool = typeof value === "object" && value !== null && WorkerPool.TypeId in value
+ * ```
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-pool/worker/WorkerPool")
+
+/**
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * const id: WorkerPool.TypeId = WorkerPool.TypeId
+ * ```
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A pool of worker threads taking inputs `I` and giving outputs `O`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Context } from "effect"
+ *
+ * class Hasher extends Context.Tag("Hasher")<Hasher, WorkerPool.WorkerPool<{ text: string }, string>>() {}
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkerPool<in I, out O> extends Pipeable {
+  readonly [TypeId]: { readonly _I: (_: I) => void; readonly _O: () => O }
+  /** The pool's label in metrics and errors (`poolName`). */
+  readonly name: string
+}
+
+/**
+ * Options of `make`; defaults (in brackets) follow piscina's where it has one.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * const options: WorkerPool.Options<number[], number> = {
+ *   filename: new URL("./sum.js", import.meta.url),
+ *   maxWorkers: 4,
+ *   concurrentTasksPerWorker: 1,
+ *   taskTimeout: "10 seconds",
+ *   maxTasksPerWorker: 10_000,
+ *   resourceLimits: { maxOldGenerationSizeMb: 256 }
+ * }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<I = unknown, O = unknown> {
+  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. */
+  readonly filename: string | URL
+  /** The module's export that handles tasks (a task may name another). ["default"] */
+  readonly name?: string | undefined
+  /** The pool's label in metrics, logs and errors. ["worker"] */
+  readonly poolName?: string | undefined
+  /** Threads kept alive even when idle; started by `make`, which fails if they cannot start. [max(1, ⌊availableParallelism / 2⌋), at most maxWorkers] */
+  readonly minWorkers?: number | undefined
+  /** Most threads alive at once. [os.availableParallelism()] */
+  readonly maxWorkers?: number | undefined
+  /** Idle threads beyond `minWorkers` end after this long without a task. [0: at the next housekeeping tick] */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** Most tasks waiting for a thread; more fail at once with `PoolQueueFullError`. [Infinity] */
+  readonly maxQueue?: number | undefined
+  /** Tasks one thread runs at once (for handlers that wait on I/O). [1] */
+  readonly concurrentTasksPerWorker?: number | undefined
+  /** Longest a task may run on a thread (queue time not counted) before `TaskTimeoutError`. [none] */
+  readonly taskTimeout?: Duration.DurationInput | undefined
+  /** After a cancel (interrupt or timeout), how long the thread gets to stop the task before it is terminated and replaced. [1 second] */
+  readonly cancelGracePeriod?: Duration.DurationInput | undefined
+  /** A thread is replaced after running this many tasks. [Infinity] */
+  readonly maxTasksPerWorker?: number | undefined
+  /** A thread is replaced after a task leaves its heap above this many bytes. [none] */
+  readonly maxHeapUsedBeforeRecycle?: number | undefined
+  /** Node's limits per thread; a thread exceeding them ends with `WorkerCrashedError` (`ERR_WORKER_OUT_OF_MEMORY`). [none] */
+  readonly resourceLimits?: ResourceLimits | undefined
+  /** Given to every thread as `require("node:worker_threads").workerData`. [undefined] */
+  readonly workerData?: unknown
+  /** The threads' `process.env` (or `SHARE_ENV`). [a copy of the parent's] */
+  readonly env?: NodeJS.ProcessEnv | typeof import("node:worker_threads").SHARE_ENV | undefined
+  /** Node options of the threads. [the parent's] */
+  readonly execArgv?: ReadonlyArray<string> | undefined
+  /** Longest a thread may take to load its module before `WorkerStartupError`. [30 seconds] */
+  readonly startupTimeout?: Duration.DurationInput | undefined
+  /** On close, how long running tasks get to finish before their threads are terminated (they fail with `PoolClosedError`). [10 seconds] */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * Schemas for the input and output: the input is encoded before it is sent (a bad input fails
+   * with `ParseError` and never reaches a thread), the output decoded when it comes back. The
+   * worker's `WorkerPool.handler` with the same Schemas decodes/encodes on its side. [none]
+   */
+  readonly schema?: {
+    readonly input?: Schema.Schema<I, any, never> | undefined
+    readonly output?: Schema.Schema<O, any, never> | undefined
+  } | undefined
+}
+
+/**
+ * Options of one `run`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * const pixels = new ArrayBuffer(1024)
+ * const options: WorkerPool.RunOptions = { transfer: [pixels], name: "blur", timeout: "2 seconds" }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** Moved to the thread, not copied (the sender's copy is detached). */
+  readonly transfer?: ReadonlyArray<TransferListItem> | undefined
+  /** The module's export to run instead of the pool's `name`. */
+  readonly name?: string | undefined
+  /** This task's timeout, instead of `taskTimeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * A snapshot of the pool: threads, tasks and what became of them.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * const line = (s: WorkerPool.Stats) => `${s.busy}/${s.workers} busy, ${s.queued} queued, ${s.crashes} crashes`
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stats {
+  readonly name: string
+  /** Threads alive (started, not ended). */
+  readonly workers: number
+  /** Threads running at least one task. */
+  readonly busy: number
+  /** Threads running none. */
+  readonly idle: number
+  /** Tasks waiting for a thread. */
+  readonly queued: number
+  /** Tasks on threads now. */
+  readonly running: number
+  /** Tasks that succeeded. */
+  readonly completed: number
+  /** Tasks that failed (their handler's error or their thread's). */
+  readonly failed: number
+  /** Tasks cancelled by interruption or timeout. */
+  readonly cancelled: number
+  /** Tasks that timed out (also counted in `cancelled`). */
+  readonly timedOut: number
+  /** Threads that crashed (exited without the pool ending them). */
+  readonly crashes: number
+  /** Threads replaced after `maxTasksPerWorker` or `maxHeapUsedBeforeRecycle`. */
+  readonly recycles: number
+  /** Threads started, and threads exited, since the pool was made. */
+  readonly started: number
+  readonly exited: number
+  /** The core pool's stats (threads as items). */
+  readonly pool: Pool.PoolStats
+}
+
+class WorkerPoolImpl<I, O> implements WorkerPool<I, O> {
+  readonly [TypeId] = { _I: (_: I) => {}, _O: () => undefined as O }
+  constructor(readonly impl: internal.WorkerPoolImpl) {}
+  get name(): string {
+    return this.impl.poolName
+  }
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+const implOf = <I, O>(self: WorkerPool<I, O>): internal.WorkerPoolImpl => (self as WorkerPoolImpl<I, O>).impl
+
+/**
+ * A handler made with `handler`: the worker module exports it, `make<typeof import(…).default>`
+ * reads its input and output types.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * declare const resize: WorkerPool.Handler<{ width: number }, Uint8Array>
+ * ```
+ * @since 0.1.0
+ * @category worker side
+ */
+export interface Handler<I, O> extends HandlerDefinition {
+  readonly _I?: (_: I) => void
+  readonly _O?: () => O
+}
+
+/** What a plain handler's output may be. */
+type Output<R> = R extends Effect.Effect<infer A, any, any> ? A : Awaited<R>
+
+/**
+ * The input type of a handler type (or `H` itself when `O` is given).
+ *
+ * @example
+ * ```ts
+ * import type { WorkerPool } from "@effect-pool/worker"
+ *
+ * type I = WorkerPool.InputOf<(input: { n: number }) => number> // { n: number }
+ * ```
+ * @since 0.1.0
+ * @category type-level
+ */
+export type InputOf<H, O = never> = [O] extends [never]
+  ? H extends Handler<infer I, any> ? I : H extends (input: infer I, ...rest: Array<any>) => any ? I : H
+  : H
+
+/**
+ * The output type of a handler type: a plain value, a Promise's or an Effect's (or `O` when given).
+ *
+ * @example
+ * ```ts
+ * import type { WorkerPool } from "@effect-pool/worker"
+ *
+ * type O = WorkerPool.OutputOf<(input: { n: number }) => Promise<string>> // string
+ * ```
+ * @since 0.1.0
+ * @category type-level
+ */
+export type OutputOf<H, O = never> = [O] extends [never]
+  ? H extends Handler<any, infer A> ? A : H extends (...args: Array<any>) => infer R ? Output<R> : unknown
+  : O
+
+/**
+ * Starts a pool in the current scope: `minWorkers` threads are started (a module that does not
+ * load fails `make` with `WorkerStartupError`); closing the scope lets running tasks finish up
+ * to `shutdownTimeout`, then ends every thread. Bad options fail with `PoolConfigError`.
+ * Give the types as `make<Input, Output>` or as `make<typeof import("./task.js").default>`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pool = yield* WorkerPool.make<{ a: number; b: number }, number>({
+ *     filename: new URL("./add.js", import.meta.url),
+ *     minWorkers: 2,
+ *     maxWorkers: 4
+ *   })
+ *   return yield* WorkerPool.run(pool, { a: 1, b: 2 })
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <H = unknown, O = never>(
+  options: Options<InputOf<H, O>, OutputOf<H, O>>
+): Effect.Effect<WorkerPool<InputOf<H, O>, OutputOf<H, O>>, PoolConfigError | WorkerStartupError, Scope.Scope> =>
+  makeTyped(options)
+
+const makeTyped = <I, O>(options: Options<I, O>): Effect.Effect<WorkerPool<I, O>, PoolConfigError | WorkerStartupError, Scope.Scope> =>
+  Effect.map(internal.make(options), (impl) => new WorkerPoolImpl<I, O>(impl))
+
+/**
+ * A `Layer` providing a pool under `tag`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Context, Effect } from "effect"
+ *
+ * class Hasher extends Context.Tag("Hasher")<Hasher, WorkerPool.WorkerPool<string, string>>() {}
+ * const HasherLive = WorkerPool.layer(Hasher, { filename: "./dist/hash.js", maxWorkers: 4 })
+ *
+ * const program = Effect.flatMap(Hasher, (pool) => WorkerPool.run(pool, "hello"))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <Id, I, O>(
+  tag: Context.Tag<Id, WorkerPool<I, O>>,
+  options: Options<I, O>
+): Layer.Layer<Id, PoolConfigError | WorkerStartupError> => Layer.scoped(tag, makeTyped(options))
+
+/**
+ * The options `layerConfig` reads from `Config`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ *
+ * const sizing: WorkerPool.ConfigOptions = { filename: "./dist/hash.js", maxWorkers: 8, taskTimeout: "5 seconds" }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly filename: string
+  readonly name?: string | undefined
+  readonly poolName?: string | undefined
+  readonly minWorkers?: number | undefined
+  readonly maxWorkers?: number | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly maxQueue?: number | undefined
+  readonly concurrentTasksPerWorker?: number | undefined
+  readonly taskTimeout?: Duration.DurationInput | undefined
+  readonly cancelGracePeriod?: Duration.DurationInput | undefined
+  readonly maxTasksPerWorker?: number | undefined
+  readonly maxHeapUsedBeforeRecycle?: number | undefined
+  readonly startupTimeout?: Duration.DurationInput | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * `layer` with its settings read from `Config` (the rest — Schemas, `workerData`, `env`,
+ * `resourceLimits` — given in code). A missing or malformed setting fails the layer with a
+ * `ConfigError`, a bad value with `PoolConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Config, Context } from "effect"
+ *
+ * class Hasher extends Context.Tag("Hasher")<Hasher, WorkerPool.WorkerPool<string, string>>() {}
+ * const HasherLive = WorkerPool.layerConfig(Hasher, {
+ *   filename: Config.string("HASH_WORKER").pipe(Config.withDefault("./dist/hash.js")),
+ *   maxWorkers: Config.integer("HASH_THREADS").pipe(Config.withDefault(4))
+ * })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <Id, I, O>(
+  tag: Context.Tag<Id, WorkerPool<I, O>>,
+  config: Config.Config.Wrap<ConfigOptions>,
+  options?: Omit<Options<I, O>, keyof ConfigOptions> | undefined
+): Layer.Layer<Id, ConfigError.ConfigError | PoolConfigError | WorkerStartupError> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (settings) => layer(tag, { ...options, ...settings })))
+
+/**
+ * Runs one task on a thread of the pool. Interrupting the calling fiber cancels the task: the
+ * handler's `signal` aborts, an Effect handler is interrupted, and a thread that has not let go
+ * of it within `cancelGracePeriod` is terminated and replaced.
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: WorkerPool.WorkerPool<{ a: number; b: number }, number>
+ * const sum = WorkerPool.run(pool, { a: 1, b: 2 })
+ * const many = Effect.forEach([1, 2, 3], (a) => WorkerPool.run(pool, { a, b: a }), { concurrency: "unbounded" })
+ * const piped = pool.pipe(WorkerPool.run({ a: 2, b: 3 }, { timeout: "1 second" }))
+ * ```
+ * @since 0.1.0
+ * @category running
+ */
+export const run: {
+  <I>(input: NoInfer<I>, options?: RunOptions): <O>(self: WorkerPool<I, O>) => Effect.Effect<O, WorkerError>
+  <I, O>(self: WorkerPool<I, O>, input: NoInfer<I>, options?: RunOptions): Effect.Effect<O, WorkerError>
+} = dual(
+  (args) => typeof args[0] === "object" && args[0] !== null && TypeId in args[0],
+  <I, O>(self: WorkerPool<I, O>, input: I, options?: RunOptions): Effect.Effect<O, WorkerError> =>
+    implOf(self).run(input, options) as Effect.Effect<O, WorkerError>
+)
+
+/**
+ * A snapshot of the pool (also refreshes its metrics).
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Effect } from "effect"
+ *
+ * declare const pool: WorkerPool.WorkerPool<string, string>
+ * const report = Effect.flatMap(WorkerPool.stats(pool), (s) => Effect.log(`${s.busy}/${s.workers} busy, ${s.queued} queued`))
+ * ```
+ * @since 0.1.0
+ * @category observability
+ */
+export const stats = <I, O>(self: WorkerPool<I, O>): Effect.Effect<Stats> => {
+  const impl = implOf(self)
+  return Effect.map(Pool.stats(impl.pool), (pool) => {
+    impl.refreshMetrics(pool.size)
+    const busy = impl.busyThreads()
+    const c = impl.counters
+    return {
+      name: impl.poolName,
+      workers: pool.size,
+      busy,
+      idle: pool.size - busy,
+      queued: pool.waiting,
+      running: c.running,
+      completed: c.completed,
+      failed: c.failed,
+      cancelled: c.cancelled,
+      timedOut: c.timedOut,
+      crashes: c.crashes,
+      recycles: c.recycles,
+      started: c.started,
+      exited: c.exited,
+      pool
+    }
+  })
+}
+
+/**
+ * Worker side: a handler with services and/or Schemas, exported by a worker module. With a
+ * `layer`, the layer is built once per thread (a failure is a `WorkerStartupError`) and the
+ * handler's Effect gets its services; with `input`/`output` Schemas the thread decodes the input
+ * and encodes the output (give the pool the same Schemas in `schema`).
+ *
+ * @example
+ * ```ts
+ * import { WorkerPool } from "@effect-pool/worker"
+ * import { Context, Effect, Layer, Schema } from "effect"
+ *
+ * class Salt extends Context.Tag("Salt")<Salt, string>() {}
+ *
+ * // task.js (the worker module)
+ * export default WorkerPool.handler(
+ *   { layer: Layer.succeed(Salt, "s3"), input: Schema.Struct({ text: Schema.String }), output: Schema.String },
+ *   ({ text }, { signal }) => Effect.map(Salt, (salt) => (signal.aborted ? "" : `${salt}:${text}`))
+ * )
+ * // or, with services only: WorkerPool.handler(Layer.succeed(Salt, "s3"), (text: string) => Effect.map(Salt, (s) => s + text))
+ * ```
+ * @since 0.1.0
+ * @category worker side
+ */
+export const handler: {
+  <I, O, R, LE = never>(
+    layer: Layer.Layer<R, LE, never>,
+    f: (input: I, context: { readonly signal: AbortSignal }) => Effect.Effect<O, any, NoInfer<R>> | Promise<O> | O
+  ): Handler<I, O>
+  <IA = unknown, II = unknown, OA = unknown, OI = unknown, R = never, LE = never>(
+    definition: {
+      readonly input?: Schema.Schema<IA, II, never> | undefined
+      readonly output?: Schema.Schema<OA, OI, never> | undefined
+      readonly layer?: Layer.Layer<R, LE, never> | undefined
+    },
+    f: (input: IA, context: { readonly signal: AbortSignal }) => Effect.Effect<OA, any, NoInfer<R>> | Promise<OA> | OA
+  ): Handler<IA, OA>
+} = (definition: any, f: any): any => {
+  const isLayer = Layer.isLayer(definition)
+  return {
+    [HandlerTypeId]: HandlerTypeId,
+    layer: isLayer ? definition : definition.layer,
+    input: isLayer ? undefined : definition.input,
+    output: isLayer ? undefined : definition.output,
+    f
+  } satisfies HandlerDefinition
+}
+
+/**
+ * The errors `make` can fail with besides bad options.
+ *
+ * @example
+ * ```ts
+ * import type { WorkerPool } from "@effect-pool/worker"
+ *
+ * const tags: Array<WorkerPool.MakeError["_tag"]> = ["PoolConfigError", "WorkerStartupError"]
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export type MakeError = PoolConfigError | WorkerStartupError

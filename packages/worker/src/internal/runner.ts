@@ -1,0 +1,203 @@
+/**
+ * The entry of every pooled worker thread: loads the user's handler module and runs the tasks
+ * the pool posts on the port it sent at start (one port per worker, never one per task).
+ *
+ * A handler is a function `(input, { signal }) => output` whose output may be a value, a Promise
+ * or an Effect (run here, interrupted when the task is cancelled) — a piscina worker file runs
+ * unchanged — or a `WorkerPool.handler(…)` (services from a layer built once per thread, Schemas
+ * for input and output). `effect` is loaded only when a handler needs it, so plain handlers
+ * start as fast as piscina's.
+ *
+ * @internal
+ */
+import { type MessagePort, parentPort, receiveMessageOnPort } from "node:worker_threads"
+import {
+  type CancelMessage,
+  type ReadyMessage,
+  type ReplyMessage,
+  type RunnerSettings,
+  type SerializedError,
+  SETTINGS_FLAG,
+  serializeError,
+  type TaskMessage
+} from "./protocol.js"
+import { HandlerTypeId, type HandlerDefinition } from "./handler.js"
+
+type Plain = (input: unknown, context: TaskContext) => unknown
+type Effects = typeof import("./effects.js")
+
+const settings: RunnerSettings = JSON.parse(process.argv[process.argv.indexOf(SETTINGS_FLAG) + 1])
+const EffectTypeId = Symbol.for("effect/Effect")
+
+let effects: Effects | undefined
+const loadEffects = async (): Promise<Effects> => (effects ??= await import("./effects.js"))
+
+/** What a handler gets besides its input. Its `signal` is made on first use (most never ask). */
+class TaskContext {
+  controller: AbortController | undefined
+  cancelled = false
+  constructor(readonly id: number) {}
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController()
+    if (this.cancelled && !this.controller.signal.aborted) this.controller.abort()
+    return this.controller.signal
+  }
+}
+
+/** A task still running: how to stop it. */
+interface Running {
+  readonly context: TaskContext
+  interrupt: (() => void) | undefined
+}
+
+/** A resolved export: a plain function, or a definition run through Effect. */
+type Resolved = { readonly plain: Plain } | { readonly definition: HandlerDefinition; readonly run: (input: unknown, context: TaskContext) => import("./effects.js").Running }
+
+const running = new Map<number, Running>()
+const handlers = new Map<string, Promise<Resolved>>()
+const resolvedNow = new Map<string, Resolved>()
+let port: MessagePort
+let module: Record<string, unknown>
+
+const resolveExport = async (name: string): Promise<Resolved> => {
+  let value: unknown = module[name]
+  // a CommonJS module compiled from `export default` ({ default: { default: f } }), or an async default
+  if (value !== null && typeof value === "object" && !(HandlerTypeId in value) && typeof (value as any)[name] === "function") {
+    value = (value as any)[name]
+  }
+  value = await value
+  if (typeof value === "function") return { plain: value as Plain }
+  if (value !== null && typeof value === "object" && HandlerTypeId in value) {
+    const definition = value as HandlerDefinition
+    const { make } = await loadEffects()
+    return { definition, run: await make(definition) }
+  }
+  throw new TypeError(`the worker module ${settings.module} has no handler named "${name}" (found ${typeof value})`)
+}
+
+const handlerOf = (name: string): Promise<Resolved> => {
+  let handler = handlers.get(name)
+  if (handler === undefined) handlers.set(name, (handler = resolveExport(name)))
+  return handler
+}
+
+const reply = (message: ReplyMessage): void => {
+  try {
+    port.postMessage(message)
+  } catch (error) {
+    // the value could not be cloned: the task fails with that error, the worker lives on
+    port.postMessage({ id: message.id, status: 1, error: serializeError(error), heap: message.heap } satisfies ReplyMessage)
+  }
+}
+
+const heap = (): number | undefined => (settings.reportHeap ? process.memoryUsage().heapUsed : undefined)
+
+const succeed = (id: number, value: unknown): void => {
+  const task = running.get(id)
+  running.delete(id)
+  if (task?.context.cancelled) {
+    reply({ id, status: 2, heap: heap() })
+    return
+  }
+  reply({ id, status: 0, value, heap: heap() })
+}
+
+const fail = (id: number, error: unknown): void => {
+  const task = running.get(id)
+  running.delete(id)
+  if (task?.context.cancelled) {
+    reply({ id, status: 2, heap: heap() })
+    return
+  }
+  reply({ id, status: 1, error: serializeError(error), heap: heap() })
+}
+
+const isEffect = (value: unknown): boolean => typeof value === "object" && value !== null && EffectTypeId in value
+
+const runResolved = (resolved: Resolved, task: TaskMessage, entry: Running): void => {
+  const id = task.id
+  if ("definition" in resolved) {
+    const promise = resolved.run(task.input, entry.context)
+    entry.interrupt = promise.interrupt
+    promise.then((value) => succeed(id, value), (error) => fail(id, error))
+    return
+  }
+  let output: unknown
+  try {
+    output = resolved.plain(task.input, entry.context)
+  } catch (error) {
+    fail(id, error)
+    return
+  }
+  if (output !== null && typeof output === "object") {
+    if (typeof (output as PromiseLike<unknown>).then === "function") {
+      ;(output as PromiseLike<unknown>).then((value) => succeed(id, value), (error) => fail(id, error))
+      return
+    }
+    if (isEffect(output)) {
+      loadEffects().then((fx) => {
+        const promise = fx.runTask(output)
+        entry.interrupt = promise.interrupt
+        if (entry.context.cancelled) promise.interrupt?.()
+        promise.then((value) => succeed(id, value), (error) => fail(id, error))
+      }, (error) => fail(id, error))
+      return
+    }
+  }
+  succeed(id, output)
+}
+
+const onTask = (task: TaskMessage): void => {
+  const entry: Running = { context: new TaskContext(task.id), interrupt: undefined }
+  running.set(task.id, entry)
+  const name = task.name ?? settings.name
+  // the common case (an export already resolved, as the pool's own is at start) runs in this tick
+  const ready = resolvedNow.get(name)
+  if (ready !== undefined) {
+    runResolved(ready, task, entry)
+    return
+  }
+  handlerOf(name).then(
+    (resolved) => {
+      resolvedNow.set(name, resolved)
+      runResolved(resolved, task, entry)
+    },
+    (error) => fail(task.id, error)
+  )
+}
+
+const onCancel = (message: CancelMessage): void => {
+  const task = running.get(message.cancel)
+  if (task === undefined) return
+  task.context.cancelled = true
+  task.context.controller?.abort()
+  task.interrupt?.()
+}
+
+const onMessage = (message: TaskMessage | CancelMessage): void => {
+  if ("cancel" in message) onCancel(message)
+  else onTask(message)
+}
+
+const start = async (): Promise<void> => {
+  const received = await new Promise<MessagePort>((resolve) => parentPort!.once("message", resolve))
+  port = received
+  try {
+    module = (await import(settings.module)) as Record<string, unknown>
+    const resolved = await handlerOf(settings.name)
+    resolvedNow.set(settings.name, resolved)
+  } catch (error) {
+    port.postMessage({ ready: true, error: serializeError(error) satisfies SerializedError } satisfies ReadyMessage)
+    return
+  }
+  port.on("message", (message: TaskMessage | CancelMessage) => {
+    onMessage(message)
+    // take whatever else is queued now, without a trip through the event loop per message
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+      onMessage(next.message)
+    }
+  })
+  port.postMessage({ ready: true } satisfies ReadyMessage)
+}
+
+void start()

@@ -1,0 +1,175 @@
+/**
+ * The main side of one worker thread: starts it (and waits for its module to load), posts tasks
+ * on its port, routes replies to their tasks, and reports a crash to every task it was running.
+ * Callback-based and free of Effect imports (the Effect 4 edition reuses it).
+ *
+ * @internal
+ */
+import { fileURLToPath } from "node:url"
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, type TransferListItem, Worker } from "node:worker_threads"
+import {
+  deserializeError,
+  type ReadyMessage,
+  type ReplyMessage,
+  type RunnerSettings,
+  SETTINGS_FLAG
+} from "./protocol.js"
+
+const runner = fileURLToPath(new URL("./runner.js", import.meta.url))
+
+/** What a thread is started with. */
+export interface ThreadOptions {
+  readonly settings: RunnerSettings
+  readonly workerData: unknown
+  readonly env: NodeJS.ProcessEnv | typeof import("node:worker_threads").SHARE_ENV | undefined
+  readonly execArgv: ReadonlyArray<string> | undefined
+  readonly resourceLimits: ResourceLimits | undefined
+  /** ms; Infinity for none. */
+  readonly startupTimeout: number
+}
+
+/** How a thread ended while tasks were on it. */
+export interface Exited {
+  readonly threadId: number
+  readonly exitCode: number
+  /** The uncaught error that ended it, if one did. */
+  readonly error: Error | undefined
+  /** Why the pool ended it, when it did ("timeout", "cancel", "close", …); `undefined` for a crash. */
+  readonly terminatedBy: string | undefined
+}
+
+/** A task posted to a thread; `settle` is called exactly once. */
+export interface PostedTask {
+  readonly id: number
+  settle(reply: ReplyMessage | undefined, exited: Exited | undefined): void
+}
+
+/** Why a thread did not start. */
+export interface StartupFailure {
+  readonly threadId: number
+  readonly reason: string
+  readonly error: Error | undefined
+}
+
+let nextTaskId = 0
+/** A task id unique in this process. */
+export const taskId = (): number => nextTaskId++
+
+export class Thread {
+  readonly worker: Worker
+  readonly threadId: number
+  readonly tasks = new Map<number, PostedTask>()
+  private readonly port: MessagePort
+  /** Tasks this thread has finished (replied to). */
+  tasksRun = 0
+  /** Heap used after its last task (only when the pool asked for heap reports). */
+  heapUsed = 0
+  ready = false
+  exited = false
+  /** How it ended, once it has. */
+  exitInfo: Exited | undefined
+  /** Marked for replacement (recycled): counted once. */
+  retired = false
+  /** Set when the pool ends the thread on purpose, before it does. */
+  terminatedBy: string | undefined
+  private lastError: Error | undefined
+  private readonly exit: Promise<void>
+  /** Called once when the thread has exited, after its tasks were settled. */
+  onExit: ((thread: Thread, exited: Exited) => void) | undefined
+
+  constructor(options: ThreadOptions, started: (failure: StartupFailure | undefined) => void) {
+    const { port1, port2 } = new MessageChannel()
+    this.port = port1
+    this.worker = new Worker(runner, {
+      argv: [SETTINGS_FLAG, JSON.stringify(options.settings)],
+      workerData: options.workerData,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+      stdout: false,
+      stderr: false
+    })
+    this.threadId = this.worker.threadId
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const fail = (reason: string, error: Error | undefined) => {
+      if (this.ready) return
+      this.ready = true // settled: started() is called once
+      if (timer !== undefined) clearTimeout(timer)
+      void this.terminate("startup failed")
+      started({ threadId: this.threadId, reason, error })
+    }
+    if (options.startupTimeout !== Infinity) {
+      timer = setTimeout(() => fail(`did not start within ${options.startupTimeout} ms`, undefined), options.startupTimeout)
+    }
+    this.worker.on("error", (error) => {
+      this.lastError = error
+      fail("failed while starting", error)
+    })
+    this.exit = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        fail(`exited with code ${code} while starting`, this.lastError)
+        this.exited = true
+        this.port.close()
+        const exited: Exited = { threadId: this.threadId, exitCode: code, error: this.lastError, terminatedBy: this.terminatedBy }
+        this.exitInfo = exited
+        const tasks = [...this.tasks.values()]
+        this.tasks.clear()
+        for (const task of tasks) task.settle(undefined, exited)
+        this.onExit?.(this, exited)
+        resolve()
+      })
+    )
+    this.port.once("message", (message: ReadyMessage) => {
+      if (message.error !== undefined) return fail("its module failed to load", deserializeError(message.error))
+      if (this.ready) return
+      this.ready = true
+      if (timer !== undefined) clearTimeout(timer)
+      this.port.on("message", this.onMessage)
+      started(undefined)
+    })
+    this.worker.postMessage(port2, [port2])
+  }
+
+  private readonly onMessage = (message: ReplyMessage): void => {
+    this.reply(message)
+    // take every other reply already queued, without an event per message
+    for (let next = receiveMessageOnPort(this.port); next !== undefined; next = receiveMessageOnPort(this.port)) {
+      this.reply(next.message)
+    }
+  }
+
+  private reply(message: ReplyMessage): void {
+    const task = this.tasks.get(message.id)
+    if (task === undefined) return
+    this.tasks.delete(message.id)
+    this.tasksRun++
+    if (message.heap !== undefined) this.heapUsed = message.heap
+    task.settle(message, undefined)
+  }
+
+  /** Posts a task (its `settle` runs on the reply, or when the thread exits). */
+  post(task: PostedTask, input: unknown, name: string | undefined, transfer: ReadonlyArray<TransferListItem> | undefined): void {
+    this.tasks.set(task.id, task)
+    try {
+      this.port.postMessage(name === undefined ? { id: task.id, input } : { id: task.id, input, name }, transfer as Array<TransferListItem>)
+    } catch (error) {
+      // the input could not be cloned or transferred: nothing was sent
+      this.tasks.delete(task.id)
+      throw error
+    }
+  }
+
+  /** Asks the thread to stop a task (its signal aborts, its Effect is interrupted). */
+  cancel(id: number): void {
+    if (!this.exited) this.port.postMessage({ cancel: id })
+  }
+
+  /** Ends the thread (tasks on it settle as exited, `terminatedBy` = `reason`); resolves once it has exited. */
+  terminate(reason: string): Promise<void> {
+    if (!this.exited) {
+      this.terminatedBy ??= reason
+      void this.worker.terminate()
+    }
+    return this.exit
+  }
+}

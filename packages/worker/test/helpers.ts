@@ -1,0 +1,53 @@
+/**
+ * Real worker files for the tests, written at test time under test/.workers/ (inside the package,
+ * so that a worker module can import `effect` and `@effect-pool/worker`), and real-time waits
+ * for what threads do on their own (start, exit) — pool timing stays on the TestClock.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+
+const dir = fileURLToPath(new URL("./.workers/", import.meta.url))
+let files = 0
+
+/** Writes a worker module (`.mjs`, or `.cjs` for a CommonJS/piscina file); returns its path. */
+export const workerFile = (source: string, extension: "mjs" | "cjs" = "mjs"): string => {
+  mkdirSync(dir, { recursive: true })
+  const path = `${dir}w${process.pid}_${files++}.${extension}`
+  writeFileSync(path, source)
+  return path
+}
+
+/** A file a worker module appends a line to each time it is loaded (to count thread starts). */
+export const startLog = () => {
+  mkdirSync(dir, { recursive: true })
+  const path = `${dir}starts${process.pid}_${files++}.log`
+  rmSync(path, { force: true })
+  return {
+    path,
+    /** Source that appends to the log when the module loads. */
+    record: `import { appendFileSync } from "node:fs"\nappendFileSync(${JSON.stringify(path)}, "start\\n")\n`,
+    count: (): number => {
+      try {
+        return readFileSync(path, "utf8").split("\n").filter((l) => l === "start").length
+      } catch {
+        return 0
+      }
+    }
+  }
+}
+
+/**
+ * Waits, in real time (threads start and exit on their own), until `check` holds; dies naming
+ * `what` after a generous hang guard. Works under TestClock too (it does not use Effect.sleep).
+ */
+export const until = (what: string, check: Effect.Effect<boolean> | (() => boolean), ms = 20_000): Effect.Effect<void> => {
+  const probe = typeof check === "function" ? Effect.sync(check) : check
+  return Effect.gen(function*() {
+    const deadline = Date.now() + ms
+    while (!(yield* probe)) {
+      if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    }
+  })
+}
