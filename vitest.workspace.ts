@@ -41,6 +41,7 @@ export default defineWorkspace([
       name: "worker",
       root: "./packages/worker",
       include: ["test/**/*.test.ts"],
+      globalSetup: ["./test/globalSetup.ts"],
       testTimeout: 60_000
     }
   },

@@ -7,13 +7,15 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 
-const dir = fileURLToPath(new URL("./.workers/", import.meta.url))
+// one folder per test process, removed when it exits
+const dir = fileURLToPath(new URL(`./.workers/${process.pid}/`, import.meta.url))
+process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
 let files = 0
 
 /** Writes a worker module (`.mjs`, or `.cjs` for a CommonJS/piscina file); returns its path. */
 export const workerFile = (source: string, extension: "mjs" | "cjs" = "mjs"): string => {
   mkdirSync(dir, { recursive: true })
-  const path = `${dir}w${process.pid}_${files++}.${extension}`
+  const path = `${dir}w${files++}.${extension}`
   writeFileSync(path, source)
   return path
 }
@@ -21,7 +23,7 @@ export const workerFile = (source: string, extension: "mjs" | "cjs" = "mjs"): st
 /** A file a worker module appends a line to each time it is loaded (to count thread starts). */
 export const startLog = () => {
   mkdirSync(dir, { recursive: true })
-  const path = `${dir}starts${process.pid}_${files++}.log`
+  const path = `${dir}starts${files++}.log`
   rmSync(path, { force: true })
   return {
     path,

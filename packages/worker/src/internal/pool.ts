@@ -206,8 +206,9 @@ export class WorkerPoolImpl {
           this.start(task, lease, payload, name, transfer, timeout)
         })
         return Effect.sync(() => {
-          if (task.lease === undefined) cancelBorrow()
-          else this.cancel(task, "interrupted")
+          if (task.lease !== undefined) return this.cancel(task, "interrupted")
+          cancelBorrow()
+          this.counters.cancelled++
         })
       })
     let effect = this.encode === undefined ? run(input) : Effect.flatMap(this.encode(input), run)
@@ -260,6 +261,7 @@ export class WorkerPoolImpl {
   /** Stops a running task: its caller is done; the thread gets `cancelGracePeriod` to let go of it. */
   private cancel(task: Task, reason: string): void {
     task.done = true
+    this.counters.cancelled++
     const thread = task.lease?.value
     if (thread === undefined || !thread.tasks.has(task.id)) return
     thread.cancel(task.id)
@@ -288,10 +290,7 @@ export class WorkerPoolImpl {
     }
     // the next queued task is posted to this thread right here, before the caller resumes
     Pool.unsafeReturn(this.pool, lease, Exit.void)
-    if (task.done) {
-      this.counters.cancelled++
-      return
-    }
+    if (task.done) return // cancelled: counted when its caller left
     task.done = true
     if (exited !== undefined) {
       this.counters.failed++

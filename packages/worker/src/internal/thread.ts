@@ -107,6 +107,9 @@ export class Thread {
     })
     this.exit = new Promise((resolve) =>
       this.worker.once("exit", (code) => {
+        // a thread whose module failed to load posts why, then ends: its exit can be seen first
+        const queued = this.ready ? undefined : receiveMessageOnPort(this.port)?.message as ReadyMessage | undefined
+        if (queued?.error !== undefined) fail("its module failed to load", deserializeError(queued.error))
         fail(`exited with code ${code} while starting`, this.lastError)
         this.exited = true
         this.port.close()
