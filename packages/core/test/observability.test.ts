@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Metric, Scope, Tracer } from "effect"
 import { Pool } from "../src/index.js"
-import { Backend, until } from "./helpers.js"
+import { Backend, type Conn, until } from "./helpers.js"
 
 /** A metric's state as an exporter sees it: from the registry snapshot, by name and pool label. */
 const metric = (name: string, pool: string) =>
@@ -35,6 +35,27 @@ describe("observability", () => {
       yield* Pool.stats(pool)
       expect((yield* gauge("effect_pool_borrowed", "metered"))).toBe(0)
       expect((yield* gauge("effect_pool_idle", "metered"))).toBe(2)
+    }))
+
+  it.scoped("the lease API records waits in the wait histogram too (not borrows served at once)", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1, name: "leased" })
+      const lease = yield* Effect.async<Pool.Lease<Conn>>((resume) => {
+        Pool.unsafeBorrow(pool, (l) => resume(Effect.succeed(l!))) // waits for the creation
+      })
+      const second = yield* Effect.async<Pool.Lease<Conn>>((resume) => {
+        Pool.unsafeBorrow(pool, (l) => resume(Effect.succeed(l!))) // waits for the return below
+        Pool.unsafeReturn(pool, lease, Exit.void)
+      })
+      Pool.unsafeReturn(pool, second, Exit.void)
+      yield* Effect.async<void>((resume) => {
+        Pool.unsafeBorrow(pool, (l) => { // idle: served at once, no wait recorded
+          Pool.unsafeReturn(pool, l!, Exit.void)
+          resume(Effect.void)
+        })
+      })
+      expect((yield* count("effect_pool_wait_ms", "leased"))).toBe(2)
     }))
 
   it.scoped("another pool's metrics are its own", () =>

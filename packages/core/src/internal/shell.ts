@@ -391,6 +391,7 @@ export class PoolShell<A, E> {
         w.item = undefined
         if (handed !== undefined) {
           if (site !== undefined) handed.site = site
+          this.metrics.waited(this.now() - w.enqueuedAt) // the slow path only: it waited
           callback(handed, undefined)
         } else {
           callback(undefined, w.error as Cause.Cause<unknown>)
