@@ -47,6 +47,14 @@ export default defineWorkspace([
   },
   {
     test: {
+      name: "grpc",
+      root: "./packages/grpc",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 60_000
+    }
+  },
+  {
+    test: {
       name: "examples",
       root: "./examples",
       include: ["test/**/*.test.ts"],

@@ -1,0 +1,368 @@
+/**
+ * The gRPC pool's Effect shell: a core `Pool` of channels (one item = one channel with its own
+ * connection, `concurrency` = streams per channel, least-loaded pick by the core), calls made
+ * through the lease API, channels that lose their connection replaced, and an Effect client
+ * built from a generated client constructor's service definition.
+ *
+ * @internal
+ */
+import { Pool, PoolConfigError } from "@effect-pool/core"
+import * as grpc from "@grpc/grpc-js"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { GrpcError } from "../GrpcError.js"
+import { PooledChannel } from "./channel.js"
+
+const S = grpc.connectivityState
+
+/** The options of `GrpcPool.make` (documented on the public type). */
+export interface PoolOptions {
+  readonly target: string
+  readonly credentials?: grpc.ChannelCredentials | undefined
+  readonly name?: string | undefined
+  readonly minChannels?: number | undefined
+  readonly maxChannels?: number | undefined
+  readonly maxConcurrentStreamsPerChannel?: number | undefined
+  readonly targetUtilization?: number | undefined
+  readonly maxAge?: Duration.DurationInput | undefined
+  readonly maxAgeJitter?: number | undefined
+  readonly keepalive?: {
+    readonly time?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+    readonly permitWithoutCalls?: boolean | undefined
+  } | undefined
+  readonly channelOptions?: grpc.ChannelOptions | undefined
+  readonly healthCheck?: {
+    readonly service?: string | undefined
+    readonly schedule?: Schedule.Schedule<unknown> | undefined
+  } | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  readonly metadata?: grpc.Metadata | Readonly<Record<string, string | Buffer>> | undefined
+  readonly deadline?: Date | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/** What a call fails with. */
+export type CallError = GrpcError | Pool.BorrowError
+
+/** The core's option names, as users of this package know them. */
+const optionNames: Record<string, string> = {
+  min: "minChannels",
+  max: "maxChannels",
+  concurrency: "maxConcurrentStreamsPerChannel",
+  maxLifetime: "maxAge",
+  maxLifetimeJitter: "maxAgeJitter"
+}
+
+const statusName = (code: number): string => grpc.status[code] ?? String(code)
+
+/** A grpc-js error (or status) as a `GrpcError`. */
+export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
+  const code = typeof error.code === "number" ? error.code : grpc.status.UNKNOWN
+  const details = error.details ?? error.message ?? ""
+  return new GrpcError({ code, details, metadata: error.metadata, message: `${statusName(code)}: ${details}` })
+}
+
+const metadataOf = (input: CallOptions["metadata"]): grpc.Metadata => {
+  if (input === undefined) return new grpc.Metadata()
+  if (input instanceof grpc.Metadata) return input
+  const metadata = new grpc.Metadata()
+  for (const [key, value] of Object.entries(input)) metadata.set(key, value)
+  return metadata
+}
+
+const callOptionsOf = (options: CallOptions | undefined): grpc.CallOptions => {
+  if (options?.deadline !== undefined) return { deadline: options.deadline }
+  if (options?.timeout !== undefined) return { deadline: new Date(Date.now() + Duration.toMillis(options.timeout)) }
+  return {}
+}
+
+/**
+ * A call's responses as a Stream with back-pressure: the call is paused while the stream's
+ * buffer is full and resumed as it drains.
+ */
+const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>): Stream.Stream<unknown, GrpcError> =>
+  Stream.async<unknown, GrpcError>((emit) => {
+    let pending = 0
+    call.on("data", (message: unknown) => {
+      pending++
+      if (pending >= 16) call.pause()
+      void emit.single(message).then(() => {
+        if (--pending < 16 && call.isPaused()) call.resume()
+      })
+    })
+    call.on("error", (error: grpc.ServiceError) => void emit.fail(toGrpcError(error)))
+    call.on("end", () => void emit.end())
+  }, 32)
+
+/** Failed before a stream reached the server (no connection at pick time): safe to send again. */
+const neverSent = (error: grpc.ServiceError, metadataSeen: boolean): boolean =>
+  error.code === grpc.status.UNAVAILABLE && !metadataSeen && /No connection established/.test(error.details ?? "")
+
+export class GrpcPoolImpl {
+  pool!: Pool.Pool<PooledChannel, GrpcError>
+  readonly channels = new Set<PooledChannel>()
+  /** Calls sent again on another channel after failing before reaching the server. */
+  retries = 0
+
+  constructor(
+    readonly name: string,
+    readonly target: string,
+    readonly credentials: grpc.ChannelCredentials,
+    readonly channelOptions: grpc.ChannelOptions,
+    readonly connectTimeout: number,
+    /** With a health check: the service a new channel must find SERVING before it is lent. */
+    readonly healthService: string | undefined
+  ) {}
+
+  /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
+  readonly acquire: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.suspend(() =>
+    this.healthService === undefined ? this.connect : Effect.tap(this.connect, (pooled) => checkHealth(pooled, this.healthService!))
+  )
+
+  private readonly connect: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.acquireRelease(
+    Effect.async<PooledChannel, GrpcError>((resume) => {
+      const pooled = new PooledChannel({ target: this.target, credentials: this.credentials, options: this.channelOptions })
+      pooled.connect(this.connectTimeout, (failure) => {
+        if (failure !== undefined) {
+          pooled.close()
+          return resume(Effect.fail(new GrpcError({
+            code: grpc.status.UNAVAILABLE,
+            details: `${this.target}: ${failure}`,
+            metadata: undefined,
+            message: `UNAVAILABLE: could not connect to ${this.target}: ${failure}`
+          })))
+        }
+        this.channels.add(pooled)
+        pooled.onLost = this.onLost
+        resume(Effect.succeed(pooled))
+      })
+      return Effect.sync(() => pooled.close())
+    }),
+    (pooled) =>
+      Effect.sync(() => {
+        this.channels.delete(pooled)
+        pooled.close()
+      })
+  )
+
+  /** A channel left READY: out of rotation now if idle, when its calls end otherwise. */
+  private readonly onLost = (pooled: PooledChannel): void => {
+    if (this.pool !== undefined) Effect.runSync(Pool.invalidate(this.pool, pooled))
+  }
+
+  /** A unary call on the least-loaded channel, sent once more elsewhere if it never left. */
+  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    return Effect.async<unknown, CallError>((resume) => {
+      let cancel: () => void = () => {}
+      const attempt = (retried: boolean) => {
+        let lease: Pool.Lease<PooledChannel> | undefined
+        const cancelBorrow = Pool.unsafeBorrow(this.pool, (borrowed, failure) => {
+          if (borrowed === undefined) return resume(Effect.failCause(failure as Cause.Cause<CallError>))
+          lease = borrowed
+          const pooled = borrowed.value
+          pooled.activeCalls++
+          let metadataSeen = false
+          const call = pooled.client.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
+            pooled.activeCalls--
+            if (error !== null && !retried && neverSent(error, metadataSeen)) {
+              Pool.unsafeInvalidate(this.pool, borrowed)
+              Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+              this.retries++
+              return attempt(true)
+            }
+            Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+            resume(error === null ? Effect.succeed(response) : Effect.fail(toGrpcError(error)))
+          })
+          call.on("metadata", () => (metadataSeen = true))
+          cancel = () => call.cancel()
+        })
+        cancel = () => {
+          if (lease === undefined) cancelBorrow()
+        }
+      }
+      attempt(false)
+      return Effect.sync(() => cancel())
+    })
+  }
+
+  /** Borrows a channel for a scope (streams, `channel`). */
+  readonly borrow: Effect.Effect<PooledChannel, CallError, Scope.Scope> = Effect.suspend(() =>
+    Effect.tap(Pool.get(this.pool), (pooled) =>
+      Effect.acquireRelease(Effect.sync(() => pooled.activeCalls++), () => Effect.sync(() => pooled.activeCalls--))))
+
+  /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
+  streamed(open: (pooled: PooledChannel) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
+    return Stream.unwrapScoped(Effect.gen(this, function*() {
+      const pooled = yield* this.borrow
+      const call = open(pooled)
+      // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
+      let ended = false
+      call.on("status", () => (ended = true))
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        if (!ended) call.cancel()
+      }))
+      if (writer !== undefined) yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>))
+      return responses(call)
+    }))
+  }
+
+  /** Writes `requests` to a call with back-pressure (waits for 'drain'), then ends it. */
+  writeAll(requests: Stream.Stream<unknown, CallError>, call: grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>): Effect.Effect<void, CallError> {
+    const write = (message: unknown) =>
+      Effect.async<void>((resume) => {
+        if (call.write(message)) return resume(Effect.void)
+        call.once("drain", () => resume(Effect.void))
+      })
+    return Stream.runForEach(requests, write).pipe(
+      Effect.zipRight(Effect.sync(() => call.end())),
+      Effect.onError((cause) => Effect.sync(() => {
+        if (!Cause.isInterruptedOnly(cause)) call.cancel()
+      }))
+    )
+  }
+
+  /** A client-streaming call: `requests` written with back-pressure, one response. */
+  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    return Effect.scoped(Effect.gen(this, function*() {
+      const pooled = yield* this.borrow
+      let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
+      let result: Exit.Exit<unknown, CallError> | undefined
+      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
+        result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
+        settle?.(result)
+      })
+      const writer = yield* Effect.forkScoped(this.writeAll(requests, call))
+      return yield* Effect.async<unknown, CallError>((resume) => {
+        if (result !== undefined) return resume(result)
+        settle = resume
+        return Effect.sync(() => call.cancel())
+      }).pipe(Effect.onExit(() => Effect.asVoid(writer.await)))
+    }))
+  }
+}
+
+/** The methods of a generated client constructor, as Effect functions. */
+export const clientOf = (impl: GrpcPoolImpl, constructor: grpc.ServiceClientConstructor): Record<string, unknown> => {
+  const methods: Record<string, unknown> = {}
+  for (const [name, definition] of Object.entries(constructor.service)) {
+    const { path, requestSerialize, responseDeserialize, requestStream, responseStream } = definition
+    let method: unknown
+    if (!requestStream && !responseStream) {
+      method = (request: unknown, options?: CallOptions) => impl.unary(path, requestSerialize, responseDeserialize, request, options)
+    } else if (!requestStream && responseStream) {
+      method = (request: unknown, options?: CallOptions) =>
+        impl.streamed((pooled) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, metadataOf(options?.metadata), callOptionsOf(options)))
+    } else if (requestStream && !responseStream) {
+      method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
+        impl.clientStream(path, requestSerialize, responseDeserialize, requests, options)
+    } else {
+      method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
+        impl.streamed(
+          (pooled) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, metadataOf(options?.metadata), callOptionsOf(options)),
+          (call) => impl.writeAll(requests, call)
+        )
+    }
+    methods[name] = method
+    if (typeof definition.originalName === "string") methods[definition.originalName] = method
+  }
+  return methods
+}
+
+const count = (pool: string, option: string, value: number | undefined, fallback: number, least: number) => {
+  const n = value ?? fallback
+  return typeof n === "number" && n >= least && (Number.isInteger(n) || n === Infinity)
+    ? Effect.succeed(n)
+    : Effect.fail(new PoolConfigError({ pool, option, reason: `must be a whole number of at least ${least}, got ${String(n)}` }))
+}
+
+/** `GrpcPool.make`. */
+export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConfigError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const name = options.name ?? "grpc"
+    if (typeof options.target !== "string" || options.target === "") {
+      return yield* new PoolConfigError({ pool: name, option: "target", reason: `must be a host:port or a gRPC target URI, got ${String(options.target)}` })
+    }
+    const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) =>
+      Pool.durationOption(name, option, input, fallback)
+    const connectTimeout = yield* duration("connectTimeout", options.connectTimeout, "10 seconds")
+    const keepaliveTime = yield* duration("keepalive.time", options.keepalive?.time, "5 minutes")
+    const keepaliveTimeout = yield* duration("keepalive.timeout", options.keepalive?.timeout, "20 seconds")
+    const streams = yield* count(name, "maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, 1)
+    const impl = new GrpcPoolImpl(
+      name,
+      options.target,
+      options.credentials ?? grpc.credentials.createInsecure(),
+      {
+        "grpc.keepalive_time_ms": keepaliveTime,
+        "grpc.keepalive_timeout_ms": keepaliveTimeout,
+        "grpc.keepalive_permit_without_calls": options.keepalive?.permitWithoutCalls === true ? 1 : 0,
+        ...options.channelOptions,
+        // what makes a channel pool pool anything: a connection per channel
+        "grpc.use_local_subchannel_pool": 1
+      },
+      connectTimeout,
+      options.healthCheck === undefined ? undefined : (options.healthCheck.service ?? "")
+    )
+    const health = options.healthCheck
+    impl.pool = yield* Pool.make({
+      acquire: impl.acquire,
+      name,
+      min: options.minChannels ?? 1,
+      max: options.maxChannels ?? 4,
+      concurrency: streams,
+      targetUtilization: options.targetUtilization ?? 0.8,
+      maxLifetime: options.maxAge,
+      maxLifetimeJitter: options.maxAgeJitter,
+      idleTimeout: options.idleTimeout ?? "10 minutes",
+      acquireTimeout: options.acquireTimeout ?? "30 seconds",
+      createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
+      shutdownTimeout: options.shutdownTimeout,
+      healthCheck: health === undefined ? undefined : {
+        check: (pooled) => checkHealth(pooled, health.service ?? ""),
+        schedule: health.schedule ?? Schedule.spaced("10 seconds")
+      }
+    }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
+    return impl
+  })
+
+const healthPath = "/grpc.health.v1.Health/Check"
+// grpc.health.v1.HealthCheckRequest { string service = 1; } / HealthCheckResponse { ServingStatus status = 1; }
+const encodeHealthRequest = (service: string): Buffer => {
+  const bytes = Buffer.from(service, "utf8")
+  return bytes.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a, bytes.length]), bytes])
+}
+const decodeHealthStatus = (bytes: Buffer): number => (bytes.length >= 2 && bytes[0] === 0x08 ? bytes[1] : 0)
+const SERVING = 1
+
+/** `grpc.health.v1.Health/Check` on one channel: fails unless the service is SERVING. */
+const checkHealth = (pooled: PooledChannel, service: string): Effect.Effect<void, GrpcError> =>
+  Effect.async<void, GrpcError>((resume) => {
+    const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + 5_000) }, (error, status) => {
+      if (error !== null) return resume(Effect.fail(toGrpcError(error)))
+      if (status !== SERVING) {
+        return resume(Effect.fail(new GrpcError({ code: grpc.status.UNAVAILABLE, details: `health: ${service || "(server)"} is not SERVING (${status})`, metadata: undefined, message: `UNAVAILABLE: health check of "${service}" returned ${status}` })))
+      }
+      resume(Effect.void)
+    })
+    return Effect.sync(() => call.cancel())
+  })
+
+/** Per channel, for stats. */
+export const channelStats = (pooled: PooledChannel) => ({
+  state: S[pooled.state()] as keyof typeof S,
+  activeCalls: pooled.activeCalls,
+  ageMillis: Date.now() - pooled.createdAt
+})

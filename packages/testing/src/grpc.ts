@@ -1,0 +1,185 @@
+/**
+ * A real grpc-js server on 127.0.0.1 for the grpc package's tests, benchmark and example: the
+ * Echo service (proto/echo.proto: the four call kinds, delays, errors, metadata echoed back) and
+ * the standard health service, restartable on the same port, counting what it sees.
+ */
+import * as grpc from "@grpc/grpc-js"
+import * as protoLoader from "@grpc/proto-loader"
+import { HealthImplementation } from "grpc-health-check"
+import { fileURLToPath } from "node:url"
+
+export const echoProtoPath = fileURLToPath(new URL("../proto/echo.proto", import.meta.url))
+
+/** The loaded Echo package: `echoPackage().Echo` is a generated client constructor. */
+export const echoPackage = (): { Echo: grpc.ServiceClientConstructor } => {
+  const definition = protoLoader.loadSync(echoProtoPath, { keepCase: false, longs: Number, defaults: true })
+  const loaded = grpc.loadPackageDefinition(definition) as any
+  return loaded.effectpool.test
+}
+
+export interface Msg {
+  text: string
+  n: number
+  delayMs: number
+  code: number
+}
+
+export interface GrpcServerOptions {
+  /** A fixed port (to restart on); a free one when absent. */
+  readonly port?: number | undefined
+  /** `grpc.max_concurrent_streams` per connection. */
+  readonly maxConcurrentStreams?: number | undefined
+  readonly credentials?: grpc.ServerCredentials | undefined
+  readonly options?: grpc.ServerOptions | undefined
+}
+
+export interface TestGrpcServer {
+  readonly port: number
+  readonly target: string
+  readonly health: HealthImplementation
+  /** Calls that ended CANCELLED on the server, by method. */
+  readonly cancelled: Record<string, number>
+  /** Calls received, by method. */
+  readonly calls: Record<string, number>
+  /** Most calls in flight at once. */
+  readonly peak: () => number
+  /** Stops (kills every connection at once) and starts again on the same port. */
+  readonly stop: () => Promise<void>
+  readonly start: () => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+/** What every kind of server call has. */
+interface SurfaceCall {
+  readonly metadata: grpc.Metadata
+  readonly cancelled: boolean
+  sendMetadata(metadata: grpc.Metadata): void
+  on(event: "cancelled", listener: () => void): unknown
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<TestGrpcServer> => {
+  const { Echo } = echoPackage()
+  const health = new HealthImplementation({ "": "SERVING", "effectpool.test.Echo": "SERVING" })
+  const cancelled: Record<string, number> = {}
+  const calls: Record<string, number> = {}
+  let inFlight = 0
+  let peak = 0
+  const track = (method: string, call: SurfaceCall) => {
+    calls[method] = (calls[method] ?? 0) + 1
+    inFlight++
+    peak = Math.max(peak, inFlight)
+    let ended = false
+    const end = () => {
+      if (!ended) {
+        ended = true
+        inFlight--
+      }
+    }
+    call.on("cancelled", () => {
+      cancelled[method] = (cancelled[method] ?? 0) + 1
+      end()
+    })
+    return end
+  }
+  const echoMetadata = (call: SurfaceCall) => {
+    const value = call.metadata.get("x-request")[0]
+    const metadata = new grpc.Metadata()
+    if (value !== undefined) metadata.set("x-echo", String(value))
+    call.sendMetadata(metadata)
+  }
+  const failure = (msg: Msg): grpc.ServiceError | null => {
+    if (msg.code === 0) return null
+    const trailers = new grpc.Metadata()
+    trailers.set("x-detail", "from-server")
+    return Object.assign(new Error(msg.text), { code: msg.code, details: msg.text, metadata: trailers }) as grpc.ServiceError
+  }
+  const implementation: grpc.UntypedServiceImplementation = {
+    unary: async (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
+      const end = track("unary", call)
+      echoMetadata(call)
+      if (call.request.delayMs > 0) await delay(call.request.delayMs)
+      end()
+      if (call.cancelled) return
+      const error = failure(call.request)
+      if (error !== null) callback(error)
+      else {
+        const seen = call.metadata.get("x-request")[0]
+        callback(null, { ...call.request, text: `echo: ${call.request.text}${seen === undefined ? "" : ` [x-request=${seen}]`}` })
+      }
+    },
+    serverStream: async (call: grpc.ServerWritableStream<Msg, Msg>) => {
+      const end = track("serverStream", call)
+      echoMetadata(call)
+      for (let i = 0; i < call.request.n && !call.cancelled; i++) {
+        if (call.request.delayMs > 0) await delay(call.request.delayMs)
+        if (!call.cancelled) call.write({ ...call.request, n: i, text: `${call.request.text} ${i}` })
+      }
+      end()
+      const error = failure(call.request)
+      if (error !== null) call.emit("error", error)
+      else if (!call.cancelled) call.end()
+    },
+    clientStream: (call: grpc.ServerReadableStream<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
+      const end = track("clientStream", call)
+      echoMetadata(call)
+      const texts: Array<string> = []
+      call.on("data", (msg: Msg) => texts.push(msg.text))
+      call.on("end", () => {
+        end()
+        callback(null, { text: texts.join(","), n: texts.length, delayMs: 0, code: 0 })
+      })
+    },
+    bidi: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
+      const end = track("bidi", call)
+      echoMetadata(call)
+      call.on("data", (msg: Msg) => {
+        if (!call.cancelled) call.write({ ...msg, text: `echo: ${msg.text}` })
+      })
+      call.on("end", () => {
+        end()
+        call.end()
+      })
+    }
+  }
+
+  let server: grpc.Server | undefined
+  let port = options.port ?? 0
+  const start = async () => {
+    const s = new grpc.Server({
+      ...(options.maxConcurrentStreams === undefined ? {} : { "grpc.max_concurrent_streams": options.maxConcurrentStreams }),
+      ...options.options
+    })
+    s.addService(Echo.service, implementation)
+    health.addToServer(s)
+    port = await new Promise<number>((resolve, reject) =>
+      s.bindAsync(`127.0.0.1:${port}`, options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound))
+    )
+    server = s
+  }
+  const stop = async () => {
+    const s = server
+    server = undefined
+    if (s === undefined) return
+    s.forceShutdown()
+    inFlight = 0
+  }
+  await start()
+  return {
+    get port() {
+      return port
+    },
+    get target() {
+      return `127.0.0.1:${port}`
+    },
+    health,
+    cancelled,
+    calls,
+    peak: () => peak,
+    stop,
+    start,
+    close: stop
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * A TCP proxy on 127.0.0.1 that counts the connections through it, and can stop forwarding (a
+ * connection that dies silently: no FIN, no RST — what a dead NAT or a cut cable looks like).
+ */
+import { connect, createServer, type Socket } from "node:net"
+
+export interface TcpProxy {
+  readonly port: number
+  /** Connections open through the proxy now. */
+  readonly open: () => number
+  /** Connections accepted since start. */
+  readonly accepted: () => number
+  /** Stop (true) or resume (false) forwarding bytes on every connection, existing and new. */
+  readonly blackhole: (on: boolean) => void
+  readonly close: () => Promise<void>
+}
+
+export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
+  new Promise((resolve) => {
+    const pairs = new Set<[Socket, Socket]>()
+    let accepted = 0
+    let holes = false
+    const server = createServer((client) => {
+      accepted++
+      const upstream = connect(targetPort, "127.0.0.1")
+      const pair: [Socket, Socket] = [client, upstream]
+      pairs.add(pair)
+      const forward = (from: Socket, to: Socket) =>
+        from.on("data", (chunk) => {
+          if (!holes) to.write(chunk)
+        })
+      forward(client, upstream)
+      forward(upstream, client)
+      const end = () => {
+        if (!pairs.delete(pair)) return
+        client.destroy()
+        upstream.destroy()
+      }
+      for (const socket of pair) {
+        socket.on("error", end)
+        socket.on("close", end)
+      }
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      resolve({
+        port: typeof address === "object" && address !== null ? address.port : 0,
+        open: () => pairs.size,
+        accepted: () => accepted,
+        blackhole: (on) => {
+          holes = on
+        },
+        close: () =>
+          new Promise((done) => {
+            for (const [a, b] of pairs) {
+              a.destroy()
+              b.destroy()
+            }
+            server.close(() => done())
+          })
+      })
+    })
+  })
