@@ -411,8 +411,8 @@ export const layerConfig = <Id>(
  * @since 0.1.0
  * @category client
  */
-export const client = <Api = Record<string, any>>(self: GrpcPool, constructor: grpc.ServiceClientConstructor): Api =>
-  internal.clientOf(implOf(self), constructor) as Api
+export const client = <Api = Record<string, any>>(self: GrpcPool, clientConstructor: grpc.ServiceClientConstructor): Api =>
+  internal.clientOf(implOf(self), clientConstructor) as Api
 
 /**
  * Lends a channel for a scope, for users who keep their own generated clients

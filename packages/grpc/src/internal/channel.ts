@@ -10,6 +10,9 @@ import * as grpc from "@grpc/grpc-js"
 
 const S = grpc.connectivityState
 
+/** Longest a close waits for a connecting channel to settle. */
+const CLOSE_WAIT = 30_000
+
 export interface ChannelSettings {
   readonly target: string
   readonly credentials: grpc.ChannelCredentials
@@ -22,6 +25,8 @@ export class PooledChannel {
   readonly createdAt = Date.now()
   /** Calls running on it now. */
   activeCalls = 0
+  /** The calls made through the pool's client, cancelled if the channel closes under them. */
+  readonly calls = new Set<{ cancel(): void }>()
   /** It left READY after being ready: its connection is gone (calls on it fail on their own). */
   lost = false
   closed = false
@@ -69,15 +74,29 @@ export class PooledChannel {
   }
 
   /**
-   * Closes the channel and its connection. Deferred out of any grpc-js callback (closing
-   * synchronously inside a connectivity callback can leave a subchannel that reconnects).
+   * Closes the channel and its connection, the safe way in grpc-js 1.14: never synchronously
+   * inside one of its connectivity callbacks, and never while it is connecting or in
+   * TRANSIENT_FAILURE — a channel closed then can leave a subchannel behind that reconnects once
+   * the server is back and keeps its socket (seen as one leaked connection per few restarts).
+   * Such a channel is closed as soon as it settles in IDLE, READY or SHUTDOWN, or after 30 s
+   * (a server that stays away) at the latest.
    */
   close(): void {
     if (this.closed) return
     this.closed = true
-    setImmediate(() => {
+    // grpc-js lets calls run on a closed channel: the pool's close ends them (shutdownTimeout)
+    for (const call of this.calls) call.cancel()
+    this.calls.clear()
+    const latest = Date.now() + CLOSE_WAIT
+    const attempt = () => {
+      const state = this.channel.getConnectivityState(false)
+      if ((state === S.CONNECTING || state === S.TRANSIENT_FAILURE) && Date.now() < latest) {
+        this.channel.watchConnectivityState(state, latest, () => setImmediate(attempt))
+        return
+      }
       this.client.close()
       this.channel.close()
-    })
+    }
+    setImmediate(attempt)
   }
 }

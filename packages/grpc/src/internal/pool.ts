@@ -177,6 +177,7 @@ export class GrpcPoolImpl {
           let metadataSeen = false
           const call = pooled.client.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
             pooled.activeCalls--
+            pooled.calls.delete(call)
             if (error !== null && !retried && neverSent(error, metadataSeen)) {
               Pool.unsafeInvalidate(this.pool, borrowed)
               Pool.unsafeReturn(this.pool, borrowed, Exit.void)
@@ -186,6 +187,7 @@ export class GrpcPoolImpl {
             Pool.unsafeReturn(this.pool, borrowed, Exit.void)
             resume(error === null ? Effect.succeed(response) : Effect.fail(toGrpcError(error)))
           })
+          pooled.calls.add(call)
           call.on("metadata", () => (metadataSeen = true))
           cancel = () => call.cancel()
         })
@@ -208,10 +210,12 @@ export class GrpcPoolImpl {
     return Stream.unwrapScoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrow
       const call = open(pooled)
+      pooled.calls.add(call)
       // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
       let ended = false
       call.on("status", () => (ended = true))
       yield* Effect.addFinalizer(() => Effect.sync(() => {
+        pooled.calls.delete(call)
         if (!ended) call.cancel()
       }))
       if (writer !== undefined) yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>))
@@ -244,6 +248,8 @@ export class GrpcPoolImpl {
         result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
         settle?.(result)
       })
+      pooled.calls.add(call)
+      yield* Effect.addFinalizer(() => Effect.sync(() => pooled.calls.delete(call)))
       const writer = yield* Effect.forkScoped(this.writeAll(requests, call))
       return yield* Effect.async<unknown, CallError>((resume) => {
         if (result !== undefined) return resume(result)
@@ -255,9 +261,9 @@ export class GrpcPoolImpl {
 }
 
 /** The methods of a generated client constructor, as Effect functions. */
-export const clientOf = (impl: GrpcPoolImpl, constructor: grpc.ServiceClientConstructor): Record<string, unknown> => {
+export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClientConstructor): Record<string, unknown> => {
   const methods: Record<string, unknown> = {}
-  for (const [name, definition] of Object.entries(constructor.service)) {
+  for (const [name, definition] of Object.entries(clientConstructor.service)) {
     const { path, requestSerialize, responseDeserialize, requestStream, responseStream } = definition
     let method: unknown
     if (!requestStream && !responseStream) {
@@ -353,7 +359,8 @@ const checkHealth = (pooled: PooledChannel, service: string): Effect.Effect<void
     const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + 5_000) }, (error, status) => {
       if (error !== null) return resume(Effect.fail(toGrpcError(error)))
       if (status !== SERVING) {
-        return resume(Effect.fail(new GrpcError({ code: grpc.status.UNAVAILABLE, details: `health: ${service || "(server)"} is not SERVING (${status})`, metadata: undefined, message: `UNAVAILABLE: health check of "${service}" returned ${status}` })))
+        const details = `health: "${service}" is not SERVING (status ${status})`
+        return resume(Effect.fail(new GrpcError({ code: grpc.status.UNAVAILABLE, details, metadata: undefined, message: `UNAVAILABLE: ${details}` })))
       }
       resume(Effect.void)
     })
