@@ -8,6 +8,7 @@ import { simulatedWorkload } from "./simulated.js"
 import { live } from "./view.js"
 import { localServers, webWorkload } from "./web.js"
 import { workerWorkload } from "./workers.js"
+import { grpcWorkload, localGrpcServer } from "./grpc.js"
 
 const program = Effect.gen(function*() {
   const started = Date.now()
@@ -18,12 +19,15 @@ const program = Effect.gen(function*() {
   const servers = yield* localServers
   const web = webWorkload(servers, Number(process.env.HTTP_REQUESTS ?? 5_000), 50)
   const workers = workerWorkload(Number(process.env.TILES ?? 400), 8)
-  const view = yield* Effect.fork(live([simulated.panel, postgres.panel, web.panel, workers.panel]))
-  const [sim, pg, http, tiles] = yield* Effect.all([
+  const grpcServer = yield* localGrpcServer
+  const rpc = grpcWorkload(grpcServer, Number(process.env.GRPC_CALLS ?? 3_000), 40)
+  const view = yield* Effect.fork(live([simulated.panel, postgres.panel, web.panel, workers.panel, rpc.panel]))
+  const [sim, pg, http, tiles, calls] = yield* Effect.all([
     simulated.run.pipe(Effect.provide(simulated.layer)),
     postgres.run.pipe(Effect.provide(postgres.layer)),
     web.run.pipe(Effect.provide(web.layer)),
-    workers.run.pipe(Effect.provide(workers.layer))
+    workers.run.pipe(Effect.provide(workers.layer)),
+    rpc.run.pipe(Effect.provide(rpc.layer))
   ], { concurrency: "unbounded" })
   yield* Fiber.interrupt(view)
   const seconds = (Date.now() - started) / 1000
@@ -45,7 +49,11 @@ const program = Effect.gen(function*() {
     `  workers: ${tiles.tiles} tiles blurred, ${tiles.failed} failed; ${tiles.crashes} thread crashed on purpose and was replaced ` +
       `(${tiles.threadsStarted} started, ${tiles.workers} alive)`
   )
-  if (!accounted || http.failed > 0 || tiles.failed > 0) {
+  console.log(
+    `  grpc: ${calls.calls} calls, ${calls.failed} failed, ${calls.retried} retried while the server restarted; ` +
+      `${calls.channelsCreated} channels opened in all, ${calls.connectionsOpen} connections open for ${calls.channelsAlive} channels`
+  )
+  if (!accounted || http.failed > 0 || tiles.failed > 0 || calls.failed > 0) {
     console.error("\nFAILED: a workload lost or failed work (see above)")
     process.exitCode = 1
   }

@@ -107,9 +107,13 @@ const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexS
     call.on("end", () => void emit.end())
   }, 32)
 
-/** Failed before a stream reached the server (no connection at pick time): safe to send again. */
-const neverSent = (error: grpc.ServiceError, metadataSeen: boolean): boolean =>
-  error.code === grpc.status.UNAVAILABLE && !metadataSeen && /No connection established/.test(error.details ?? "")
+/**
+ * Failed before a stream reached the server: the channel's picker had no connection for it
+ * (grpc-js reports that as UNAVAILABLE "No connection established"), so sending it again
+ * elsewhere cannot run it twice.
+ */
+const neverSent = (error: grpc.ServiceError): boolean =>
+  error.code === grpc.status.UNAVAILABLE && /No connection established/.test(error.details ?? "")
 
 export class GrpcPoolImpl {
   pool!: Pool.Pool<PooledChannel, GrpcError>
@@ -174,11 +178,10 @@ export class GrpcPoolImpl {
           lease = borrowed
           const pooled = borrowed.value
           pooled.activeCalls++
-          let metadataSeen = false
           const call = pooled.client.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
             pooled.activeCalls--
             pooled.calls.delete(call)
-            if (error !== null && !retried && neverSent(error, metadataSeen)) {
+            if (error !== null && !retried && neverSent(error)) {
               Pool.unsafeInvalidate(this.pool, borrowed)
               Pool.unsafeReturn(this.pool, borrowed, Exit.void)
               this.retries++
@@ -188,7 +191,6 @@ export class GrpcPoolImpl {
             resume(error === null ? Effect.succeed(response) : Effect.fail(toGrpcError(error)))
           })
           pooled.calls.add(call)
-          call.on("metadata", () => (metadataSeen = true))
           cancel = () => call.cancel()
         })
         cancel = () => {

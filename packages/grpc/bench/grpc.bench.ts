@@ -1,0 +1,171 @@
+/**
+ * @effect-pool/grpc against one grpc-js client on one channel and grpc-gcp's channel pool, with
+ * the server in its own process allowing 100 concurrent streams per connection:
+ * - 500 concurrent unary calls whose handler waits 100 ms (one channel is bound by its stream
+ *   limit, not by CPU): calls per second;
+ * - 1 call at a time, handler answers at once: µs per call against a bare generated client;
+ * - bare generated clients over the same pool's channels (no Effect): what the channels give;
+ * - the ceiling: the same Effect call shape over grpc-gcp's own pool, so that what the pool costs
+ *   is visible apart from what Effect costs.
+ * Contenders' order rotated, best of BENCH_ROUNDS rounds. `npm run bench -w @effect-pool/grpc`.
+ */
+import { GrpcPool } from "@effect-pool/grpc"
+import { benchSettings, echoPackage, effectLoop, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
+import * as grpc from "@grpc/grpc-js"
+import { Effect, Exit, Scope } from "effect"
+import { fork } from "node:child_process"
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+
+const CHANNELS = 5
+const STREAMS = 100
+const { Echo } = echoPackage()
+const require = createRequire(import.meta.url)
+const grpcGcp = require("grpc-gcp")(grpc)
+
+interface Job {
+  readonly name: string
+  readonly ops: number
+  readonly concurrency: number
+  readonly delayMs: number
+}
+const scale = benchSettings.scale
+const jobs: ReadonlyArray<Job> = [
+  { name: "500 concurrent calls, handler waits 100 ms", ops: Math.round(5_000 * scale), concurrency: 500, delayMs: 100 },
+  { name: "1 call at a time, instant handler", ops: Math.round(3_000 * scale), concurrency: 1, delayMs: 0 }
+]
+
+interface Contender {
+  readonly name: string
+  readonly run: (job: Job) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+const unaryPromise = (client: any, request: object) =>
+  new Promise<void>((resolve, reject) => client.unary(request, (error: unknown) => (error ? reject(error) : resolve())))
+
+const generatedClient = (name: string, client: any): Contender => ({
+  name,
+  run: (job) => promiseLoop(job.ops, job.concurrency, () => unaryPromise(client, { text: "x", delayMs: job.delayMs })),
+  close: async () => client.close()
+})
+
+const grpcGcpClient = (target: string) => {
+  const apiConfig = grpcGcp.createGcpApiConfig({ channelPool: { maxSize: CHANNELS, maxConcurrentStreamsLowWatermark: STREAMS } })
+  return new Echo(target, grpc.credentials.createInsecure(), {
+    channelFactoryOverride: grpcGcp.gcpChannelFactoryOverride,
+    callInvocationTransformer: grpcGcp.gcpCallInvocationTransformer,
+    gcpApiConfig: apiConfig
+  } as any) as any
+}
+
+/** The same Effect call shape (Effect.async, cancel on interrupt) over grpc-gcp's own pool: what Effect costs. */
+const effectOverGrpcGcp = (target: string): Contender => {
+  const client = grpcGcpClient(target)
+  const unary = (request: object) =>
+    Effect.async<unknown, unknown>((resume) => {
+      const call = client.unary(request, (error: unknown, response: unknown) => resume(error ? Effect.fail(error) : Effect.succeed(response)))
+      return Effect.sync(() => call.cancel())
+    })
+  return {
+    name: "ceiling: Effect.async over grpc-gcp's pool",
+    run: (job) => Effect.runPromise(effectLoop(job.ops, job.concurrency, () => unary({ text: "x", delayMs: job.delayMs }))),
+    close: async () => client.close()
+  }
+}
+
+const grpcGcpPool = (target: string): Contender => {
+  const apiConfig = grpcGcp.createGcpApiConfig({ channelPool: { maxSize: CHANNELS, maxConcurrentStreamsLowWatermark: STREAMS } })
+  const client = new Echo(target, grpc.credentials.createInsecure(), {
+    channelFactoryOverride: grpcGcp.gcpChannelFactoryOverride,
+    callInvocationTransformer: grpcGcp.gcpCallInvocationTransformer,
+    gcpApiConfig: apiConfig
+  } as any)
+  return generatedClient(`grpc-gcp ChannelPool (${CHANNELS} channels)`, client)
+}
+
+const ours = async (target: string): Promise<Array<Contender>> => {
+  const scope = Effect.runSync(Scope.make())
+  const pool = await Effect.runPromise(Scope.extend(GrpcPool.make({ target, minChannels: CHANNELS, maxChannels: CHANNELS, maxConcurrentStreamsPerChannel: STREAMS }), scope))
+  const echo = GrpcPool.client<{ unary: GrpcPool.Unary<object, unknown> }>(pool, Echo)
+  // every channel connected before the ceiling borrows them (else they would all be the first one)
+  while ((await Effect.runPromise(GrpcPool.stats(pool))).pool.size < CHANNELS) await new Promise((r) => setTimeout(r, 20))
+  // the ceiling: bare generated clients over the pool's own channels, least-loaded by hand
+  const channels = await Effect.runPromise(Scope.extend(Effect.all(Array.from({ length: CHANNELS }, () => GrpcPool.channel(pool))), scope))
+  const clients = channels.map((channel) => ({ client: new Echo(target, grpc.credentials.createInsecure(), { channelOverride: channel }) as any, active: 0 }))
+  const leastLoaded = () => clients.reduce((best, c) => (c.active < best.active ? c : best))
+  return [
+    {
+      name: `ours: GrpcPool.client (${CHANNELS} channels)`,
+      run: (job) => Effect.runPromise(effectLoop(job.ops, job.concurrency, () => echo.unary({ text: "x", delayMs: job.delayMs }))),
+      close: async () => {}
+    },
+    {
+      name: "bare generated clients on our channels",
+      run: (job) =>
+        promiseLoop(job.ops, job.concurrency, async () => {
+          const c = leastLoaded()
+          c.active++
+          try {
+            await unaryPromise(c.client, { text: "x", delayMs: job.delayMs })
+          } finally {
+            c.active--
+          }
+        }),
+      close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  ]
+}
+
+const main = async () => {
+  const server = fork(fileURLToPath(new URL("./server.mjs", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+  const port = await new Promise<number>((resolve) => server.once("message", (m: { port: number }) => resolve(m.port)))
+  const target = `127.0.0.1:${port}`
+  const single = generatedClient("grpc-js: one client, one channel", new Echo(target, grpc.credentials.createInsecure()))
+  const contenders = [single, grpcGcpPool(target), ...(await ours(target)), effectOverGrpcGcp(target)]
+  for (const c of contenders) await c.run({ ...jobs[1], ops: 300 }) // warm up: connect, JIT
+  const best = new Map<string, number>()
+  for (let round = 0; round < benchSettings.rounds; round++) {
+    for (const job of jobs) {
+      for (const c of rotated(contenders, round)) {
+        const started = performance.now()
+        await c.run(job)
+        const rate = job.ops / ((performance.now() - started) / 1000)
+        const key = `${job.name}|${c.name}`
+        best.set(key, Math.max(best.get(key) ?? 0, rate))
+      }
+    }
+  }
+  for (const c of [...contenders].reverse()) await c.close()
+  server.disconnect()
+
+  const results: Array<Record<string, unknown>> = []
+  for (const job of jobs) {
+    console.log(`\n${job.name}`)
+    const base = best.get(`${job.name}|${single.name}`)!
+    for (const c of contenders) {
+      const rate = best.get(`${job.name}|${c.name}`)!
+      const latency = job.concurrency === 1 ? `  ${(1e6 / rate).toFixed(0)} µs/call` : ""
+      console.log(`  ${c.name.padEnd(52)} ${Math.round(rate).toString().padStart(7)} calls/s  ${(rate / base).toFixed(2)}× one channel${latency}`)
+      results.push({ job: job.name, contender: c.name, callsPerSecond: Math.round(rate), vsOneChannel: Number((rate / base).toFixed(3)) })
+    }
+  }
+  const r = (job: number, name: string) => best.get(`${jobs[job].name}|${name}`)!
+  const oursName = contenders[2].name
+  const targets = {
+    "500 concurrent: ≥ 2× one channel": r(0, oursName) / r(0, single.name),
+    "500 concurrent: ≥ 1× grpc-gcp": r(0, oursName) / r(0, contenders[1].name),
+    "1 at a time: latency ≤ 1.3× bare client": r(1, single.name) / r(1, oursName),
+    "ours / bare clients on our channels (500 concurrent)": r(0, oursName) / r(0, contenders[3].name),
+    "ours / Effect over grpc-gcp (500 concurrent)": r(0, oursName) / r(0, contenders[4].name),
+    "ours / Effect over grpc-gcp (1 at a time)": r(1, oursName) / r(1, contenders[4].name)
+  }
+  console.log("\ntargets")
+  for (const [target, value] of Object.entries(targets)) console.log(`  ${target.padEnd(44)} ${value.toFixed(2)}`)
+  writeResults(fileURLToPath(new URL("./results/grpc.json", import.meta.url)), { channels: CHANNELS, streamsPerChannel: STREAMS, rounds: benchSettings.rounds, results, targets })
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error)
+  process.exit(1)
+})
