@@ -55,7 +55,17 @@ const tlsOf = (ssl: boolean | ConnectionOptions | undefined): false | Connection
   return { rejectUnauthorized: true, ...ssl }
 }
 
-export const parseConnection = (name: string, input: ConnectionInput): Either.Either<ConnectionSettings, PoolConfigError> => {
+/**
+ * `given` is every option as the user wrote them (`PgPool.Options`, a superset of the connection
+ * input): `PgClient.config` reports them field for field, as @effect/sql-pg's `PgClient.make` does
+ * (its config is the options it was given, with host, port, username, password and database
+ * filled in from `url` where they were not given; the password stays `Redacted`).
+ */
+export const parseConnection = (
+  name: string,
+  input: ConnectionInput,
+  given: ConnectionInput = input
+): Either.Either<ConnectionSettings, PoolConfigError> => {
   let host = input.host
   let port = input.port
   let database = input.database
@@ -77,7 +87,7 @@ export const parseConnection = (name: string, input: ConnectionInput): Either.Ei
     user ??= decodeURIComponent(url.username) || undefined
     password ??= url.password === "" ? undefined : decodeURIComponent(url.password)
     if (url.searchParams.get("sslmode") === "require" && input.ssl === undefined) {
-      return parseConnection(name, { ...input, ssl: true })
+      return parseConnection(name, { ...input, ssl: true }, given)
     }
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) {
@@ -122,13 +132,12 @@ export const parseConnection = (name: string, input: ConnectionInput): Either.Ei
     client,
     cancel: base,
     reported: {
-      host: base.host,
-      port: base.port,
+      ...given,
+      host,
+      port,
       database,
       username: user,
-      password: password === undefined ? undefined : Redacted.make(password),
-      ssl: input.ssl,
-      applicationName: client.application_name
+      password: given.password ?? (password === undefined ? undefined : Redacted.make(password))
     },
     clientStatementTimeout: pgbouncer && statementTimeout !== undefined && statementTimeout !== Infinity
       ? statementTimeout
