@@ -10,6 +10,7 @@ import { KeyedPool } from "@effect-pool/core"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
+import { encodeBody } from "./body.js"
 
 /** One pooled connection. */
 export interface Connection {
@@ -187,7 +188,7 @@ export class PoolDispatcher extends Undici.Dispatcher {
   }
 
   override dispatch(opts: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean {
-    new Exchange(this.pool, originOf(opts.origin as string | URL | undefined), opts, handler as Handler).start()
+    new Exchange(this.pool, originOf(opts.origin as string | URL | undefined), encodeBody(opts), handler as Handler).start()
     return true
   }
 
