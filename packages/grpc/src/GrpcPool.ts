@@ -345,19 +345,20 @@ export const layer = <Id>(tag: Context.Tag<Id, GrpcPool>, options: Options): Lay
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions {
-  readonly target: string
-  readonly name?: string | undefined
-  readonly minChannels?: number | undefined
-  readonly maxChannels?: number | undefined
-  readonly maxConcurrentStreamsPerChannel?: number | undefined
-  readonly targetUtilization?: number | undefined
-  readonly maxAge?: Duration.DurationInput | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly connectTimeout?: Duration.DurationInput | undefined
-  readonly acquireTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-}
+export type ConfigOptions = Pick<
+  Options,
+  | "target"
+  | "name"
+  | "minChannels"
+  | "maxChannels"
+  | "maxConcurrentStreamsPerChannel"
+  | "targetUtilization"
+  | "maxAge"
+  | "idleTimeout"
+  | "connectTimeout"
+  | "acquireTimeout"
+  | "shutdownTimeout"
+>
 
 /**
  * `layer` with its settings read from `Config`; credentials, keepalive, health checks and channel

@@ -1,14 +1,18 @@
 /** Helpers for tests against real servers (real time, real causes). */
 import * as Effect from "effect/Effect"
 
-/** Polls `check` every 20 ms (real time) until it holds; dies naming `what` after `ms`. */
+/**
+ * Polls `check` every 10 ms of real time until it holds; dies naming `what` after `ms` (a hang
+ * guard, not a margin). It waits with a plain timer, not `Effect.sleep`, so it also waits for
+ * real things (threads, sockets) inside a test that runs on the TestClock.
+ */
 export const eventually = (what: string, check: Effect.Effect<boolean> | (() => boolean), ms = 5_000): Effect.Effect<void> => {
   const probe = typeof check === "function" ? Effect.sync(check) : check
   return Effect.gen(function*() {
     const deadline = Date.now() + ms
     while (!(yield* probe)) {
       if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
-      yield* Effect.sleep("20 millis")
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
     }
   })
 }

@@ -339,22 +339,22 @@ export const layer = <Id, I, O>(
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions {
-  readonly filename: string
-  readonly name?: string | undefined
-  readonly poolName?: string | undefined
-  readonly minWorkers?: number | undefined
-  readonly maxWorkers?: number | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly maxQueue?: number | undefined
-  readonly concurrentTasksPerWorker?: number | undefined
-  readonly taskTimeout?: Duration.DurationInput | undefined
-  readonly cancelGracePeriod?: Duration.DurationInput | undefined
-  readonly maxTasksPerWorker?: number | undefined
-  readonly maxHeapUsedBeforeRecycle?: number | undefined
-  readonly startupTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-}
+export type ConfigOptions = { readonly filename: string } & Pick<
+  Options,
+  | "name"
+  | "poolName"
+  | "minWorkers"
+  | "maxWorkers"
+  | "idleTimeout"
+  | "maxQueue"
+  | "concurrentTasksPerWorker"
+  | "taskTimeout"
+  | "cancelGracePeriod"
+  | "maxTasksPerWorker"
+  | "maxHeapUsedBeforeRecycle"
+  | "startupTimeout"
+  | "shutdownTimeout"
+>
 
 /**
  * `layer` with its settings read from `Config` (the rest — Schemas, `workerData`, `env`,

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import { eventually } from "@effect-pool/testing"
+import type { Effect } from "effect"
 
 // one folder per test process, removed when it exits
 const dir = fileURLToPath(new URL(`./.workers/${process.pid}/`, import.meta.url))
@@ -39,17 +40,6 @@ export const startLog = () => {
   }
 }
 
-/**
- * Waits, in real time (threads start and exit on their own), until `check` holds; dies naming
- * `what` after a generous hang guard. Works under TestClock too (it does not use Effect.sleep).
- */
-export const until = (what: string, check: Effect.Effect<boolean> | (() => boolean), ms = 20_000): Effect.Effect<void> => {
-  const probe = typeof check === "function" ? Effect.sync(check) : check
-  return Effect.gen(function*() {
-    const deadline = Date.now() + ms
-    while (!(yield* probe)) {
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`never happened: ${what}`))
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-    }
-  })
-}
+
+/** Threads start and exit on their own: wait for it in real time (a generous hang guard). */
+export const until = (what: string, check: Effect.Effect<boolean> | (() => boolean), ms = 20_000) => eventually(what, check, ms)

@@ -16,36 +16,13 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { GrpcError } from "../GrpcError.js"
+import type { Options } from "../GrpcPool.js"
 import { PooledChannel } from "./channel.js"
 
 const S = grpc.connectivityState
 
-/** The options of `GrpcPool.make` (documented on the public type). */
-export interface PoolOptions {
-  readonly target: string
-  readonly credentials?: grpc.ChannelCredentials | undefined
-  readonly name?: string | undefined
-  readonly minChannels?: number | undefined
-  readonly maxChannels?: number | undefined
-  readonly maxConcurrentStreamsPerChannel?: number | undefined
-  readonly targetUtilization?: number | undefined
-  readonly maxAge?: Duration.DurationInput | undefined
-  readonly maxAgeJitter?: number | undefined
-  readonly keepalive?: {
-    readonly time?: Duration.DurationInput | undefined
-    readonly timeout?: Duration.DurationInput | undefined
-    readonly permitWithoutCalls?: boolean | undefined
-  } | undefined
-  readonly channelOptions?: grpc.ChannelOptions | undefined
-  readonly healthCheck?: {
-    readonly service?: string | undefined
-    readonly schedule?: Schedule.Schedule<unknown> | undefined
-  } | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly connectTimeout?: Duration.DurationInput | undefined
-  readonly acquireTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-}
+/** The options of `GrpcPool.make`, as documented on the public type. */
+export type PoolOptions = Options
 
 /** Options of one call. */
 export interface CallOptions {

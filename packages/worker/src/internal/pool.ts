@@ -20,42 +20,13 @@ import { availableParallelism } from "node:os"
 import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import type { TransferListItem } from "node:worker_threads"
+import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, type ReplyMessage } from "./protocol.js"
 import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "./thread.js"
 
-/** The options of `WorkerPool.make` (documented on the public type). */
-export interface PoolOptions {
-  readonly filename: string | URL
-  readonly name?: string | undefined
-  readonly poolName?: string | undefined
-  readonly minWorkers?: number | undefined
-  readonly maxWorkers?: number | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly maxQueue?: number | undefined
-  readonly concurrentTasksPerWorker?: number | undefined
-  readonly taskTimeout?: Duration.DurationInput | undefined
-  readonly cancelGracePeriod?: Duration.DurationInput | undefined
-  readonly maxTasksPerWorker?: number | undefined
-  readonly maxHeapUsedBeforeRecycle?: number | undefined
-  readonly resourceLimits?: ThreadOptions["resourceLimits"]
-  readonly workerData?: unknown
-  readonly env?: ThreadOptions["env"]
-  readonly execArgv?: ReadonlyArray<string> | undefined
-  readonly startupTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  readonly schema?: {
-    readonly input?: Schema.Schema<any, any, never> | undefined
-    readonly output?: Schema.Schema<any, any, never> | undefined
-  } | undefined
-}
-
-/** Options of one `run`. */
-export interface RunOptions {
-  readonly transfer?: ReadonlyArray<TransferListItem> | undefined
-  readonly name?: string | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-}
+/** The options of `WorkerPool.make`, as documented on the public type. */
+export type PoolOptions = Options<any, any>
 
 /** Counters of `WorkerPool.stats` beyond the core's. */
 export interface Counters {
