@@ -6,8 +6,9 @@
  */
 import { GrpcPool } from "@effect-pool/grpc"
 import { echoPackage, type Msg, startGrpcServer, startTcpProxy, type TcpProxy, type TestGrpcServer } from "@effect-pool/testing"
-import { Context, Effect, Fiber, Schedule } from "effect"
+import { Context, Effect, Schedule } from "effect"
 import { bar, type Panel } from "./view.js"
+import { drive, type Progress } from "./workload.js"
 
 /** The Echo service's client methods used here. */
 export interface EchoApi {
@@ -41,10 +42,8 @@ export interface GrpcReport {
 
 export const grpcWorkload = (local: { readonly server: TestGrpcServer; readonly proxy: TcpProxy }, total: number, fibers: number) => {
   const { Echo } = echoPackage()
-  let done = 0
+  const progress: Progress = { done: 0, failed: 0 }
   let retried = 0
-  let failed = 0
-  let restarted = false
   let stats: GrpcPool.Stats | undefined
   const layer = GrpcPool.layer(EchoChannels, {
     target: `127.0.0.1:${local.proxy.port}`,
@@ -58,37 +57,25 @@ export const grpcWorkload = (local: { readonly server: TestGrpcServer; readonly 
   const run = Effect.gen(function*() {
     const pool = yield* EchoChannels
     const echo = GrpcPool.client<EchoApi>(pool, Echo)
-    const refresh = Effect.flatMap(GrpcPool.stats(pool), (s) => Effect.sync(() => (stats = s)))
-    const refresher = yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("50 millis")))
-    // a call that fails while the server is away is tried again (the Echo call is idempotent)
-    const call = (i: number) =>
-      echo.unary({ text: `${i}`, delayMs: 20 }).pipe(
-        Effect.tapError(() => Effect.sync(() => retried++)),
-        Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 })
-      )
-    let next = 0
-    const worker = Effect.gen(function*() {
-      while (next < total) {
-        const i = next++
-        if (!restarted && i >= total / 2) {
-          restarted = true
-          // chaos: the server goes away and comes back on the same port
-          yield* Effect.promise(local.server.stop)
-          yield* Effect.sleep("300 millis")
-          yield* Effect.promise(local.server.start)
-        }
-        const ok = yield* call(i).pipe(Effect.as(true), Effect.catchAll(() => Effect.succeed(false)))
-        if (!ok) failed++
-        done++
-      }
+    yield* drive({
+      total,
+      fibers,
+      progress,
+      refresh: Effect.flatMap(GrpcPool.stats(pool), (s) => Effect.sync(() => (stats = s))),
+      // chaos: the server goes away and comes back on the same port
+      chaos: Effect.promise(local.server.stop).pipe(Effect.zipRight(Effect.sleep("300 millis")), Effect.zipRight(Effect.promise(local.server.start))),
+      // a call that fails while the server is away is tried again (the Echo call is idempotent)
+      item: (i) =>
+        echo.unary({ text: `${i}`, delayMs: 20 }).pipe(
+          Effect.tapError(() => Effect.sync(() => retried++)),
+          Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 }),
+          Effect.as(true)
+        )
     })
-    yield* Effect.all(Array.from({ length: fibers }, () => worker), { concurrency: "unbounded", discard: true })
-    yield* Fiber.interrupt(refresher)
-    yield* refresh
     return {
-      calls: done,
+      calls: progress.done,
       retried,
-      failed,
+      failed: progress.failed,
       channelsCreated: stats!.pool.created,
       connectionsOpen: local.proxy.open(),
       channelsAlive: stats!.channels.length
@@ -97,7 +84,7 @@ export const grpcWorkload = (local: { readonly server: TestGrpcServer; readonly 
   const panel: Panel = {
     title: `grpc: ${fibers} fibers, ${total} calls over at most 4 channels, the server restarted half-way`,
     rows: () => [
-      `${bar(done, total)}  ${done}/${total} calls, ${retried} retried, ${failed} failed`,
+      `${bar(progress.done, total)}  ${progress.done}/${total} calls, ${retried} retried, ${progress.failed} failed`,
       stats === undefined
         ? "starting…"
         : `${stats.channels.map((c) => `${c.state.toLowerCase()}:${c.activeCalls}`).join(" ")}   ` +
