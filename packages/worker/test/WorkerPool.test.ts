@@ -1,5 +1,5 @@
 /** The worker pool's behaviour on real threads: handlers of every kind, options, Schemas, stats. */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { PoolConfigError, PoolQueueFullError } from "@effect-pool/core"
 import { WorkerPool } from "@effect-pool/worker"
 import { Config, ConfigProvider, Context, Effect, Either, Fiber, Metric, Schema, TestClock } from "effect"
@@ -232,6 +232,26 @@ export default (mb) => { kept.push(Buffer.alloc(0), new Array(mb * 1024 * 128).f
         expect((error as PoolConfigError).option).toBe(option)
       }
     }))
+
+  it("make<typeof handler> reads the input and output types from the handler (checked by tsc)", () => {
+    type Plain = (input: { a: number; b: number }, context: { readonly signal: AbortSignal }) => number
+    type Async = (input: string) => Promise<{ digest: string }>
+    type Effectful = (input: number) => Effect.Effect<Date, Error>
+    const withSchemas = WorkerPool.handler({ input: Schema.Struct({ n: Schema.NumberFromString }), output: Schema.Date }, ({ n }) => new Date(n))
+    expectTypeOf<WorkerPool.InputOf<Plain>>().toEqualTypeOf<{ a: number; b: number }>()
+    expectTypeOf<WorkerPool.OutputOf<Plain>>().toEqualTypeOf<number>()
+    expectTypeOf<WorkerPool.OutputOf<Async>>().toEqualTypeOf<{ digest: string }>()
+    expectTypeOf<WorkerPool.OutputOf<Effectful>>().toEqualTypeOf<Date>()
+    expectTypeOf<WorkerPool.InputOf<typeof withSchemas>>().toEqualTypeOf<{ readonly n: number }>()
+    expectTypeOf<WorkerPool.OutputOf<typeof withSchemas>>().toEqualTypeOf<Date>()
+    // make<typeof import("./task.js").default> gives a pool of those types; make<I, O> as written
+    expectTypeOf(WorkerPool.make<Plain>).returns.toEqualTypeOf<
+      Effect.Effect<WorkerPool.WorkerPool<{ a: number; b: number }, number>, PoolConfigError | WorkerPool.MakeError, import("effect").Scope.Scope>
+    >()
+    expectTypeOf(WorkerPool.make<string, number>).returns.toEqualTypeOf<
+      Effect.Effect<WorkerPool.WorkerPool<string, number>, PoolConfigError | WorkerPool.MakeError, import("effect").Scope.Scope>
+    >()
+  })
 
   it.live("layer and layerConfig provide a pool service", () =>
     Effect.gen(function*() {
