@@ -98,21 +98,27 @@ const main = async () => {
   ]
   for (const c of contenders) await c.run("select1", 100, SIZE) // warm up: open connections, JIT
 
-  const results: Array<{ kind: Kind; concurrency: number; contender: string; qps: number }> = []
+  const results: Array<{ kind: Kind; concurrency: number; contender: string; qps: number; cpuMicrosPerQuery: number }> = []
   for (const kind of ["select1", "pk"] as const) {
     for (const concurrency of [1, 16, 64]) {
       const ops = opsFor(concurrency)
       const best = new Map<string, number>()
+      // CPU time of this process per query: what each client costs, apart from the scheduling
+      // noise of a 2-core machine that also runs the server (throughput varies ±15% run to run)
+      const cpu = new Map<string, number>()
       for (let round = 0; round < benchSettings.rounds; round++) {
         for (const c of rotated(contenders, round)) {
           collectGarbage()
           const start = performance.now()
+          const cpuStart = process.cpuUsage()
           await c.run(kind, ops, concurrency)
+          const used = process.cpuUsage(cpuStart)
           const qps = ops / ((performance.now() - start) / 1000)
           best.set(c.name, Math.max(best.get(c.name) ?? 0, qps))
+          cpu.set(c.name, Math.min(cpu.get(c.name) ?? Infinity, (used.user + used.system) / ops))
         }
       }
-      for (const c of contenders) results.push({ kind, concurrency, contender: c.name, qps: best.get(c.name)! })
+      for (const c of contenders) results.push({ kind, concurrency, contender: c.name, qps: best.get(c.name)!, cpuMicrosPerQuery: Number(cpu.get(c.name)!.toFixed(1)) })
       const ours = best.get(contenders[2].name)!
       console.log(
         `${kind.padEnd(8)} c=${String(concurrency).padEnd(3)} ` +
@@ -121,6 +127,7 @@ const main = async () => {
           // @effect/sql-pg is raw pg.Pool under @effect/sql's statement pipeline: what that leaves
           `  (pipeline ceiling sql-pg/raw ${(best.get(contenders[1].name)! / best.get(contenders[0].name)!).toFixed(2)})`
       )
+      console.log(`${"".padEnd(14)} CPU µs/query: ` + contenders.map((c) => `${c.name.split(" ")[0]} ${cpu.get(c.name)!.toFixed(0)}`).join("  "))
     }
   }
 
