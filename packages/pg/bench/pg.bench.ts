@@ -127,7 +127,7 @@ const main = async () => {
           // @effect/sql-pg is raw pg.Pool under @effect/sql's statement pipeline: what that leaves
           `  (pipeline ceiling sql-pg/raw ${(best.get(contenders[1].name)! / best.get(contenders[0].name)!).toFixed(2)})`
       )
-      console.log(`${"".padEnd(14)} CPU µs/query: ` + contenders.map((c) => `${c.name.split(" ")[0]} ${cpu.get(c.name)!.toFixed(0)}`).join("  "))
+      console.log(`${"".padEnd(14)} CPU µs/query: ${contenders.map((c) => `${c.name.split(" ")[0]} ${cpu.get(c.name)!.toFixed(0)}`).join("  ")}`)
     }
   }
 

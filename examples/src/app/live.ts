@@ -1,0 +1,107 @@
+/**
+ * The live layers: each service built on its pool's layer. `AppLive` is the application's whole
+ * layer graph — four pools, four services — in one place.
+ */
+import { GrpcPool } from "@effect-pool/grpc"
+import { HttpPool } from "@effect-pool/http"
+import { PgPool } from "@effect-pool/pg"
+import { WorkerPool } from "@effect-pool/worker"
+import { echoPackage } from "@effect-pool/testing"
+import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { SqlClient, SqlError } from "@effect/sql"
+import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Catalogue, CommitOutcomeUnknown, Notifier, Orders, type Priced, Pricing, type PricingInput } from "./services.js"
+
+export interface Endpoints {
+  readonly catalogueOrigin: string
+  readonly fulfilmentTarget: string
+  readonly databaseUrl: string
+}
+
+const ItemSchema = Schema.Struct({ sku: Schema.String, name: Schema.String, priceCents: Schema.Number })
+
+/** Catalogue over HTTP, on a per-origin keep-alive pool. */
+const CatalogueLive = (origin: string) =>
+  Layer.effect(Catalogue, Effect.gen(function*() {
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
+    const pool = yield* HttpPool.HttpPool
+    return {
+      stats: Effect.map(pool.stats, (s) => s.perKey.get(new URL(origin).origin) ?? { size: 0, idle: 0, borrowed: 0, waiting: 0 }),
+      item: (sku) => Effect.scoped(Effect.flatMap(client.get(`${origin}/items/${sku}`), HttpClientResponse.schemaBodyJson(ItemSchema)))
+    }
+  })).pipe(Layer.provide(HttpPool.layer({ name: "catalogue", maxConnectionsPerOrigin: 8, idleTimeout: "30 seconds" })))
+
+class PricingPool extends Context.Tag("app/PricingPool")<PricingPool, WorkerPool.WorkerPool<PricingInput, Priced>>() {}
+
+/** Pricing on worker threads. */
+const PricingLive = Layer.effect(Pricing, Effect.map(PricingPool, (pool) => ({
+  price: (order, items) => WorkerPool.run(pool, { order, items }),
+  pool
+}))).pipe(Layer.provide(WorkerPool.layer(PricingPool, {
+  // the built module (from src/ under vitest, from dist/ when run): a worker runs JavaScript
+  filename: new URL("../../dist/app/pricing-worker.js", import.meta.url),
+  poolName: "pricing",
+  minWorkers: 2,
+  maxWorkers: 2,
+  taskTimeout: "10 seconds"
+})))
+
+export const ordersTable = "effect_pool_app_orders"
+export const linesTable = "effect_pool_app_order_lines"
+
+/** Orders in Postgres: one transaction per order, the order id as idempotency key. */
+const OrdersLive = (url: string) =>
+  Layer.effect(Orders, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const pool = yield* PgPool.PgPool
+    yield* sql`DROP TABLE IF EXISTS ${sql(linesTable)}, ${sql(ordersTable)}`
+    yield* sql`CREATE TABLE ${sql(ordersTable)} (id text PRIMARY KEY, total_cents int NOT NULL, line_count int NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`
+    yield* sql`CREATE TABLE ${sql(linesTable)} (order_id text NOT NULL REFERENCES ${sql(ordersTable)}, sku text NOT NULL, quantity int NOT NULL, unit_cents int NOT NULL)`
+    return {
+      pool,
+      store: (order, priced) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const inserted = yield* sql`INSERT INTO ${sql(ordersTable)} ${sql.insert({ id: order.id, total_cents: priced.totalCents, line_count: priced.lines.length })} ON CONFLICT (id) DO NOTHING RETURNING id`
+          if (inserted.length === 0) return false // stored by an earlier attempt whose outcome we did not see
+          yield* sql`INSERT INTO ${sql(linesTable)} ${sql.insert(priced.lines.map((l) => ({ order_id: order.id, sku: l.sku, quantity: l.quantity, unit_cents: l.unitCents })))}`
+          return true
+        })).pipe(Effect.catchSomeDefect((defect) =>
+          defect instanceof SqlError.SqlError ? Option.some(Effect.fail(new CommitOutcomeUnknown({ cause: defect }))) : Option.none()
+        )),
+      audit: Effect.map(
+        sql<{ stored: number; incomplete: number }>`SELECT count(*)::int AS stored,
+          count(*) FILTER (WHERE line_count <> (SELECT count(*) FROM ${sql(linesTable)} l WHERE l.order_id = o.id))::int AS incomplete
+          FROM ${sql(ordersTable)} o`,
+        (rows) => ({ stored: rows[0].stored, incomplete: rows[0].incomplete })
+      )
+    }
+  })).pipe(Layer.provide(PgPool.layer({ url: Redacted.make(url), name: "orders", applicationName: "effect-pool-app", max: 8, min: 2 })))
+
+class FulfilmentPool extends Context.Tag("app/FulfilmentPool")<FulfilmentPool, GrpcPool.GrpcPool>() {}
+
+/** Fulfilment notifications over gRPC (the Echo service stands in for it). */
+const NotifierLive = (target: string) =>
+  Layer.effect(Notifier, Effect.map(FulfilmentPool, (pool) => {
+    const fulfilment = GrpcPool.client<{ readonly unary: GrpcPool.Unary<{ text: string; n: number }, unknown> }>(pool, echoPackage().Echo)
+    return {
+      pool,
+      notify: (order, priced) => Effect.asVoid(fulfilment.unary({ text: order.id, n: priced.totalCents }, { timeout: "5 seconds" }))
+    }
+  })).pipe(Layer.provide(GrpcPool.layer(FulfilmentPool, {
+    target,
+    name: "fulfilment",
+    minChannels: 1,
+    maxChannels: 3,
+    maxConcurrentStreamsPerChannel: 8,
+    connectTimeout: "1 second",
+    acquireTimeout: "5 seconds"
+  })))
+
+/** The application: four services on four pools, composed in one layer graph. */
+export const AppLive = (endpoints: Endpoints) =>
+  Layer.mergeAll(
+    CatalogueLive(endpoints.catalogueOrigin),
+    PricingLive,
+    OrdersLive(endpoints.databaseUrl),
+    NotifierLive(endpoints.fulfilmentTarget)
+  )

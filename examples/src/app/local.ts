@@ -1,0 +1,36 @@
+/**
+ * The application's neighbours, started locally: a catalogue HTTP service, a fulfilment gRPC
+ * service, and Postgres (embedded, or `--database-url` / DATABASE_URL).
+ */
+import { startGrpcServer, startHttpServer, startServer } from "@effect-pool/testing"
+import { Effect } from "effect"
+
+export const SKUS = Array.from({ length: 50 }, (_, i) => `sku-${i}`)
+
+export const localServices = (databaseUrl: string | undefined) =>
+  Effect.gen(function*() {
+    const catalogue = yield* Effect.acquireRelease(
+      Effect.promise(() =>
+        startHttpServer({
+          handler: (req, res) => {
+            const sku = /^\/items\/(.+)$/.exec(req.url ?? "")?.[1]
+            if (sku === undefined || !SKUS.includes(sku)) {
+              res.statusCode = 404
+              return void res.end("not found")
+            }
+            res.setHeader("content-type", "application/json")
+            res.end(JSON.stringify({ sku, name: `Item ${sku}`, priceCents: 100 + SKUS.indexOf(sku) * 7 }))
+          }
+        })
+      ),
+      (server) => Effect.promise(server.close)
+    )
+    const fulfilment = yield* Effect.acquireRelease(Effect.promise(() => startGrpcServer()), (server) => Effect.promise(server.close))
+    const postgres = databaseUrl !== undefined && databaseUrl !== ""
+      ? { url: databaseUrl, embedded: false }
+      : yield* Effect.map(
+        Effect.acquireRelease(Effect.promise(startServer), (server) => Effect.promise(server.dispose)),
+        (server) => ({ url: server.url, embedded: true })
+      )
+    return { catalogue, fulfilment, postgres }
+  })
