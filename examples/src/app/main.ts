@@ -14,6 +14,8 @@ const usage = `usage: npm start -- [options]
   --concurrency <n>       fibers placing orders at once                   (default 16)
   --no-faults             do not inject faults half-way
   --database-url <url>    use this Postgres instead of an embedded one    (default: DATABASE_URL, else embedded)
+  --metrics-port <port>   serve the pools' metrics for Prometheus on 127.0.0.1:<port>/metrics
+                          (spans go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set)
   --help                  this text
 `
 
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "16" },
     "no-faults": { type: "boolean", default: false },
     "database-url": { type: "string" },
+    "metrics-port": { type: "string" },
     help: { type: "boolean", default: false }
   }
 })
@@ -45,8 +48,10 @@ if (values.help) {
     orders: Math.round(positive("orders", values.orders!)),
     concurrency: Math.round(positive("concurrency", values.concurrency!)),
     faults: values["no-faults"] ? "none" : "half-way",
-    databaseUrl: values["database-url"] ?? process.env.DATABASE_URL
+    databaseUrl: values["database-url"] ?? process.env.DATABASE_URL,
+    metricsPort: values["metrics-port"] === undefined ? undefined : Math.round(positive("metrics-port", values["metrics-port"]))
   } as const
+  if (options.metricsPort !== undefined) console.log(`metrics: http://127.0.0.1:${options.metricsPort}/metrics`)
   console.log(`starting: ${options.databaseUrl ? "Postgres at --database-url" : "embedded Postgres"}, a catalogue HTTP service, a fulfilment gRPC service, pricing threads…`)
   Effect.runPromise(runApp(options)).then((report) => {
     const { tally, audit } = report

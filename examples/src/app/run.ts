@@ -9,6 +9,7 @@ import { Duration, Effect, Fiber, Metric, Random, Schedule } from "effect"
 import { bar, live, type Panel } from "../view.js"
 import { type FaultName, faultNames, inject } from "./faults.js"
 import { AppLive } from "./live.js"
+import { TelemetryLive } from "./telemetry.js"
 import { localServices, SKUS } from "./local.js"
 import { emptyTally, placeOrder, type Tally } from "./pipeline.js"
 import { Catalogue, Notifier, type Order, Orders, Pricing } from "./services.js"
@@ -20,6 +21,10 @@ export interface RunOptions {
   readonly faults: "half-way" | "continuous" | "none"
   readonly databaseUrl?: string | undefined
   readonly view?: boolean | undefined
+  /** Serve the metrics in Prometheus format on 127.0.0.1 at this port. */
+  readonly metricsPort?: number | undefined
+  /** Runs once the orders are placed, while every pool is still open (tests look inside here). */
+  readonly beforeClose?: Effect.Effect<void> | undefined
 }
 
 export interface PoolLine {
@@ -127,13 +132,17 @@ export const runApp = (options: RunOptions) =>
       yield* refresh
       if (view !== undefined) yield* Fiber.interrupt(view)
       const audit = yield* orders.audit
+      if (options.beforeClose !== undefined) yield* options.beforeClose
       return audit
     })
-    const audit = yield* program.pipe(Effect.provide(AppLive({
-      catalogueOrigin: local.catalogue.origin,
-      fulfilmentTarget: local.fulfilment.target,
-      databaseUrl: local.postgres.url
-    })))
+    const audit = yield* program.pipe(
+      Effect.provide(AppLive({
+        catalogueOrigin: local.catalogue.origin,
+        fulfilmentTarget: local.fulfilment.target,
+        databaseUrl: local.postgres.url
+      })),
+      Effect.provide(TelemetryLive(options.metricsPort))
+    )
     return {
       seconds: (Date.now() - started) / 1000,
       tally,
