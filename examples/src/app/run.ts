@@ -25,7 +25,11 @@ export interface RunOptions {
   readonly metricsPort?: number | undefined
   /** Runs once the orders are placed, while every pool is still open (tests look inside here). */
   readonly beforeClose?: Effect.Effect<void> | undefined
+  /** Runs once every pool has closed, while the local services still run: leak checks. */
+  readonly afterClose?: ((local: LocalServices, threads: { readonly started: number; readonly exited: number }) => Effect.Effect<ReadonlyArray<string>>) | undefined
 }
+
+export type LocalServices = Effect.Effect.Success<ReturnType<typeof localServices>>
 
 export interface PoolLine {
   readonly pool: string
@@ -38,6 +42,8 @@ export interface PoolLine {
 }
 
 export interface Report {
+  /** What the leak checks (`afterClose`) found; empty when nothing leaked. */
+  readonly leaks: ReadonlyArray<string>
   readonly seconds: number
   readonly tally: Tally
   readonly audit: { readonly stored: number; readonly incomplete: number }
@@ -97,12 +103,18 @@ export const runApp = (options: RunOptions) =>
         ])
       })
       const refresher = yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("100 millis")))
+      const bounded = options.orders < Number.MAX_SAFE_INTEGER
+      const faultCounts = () => {
+        const counts = new Map<string, number>()
+        for (const fault of injected) counts.set(fault.split(":")[0], (counts.get(fault.split(":")[0]) ?? 0) + 1)
+        return [...counts].map(([kind, n]) => `${n}× ${kind}`).join(", ")
+      }
       const panel: Panel = {
-        title: `orders: ${options.concurrency} fibers placing up to ${options.orders} orders (HTTP catalogue → worker pricing → Postgres → gRPC)`,
+        title: `orders: ${options.concurrency} fibers placing ${bounded ? `up to ${options.orders} orders` : `orders for ${Duration.format(Duration.decode(options.duration))}`} (HTTP catalogue → worker pricing → Postgres → gRPC)`,
         rows: () => [
-          `${bar(tally.placed, options.orders)}  ${tally.placed} placed, ${(tally.placed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0)} orders/s, ${tally.retries} retries, ${tally.failed} failed`,
+          `${bounded ? bar(tally.placed, options.orders) : bar(Date.now() - started, deadline - started)}  ${tally.placed} placed, ${(tally.placed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0)} orders/s, ${tally.retries} retries, ${tally.failed} failed`,
           ...pools.map((p) => `${p.pool.padEnd(11)} ${p.size} open, ${p.idle} idle, ${p.borrowed} borrowed, ${p.waiting} waiting, p99 wait ${p.p99WaitMs === Infinity ? ">16s" : `${p.p99WaitMs} ms`}`),
-          injected.length === 0 ? "faults: none yet" : `faults: ${injected.join("; ")}`
+          injected.length === 0 ? "faults: none yet" : `faults injected: ${faultCounts()}`
         ]
       }
       const view = options.view === false ? undefined : yield* Effect.fork(live([panel]))
@@ -133,17 +145,21 @@ export const runApp = (options: RunOptions) =>
       if (view !== undefined) yield* Fiber.interrupt(view)
       const audit = yield* orders.audit
       if (options.beforeClose !== undefined) yield* options.beforeClose
-      return audit
+      return { audit, pricingPool: pricing.pool }
     })
-    const audit = yield* program.pipe(
+    const { audit, pricingPool } = yield* program.pipe(
       Effect.provide(AppLive({
         catalogueOrigin: local.catalogue.origin,
-        fulfilmentTarget: local.fulfilment.target,
+        fulfilmentTarget: `127.0.0.1:${local.fulfilmentProxy.port}`,
         databaseUrl: local.postgres.url
       })),
       Effect.provide(TelemetryLive(options.metricsPort))
     )
+    // the pools are closed now: what they leave behind, seen from the other side
+    const threads = yield* WorkerPool.stats(pricingPool)
+    const leaks = options.afterClose === undefined ? [] : yield* options.afterClose(local, threads)
     return {
+      leaks,
       seconds: (Date.now() - started) / 1000,
       tally,
       audit,
