@@ -2,7 +2,7 @@
  * Every program in examples/ runs, as a user runs it (the built JavaScript, in a process of its
  * own), with small workloads, and exits 0; the CLI's flags are honoured.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 
@@ -21,6 +21,22 @@ describe("example programs", () => {
     expect(output).toMatch(/stored exactly once: yes/)
     expect(code).toBe(0)
   }, 150_000)
+
+  it("Ctrl-C (SIGINT) while orders are placed: every pool closes, the servers stop, exit code 0", async () => {
+    const child = spawn(process.execPath, [`${dist}app/main.js`, "--duration", "120", "--orders", "1000000"], { env: { ...process.env, DATABASE_URL: "" } })
+    let output = ""
+    child.stdout.on("data", (chunk) => (output += chunk))
+    child.stderr.on("data", (chunk) => (output += chunk))
+    // the event: orders are being placed (the view prints "N placed")
+    await new Promise<void>((resolve) => {
+      const check = () => (/[1-9]\d* placed/.test(output) ? resolve() : setTimeout(check, 50))
+      check()
+    })
+    child.kill("SIGINT")
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)))
+    expect(output).toMatch(/interrupted: every pool closed, servers stopped/)
+    expect(code).toBe(0)
+  }, 120_000)
 
   it("npm start -- --help lists the flags; a bad flag value exits 2", async () => {
     const help = await run("app/main.js", ["--help"])

@@ -3,6 +3,7 @@
  * worker-thread pricing, Postgres, gRPC fulfilment), faults injected half-way, a live view, and
  * a summary checked against the database. Exits non-zero if an order was lost or stored twice.
  */
+import { NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import { parseArgs } from "node:util"
 import { runApp } from "./run.js"
@@ -53,22 +54,25 @@ if (values.help) {
   } as const
   if (options.metricsPort !== undefined) console.log(`metrics: http://127.0.0.1:${options.metricsPort}/metrics`)
   console.log(`starting: ${options.databaseUrl ? "Postgres at --database-url" : "embedded Postgres"}, a catalogue HTTP service, a fulfilment gRPC service, pricing threads…`)
-  Effect.runPromise(runApp(options)).then((report) => {
-    const { tally, audit } = report
-    console.log(`\nsummary (${report.seconds.toFixed(1)} s, Postgres ${report.embedded ? "embedded" : "external"})`)
-    console.log(`  orders placed: ${tally.placed} (${(tally.placed / report.seconds).toFixed(0)}/s), failed: ${tally.failed}`)
-    console.log(`  stored exactly once: ${report.exactlyOnce ? "yes" : "NO"} — ${audit.stored} orders in the table, ${tally.alreadyStored} found already stored by a retry, ${audit.incomplete} incomplete`)
-    console.log(`  retries: ${tally.retries}; errors the application saw, by step and type:`)
-    for (const [kind, n] of [...tally.errors].sort()) console.log(`    ${String(n).padStart(5)}  ${kind}`)
-    if (tally.errors.size === 0) console.log("        none")
-    console.log(`  faults injected: ${report.faults.length === 0 ? "none" : ""}`)
-    for (const fault of report.faults) console.log(`    ${fault}`)
-    console.log("  borrow wait per pool (p50 / p99, ms):")
-    for (const p of report.pools) console.log(`    ${p.pool.padEnd(11)} ${p.p50WaitMs} / ${p.p99WaitMs}`)
-    console.log("  shut down cleanly: every pool closed, servers stopped")
-    if (!report.exactlyOnce || tally.failed > 0) process.exitCode = 1
-  }, (error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
+  runApp(options).pipe(
+    Effect.flatMap((report) => Effect.sync(() => {
+      const { tally, audit } = report
+      console.log(`\nsummary (${report.seconds.toFixed(1)} s, Postgres ${report.embedded ? "embedded" : "external"})`)
+      console.log(`  orders placed: ${tally.placed} (${(tally.placed / report.seconds).toFixed(0)}/s), failed: ${tally.failed}`)
+      console.log(`  stored exactly once: ${report.exactlyOnce ? "yes" : "NO"} — ${audit.stored} orders in the table, ${tally.alreadyStored} found already stored by a retry, ${audit.incomplete} incomplete`)
+      console.log(`  retries: ${tally.retries}; errors the application saw, by step and type:`)
+      for (const [kind, n] of [...tally.errors].sort()) console.log(`    ${String(n).padStart(5)}  ${kind}`)
+      if (tally.errors.size === 0) console.log("        none")
+      console.log(`  faults injected: ${report.faults.length === 0 ? "none" : ""}`)
+      for (const fault of report.faults) console.log(`    ${fault}`)
+      console.log("  borrow wait per pool, of the borrows that waited (p50 / p99, ms):")
+      for (const p of report.pools) console.log(`    ${p.pool.padEnd(11)} ${p.p50WaitMs} / ${p.p99WaitMs}`)
+      console.log("  shut down cleanly: every pool closed, servers stopped")
+      if (!report.exactlyOnce || tally.failed > 0) process.exitCode = 1
+    })),
+    // Ctrl-C interrupts the application: every pool closes (threads ended, sockets and
+    // connections closed) and the local servers stop before the process exits
+    Effect.onInterrupt(() => Effect.sync(() => console.log("\ninterrupted: every pool closed, servers stopped"))),
+    NodeRuntime.runMain
+  )
 }
