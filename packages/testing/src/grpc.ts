@@ -77,8 +77,9 @@ export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<
         inFlight--
       }
     }
+    // grpc-js also emits "cancelled" after a call that ended normally: count only the others
     call.on("cancelled", () => {
-      cancelled[method] = (cancelled[method] ?? 0) + 1
+      if (!ended) cancelled[method] = (cancelled[method] ?? 0) + 1
       end()
     })
     return end
@@ -132,15 +133,14 @@ export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<
       })
     },
     bidi: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
-      const end = track("bidi", call)
+      track("bidi", call)
       echoMetadata(call)
       call.on("data", (msg: Msg) => {
         if (!call.cancelled) call.write({ ...msg, text: `echo: ${msg.text}` })
       })
-      call.on("end", () => {
-        end()
-        call.end()
-      })
+      // a client's cancel also arrives as the end of its side first: the tracker is left open,
+      // so that the "cancelled" which follows counts (a bidi call here ends when its client does)
+      call.on("end", () => call.end())
     }
   }
 

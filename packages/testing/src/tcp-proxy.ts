@@ -10,7 +10,7 @@ export interface TcpProxy {
   readonly open: () => number
   /** Connections accepted since start. */
   readonly accepted: () => number
-  /** Stop (true) or resume (false) forwarding bytes on every connection, existing and new. */
+  /** Stop (true) forwarding bytes on every connection, existing and new; resume (false): the connections that lost bytes are reset, new ones forward. */
   readonly blackhole: (on: boolean) => void
   readonly close: () => Promise<void>
 }
@@ -49,6 +49,13 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         accepted: () => accepted,
         blackhole: (on) => {
           holes = on
+          // bytes dropped are gone: a connection that lost some cannot carry on, it is reset
+          if (!on) {
+            for (const [a, b] of pairs) {
+              a.destroy()
+              b.destroy()
+            }
+          }
         },
         close: () =>
           new Promise((done) => {

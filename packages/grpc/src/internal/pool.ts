@@ -147,17 +147,21 @@ export class GrpcPoolImpl {
   /** A unary call on the least-loaded channel, sent once more elsewhere if it never left. */
   unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
     return Effect.async<unknown, CallError>((resume) => {
-      let cancel: () => void = () => {}
+      // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
+      let cancelBorrow: (() => void) | undefined
+      let call: grpc.ClientUnaryCall | undefined
       const attempt = (retried: boolean) => {
-        let lease: Pool.Lease<PooledChannel> | undefined
-        const cancelBorrow = Pool.unsafeBorrow(this.pool, (borrowed, failure) => {
+        call = undefined
+        let waiting = true
+        const cancel = Pool.unsafeBorrow(this.pool, (borrowed, failure) => {
+          waiting = false
+          cancelBorrow = undefined
           if (borrowed === undefined) return resume(Effect.failCause(failure as Cause.Cause<CallError>))
-          lease = borrowed
           const pooled = borrowed.value
           pooled.activeCalls++
-          const call = pooled.client.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
+          const made: grpc.ClientUnaryCall = pooled.client.makeUnaryRequest(path, serialize, deserialize, request, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
             pooled.activeCalls--
-            pooled.calls.delete(call)
+            pooled.calls.delete(made)
             if (error !== null && !retried && neverSent(error)) {
               Pool.unsafeInvalidate(this.pool, borrowed)
               Pool.unsafeReturn(this.pool, borrowed, Exit.void)
@@ -167,15 +171,17 @@ export class GrpcPoolImpl {
             Pool.unsafeReturn(this.pool, borrowed, Exit.void)
             resume(error === null ? Effect.succeed(response) : Effect.fail(toGrpcError(error)))
           })
-          pooled.calls.add(call)
-          cancel = () => call.cancel()
+          pooled.calls.add(made)
+          call = made
         })
-        cancel = () => {
-          if (lease === undefined) cancelBorrow()
-        }
+        // the callback may already have run, synchronously, inside unsafeBorrow
+        if (waiting) cancelBorrow = cancel
       }
       attempt(false)
-      return Effect.sync(() => cancel())
+      return Effect.sync(() => {
+        if (cancelBorrow !== undefined) cancelBorrow()
+        else call?.cancel() // the server sees CANCELLED; the call's callback returns the channel
+      })
     })
   }
 
