@@ -43,29 +43,18 @@ interface Contender {
   readonly close: () => Promise<void>
 }
 
-const piscina = (): Contender => {
-  const pool = new Piscina({ filename: tasksFile, minThreads: THREADS, maxThreads: THREADS })
-  return {
-    name: "piscina 5",
-    run: (job) => {
-      let i = 0
-      return promiseLoop(job.ops, job.concurrency, () => pool.run(job.input(i++), { name: job.handler }))
-    },
-    close: () => pool.destroy()
-  }
-}
+/** piscina and tinypool share an API: the same file, the same options, `run(input, { name })`. */
+const promisePool = (name: string, pool: { run: (input: unknown, options: { name: string }) => Promise<unknown>; destroy: () => Promise<void> }): Contender => ({
+  name,
+  run: (job) => {
+    let i = 0
+    return promiseLoop(job.ops, job.concurrency, () => pool.run(job.input(i++), { name: job.handler }))
+  },
+  close: () => pool.destroy()
+})
 
-const tinypool = (): Contender => {
-  const pool = new Tinypool({ filename: tasksFile, minThreads: THREADS, maxThreads: THREADS })
-  return {
-    name: "tinypool 2",
-    run: (job) => {
-      let i = 0
-      return promiseLoop(job.ops, job.concurrency, () => pool.run(job.input(i++), { name: job.handler }))
-    },
-    close: () => pool.destroy()
-  }
-}
+const piscina = () => promisePool("piscina 5", new Piscina({ filename: tasksFile, minThreads: THREADS, maxThreads: THREADS }))
+const tinypool = () => promisePool("tinypool 2", new Tinypool({ filename: tasksFile, minThreads: THREADS, maxThreads: THREADS }))
 
 /** An Effect contender: a pool built in a scope, a task as an Effect, run by `effectLoop`. */
 const effectContender = async (

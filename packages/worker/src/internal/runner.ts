@@ -92,25 +92,16 @@ const reply = (message: ReplyMessage): void => {
 
 const heap = (): number | undefined => (settings.reportHeap ? process.memoryUsage().heapUsed : undefined)
 
-const succeed = (id: number, value: unknown): void => {
+/** Replies once for task `id`: its outcome, or "cancelled" when the pool cancelled it. */
+const settle = (id: number, outcome: () => Pick<ReplyMessage, "status" | "value" | "error">): void => {
   const task = running.get(id)
   running.delete(id)
-  if (task?.context.cancelled) {
-    reply({ id, status: 2, heap: heap() })
-    return
-  }
-  reply({ id, status: 0, value, heap: heap() })
+  reply(task?.context.cancelled ? { id, status: 2, heap: heap() } : { id, ...outcome(), heap: heap() })
 }
 
-const fail = (id: number, error: unknown): void => {
-  const task = running.get(id)
-  running.delete(id)
-  if (task?.context.cancelled) {
-    reply({ id, status: 2, heap: heap() })
-    return
-  }
-  reply({ id, status: 1, error: serializeError(error), heap: heap() })
-}
+const succeed = (id: number, value: unknown): void => settle(id, () => ({ status: 0, value }))
+
+const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1, error: serializeError(error) }))
 
 const isEffect = (value: unknown): boolean => typeof value === "object" && value !== null && EffectTypeId in value
 
