@@ -90,10 +90,19 @@ const ours = async (target: string): Promise<Array<Contender>> => {
   const echo = GrpcPool.client<{ unary: GrpcPool.Unary<object, unknown> }>(pool, Echo)
   // every channel connected before the ceiling borrows them (else they would all be the first one)
   while ((await Effect.runPromise(GrpcPool.stats(pool))).pool.size < CHANNELS) await new Promise((r) => setTimeout(r, 20))
-  // the ceiling: bare generated clients over the pool's own channels, least-loaded by hand
-  const channels = await Effect.runPromise(Scope.extend(Effect.all(Array.from({ length: CHANNELS }, () => GrpcPool.channel(pool))), scope))
-  const clients = channels.map((channel) => ({ client: new Echo(target, grpc.credentials.createInsecure(), { channelOverride: channel }) as any, active: 0 }))
-  const leastLoaded = () => clients.reduce((best, c) => (c.active < best.active ? c : best))
+  // the ceiling: bare generated clients over the pool's own channels, least-loaded by hand. The
+  // channels are borrowed for that contender's runs only: a channel held across the other runs
+  // would take one stream slot from each channel and keep 5 of our 500 calls waiting throughout.
+  const bareClients = async <X>(body: (leastLoaded: () => { client: any; active: number }) => Promise<X>): Promise<X> => {
+    const runScope = Effect.runSync(Scope.make())
+    try {
+      const channels = await Effect.runPromise(Scope.extend(Effect.all(Array.from({ length: CHANNELS }, () => GrpcPool.channel(pool))), runScope))
+      const clients = channels.map((channel) => ({ client: new Echo(target, grpc.credentials.createInsecure(), { channelOverride: channel }) as any, active: 0 }))
+      return await body(() => clients.reduce((best, c) => (c.active < best.active ? c : best)))
+    } finally {
+      await Effect.runPromise(Scope.close(runScope, Exit.void))
+    }
+  }
   return [
     {
       name: `ours: GrpcPool.client (${CHANNELS} channels)`,
@@ -103,15 +112,17 @@ const ours = async (target: string): Promise<Array<Contender>> => {
     {
       name: "bare generated clients on our channels",
       run: (job) =>
-        promiseLoop(job.ops, job.concurrency, async () => {
-          const c = leastLoaded()
-          c.active++
-          try {
-            await unaryPromise(c.client, { text: "x", delayMs: job.delayMs })
-          } finally {
-            c.active--
-          }
-        }),
+        bareClients((leastLoaded) =>
+          promiseLoop(job.ops, job.concurrency, async () => {
+            const c = leastLoaded()
+            c.active++
+            try {
+              await unaryPromise(c.client, { text: "x", delayMs: job.delayMs })
+            } finally {
+              c.active--
+            }
+          })
+        ),
       close: () => Effect.runPromise(Scope.close(scope, Exit.void))
     }
   ]

@@ -50,6 +50,35 @@ describe("GrpcPool faults", () => {
       expect(proxy.open()).toBeLessThanOrEqual(4)
     }).pipe(Effect.scoped), 90_000)
 
+  it.live("a call lent a channel whose connection just dropped never leaves: it is sent once more on another channel, and runs once", () =>
+    Effect.gen(function*() {
+      const { server, proxy, target } = yield* serverBehindProxy()
+      // one channel at first; a second one opens when the first is half busy
+      const pool = yield* GrpcPool.make({ target, minChannels: 1, maxChannels: 2, maxConcurrentStreamsPerChannel: 2, targetUtilization: 0.4, connectTimeout: "2 seconds" })
+      const echo = echoClient(pool)
+      const holdA = yield* Scope.make()
+      const a = yield* Scope.extend(GrpcPool.channel(pool), holdA)
+      yield* eventually("a second channel (the proxy's newest connection)", Effect.map(GrpcPool.stats(pool), (s) => s.pool.size === 2 && proxy.open() === 2))
+      const b = yield* Effect.scoped(GrpcPool.channel(pool)) // the least-loaded one: the new channel
+      expect(b).not.toBe(a)
+      // B's connection drops and no new one is let through; A's carries on. The moment grpc-js
+      // reports B leaving READY (before the pool has taken B out of rotation), a call is made:
+      // the pool lends B, the least loaded, whose reconnect is refused, so the call fails with
+      // UNAVAILABLE "No connection established" without having reached the server.
+      let call: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      b.watchConnectivityState(grpc.connectivityState.READY, Infinity, () => {
+        call = Effect.runFork(echo.unary({ text: "sent once" }))
+      })
+      proxy.refuseNew(true)
+      proxy.resetNewest()
+      yield* eventually("the call was made", () => call !== undefined)
+      expect(yield* Fiber.join(call!)).toMatchObject({ text: "echo: sent once" })
+      const stats = yield* GrpcPool.stats(pool)
+      expect(stats.retries).toBe(1)
+      expect(server.calls.unary).toBe(1)
+      yield* Scope.close(holdA, Exit.void)
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("an idle connection that dies silently (a proxy that stops forwarding) is detected by keepalive and replaced", () =>
     Effect.gen(function*() {
       const { proxy, target } = yield* serverBehindProxy({

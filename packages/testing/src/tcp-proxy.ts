@@ -1,6 +1,7 @@
 /**
  * A TCP proxy on 127.0.0.1 that counts the connections through it, and can stop forwarding (a
- * connection that dies silently: no FIN, no RST — what a dead NAT or a cut cable looks like).
+ * connection that dies silently: no FIN, no RST — what a dead NAT or a cut cable looks like),
+ * reset one connection, or refuse new ones.
  */
 import { connect, createServer, type Socket } from "node:net"
 
@@ -12,6 +13,10 @@ export interface TcpProxy {
   readonly accepted: () => number
   /** Stop (true) forwarding bytes on every connection, existing and new; resume (false): the connections that lost bytes are reset, new ones forward. */
   readonly blackhole: (on: boolean) => void
+  /** Refuse (true) new connections: each is accepted and closed at once, before any byte (existing ones carry on). */
+  readonly refuseNew: (on: boolean) => void
+  /** Resets the connection accepted last of those open now (the others carry on). */
+  readonly resetNewest: () => void
   readonly close: () => Promise<void>
 }
 
@@ -20,7 +25,9 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
     const pairs = new Set<[Socket, Socket]>()
     let accepted = 0
     let holes = false
+    let refusing = false
     const server = createServer((client) => {
+      if (refusing) return void client.destroy()
       accepted++
       const upstream = connect(targetPort, "127.0.0.1")
       const pair: [Socket, Socket] = [client, upstream]
@@ -56,6 +63,13 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
               b.destroy()
             }
           }
+        },
+        refuseNew: (on) => {
+          refusing = on
+        },
+        resetNewest: () => {
+          const newest = [...pairs].at(-1)
+          if (newest !== undefined) for (const socket of newest) socket.destroy()
         },
         close: () =>
           new Promise((done) => {
