@@ -74,6 +74,28 @@ describe("GrpcPool", () => {
       expect((yield* echo.unary({ text: "fast" }, { timeout: "10 seconds" })).text).toBe("echo: fast")
     }).pipe(Effect.scoped))
 
+  it.live("a request that does not serialize and a response that does not parse fail INTERNAL with the reason; the channel stays usable", () =>
+    Effect.gen(function*() {
+      const { target, server } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, maxChannels: 1 })
+      const unary = Echo.service.Unary
+      const Broken = grpc.makeGenericClientConstructor({
+        BadRequest: { ...unary, requestSerialize: () => { throw new Error("no encoding for this") } },
+        BadResponse: { ...unary, responseDeserialize: () => { throw new Error("garbled") } }
+      }, "Echo")
+      const broken = GrpcPool.client<{ BadRequest: typeof echo.unary; BadResponse: typeof echo.unary }>(pool, Broken)
+      const echo = echoClient(pool)
+      const unsent = yield* Effect.flip(broken.BadRequest({ text: "x" }))
+      expect(unsent).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+      expect((unsent as GrpcError).details).toMatch(/Request message serialization failure: no encoding for this/)
+      expect(server.calls.unary ?? 0).toBe(0) // never reached the server
+      const unparsed = yield* Effect.flip(broken.BadResponse({ text: "y" }))
+      expect(unparsed).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+      expect((unparsed as GrpcError).details).toMatch(/Response message parsing error: garbled/)
+      expect((yield* echo.unary({ text: "still fine" })).text).toBe("echo: still fine")
+      expect((yield* GrpcPool.stats(pool)).channels.map((c) => c.activeCalls)).toEqual([0])
+    }).pipe(Effect.scoped))
+
   it.live("interrupting a unary, a server-streaming and a bidi call: the server sees CANCELLED, the channel is free", () =>
     Effect.gen(function*() {
       const { target, server } = yield* serverBehindProxy()
