@@ -7,10 +7,11 @@
  * - bare generated clients over the same pool's channels (no Effect): what the channels give;
  * - the ceiling: the same Effect call shape over grpc-gcp's own pool, so that what the pool costs
  *   is visible apart from what Effect costs.
- * Contenders' order rotated, best of BENCH_ROUNDS rounds. `npm run bench -w @effect-pool/grpc`.
+ * Every contender once per round, order rotated, BENCH_ROUNDS rounds (default 7); rates are
+ * medians, ratios the median of same-round ratios. `npm run bench -w @effect-pool/grpc`.
  */
 import { GrpcPool } from "@effect-pool/grpc"
-import { benchSettings, echoPackage, effectLoop, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
+import { benchSettings, collectGarbage, echoPackage, effectLoop, median, pairedRatio, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
 import * as grpc from "@grpc/grpc-js"
 import { Effect, Exit, Scope } from "effect"
 import { fork } from "node:child_process"
@@ -135,45 +136,50 @@ const main = async () => {
   const single = generatedClient("grpc-js: one client, one channel", new Echo(target, grpc.credentials.createInsecure()))
   const contenders = [single, grpcGcpPool(target), ...(await ours(target)), effectOverGrpcGcp(target)]
   for (const c of contenders) await c.run({ ...jobs[1], ops: 300 }) // warm up: connect, JIT
-  const best = new Map<string, number>()
-  for (let round = 0; round < benchSettings.rounds; round++) {
+  // every contender once per round, order rotated; rates kept per round for paired ratios
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 7)
+  const samples = new Map<string, Array<number>>()
+  for (let round = 0; round < rounds; round++) {
     for (const job of jobs) {
       for (const c of rotated(contenders, round)) {
+        collectGarbage()
         const started = performance.now()
         await c.run(job)
         const rate = job.ops / ((performance.now() - started) / 1000)
         const key = `${job.name}|${c.name}`
-        best.set(key, Math.max(best.get(key) ?? 0, rate))
+        samples.set(key, [...(samples.get(key) ?? []), rate])
       }
     }
   }
   for (const c of [...contenders].reverse()) await c.close()
   server.disconnect()
 
+  const rates = (job: Job, c: Contender) => samples.get(`${job.name}|${c.name}`)!
   const results: Array<Record<string, unknown>> = []
   for (const job of jobs) {
-    console.log(`\n${job.name}`)
-    const base = best.get(`${job.name}|${single.name}`)!
+    console.log(`\n${job.name} (median of ${rounds} rounds; ratio = median of same-round ratios)`)
     for (const c of contenders) {
-      const rate = best.get(`${job.name}|${c.name}`)!
+      const rate = median(rates(job, c))
+      const vs = pairedRatio(rates(job, c), rates(job, single))
       const latency = job.concurrency === 1 ? `  ${(1e6 / rate).toFixed(0)} µs/call` : ""
-      console.log(`  ${c.name.padEnd(52)} ${Math.round(rate).toString().padStart(7)} calls/s  ${(rate / base).toFixed(2)}× one channel${latency}`)
-      results.push({ job: job.name, contender: c.name, callsPerSecond: Math.round(rate), vsOneChannel: Number((rate / base).toFixed(3)) })
+      console.log(`  ${c.name.padEnd(52)} ${Math.round(rate).toString().padStart(7)} calls/s  ${vs.median.toFixed(2)}× one channel${latency}`)
+      results.push({ job: job.name, contender: c.name, callsPerSecond: Math.round(rate), samples: rates(job, c).map(Math.round), vsOneChannel: Number(vs.median.toFixed(3)) })
     }
   }
-  const r = (job: number, name: string) => best.get(`${jobs[job].name}|${name}`)!
-  const oursName = contenders[2].name
+  const [gcp, mine, bare, ceiling] = [contenders[1], contenders[2], contenders[3], contenders[4]]
+  const ratio = (job: number, a: Contender, b: Contender) => pairedRatio(rates(jobs[job], a), rates(jobs[job], b))
   const targets = {
-    "500 concurrent: ≥ 2× one channel": r(0, oursName) / r(0, single.name),
-    "500 concurrent: ≥ 1× grpc-gcp": r(0, oursName) / r(0, contenders[1].name),
-    "1 at a time: latency ≤ 1.3× bare client": r(1, single.name) / r(1, oursName),
-    "ours / bare clients on our channels (500 concurrent)": r(0, oursName) / r(0, contenders[3].name),
-    "ours / Effect over grpc-gcp (500 concurrent)": r(0, oursName) / r(0, contenders[4].name),
-    "ours / Effect over grpc-gcp (1 at a time)": r(1, oursName) / r(1, contenders[4].name)
+    "500 concurrent: ≥ 2× one channel": ratio(0, mine, single),
+    "500 concurrent: ≥ 1× grpc-gcp": ratio(0, mine, gcp),
+    // latency ratio: ours' time per call / the bare client's = the bare client's rate / ours
+    "1 at a time: latency ≤ 1.3× bare client": ratio(1, single, mine),
+    "ours / bare clients on our channels (500 concurrent)": ratio(0, mine, bare),
+    "ours / Effect over grpc-gcp (500 concurrent)": ratio(0, mine, ceiling),
+    "ours / Effect over grpc-gcp (1 at a time)": ratio(1, mine, ceiling)
   }
-  console.log("\ntargets")
-  for (const [target, value] of Object.entries(targets)) console.log(`  ${target.padEnd(44)} ${value.toFixed(2)}`)
-  writeResults(fileURLToPath(new URL("./results/grpc.json", import.meta.url)), { channels: CHANNELS, streamsPerChannel: STREAMS, rounds: benchSettings.rounds, results, targets })
+  console.log("\ntargets (median of same-round ratios, [lowest – highest round])")
+  for (const [target, r] of Object.entries(targets)) console.log(`  ${target.padEnd(52)} ${r.median.toFixed(2)}  [${r.low.toFixed(2)} – ${r.high.toFixed(2)}]`)
+  writeResults(fileURLToPath(new URL("./results/grpc.json", import.meta.url)), { channels: CHANNELS, streamsPerChannel: STREAMS, rounds, results, targets })
 }
 
 main().then(() => process.exit(0), (error) => {

@@ -28,6 +28,20 @@ export const effectLoop = <X, Y, Z>(ops: number, concurrency: number, body: () =
     return Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
   })
 
+/** The median of `xs` (the upper one of an even count). */
+export const median = (xs: ReadonlyArray<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/**
+ * Paired comparison: the median over rounds of `a[i] / b[i]`, with both measured in the same
+ * round (interleaved, order rotated). On a busy 2-core machine one run's rate varies ±15 %; a
+ * ratio from the same round cancels the drift both saw, and the median ignores a round one
+ * contender lost to a GC pause or a noisy neighbour. The spread (lowest, highest) goes with it.
+ */
+export const pairedRatio = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): { median: number; low: number; high: number } => {
+  const ratios = a.map((x, i) => x / b[i])
+  return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) }
+}
+
 /** The contenders in round `round`'s order: who goes first rotates, so no one is always last. */
 export const rotated = <A>(contenders: ReadonlyArray<A>, round: number): ReadonlyArray<A> =>
   contenders.map((_, i) => contenders[(i + round) % contenders.length])
