@@ -119,7 +119,10 @@ class UnaryCall {
   // the grpc-js listener
   onReceiveMetadata(): void {}
   onReceiveMessage(bytes: Buffer): void {
-    if (this.received) return this.call.cancelWithStatus(grpc.status.UNIMPLEMENTED, "Too many responses received")
+    if (this.received) {
+      this.call.cancelWithStatus(grpc.status.UNIMPLEMENTED, "Too many responses received")
+      return
+    }
     this.received = true
     try {
       this.response = this.deserialize(bytes)
@@ -130,11 +133,10 @@ class UnaryCall {
     }
   }
   onReceiveStatus(status: grpc.StatusObject): void {
-    if (this.readFailure !== undefined) return this.done(this.readFailure, undefined)
-    if (status.code === grpc.status.OK && !this.received) {
-      return this.done({ code: grpc.status.UNIMPLEMENTED, details: "No message received", metadata: status.metadata }, undefined)
-    }
-    this.done(status, this.response)
+    if (this.readFailure !== undefined) this.done(this.readFailure, undefined)
+    else if (status.code === grpc.status.OK && !this.received) {
+      this.done({ code: grpc.status.UNIMPLEMENTED, details: "No message received", metadata: status.metadata }, undefined)
+    } else this.done(status, this.response)
   }
 }
 
