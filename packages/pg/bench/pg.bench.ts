@@ -13,12 +13,11 @@ import { Effect, type Layer, ManagedRuntime, Redacted } from "effect"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import { benchSettings, collectGarbage, effectLoop, promiseLoop, rotated, startServer, writeResults } from "@effect-pool/testing"
+import { benchSettings, collectGarbage, effectLoop, median, pairedRatio, promiseLoop, rotated, startServer, writeResults } from "@effect-pool/testing"
 
 const SIZE = 10
 const RECOVERY_ROUNDS = 9
-const median = (xs: ReadonlyArray<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 3_000 : 15_000) * benchSettings.scale)
+const opsFor = (concurrency: number) => Math.round((concurrency === 1 ? 2_000 : 8_000) * benchSettings.scale)
 
 interface Contender {
   readonly name: string
@@ -98,36 +97,56 @@ const main = async () => {
   ]
   for (const c of contenders) await c.run("select1", 100, SIZE) // warm up: open connections, JIT
 
-  const results: Array<{ kind: Kind; concurrency: number; contender: string; qps: number; cpuMicrosPerQuery: number }> = []
+  // Every contender once per round, order rotated; per round its rate and this process's CPU
+  // time per query (what each client costs, apart from the scheduling noise of a 2-core machine
+  // that also runs the server). Rates are medians over rounds; ours/sql-pg is the median of the
+  // same-round ratios, with the lowest and highest round beside it.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 9)
+  const results: Array<Record<string, unknown>> = []
+  const ratios: Record<string, { median: number; low: number; high: number }> = {}
   for (const kind of ["select1", "pk"] as const) {
     for (const concurrency of [1, 16, 64]) {
       const ops = opsFor(concurrency)
-      const best = new Map<string, number>()
-      // CPU time of this process per query: what each client costs, apart from the scheduling
-      // noise of a 2-core machine that also runs the server (throughput varies ±15% run to run)
-      const cpu = new Map<string, number>()
-      for (let round = 0; round < benchSettings.rounds; round++) {
+      const qps = new Map<string, Array<number>>(contenders.map((c) => [c.name, []]))
+      const cpu = new Map<string, Array<number>>(contenders.map((c) => [c.name, []]))
+      for (let round = 0; round < rounds; round++) {
         for (const c of rotated(contenders, round)) {
           collectGarbage()
           const start = performance.now()
           const cpuStart = process.cpuUsage()
           await c.run(kind, ops, concurrency)
           const used = process.cpuUsage(cpuStart)
-          const qps = ops / ((performance.now() - start) / 1000)
-          best.set(c.name, Math.max(best.get(c.name) ?? 0, qps))
-          cpu.set(c.name, Math.min(cpu.get(c.name) ?? Infinity, (used.user + used.system) / ops))
+          qps.get(c.name)!.push(ops / ((performance.now() - start) / 1000))
+          cpu.get(c.name)!.push((used.user + used.system) / ops)
         }
       }
-      for (const c of contenders) results.push({ kind, concurrency, contender: c.name, qps: best.get(c.name)!, cpuMicrosPerQuery: Number(cpu.get(c.name)!.toFixed(1)) })
-      const ours = best.get(contenders[2].name)!
+      const [raw_, sqlpg, ours] = contenders.map((c) => c.name)
+      const vsSqlPg = pairedRatio(qps.get(ours)!, qps.get(sqlpg)!)
+      const vsRaw = pairedRatio(qps.get(ours)!, qps.get(raw_)!)
+      // CPU: sql-pg's time per query over ours (> 1: ours costs less)
+      const cpuVsSqlPg = pairedRatio(cpu.get(sqlpg)!, cpu.get(ours)!)
+      ratios[`${kind} c=${concurrency}`] = vsSqlPg
+      for (const c of contenders) {
+        results.push({
+          kind,
+          concurrency,
+          contender: c.name,
+          qps: Math.round(median(qps.get(c.name)!)),
+          cpuMicrosPerQuery: Number(median(cpu.get(c.name)!).toFixed(1)),
+          samples: qps.get(c.name)!.map(Math.round)
+        })
+      }
       console.log(
         `${kind.padEnd(8)} c=${String(concurrency).padEnd(3)} ` +
-          contenders.map((c) => `${c.name.split(" ")[0]} ${best.get(c.name)!.toFixed(0).padStart(6)} q/s`).join("  ") +
-          `   ours/sql-pg ${(ours / best.get(contenders[1].name)!).toFixed(2)}  ours/raw ${(ours / best.get(contenders[0].name)!).toFixed(2)}` +
+          contenders.map((c) => `${c.name.split(" ")[0]} ${median(qps.get(c.name)!).toFixed(0).padStart(6)} q/s`).join("  ") +
+          `   ours/sql-pg ${vsSqlPg.median.toFixed(2)} [${vsSqlPg.low.toFixed(2)}–${vsSqlPg.high.toFixed(2)}]  ours/raw ${vsRaw.median.toFixed(2)}` +
           // @effect/sql-pg is raw pg.Pool under @effect/sql's statement pipeline: what that leaves
-          `  (pipeline ceiling sql-pg/raw ${(best.get(contenders[1].name)! / best.get(contenders[0].name)!).toFixed(2)})`
+          `  (pipeline ceiling sql-pg/raw ${pairedRatio(qps.get(sqlpg)!, qps.get(raw_)!).median.toFixed(2)})`
       )
-      console.log(`${"".padEnd(14)} CPU µs/query: ${contenders.map((c) => `${c.name.split(" ")[0]} ${cpu.get(c.name)!.toFixed(0)}`).join("  ")}`)
+      console.log(
+        `${"".padEnd(14)} CPU µs/query: ${contenders.map((c) => `${c.name.split(" ")[0]} ${median(cpu.get(c.name)!).toFixed(0)}`).join("  ")}` +
+          `   sql-pg's CPU/ours ${cpuVsSqlPg.median.toFixed(2)}`
+      )
     }
   }
 
@@ -151,7 +170,7 @@ const main = async () => {
   for (const c of contenders) await c.close()
   await admin.end()
   await server?.dispose()
-  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, results, recoveries })
+  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, rounds, results, oursVsSqlPg: ratios, recoveries })
 }
 
 main().catch((e) => {

@@ -4,7 +4,7 @@ import { PgPool } from "@effect-pool/pg"
 import { Model, SqlClient, SqlSchema } from "@effect/sql"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { NodeContext } from "@effect/platform-node"
-import { Chunk, Effect, Fiber, Layer, Schema, Stream, String as Str } from "effect"
+import { Cause, Chunk, Effect, Fiber, Layer, Schema, Stream, String as Str } from "effect"
 import { poolLayer, table } from "./helpers.js"
 
 /** Real servers, real time: no TestClock. */
@@ -104,6 +104,23 @@ describe("SqlClient on the pool", () => {
       const rows = yield* sql`SELECT first_name FROM ${sql(t)}`
       expect(rows).toEqual([{ firstName: "Grace" }])
     }).pipe(Effect.provide(poolLayer({ transformQueryNames: Str.camelToSnake, transformResultNames: Str.snakeToCamel }))))
+
+  it.live("a result transform that throws is a defect of that statement; the connection goes back and the pool carries on", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pool = yield* PgPool.PgPool
+      const exit = yield* Effect.exit(sql`SELECT 1 AS boom`)
+      expect(exit._tag).toBe("Failure")
+      expect(exit._tag === "Failure" && Cause.isDie(exit.cause) ? String(Cause.squash(exit.cause)) : "").toMatch(/cannot name boom/)
+      expect(yield* sql`SELECT 2 AS fine`).toEqual([{ fine: 2 }])
+      expect((yield* pool.stats).borrowed).toBe(0)
+    }).pipe(Effect.provide(poolLayer({
+      max: 1,
+      transformResultNames: (name) => {
+        if (name === "boom") throw new Error("cannot name boom")
+        return name
+      }
+    }))))
 
   it.live("the Migrator runs on the pool", () =>
     Effect.gen(function*() {

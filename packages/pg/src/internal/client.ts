@@ -17,6 +17,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -106,8 +107,8 @@ export const makeClient = (
      * termination notice arrived after the hand-over) had nothing sent on it: the statement
      * takes another one.
      */
-    const statement = (config: QueryConfig): Effect.Effect<Pg.QueryResult, SqlError> =>
-      Effect.async<Pg.QueryResult, SqlError>((resume) => {
+    const statement = <A>(config: QueryConfig, extract: (result: Pg.QueryResult) => A): Effect.Effect<A, SqlError> =>
+      Effect.async<A, SqlError>((resume) => {
         let cancelBorrow: (() => void) | undefined
         let held: Held | undefined
         let resent = false
@@ -138,7 +139,14 @@ export const makeClient = (
                 held = undefined
                 return attempt(retries, named(config))
               }
-              resume(error ? Effect.fail(toSqlError(error)) : Effect.succeed(result))
+              if (error) return resume(Effect.fail(toSqlError(error)))
+              let value: A
+              try {
+                value = extract(result)
+              } catch (defect) {
+                return resume(Effect.die(defect))
+              }
+              resume(Effect.succeed(value))
             })
             held = h
           })
@@ -165,6 +173,7 @@ export const makeClient = (
 
     const rowsOf = (result: Pg.QueryResult | Array<Pg.QueryResult>): ReadonlyArray<any> =>
       Array.isArray(result) ? result.map((r) => r.rows ?? []) : result.rows ?? []
+    const valuesOf = (result: Pg.QueryResult): Array<Array<unknown>> => result.rows as Array<Array<unknown>>
 
     const cursorStream = (conn: PgConnection, sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) =>
       Effect.gen(function*() {
@@ -182,40 +191,35 @@ export const makeClient = (
 
     /** A `Connection`: per statement on the pool, or bound to the connection a transaction holds. */
     class PooledConnection implements Connection {
-      private readonly runQuery: (config: QueryConfig) => Effect.Effect<Pg.QueryResult, SqlError>
+      /** Runs a statement; `extract` takes what the caller needs from its result (no extra Effect step). */
+      private readonly runQuery: <A>(config: QueryConfig, extract: (result: Pg.QueryResult) => A) => Effect.Effect<A, SqlError>
       constructor(
         private readonly streamConn: Effect.Effect<PgConnection, SqlError, Scope.Scope>,
         /** The connection a transaction holds, if this is one. */
         private readonly bound?: PgConnection
       ) {
         this.runQuery = bound === undefined
-          ? (config) => bounded(statement(config))
-          : (config) =>
-            bounded(Effect.tapError(query(bound, config, settings.cancel), (error) =>
+          ? (config, extract) => bounded(statement(config, extract))
+          : (config, extract) =>
+            bounded(Effect.tapError(Effect.map(query(bound, config, settings.cancel), extract), (error) =>
               // inside a transaction the failure stands (the transaction is aborted); the
               // statement's next run gets a new name
               Effect.sync(() => onStale(bound, config, error.cause as Error))))
       }
       private rows(config: QueryConfig, transform: Rows | undefined) {
-        return Effect.map(this.runQuery(config), (result) => {
-          const rows = rowsOf(result)
-          return transform ? transform(rows) : rows
-        })
+        return this.runQuery(config, transform === undefined ? rowsOf : (result) => transform(rowsOf(result)))
       }
       execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         return this.rows(named({ text: sql, values: params }), transform)
       }
       executeRaw(sql: string, params: ReadonlyArray<unknown>) {
-        return this.runQuery(named({ text: sql, values: params }))
+        return this.runQuery(named({ text: sql, values: params }), identity)
       }
       executeWithoutTransform(sql: string, params: ReadonlyArray<unknown>) {
         return this.execute(sql, params, undefined)
       }
       executeValues(sql: string, params: ReadonlyArray<unknown>) {
-        return Effect.map(
-          this.runQuery(named({ text: sql, values: params, rowMode: "array" })),
-          (result) => result.rows as Array<Array<unknown>>
-        )
+        return this.runQuery(named({ text: sql, values: params, rowMode: "array" }), valuesOf)
       }
       executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         const bound = this.bound
