@@ -335,7 +335,7 @@ export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoo
     const keyed = keyedOf(self)
     keyed.refreshMetrics()
     const perKey = new Map<K, PoolStats>()
-    const totals = { ...keyed.retired, size: 0, idle: 0, borrowed: 0, waiting: 0, creating: 0, destroying: 0 }
+    const totals = { ...keyed.retired, size: 0, idle: 0, borrowed: 0, waiting: 0, creating: 0, suspended: 0, destroying: 0 }
     for (const [key, shell] of keyed.shells) {
       const s = statsOf(shell)
       perKey.set(key, s)

@@ -174,10 +174,17 @@ export interface Options<A, E, R> {
     | undefined
   /** Longest `recycle` may take before it counts as failed. [5 s] */
   readonly recycleTimeout?: Duration.DurationInput | undefined
-  /** Checks idle items in the background on `schedule` [every 30 s]; failures are destroyed. */
+  /**
+   * Checks idle items in the background on `schedule` [every 30 s]. `onFailure`: `"evict"`
+   * [default] destroys an item whose check fails; `"suspend"` keeps it out of rotation — alive,
+   * not lent, checked again on the schedule — until a check passes (a service that says "not now"
+   * rather than a connection that is broken, e.g. gRPC health NOT_SERVING); a function decides
+   * per failure (its argument: the check's error, or a `TimeoutException` after `validateTimeout`).
+   */
   readonly healthCheck?: {
     readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
     readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
+    readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
   } | undefined
   /**
    * How a failed creation is retried while someone still needs the item (its input is the
@@ -225,6 +232,8 @@ export interface PoolStats {
   readonly borrowed: number
   readonly waiting: number
   readonly creating: number
+  /** Items out of rotation after a failed health check (`healthCheck.onFailure: "suspend"`). */
+  readonly suspended: number
   readonly destroying: number
   readonly min: number
   readonly max: number

@@ -28,16 +28,25 @@ import * as Duration from "effect/Duration"
 export class PoolTimeoutError extends Data.TaggedError("PoolTimeoutError")<{
   /** The pool's `name`. */
   readonly pool: string
-  /** `"wait"`: waiting for a returned item; `"create"`: waiting for (or running) a creation. */
-  readonly phase: "wait" | "create"
+  /**
+   * `"wait"`: waiting for a returned item; `"create"`: waiting for (or running) a creation;
+   * `"suspended"`: waiting while items were out of rotation after a failed health check.
+   */
+  readonly phase: "wait" | "create" | "suspended"
   /** The timeout that fired. */
   readonly timeout: Duration.Duration
-  /** The last creation failure, when there was one. */
+  /** The last creation failure, or (phase `"suspended"`) the last failed health check, if any. */
   readonly cause?: unknown
 }> {
   override get message(): string {
-    const what = this.phase === "wait" ? "waiting for an item to be returned" : "waiting for an item to be created"
-    const why = this.cause === undefined ? "" : `; last creation failure: ${describe(this.cause)}`
+    const what = this.phase === "wait"
+      ? "waiting for an item to be returned"
+      : this.phase === "create"
+      ? "waiting for an item to be created"
+      : "waiting for an item to pass its health check"
+    const why = this.cause === undefined
+      ? ""
+      : `; last ${this.phase === "suspended" ? "health check" : "creation"} failure: ${describe(this.cause)}`
     return `pool "${this.pool}": timed out after ${Duration.format(this.timeout)} ${what}${why}`
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigError, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Logger, Scope, TestClock } from "effect"
-import { Pool, PoolConfigError } from "../src/index.js"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Logger, Schedule, Scope, TestClock } from "effect"
+import { Pool, PoolConfigError, PoolTimeoutError } from "../src/index.js"
 import { Backend, type Conn, settle, until, stats } from "./helpers.js"
 
 
@@ -339,6 +339,49 @@ describe("Pool: time-based eviction (TestClock)", () => {
       yield* TestClock.adjust("1 second")
       yield* until("evicted and replaced", () => backend.destroyedIds.includes(1) && stats(pool).idle === 3)
       expect(backend.destroyed).toBe(1)
+    }))
+
+  it.scoped("health checks with onFailure \"suspend\": a failing item leaves rotation alive, borrowers wait (and time out naming the check's failure), and it comes back when a check passes", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      let serving = true
+      const pool = yield* Pool.make({
+        acquire: backend.acquire,
+        min: 1,
+        max: 1,
+        acquireTimeout: "5 seconds",
+        healthCheck: {
+          check: () => (serving ? Effect.void : Effect.fail(new Error("not serving"))),
+          schedule: Schedule.spaced("10 seconds"),
+          onFailure: "suspend"
+        }
+      })
+      yield* until("min", () => stats(pool).idle === 1)
+      serving = false
+      yield* TestClock.adjust("10 seconds")
+      yield* until("suspended", () => stats(pool).suspended === 1)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 0, suspended: 1 })
+      // not lent while suspended: a borrower waits, and its timeout names the check's failure
+      const refused = yield* Effect.fork(Effect.flip(Pool.use(pool, (c) => Effect.succeed(c.id))))
+      yield* settle
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(refused)
+      expect(error).toMatchObject({ _tag: "PoolTimeoutError", phase: "suspended" })
+      expect((error as PoolTimeoutError).message).toMatch(/health check failure: not serving/)
+      // still failing at the next check (t = 20 s): still suspended, still alive
+      yield* TestClock.adjust("5 seconds")
+      yield* settle
+      expect(stats(pool).suspended).toBe(1)
+      // a borrower waiting when the check passes (t = 30 s) gets the same item, never destroyed
+      yield* TestClock.adjust("7 seconds")
+      const waiting = yield* Effect.fork(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      yield* settle
+      serving = true
+      yield* TestClock.adjust("3 seconds")
+      expect(yield* Fiber.join(waiting)).toBe(0)
+      expect(stats(pool)).toMatchObject({ suspended: 0, size: 1 })
+      expect(backend.created).toBe(1)
+      expect(backend.destroyed).toBe(0)
     }))
 
   it.scoped("a health check is not a use: checked items still reach idleTimeout", () =>

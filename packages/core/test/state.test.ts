@@ -29,6 +29,30 @@ describe("pool state transitions", () => {
     expect(item.borrowers).toBe(3)
   })
 
+  it("a suspended item is kept but never lent, a call in flight on it is not offered when it ends, and it counts until it passes or is destroyed", () => {
+    const state = new Core.PoolState<string>(config({ max: 2, concurrency: 2, maxLifetime: "1 minute" }))
+    const out: Array<Core.Command<string>> = []
+    Core.enqueue(state, waiter(), out)
+    const item = Core.newItem(state, "conn", undefined, 0, 0)
+    Core.created(state, item, 0, out) // lent to the waiter: one call in flight
+    expect(Core.checkOut(state)).toEqual([item])
+    Core.checked(state, item, false, 1, out, true, "NOT_SERVING")
+    expect([item.suspended, item.destroyed, state.suspended, state.lastCheckError]).toEqual([true, false, 1, "NOT_SERVING"])
+    expect(Core.take(state, 2, out)).toBeUndefined()
+    Core.release(state, item, 3, out) // the call in flight ends: not offered
+    expect(state.idle).toEqual([])
+    expect(Core.checkOut(state)).toEqual([item]) // checked again
+    Core.checked(state, item, true, 4, out, true)
+    expect([item.suspended, state.suspended, state.idle]).toEqual([false, 0, [item]])
+    // suspended again, then destroyed (lifetime over): no longer counted
+    Core.checkOut(state)
+    Core.checked(state, item, false, 5, out, true, "NOT_SERVING")
+    const evicted: Array<Core.Command<string>> = []
+    Core.evict(state, 61_000, evicted)
+    Core.take(state, 61_000, evicted)
+    expect([item.destroyed, state.suspended]).toEqual([true, 0])
+  })
+
   it("a returned item goes to the oldest waiter first", () => {
     const state = new Core.PoolState<string>(config({ max: 1 }))
     const out: Array<Core.Command<string>> = []

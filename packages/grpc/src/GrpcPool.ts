@@ -138,13 +138,16 @@ export interface Options {
   /** grpc-js channel options, passed through (`grpc.use_local_subchannel_pool` is always 1). [{}] */
   readonly channelOptions?: grpc.ChannelOptions | undefined
   /**
-   * `grpc.health.v1.Health/Check` for `service` [""] on `schedule` [every 10 s] on idle channels,
-   * and on every new channel before it is lent: a channel whose service is not SERVING is
-   * replaced, and replacements are only lent once it is SERVING again. [off]
+   * `grpc.health.v1.Health/Check` for `service` [""] on `schedule` [every 10 s] on every channel,
+   * and on every new channel before it is lent. A channel whose service answers other than
+   * SERVING (NOT_SERVING, SERVICE_UNKNOWN) leaves rotation on its connection and comes back when a
+   * check finds it SERVING; a check with no answer within `timeout` [5 s] (or failing otherwise)
+   * replaces the channel. [off]
    */
   readonly healthCheck?: {
     readonly service?: string | undefined
     readonly schedule?: Schedule.Schedule<unknown> | undefined
+    readonly timeout?: Duration.DurationInput | undefined
   } | undefined
   /** Channels beyond `minChannels` close after this long without calls. [10 minutes] */
   readonly idleTimeout?: Duration.DurationInput | undefined

@@ -100,25 +100,49 @@ describe("GrpcPool faults", () => {
       expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
     }).pipe(Effect.scoped), 60_000)
 
-  it.live("health NOT_SERVING: the channel leaves rotation, calls wait (and time out with the reason); SERVING again: they succeed", () =>
+  it.live("health NOT_SERVING: the channel leaves rotation on its connection, calls wait (and time out with the reason); SERVING again: the same channel comes back", () =>
     Effect.gen(function*() {
-      const { server, target } = yield* serverBehindProxy()
+      const { server, proxy, target } = yield* serverBehindProxy()
       const pool = yield* GrpcPool.make({
         target,
         minChannels: 1,
-        maxChannels: 2,
+        maxChannels: 1,
         healthCheck: { service: "effectpool.test.Echo", schedule: Schedule.spaced("50 millis") },
         acquireTimeout: "1 second"
       })
       const echo = echoClient(pool)
       expect((yield* echo.unary({ text: "up" })).text).toBe("echo: up")
       server.health.setStatus("effectpool.test.Echo", "NOT_SERVING")
-      yield* eventually("the unhealthy channel left the pool", Effect.map(GrpcPool.stats(pool), (s) => s.pool.destroyed >= 1 && s.pool.size === 0), 10_000)
+      yield* eventually("the channel left rotation", Effect.map(GrpcPool.stats(pool), (s) => s.pool.suspended === 1))
       const refused = yield* Effect.flip(echo.unary({ text: "down" }))
-      expect(refused._tag).toBe("PoolTimeoutError")
+      expect(refused).toMatchObject({ _tag: "PoolTimeoutError", phase: "suspended" })
       expect(causeText(refused)).toMatch(/not SERVING/)
+      expect(server.calls.unary).toBe(1) // the refused call never reached the server
       server.health.setStatus("effectpool.test.Echo", "SERVING")
       expect((yield* echo.unary({ text: "back" })).text).toBe("echo: back")
+      // the same channel on the same connection: nothing was closed or opened
+      const stats = yield* GrpcPool.stats(pool)
+      expect(stats.pool).toMatchObject({ suspended: 0, created: 1, destroyed: 0 })
+      expect(proxy.accepted()).toBe(1)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a health check that gets no answer replaces the channel (a broken connection is not suspended)", () =>
+    Effect.gen(function*() {
+      const { proxy, target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({
+        target,
+        minChannels: 1,
+        maxChannels: 1,
+        healthCheck: { service: "effectpool.test.Echo", schedule: Schedule.spaced("100 millis"), timeout: "300 millis" },
+        connectTimeout: "2 seconds"
+      })
+      const echo = echoClient(pool)
+      expect((yield* echo.unary({ text: "up" })).text).toBe("echo: up")
+      proxy.blackhole(true) // the connection stays "READY" but nothing answers
+      yield* eventually("the unanswering channel was replaced", Effect.map(GrpcPool.stats(pool), (s) => s.pool.destroyed >= 1), 15_000)
+      proxy.blackhole(false)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+      expect((yield* GrpcPool.stats(pool)).pool.suspended).toBe(0)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("maxAge refresh under steady load: channels are replaced and no call fails", () =>

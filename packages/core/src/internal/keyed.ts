@@ -185,9 +185,9 @@ export class KeyedPoolShell<K, A, E> {
     state.closed = true
   }
 
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void> {
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
     return Effect.suspend(() =>
-      Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.healthCheck(check), {
+      Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.healthCheck(check, suspends), {
         concurrency: "unbounded",
         discard: true
       })

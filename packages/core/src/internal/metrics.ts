@@ -18,7 +18,8 @@ const gauges = {
   idle: Metric.gauge("effect_pool_idle", { description: "idle items" }),
   borrowed: Metric.gauge("effect_pool_borrowed", { description: "active borrows" }),
   waiting: Metric.gauge("effect_pool_waiting", { description: "borrowers waiting" }),
-  creating: Metric.gauge("effect_pool_creating", { description: "creations under way" })
+  creating: Metric.gauge("effect_pool_creating", { description: "creations under way" }),
+  suspended: Metric.gauge("effect_pool_suspended", { description: "items out of rotation after a failed health check" })
 }
 
 const counters = {
@@ -60,6 +61,7 @@ export class PoolMetrics {
     gauges.borrowed.unsafeUpdate(state.borrowers, tags)
     gauges.waiting.unsafeUpdate(state.waiters.length, tags)
     gauges.creating.unsafeUpdate(state.creating, tags)
+    gauges.suspended.unsafeUpdate(state.suspended, tags)
     for (const name of Object.keys(counters) as Array<CounterName>) {
       const delta = state[name] - this.reported[name]
       if (delta > 0) {

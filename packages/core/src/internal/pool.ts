@@ -22,12 +22,21 @@ export interface CommonOptions<A, E, R> extends ConfigInput {
   readonly healthCheck?: {
     readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
     readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
+    readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
   } | undefined
   readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutError, R> | undefined
   readonly spans?: boolean | undefined
 }
 
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
+
+/** `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict it)? */
+const suspendsOn = (onFailure: NonNullable<CommonOptions<any, any, any>["healthCheck"]>["onFailure"]): (error: unknown) => boolean =>
+  onFailure === undefined || onFailure === "evict"
+    ? () => false
+    : onFailure === "suspend"
+    ? () => true
+    : (error) => onFailure(error) === "suspend"
 
 /** Provides the pool's environment to a user callback. */
 const provided = <Args extends Array<any>, X, Y, R>(
@@ -84,7 +93,7 @@ const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
 export interface Background<A> {
   readonly shutdown: Effect.Effect<void>
   housekeep(): Effect.Effect<number>
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void>
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void>
   refreshMetrics(): void
 }
 
@@ -102,7 +111,7 @@ export const startBackground = <A, R>(
     yield* Effect.forkScoped(housekeeper(pool.housekeep()))
     if (healthCheck !== undefined) {
       const check = provided(healthCheck.check, runtime)!
-      yield* Effect.forkScoped(healthChecker(healthCheck.schedule ?? defaultHealthSchedule, pool.healthCheck(check)))
+      yield* Effect.forkScoped(healthChecker(healthCheck.schedule ?? defaultHealthSchedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure))))
     }
     yield* Effect.forkScoped(metricsRefresher(() => pool.refreshMetrics()))
   })

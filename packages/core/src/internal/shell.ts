@@ -452,9 +452,10 @@ export class PoolShell<A, E> {
     const atCapacity = state.items.size + state.destroying >= config.max && state.creating === 0
     return new PoolTimeoutError({
       pool: config.name,
-      phase: atCapacity && !state.hasLastError ? "wait" : "create",
+      // at capacity with nothing failing to create: waiting for a return, or for suspended items
+      phase: atCapacity && !state.hasLastError ? (state.suspended > 0 ? "suspended" : "wait") : "create",
       timeout: Duration.millis(config.acquireTimeout),
-      ...(state.hasLastError ? { cause: state.lastError } : {})
+      ...(state.hasLastError ? { cause: state.lastError } : state.suspended > 0 ? { cause: state.lastCheckError } : {})
     })
   }
 
@@ -560,8 +561,8 @@ export class PoolShell<A, E> {
     })
   }
 
-  /** Checks every idle item with `check`; failures (and time-outs) evict. */
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>): Effect.Effect<void> {
+  /** Checks every idle (and every suspended) item with `check`; failures (and time-outs) evict or suspend. */
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
     return Effect.suspend(() => {
       const items = Core.checkOut(this.state)
       return Effect.forEach(
@@ -573,8 +574,11 @@ export class PoolShell<A, E> {
               onTimeout: () => new Cause.TimeoutException("health check timed out")
             }),
             (exit) =>
-              Effect.sync(() =>
-                this.apply((out) => Core.checked(this.state, item, Exit.isSuccess(exit), this.now(), out))
+              Effect.sync(() => {
+                const failure = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+                const suspend = failure !== undefined && suspends(failure)
+                this.apply((out) => Core.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
+              }
               )
           ).pipe(Effect.ignore),
         { concurrency: "unbounded", discard: true }

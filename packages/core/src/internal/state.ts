@@ -33,6 +33,8 @@ export interface Item<A> {
   destroyed: boolean
   /** Taken by the health checker; not lent meanwhile. */
   checking: boolean
+  /** Failed its last health check (with `onFailure: "suspend"`): kept, not lent, checked again. */
+  suspended: boolean
   /** Where it was borrowed (leak detection only). */
   site: Error | undefined
   leakReported: boolean
@@ -90,6 +92,9 @@ export class PoolState<A> {
   /** The most recent creation failure, kept as the cause of timeouts. */
   lastError: unknown = undefined
   hasLastError = false
+  /** Items suspended by a failed health check, and the failure that suspended the latest one. */
+  suspended = 0
+  lastCheckError: unknown = undefined
   /** Parked on the shared budget (KeyedPool). */
   starved = false
   nextId = 0
@@ -117,7 +122,8 @@ export class PoolState<A> {
 
 /** Can this item take one more borrower right now? */
 const lendable = <A>(state: PoolState<A>, item: Item<A>, now: number): boolean =>
-  !item.invalid && !item.checking && item.borrowers < state.config.concurrency && item.expiresAt > now
+  !item.invalid && !item.checking && !item.suspended && item.borrowers < state.config.concurrency &&
+  item.expiresAt > now
 
 /**
  * The fast path: take a lendable item if there is one, else `undefined`. Expired items met on
@@ -240,7 +246,7 @@ export const release = <A>(state: PoolState<A>, item: Item<A>, now: number, out:
     }
     return
   }
-  if (item.checking) {
+  if (item.checking || item.suspended) {
     if (item.borrowers === 0) item.idleSince = now
     return
   }
@@ -318,6 +324,7 @@ export const newItem = <A>(state: PoolState<A>, value: A, handle: unknown, now: 
     invalid: false,
     destroyed: false,
     checking: false,
+    suspended: false,
     site: undefined,
     leakReported: false
   }
@@ -381,6 +388,10 @@ const stillNeeded = <A>(state: PoolState<A>): boolean => {
 // destruction
 
 const destroy = <A>(state: PoolState<A>, item: Item<A>): Command<A> => {
+  if (item.suspended) {
+    item.suspended = false
+    state.suspended--
+  }
   item.destroyed = true
   state.items.delete(item)
   state.destroying++
@@ -519,10 +530,34 @@ export const checkOut = <A>(state: PoolState<A>): Array<Item<A>> => {
   return items
 }
 
-/** A health check of `item` is over; a failed item is destroyed. */
-export const checked = <A>(state: PoolState<A>, item: Item<A>, healthy: boolean, now: number, out: Array<Command<A>>) => {
+/**
+ * A health check of `item` is over. A failed item is destroyed — or, with `suspend` (this failure
+ * suspends), kept out of rotation (not lent, still alive, checked again next time) until a check
+ * passes: what a gRPC client does with a connection whose service reports NOT_SERVING.
+ */
+export const checked = <A>(
+  state: PoolState<A>,
+  item: Item<A>,
+  healthy: boolean,
+  now: number,
+  out: Array<Command<A>>,
+  suspend = false,
+  failure: unknown = undefined
+) => {
   item.checking = false
   if (item.destroyed) return
+  if (!healthy && suspend && !item.invalid && !state.closed) {
+    if (!item.suspended) {
+      item.suspended = true
+      state.suspended++
+    }
+    state.lastCheckError = failure
+    return
+  }
+  if (item.suspended) {
+    item.suspended = false
+    state.suspended--
+  }
   if (!healthy && !item.invalid) {
     item.invalid = true
     state.invalidated++

@@ -15,6 +15,7 @@ export const statsOf = (shell: PoolShell<any, any>): PoolStats => {
     borrowed: state.borrowers,
     waiting: state.waiters.length,
     creating: state.creating,
+    suspended: state.suspended,
     destroying: state.destroying,
     min: state.config.min,
     max: state.config.max,

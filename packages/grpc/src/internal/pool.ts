@@ -40,7 +40,8 @@ const optionNames: Record<string, string> = {
   max: "maxChannels",
   concurrency: "maxConcurrentStreamsPerChannel",
   maxLifetime: "maxAge",
-  maxLifetimeJitter: "maxAgeJitter"
+  maxLifetimeJitter: "maxAgeJitter",
+  validateTimeout: "healthCheck.timeout"
 }
 
 const statusName = (code: number): string => grpc.status[code] ?? String(code)
@@ -185,12 +186,14 @@ export class GrpcPoolImpl {
     readonly channelOptions: grpc.ChannelOptions,
     readonly connectTimeout: number,
     /** With a health check: the service a new channel must find SERVING before it is lent. */
-    readonly healthService: string | undefined
+    readonly healthService: string | undefined,
+    /** How long a health check waits for its answer (ms). */
+    readonly healthTimeout: number
   ) {}
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
   readonly acquire: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.suspend(() =>
-    this.healthService === undefined ? this.connect : Effect.tap(this.connect, (pooled) => checkHealth(pooled, this.healthService!))
+    this.healthService === undefined ? this.connect : Effect.tap(this.connect, (pooled) => checkHealth(pooled, this.healthService!, this.healthTimeout))
   )
 
   private readonly connect: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.acquireRelease(
@@ -378,6 +381,7 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     const keepaliveTime = yield* duration("keepalive.time", options.keepalive?.time, "5 minutes")
     const keepaliveTimeout = yield* duration("keepalive.timeout", options.keepalive?.timeout, "20 seconds")
     const streams = yield* count(name, "maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, 1)
+    const healthTimeout = yield* duration("healthCheck.timeout", options.healthCheck?.timeout, "5 seconds")
     const impl = new GrpcPoolImpl(
       name,
       options.target,
@@ -391,7 +395,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
         "grpc.use_local_subchannel_pool": 1
       },
       connectTimeout,
-      options.healthCheck === undefined ? undefined : (options.healthCheck.service ?? "")
+      options.healthCheck === undefined ? undefined : (options.healthCheck.service ?? ""),
+      healthTimeout
     )
     const health = options.healthCheck
     impl.pool = yield* Pool.make({
@@ -407,9 +412,14 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
       acquireTimeout: options.acquireTimeout ?? "30 seconds",
       createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
       shutdownTimeout: options.shutdownTimeout,
+      validateTimeout: healthTimeout,
       healthCheck: health === undefined ? undefined : {
-        check: (pooled) => checkHealth(pooled, health.service ?? ""),
-        schedule: health.schedule ?? Schedule.spaced("10 seconds")
+        check: (pooled) => checkHealth(pooled, health.service ?? "", healthTimeout),
+        schedule: health.schedule ?? Schedule.spaced("10 seconds"),
+        // NOT_SERVING is the service's word, not a broken connection: the channel stays
+        // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
+        // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel
+        onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
       }
     }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
     return impl
@@ -423,14 +433,18 @@ const encodeHealthRequest = (service: string): Buffer => {
 }
 const decodeHealthStatus = (bytes: Buffer): number => (bytes.length >= 2 && bytes[0] === 0x08 ? bytes[1] : 0)
 const SERVING = 1
+const NOT_SERVING_DETAILS = "health: "
+
+/** The failure of a health check that was answered, with a status other than SERVING. */
+const isNotServing = (error: unknown): boolean => error instanceof GrpcError && error.details.startsWith(NOT_SERVING_DETAILS)
 
 /** `grpc.health.v1.Health/Check` on one channel: fails unless the service is SERVING. */
-const checkHealth = (pooled: PooledChannel, service: string): Effect.Effect<void, GrpcError> =>
+const checkHealth = (pooled: PooledChannel, service: string, timeout: number): Effect.Effect<void, GrpcError> =>
   Effect.async<void, GrpcError>((resume) => {
-    const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + 5_000) }, (error, status) => {
+    const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + timeout) }, (error, status) => {
       if (error !== null) return resume(Effect.fail(toGrpcError(error)))
       if (status !== SERVING) {
-        const details = `health: "${service}" is not SERVING (status ${status})`
+        const details = `${NOT_SERVING_DETAILS}"${service}" is not SERVING (status ${status})`
         return resume(Effect.fail(new GrpcError({ code: grpc.status.UNAVAILABLE, details, metadata: undefined, message: `UNAVAILABLE: ${details}` })))
       }
       resume(Effect.void)
