@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Config, ConfigError, ConfigProvider, Context, Effect, Exit, Fiber, Layer, Logger, Schedule, Scope, TestClock } from "effect"
-import { Pool, PoolConfigError, PoolTimeoutError } from "../src/index.js"
+import { Pool, PoolConfigError, type PoolTimeoutError } from "../src/index.js"
 import { Backend, type Conn, settle, until, stats } from "./helpers.js"
 
 
