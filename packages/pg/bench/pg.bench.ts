@@ -101,7 +101,9 @@ const main = async () => {
   // time per query (what each client costs, apart from the scheduling noise of a 2-core machine
   // that also runs the server). Rates are medians over rounds; ours/sql-pg is the median of the
   // same-round ratios, with the lowest and highest round beside it.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 9)
+  // one query at a time is the noisiest (each waits on the server process being scheduled):
+  // single rounds there range 0.7–1.7×, so it gets more rounds
+  const roundsAt = (concurrency: number) => Number(process.env.BENCH_ROUNDS ?? (concurrency === 1 ? 21 : 9))
   const results: Array<Record<string, unknown>> = []
   const ratios: Record<string, { median: number; low: number; high: number }> = {}
   for (const kind of ["select1", "pk"] as const) {
@@ -109,7 +111,7 @@ const main = async () => {
       const ops = opsFor(concurrency)
       const qps = new Map<string, Array<number>>(contenders.map((c) => [c.name, []]))
       const cpu = new Map<string, Array<number>>(contenders.map((c) => [c.name, []]))
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < roundsAt(concurrency); round++) {
         for (const c of rotated(contenders, round)) {
           collectGarbage()
           const start = performance.now()
@@ -170,7 +172,7 @@ const main = async () => {
   for (const c of contenders) await c.close()
   await admin.end()
   await server?.dispose()
-  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, rounds, results, oursVsSqlPg: ratios, recoveries })
+  writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, rounds: { "c=1": roundsAt(1), "c=16/64": roundsAt(16) }, results, oursVsSqlPg: ratios, recoveries })
 }
 
 main().catch((e) => {
