@@ -246,7 +246,8 @@ export type ClientStreaming<I, O> = (requests: Stream.Stream<I, CallError>, opti
 export type Bidi<I, O> = (requests: Stream.Stream<I, CallError>, options?: CallOptions) => Stream.Stream<O, CallError>
 
 /**
- * Per channel: connectivity state, calls in flight, age.
+ * Per channel: connectivity state, calls in flight, age, and whether its last health check was
+ * answered other than SERVING (then it is out of rotation until a check finds it SERVING).
  *
  * @example
  * ```ts
@@ -261,6 +262,7 @@ export interface ChannelStats {
   readonly state: "IDLE" | "CONNECTING" | "READY" | "TRANSIENT_FAILURE" | "SHUTDOWN"
   readonly activeCalls: number
   readonly ageMillis: number
+  readonly notServing: boolean
 }
 
 /**

@@ -114,6 +114,7 @@ describe("GrpcPool faults", () => {
       expect((yield* echo.unary({ text: "up" })).text).toBe("echo: up")
       server.health.setStatus("effectpool.test.Echo", "NOT_SERVING")
       yield* eventually("the channel left rotation", Effect.map(GrpcPool.stats(pool), (s) => s.pool.suspended === 1))
+      expect((yield* GrpcPool.stats(pool)).channels).toMatchObject([{ state: "READY", notServing: true }])
       const refused = yield* Effect.flip(echo.unary({ text: "down" }))
       expect(refused).toMatchObject({ _tag: "PoolTimeoutError", phase: "suspended" })
       expect(causeText(refused)).toMatch(/not SERVING/)
@@ -123,6 +124,7 @@ describe("GrpcPool faults", () => {
       // the same channel on the same connection: nothing was closed or opened
       const stats = yield* GrpcPool.stats(pool)
       expect(stats.pool).toMatchObject({ suspended: 0, created: 1, destroyed: 0 })
+      expect(stats.channels).toMatchObject([{ state: "READY", notServing: false }])
       expect(proxy.accepted()).toBe(1)
     }).pipe(Effect.scoped), 60_000)
 

@@ -27,6 +27,8 @@ export class PooledChannel {
   activeCalls = 0
   /** The calls made through the pool's client, cancelled if the channel closes under them. */
   readonly calls = new Set<{ cancel(): void }>()
+  /** Its last health check was answered other than SERVING (the pool holds it out of rotation). */
+  notServing = false
   /** It left READY after being ready: its connection is gone (calls on it fail on their own). */
   lost = false
   closed = false

@@ -443,6 +443,7 @@ const checkHealth = (pooled: PooledChannel, service: string, timeout: number): E
   Effect.async<void, GrpcError>((resume) => {
     const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + timeout) }, (error, status) => {
       if (error !== null) return resume(Effect.fail(toGrpcError(error)))
+      pooled.notServing = status !== SERVING
       if (status !== SERVING) {
         const details = `${NOT_SERVING_DETAILS}"${service}" is not SERVING (status ${status})`
         return resume(Effect.fail(new GrpcError({ code: grpc.status.UNAVAILABLE, details, metadata: undefined, message: `UNAVAILABLE: ${details}` })))
@@ -456,5 +457,6 @@ const checkHealth = (pooled: PooledChannel, service: string, timeout: number): E
 export const channelStats = (pooled: PooledChannel) => ({
   state: S[pooled.state()] as keyof typeof S,
   activeCalls: pooled.activeCalls,
-  ageMillis: Date.now() - pooled.createdAt
+  ageMillis: Date.now() - pooled.createdAt,
+  notServing: pooled.notServing
 })
