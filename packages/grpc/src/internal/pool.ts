@@ -69,15 +69,15 @@ const deadlineOf = (options: CallOptions | undefined): grpc.Deadline => {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
+/** A channel-level call (grpc-js's `Call` from `call-interface`, not the surface `grpc.Call`). */
+type ChannelCall = ReturnType<grpc.Channel["createCall"]>
+
 /**
  * One unary call on a channel, with what grpc-js's `Client.makeUnaryRequest` promises: a failing
  * serializer fails the call INTERNAL, a response that does not parse fails it INTERNAL, no response
  * with OK is UNIMPLEMENTED "No message received", a second response cancels it UNIMPLEMENTED.
- * `done` gets the final status (and the response when OK) exactly once.
+ * `done` gets the final status (and the response when OK) once, when grpc-js reports the status.
  */
-/** A channel-level call (grpc-js's `Call` from `call-interface`, not the surface `grpc.Call`). */
-type ChannelCall = ReturnType<grpc.Channel["createCall"]>
-
 class UnaryCall {
   private readonly call: ChannelCall
   private response: unknown = undefined
@@ -142,9 +142,8 @@ class UnaryCall {
 }
 
 const callOptionsOf = (options: CallOptions | undefined): grpc.CallOptions => {
-  if (options?.deadline !== undefined) return { deadline: options.deadline }
-  if (options?.timeout !== undefined) return { deadline: new Date(Date.now() + Duration.toMillis(options.timeout)) }
-  return {}
+  const deadline = deadlineOf(options)
+  return deadline === Infinity ? {} : { deadline }
 }
 
 /**
