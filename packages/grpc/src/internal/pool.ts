@@ -83,6 +83,7 @@ class UnaryCall {
   private response: unknown = undefined
   private received = false
   private readFailure: grpc.StatusObject | undefined = undefined
+  private readonly metadata: grpc.Metadata
 
   constructor(
     pooled: PooledChannel,
@@ -96,8 +97,6 @@ class UnaryCall {
     this.call = pooled.channel.createCall(path, deadlineOf(options), undefined, null, undefined)
     this.metadata = metadataOf(options?.metadata)
   }
-
-  private readonly metadata: grpc.Metadata
 
   send(): void {
     const call = this.call
@@ -440,8 +439,9 @@ const isNotServing = (error: unknown): boolean => error instanceof GrpcError && 
 /** `grpc.health.v1.Health/Check` on one channel: fails unless the service is SERVING. */
 const checkHealth = (pooled: PooledChannel, service: string, timeout: number): Effect.Effect<void, GrpcError> =>
   Effect.async<void, GrpcError>((resume) => {
-    const call = pooled.client.makeUnaryRequest(healthPath, (s: string) => encodeHealthRequest(s), (b: Buffer) => decodeHealthStatus(b), service, new grpc.Metadata(), { deadline: new Date(Date.now() + timeout) }, (error, status) => {
-      if (error !== null) return resume(Effect.fail(toGrpcError(error)))
+    // the same channel-level unary call as the client's (its status and parse failures included)
+    const call = new UnaryCall(pooled, healthPath, encodeHealthRequest, decodeHealthStatus, service, { timeout }, (result, status) => {
+      if (result.code !== grpc.status.OK) return resume(Effect.fail(toGrpcError(result)))
       pooled.notServing = status !== SERVING
       if (status !== SERVING) {
         const details = `${NOT_SERVING_DETAILS}"${service}" is not SERVING (status ${status})`
@@ -449,6 +449,7 @@ const checkHealth = (pooled: PooledChannel, service: string, timeout: number): E
       }
       resume(Effect.void)
     })
+    call.send()
     return Effect.sync(() => call.cancel())
   })
 
