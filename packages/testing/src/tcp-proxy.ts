@@ -26,6 +26,10 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
     let accepted = 0
     let holes = false
     let refusing = false
+    /** Resets both sides of a connection (their "close" handlers then drop it from `pairs`). */
+    const reset = (pair: [Socket, Socket]) => {
+      for (const socket of pair) socket.destroy()
+    }
     const server = createServer((client) => {
       if (refusing) return void client.destroy()
       accepted++
@@ -39,9 +43,7 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
       forward(client, upstream)
       forward(upstream, client)
       const end = () => {
-        if (!pairs.delete(pair)) return
-        client.destroy()
-        upstream.destroy()
+        if (pairs.delete(pair)) reset(pair)
       }
       for (const socket of pair) {
         socket.on("error", end)
@@ -57,26 +59,18 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         blackhole: (on) => {
           holes = on
           // bytes dropped are gone: a connection that lost some cannot carry on, it is reset
-          if (!on) {
-            for (const [a, b] of pairs) {
-              a.destroy()
-              b.destroy()
-            }
-          }
+          if (!on) for (const pair of pairs) reset(pair)
         },
         refuseNew: (on) => {
           refusing = on
         },
         resetNewest: () => {
           const newest = [...pairs].at(-1)
-          if (newest !== undefined) for (const socket of newest) socket.destroy()
+          if (newest !== undefined) reset(newest)
         },
         close: () =>
           new Promise((done) => {
-            for (const [a, b] of pairs) {
-              a.destroy()
-              b.destroy()
-            }
+            for (const pair of pairs) reset(pair)
             server.close(() => done())
           })
       })

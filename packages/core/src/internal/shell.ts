@@ -578,8 +578,7 @@ export class PoolShell<A, E> {
                 const failure = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
                 const suspend = failure !== undefined && suspends(failure)
                 this.apply((out) => Core.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
-              }
-              )
+              })
           ).pipe(Effect.ignore),
         { concurrency: "unbounded", discard: true }
       )
