@@ -29,6 +29,14 @@ export * as KeyedPool from "./KeyedPool.js"
  */
 export * as PoolError from "./PoolError.js"
 
+/**
+ * Option validation for pools and kind packages: every option checked at construction, a
+ * `PoolConfigError` naming the bad one.
+ *
+ * @since 0.2.0
+ */
+export * as OptionCheck from "./OptionCheck.js"
+
 export {
   /**
    * @since 0.1.0

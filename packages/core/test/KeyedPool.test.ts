@@ -167,7 +167,7 @@ describe("KeyedPool", () => {
       const acquire = (_: string) => Effect.succeed(1)
       const cases: Array<[Partial<KeyedPool.Options<string, number, never, never>>, string]> = [
         [{ maxTotal: 0 }, "maxTotal"],
-        [{ maxPerKey: 0 }, "max"],
+        [{ maxPerKey: 0 }, "maxPerKey"],
         [{ idleKeyTimeout: -1 }, "idleKeyTimeout"],
         [{ maxTotal: 1.5 }, "maxTotal"],
         [{ maxIdleTotal: -1 }, "maxIdleTotal"]

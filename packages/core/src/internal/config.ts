@@ -4,10 +4,12 @@
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
-import * as Either from "effect/Either"
+import type * as Duration from "effect/Duration"
+import type * as Either from "effect/Either"
 import type { Options } from "../Pool.js"
-import { PoolConfigError } from "../PoolError.js"
+import type { Checker } from "../OptionCheck.js"
+import * as OptionCheck from "../OptionCheck.js"
+import type { PoolConfigError } from "../PoolError.js"
 
 /** The validated, normalised configuration of one pool. Durations in ms; `Infinity` = none. */
 export interface PoolConfig {
@@ -65,86 +67,62 @@ export const defaults = {
   failWaitersOnCreateError: false
 } as const
 
-class Invalid {
-  constructor(
-    readonly option: string,
-    readonly reason: string
-  ) {}
-}
+/** The keys `parseConfig` reads: every `ConfigInput` option. */
+export const configKeys: ReadonlyArray<string> = Object.keys(defaults)
 
-const count = (option: string, value: number | undefined, fallback: number, least: number): number => {
-  const n = value ?? fallback
-  if (typeof n !== "number" || Number.isNaN(n)) throw new Invalid(option, `must be a number, got ${String(n)}`)
-  if (n !== Infinity && !Number.isInteger(n)) throw new Invalid(option, `must be a whole number, got ${n}`)
-  if (n < least) throw new Invalid(option, `must be at least ${least}, got ${n}`)
-  return n
-}
-
-const fraction = (option: string, value: number | undefined, fallback: number, zeroAllowed: boolean): number => {
-  const n = value ?? fallback
+const fraction = (check: Checker, option: string, input: unknown, fallback: number, zeroAllowed: boolean): number => {
+  const n = input ?? fallback
   const ok = typeof n === "number" && (zeroAllowed ? n >= 0 : n > 0) && n <= 1
-  if (!ok) throw new Invalid(option, `must be in ${zeroAllowed ? "[0, 1]" : "(0, 1]"}, got ${String(n)}`)
-  return n
+  if (!ok) check.fail(option, `must be in ${zeroAllowed ? "[0, 1]" : "(0, 1]"}, got ${OptionCheck.describeValue(n)}`)
+  return n as number
 }
 
-/** A duration in milliseconds; negative, NaN or malformed input is rejected, not clamped. */
-export const millis = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) => {
-  const value = input ?? fallback
-  const negative = (typeof value === "number" && (value < 0 || Number.isNaN(value))) ||
-    (typeof value === "bigint" && value < 0n) ||
-    (typeof value === "string" && value.trim().startsWith("-")) ||
-    (Array.isArray(value) && value.some((part) => typeof part !== "number" || part < 0 || Number.isNaN(part)))
-  if (negative) throw new Invalid(option, `must be a non-negative duration, got ${String(value)}`)
-  const decoded = Duration.decodeUnknown(value)
-  if (decoded._tag === "None") throw new Invalid(option, `is not a duration: ${String(value)}`)
-  return Duration.toMillis(decoded.value)
-}
-
-/** Validates and normalises options; `Left` names the first bad option. */
-export const parseConfig = (input: ConfigInput): Either.Either<PoolConfig, PoolConfigError> => {
-  const name = input.name ?? defaults.name
-  try {
-    const max = count("max", input.max, defaults.max, 1)
-    const min = count("min", input.min, defaults.min, 0)
-    if (min === Infinity) throw new Invalid("min", "must be finite")
-    if (min > max) throw new Invalid("min", `must not exceed max (${max})`)
-    const maxIdle = count("maxIdle", input.maxIdle, defaults.maxIdle, 0)
-    if (maxIdle < min) throw new Invalid("maxIdle", `must be at least min (${min}), got ${maxIdle}`)
-    const failWaiters = input.failWaitersOnCreateError ?? defaults.failWaitersOnCreateError
-    if (typeof failWaiters !== "boolean") throw new Invalid("failWaitersOnCreateError", `must be true or false, got ${String(failWaiters)}`)
-    const order = input.order ?? defaults.order
-    if (order !== "lifo" && order !== "fifo") throw new Invalid("order", `must be "lifo" or "fifo", got ${String(order)}`)
-    return Either.right({
+/**
+ * Validates and normalises options; `Left` names the first bad option. `maxName` is what the
+ * caller calls `max` (a keyed pool's `maxPerKey`), so errors name the option the user wrote.
+ */
+export const parseConfig = (
+  input: ConfigInput,
+  maxName = "max"
+): Either.Either<PoolConfig, PoolConfigError> => {
+  const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name : defaults.name
+  return OptionCheck.run(name, (check) => {
+    check.string("name", input.name, defaults.name, { nonEmpty: true })
+    const max = check.integer(maxName, input.max, defaults.max, { min: 1, infinity: true })
+    const min = check.integer("min", input.min, defaults.min, { min: 0 })
+    if (min > max) check.fail("min", `must not exceed ${maxName} (${max})`)
+    const maxIdle = check.integer("maxIdle", input.maxIdle, defaults.maxIdle, { min: 0, infinity: true })
+    if (maxIdle < min) check.fail("maxIdle", `must be at least min (${min}), got ${maxIdle}`)
+    const duration = (option: keyof typeof defaults & keyof ConfigInput) =>
+      check.duration(option, input[option], defaults[option] as Duration.DurationInput)
+    return {
       name,
       min,
       max,
-      concurrency: count("concurrency", input.concurrency, defaults.concurrency, 1),
-      targetUtilization: fraction("targetUtilization", input.targetUtilization, defaults.targetUtilization, false),
-      acquireTimeout: millis("acquireTimeout", input.acquireTimeout, defaults.acquireTimeout),
-      createTimeout: millis("createTimeout", input.createTimeout, defaults.createTimeout),
-      idleTimeout: millis("idleTimeout", input.idleTimeout, defaults.idleTimeout),
-      maxLifetime: millis("maxLifetime", input.maxLifetime, defaults.maxLifetime),
-      lifetimeJitter: fraction("maxLifetimeJitter", input.maxLifetimeJitter, defaults.maxLifetimeJitter, true),
-      maxUses: count("maxUses", input.maxUses, defaults.maxUses, 1),
-      maxWaiters: count("maxWaiters", input.maxWaiters, defaults.maxWaiters, 0),
+      concurrency: check.integer("concurrency", input.concurrency, defaults.concurrency, { min: 1 }),
+      targetUtilization: fraction(check, "targetUtilization", input.targetUtilization, defaults.targetUtilization, false),
+      acquireTimeout: duration("acquireTimeout"),
+      createTimeout: duration("createTimeout"),
+      idleTimeout: duration("idleTimeout"),
+      maxLifetime: duration("maxLifetime"),
+      lifetimeJitter: fraction(check, "maxLifetimeJitter", input.maxLifetimeJitter, defaults.maxLifetimeJitter, true),
+      maxUses: check.integer("maxUses", input.maxUses, defaults.maxUses, { min: 1, infinity: true }),
+      maxWaiters: check.integer("maxWaiters", input.maxWaiters, defaults.maxWaiters, { min: 0, infinity: true }),
       maxIdle,
-      order,
-      validateAfterIdle: millis("validateAfterIdle", input.validateAfterIdle, defaults.validateAfterIdle),
-      validateTimeout: millis("validateTimeout", input.validateTimeout, defaults.validateTimeout),
-      recycleTimeout: millis("recycleTimeout", input.recycleTimeout, defaults.recycleTimeout),
-      shutdownTimeout: millis("shutdownTimeout", input.shutdownTimeout, defaults.shutdownTimeout),
-      destroyTimeout: millis("destroyTimeout", input.destroyTimeout, defaults.destroyTimeout),
-      leakDetectionThreshold: millis(
-        "leakDetectionThreshold",
-        input.leakDetectionThreshold,
-        defaults.leakDetectionThreshold
-      ),
-      failWaitersOnCreateError: failWaiters
-    })
-  } catch (e) {
-    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool: name, option: e.option, reason: e.reason }))
-    throw e
-  }
+      order: check.oneOf("order", input.order, defaults.order, ["lifo", "fifo"]),
+      validateAfterIdle: duration("validateAfterIdle"),
+      validateTimeout: duration("validateTimeout"),
+      recycleTimeout: duration("recycleTimeout"),
+      shutdownTimeout: duration("shutdownTimeout"),
+      destroyTimeout: duration("destroyTimeout"),
+      leakDetectionThreshold: duration("leakDetectionThreshold"),
+      failWaitersOnCreateError: check.boolean(
+        "failWaitersOnCreateError",
+        input.failWaitersOnCreateError,
+        defaults.failWaitersOnCreateError
+      )
+    }
+  })
 }
 
 /** One duration option in ms, validated like the pool's own (for kind packages' options). */
@@ -153,14 +131,7 @@ export const durationOption = (
   option: string,
   input: Duration.DurationInput | undefined,
   fallback: Duration.DurationInput
-): Either.Either<number, PoolConfigError> => {
-  try {
-    return Either.right(millis(option, input, fallback))
-  } catch (e) {
-    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool, option: e.option, reason: e.reason }))
-    throw e
-  }
-}
+): Either.Either<number, PoolConfigError> => OptionCheck.run(pool, (check) => check.duration(option, input, fallback))
 
 /** The limits only a keyed pool has, validated like the rest. */
 export interface KeyedLimits {
@@ -176,15 +147,9 @@ export const parseKeyedLimits = (
     readonly maxIdleTotal?: number | undefined
     readonly idleKeyTimeout?: Duration.DurationInput | undefined
   }
-): Either.Either<KeyedLimits, PoolConfigError> => {
-  try {
-    return Either.right({
-      maxTotal: count("maxTotal", input.maxTotal, Infinity, 1),
-      maxIdleTotal: count("maxIdleTotal", input.maxIdleTotal, Infinity, 0),
-      idleKeyTimeout: millis("idleKeyTimeout", input.idleKeyTimeout, "5 minutes")
-    })
-  } catch (e) {
-    if (e instanceof Invalid) return Either.left(new PoolConfigError({ pool: name, option: e.option, reason: e.reason }))
-    throw e
-  }
-}
+): Either.Either<KeyedLimits, PoolConfigError> =>
+  OptionCheck.run(name, (check) => ({
+    maxTotal: check.integer("maxTotal", input.maxTotal, Infinity, { min: 1, infinity: true }),
+    maxIdleTotal: check.integer("maxIdleTotal", input.maxIdleTotal, Infinity, { min: 0, infinity: true }),
+    idleKeyTimeout: check.duration("idleKeyTimeout", input.idleKeyTimeout, "5 minutes")
+  }))

@@ -11,7 +11,7 @@ import type { Runtime } from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { PoolConfigError } from "../PoolError.js"
 import { parseKeyedLimits, type PoolConfig } from "./config.js"
-import { type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
+import { checkOptions, type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
 import { PoolShell } from "./shell.js"
 import * as Core from "./state.js"
 import type * as Clock from "effect/Clock"
@@ -212,7 +212,11 @@ export const makeKeyed = <K, A, E, R>(
   options: KeyedOptions<K, A, E, R>
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const config = yield* configOf({ ...options, max: options.maxPerKey ?? options.max })
+    yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"])
+    const config = yield* configOf(
+      { ...options, max: options.maxPerKey ?? options.max },
+      options.maxPerKey === undefined ? "max" : "maxPerKey"
+    )
     const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* parseKeyedLimits(config.name, options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock

@@ -9,7 +9,8 @@ import type * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { PoolConfigError, PoolTimeoutError } from "../PoolError.js"
-import { type ConfigInput, type PoolConfig, parseConfig } from "./config.js"
+import * as OptionCheck from "../OptionCheck.js"
+import { type ConfigInput, configKeys, type PoolConfig, parseConfig } from "./config.js"
 import { defaultCreateRetry, type Lifecycle, PoolShell } from "./shell.js"
 import type { Runtime } from "effect/Runtime"
 
@@ -68,7 +69,49 @@ export const lifecycleOf = <A, E, R>(
   spans: options.spans ?? false
 })
 
-export const configOf = (options: ConfigInput): Effect.Effect<PoolConfig, PoolConfigError> => parseConfig(options)
+export const configOf = (options: ConfigInput, maxName?: string): Effect.Effect<PoolConfig, PoolConfigError> =>
+  parseConfig(options, maxName)
+
+/** The lifecycle options every pool reads besides `ConfigInput`'s. */
+const lifecycleKeys = ["acquire", "validate", "recycle", "healthCheck", "createRetry", "spans"]
+const healthCheckKeys = ["check", "schedule", "onFailure"]
+
+/**
+ * The checks `parseConfig` cannot make: no unknown key (a misspelt option would otherwise be
+ * ignored), and every callback, Effect and Schedule of the right kind — a missing `acquire`
+ * would make every borrow wait `acquireTimeout`.
+ */
+export const checkOptions = (
+  options: CommonOptions<any, any, any> & { readonly acquire?: unknown },
+  acquire: "effect" | "function",
+  extraKeys: ReadonlyArray<string> = []
+): Effect.Effect<void, PoolConfigError> =>
+  OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
+    check.record("options", options)
+    check.known(options, [...configKeys, ...lifecycleKeys, ...extraKeys])
+    if (acquire === "effect" ? !Effect.isEffect(options.acquire) : typeof options.acquire !== "function") {
+      check.fail("acquire", `must be ${acquire === "effect" ? "an Effect" : "a function returning an Effect"}, got ${OptionCheck.describeValue(options.acquire)}`)
+    }
+    check.func("validate", options.validate)
+    check.func("recycle", options.recycle)
+    check.boolean("spans", options.spans, false)
+    if (options.createRetry !== undefined && !Schedule.isSchedule(options.createRetry)) {
+      check.fail("createRetry", `must be a Schedule, got ${OptionCheck.describeValue(options.createRetry)}`)
+    }
+    const health = check.record("healthCheck", options.healthCheck)
+    if (health !== undefined) {
+      check.known(health, healthCheckKeys, undefined, "healthCheck.")
+      if (typeof health.check !== "function") {
+        check.fail("healthCheck.check", `must be a function, got ${OptionCheck.describeValue(health.check)}`)
+      }
+      if (health.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
+        check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
+      }
+      if (typeof health.onFailure !== "function") {
+        check.oneOf("healthCheck.onFailure", health.onFailure, "evict", ["evict", "suspend"])
+      }
+    }
+  })
 
 /** Housekeeping forever: evict, top up, report leaks, sleep until the next deadline. */
 const housekeeper = (passes: Effect.Effect<number>): Effect.Effect<never> =>
@@ -122,6 +165,7 @@ export const makeShell = <A, E, R>(
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
+    yield* checkOptions({ ...options, acquire }, "effect")
     const config = yield* configOf(options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock
