@@ -232,9 +232,63 @@ describe("interruption and timeouts lose nothing", () => {
       const error = yield* Effect.flip(Pool.use(pool, () => Effect.void))
       expect(error).toBeInstanceOf(PoolQueueFullError)
     }))
+
+  it.scoped("maxWaiters counts only borrowers beyond what the items being created will serve", () =>
+    Effect.gen(function*() {
+      // as piscina's maxQueue: the borrower a starting item will serve is not queued
+      const backend = new Backend()
+      backend.delay = 1_000
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1, maxWaiters: 2 })
+      const borrowers = yield* Effect.forEach(
+        [1, 2, 3],
+        () => Effect.fork(Pool.use(pool, () => Effect.void)),
+        { concurrency: "unbounded" }
+      )
+      yield* until("three waiting, one item starting", () => stats(pool).waiting === 3 && stats(pool).creating === 1)
+      const error = yield* Effect.flip(Pool.use(pool, () => Effect.void))
+      expect(error).toBeInstanceOf(PoolQueueFullError)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.joinAll(borrowers)
+      expect(stats(pool).borrows).toBe(3)
+    }))
+
+  it.scoped("maxWaiters 0 still lets a borrower wait for the item created for it", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      backend.delay = 1_000
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 2, maxWaiters: 0 })
+      const first = yield* Effect.fork(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      const second = yield* Effect.fork(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      yield* until("two creating", () => stats(pool).creating === 2)
+      // the pool is at max with both items promised: a third borrower would have to queue
+      expect(yield* Effect.flip(Pool.use(pool, () => Effect.void))).toBeInstanceOf(PoolQueueFullError)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(first)
+      yield* Fiber.join(second)
+      expect(stats(pool).borrows).toBe(2)
+    }))
 })
 
 describe("closing", () => {
+  it.effect("waits for a creation it interrupts that cannot stop at once, and releases what it made", () =>
+    Effect.gen(function*() {
+      let opened = 0
+      let closed = 0
+      // an uninterruptible acquire, as Effect.acquireRelease's is: a thread or socket being opened
+      const acquire = Effect.acquireRelease(
+        Effect.zipRight(Effect.sleep("5 seconds"), Effect.sync(() => ++opened)),
+        () => Effect.sync(() => closed++)
+      )
+      const { pool, close } = yield* scopedPool({ acquire, min: 1, max: 1 } as never)
+      yield* until("creating", () => stats(pool).creating === 1)
+      const closing = yield* Effect.fork(close)
+      yield* TestClock.adjust("1 second")
+      expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true) // still waiting for the creation
+      yield* TestClock.adjust("4 seconds")
+      yield* Fiber.join(closing)
+      expect({ opened, closed }).toEqual({ opened: 1, closed: 1 })
+    }))
+
   it.effect("rejects waiters, destroys borrowed items when returned, and every item exactly once", () =>
     Effect.gen(function*() {
       const backend = new Backend()

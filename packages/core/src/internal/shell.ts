@@ -49,6 +49,8 @@ export class PoolShell<A, E> {
   private readonly runFork: <X, Y>(effect: Effect.Effect<X, Y>) => Fiber.RuntimeFiber<X, Y>
   private readonly creations = new Set<Fiber.RuntimeFiber<void, never>>()
   private readonly destructions = new Set<Fiber.RuntimeFiber<void, never>>()
+  /** Creation attempts still running, also those given up on (timed out, interrupted). */
+  private readonly attempts = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   private drainSignal: Deferred.Deferred<void> | undefined
   private releases = 0
   private readonly scratch: Array<Core.Command<A>> = []
@@ -123,13 +125,21 @@ export class PoolShell<A, E> {
   // creation
 
   /**
-   * One creation attempt in the item's scope. `disconnect`ed, so that `createTimeout` and close
-   * take effect at once even when `acquire` is uninterruptible (as `Effect.acquireRelease`'s
-   * acquire is): the attempt then ends in the background, and whatever it made is released at
-   * once into the item scope, which is closed by then.
+   * One creation attempt in the item's scope, run in a fiber of its own so that `createTimeout`
+   * and close take effect at once even when `acquire` is uninterruptible (as
+   * `Effect.acquireRelease`'s acquire is): the attempt then ends in the background, and whatever
+   * it made is released at once into the item scope, which is closed by then. The fiber stays in
+   * `attempts` until it has ended, so that close can wait for it: a thread or socket still being
+   * opened when the pool closes is gone when the close ends.
    */
   private readonly attempt = (scope: Scope.CloseableScope): Effect.Effect<A, unknown> => {
-    let effect: Effect.Effect<A, unknown> = Effect.disconnect(Scope.extend(this.lifecycle.acquire, scope))
+    let effect: Effect.Effect<A, unknown> = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.forkDaemon(restore(Scope.extend(this.lifecycle.acquire, scope))), (fiber) => {
+        this.attempts.add(fiber)
+        fiber.addObserver(() => this.attempts.delete(fiber))
+        return restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interruptFork(fiber)))
+      })
+    )
     const timeout = this.config.createTimeout
     if (timeout !== Infinity) {
       effect = Effect.timeoutFail(effect, {
@@ -610,6 +620,18 @@ export class PoolShell<A, E> {
     return drain.pipe(
       Effect.zipRight(Effect.sync(() => this.apply((out) => Core.forceDestroy(state, out)))),
       Effect.zipRight(Effect.suspend(() => Fiber.interruptAll(this.timer ? [...this.creations, this.timer] : this.creations))),
+      // creations given up on end in the background: wait for them (and so for the release of
+      // what they made), as long as a destruction may take
+      Effect.zipRight(Effect.suspend(() =>
+        this.attempts.size === 0 ? Effect.void : Effect.interruptible(Fiber.awaitAll([...this.attempts])).pipe(
+          Effect.timeoutOption(this.config.destroyTimeout),
+          Effect.flatMap((ended) =>
+            ended._tag === "Some" ? Effect.void : Effect.logWarning(
+              `pool "${this.config.name}": ${this.attempts.size} creation(s) still running destroyTimeout after close; not waiting for them`
+            )
+          )
+        )
+      )),
       Effect.zipRight(Effect.whileLoop({
         while: () => this.destructions.size > 0,
         body: () => Fiber.awaitAll([...this.destructions]),

@@ -176,16 +176,27 @@ export type WaitOutcome = "wait" | "closed" | "full"
 
 /**
  * Queue a waiter (after `take` returned nothing) and start the creations it calls for.
- * Returns "closed" or "full" instead when it may not wait.
+ * Returns "closed" or "full" instead when it may not wait. `maxWaiters` bounds the waiters
+ * beyond what the items being created will serve (as piscina's `maxQueue` counts the tasks
+ * beyond what running or starting threads take): a borrower that a creation under way — or
+ * one started for it now — will serve is not queued, it is early.
  */
 export const enqueue = <A>(state: PoolState<A>, waiter: Waiter<A>, out: Array<Command<A>>): WaitOutcome => {
   if (state.closed) return "closed"
-  if (state.waiters.length >= state.config.maxWaiters) return "full"
   state.waiters.push(waiter)
-  state.waits++
   demand(state, out)
+  if (uncoveredWaiters(state) > state.config.maxWaiters) {
+    // demand started nothing for it (else it would be covered): nothing to undo but the push
+    state.waiters.pop()
+    return "full"
+  }
+  state.waits++
   return "wait"
 }
+
+/** Waiters that no creation under way will serve: the ones `maxWaiters` counts. */
+export const uncoveredWaiters = <A>(state: PoolState<A>): number =>
+  Math.max(0, state.waiters.length - state.creating * state.config.concurrency)
 
 /** A waiter gave up (timeout, interruption): forget it; if it was handed an item, return that. */
 export const cancel = <A>(state: PoolState<A>, waiter: Waiter<A>, now: number, out: Array<Command<A>>): void => {
