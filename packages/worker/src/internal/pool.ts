@@ -365,6 +365,15 @@ export class WorkerPoolImpl {
   }
 }
 
+const isDetached = (buffer: ArrayBuffer): boolean => {
+  try {
+    new Uint8Array(buffer)
+    return false
+  } catch {
+    return true
+  }
+}
+
 const runOptionKeys = ["transfer", "name", "timeout"]
 
 const inputError = (argument: string, reason: string): TaskInputError =>
@@ -396,6 +405,11 @@ const checkRunOptions = (
   }
   if (transfer !== undefined && !Array.isArray(transfer)) {
     return inputError("transfer", `must be an array of transferable objects, got ${OptionCheck.describeValue(transfer)}`)
+  }
+  if (transfer !== undefined) {
+    for (const item of transfer) {
+      if (item instanceof ArrayBuffer && isDetached(item)) return inputError("transfer", "holds an ArrayBuffer that is already detached (transferred before)")
+    }
   }
   let ms = taskTimeout
   if (timeout !== undefined) {
@@ -641,6 +655,8 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
       )
       // make returns once all minWorkers threads are ready (or the first start-up failure)
       yield* impl.awaitThreads(minWorkers)
+      // a ready thread is counted by the core pool once its acquire has resumed (a few ticks on)
+      for (let i = 0; i < 1000 && (yield* Pool.stats(impl.pool)).size < minWorkers; i++) yield* Effect.yieldNow()
     }
     return impl
   })

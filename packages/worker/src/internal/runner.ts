@@ -82,7 +82,7 @@ const load = async (href: string): Promise<unknown> => {
 }
 
 const own = (value: unknown, key: string): unknown =>
-  (value !== null && (typeof value === "object" || typeof value === "function") && Object.prototype.hasOwnProperty.call(value, key))
+  (value !== null && (typeof value === "object" || typeof value === "function") && Object.hasOwn(value, key))
     ? (value as Record<string, unknown>)[key]
     : undefined
 
