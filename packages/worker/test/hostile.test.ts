@@ -271,3 +271,26 @@ describe("WorkerPool hostile run arguments", () => {
       expect((yield* WorkerPool.stats(pool)).workers).toBe(0)
     }))
 })
+
+describe("WorkerPool hostile values from handlers and callers", () => {
+  it.live("a handler's value or error that throws when read fails its task; the thread lives on", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`
+import { threadId } from "node:worker_threads"
+export const thread = () => threadId
+export const badThen = () => ({ get then() { throw new Error("then getter") } })
+export const badError = () => { throw { get message() { throw new Error("message getter") } } }
+export const uncloneable = () => ({ f() {} })
+`)
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: file, name: "thread", maxWorkers: 1, minWorkers: 1 })
+      const first = yield* WorkerPool.run(pool, null)
+      for (const name of ["badThen", "badError", "uncloneable"]) {
+        const exit = yield* Effect.exit(WorkerPool.run(pool, null, { name }))
+        expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag, name).toBe("TaskFailedError")
+      }
+      expect(yield* WorkerPool.run(pool, null)).toBe(first)
+      const hostileOptions = new Proxy({}, { ownKeys: () => { throw new Error("proxy") } })
+      const exit = yield* Effect.exit(WorkerPool.run(pool, null, hostileOptions as any))
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("TaskInputError")
+    }).pipe(Effect.scoped))
+})

@@ -194,7 +194,13 @@ export class WorkerPoolImpl {
 
   /** `WorkerPool.run`. */
   run(input: unknown, options: RunOptions | undefined): Effect.Effect<unknown, WorkerError> {
-    const checked = checkRunOptions(options, this.taskTimeout)
+    let checked: ReturnType<typeof checkRunOptions>
+    try {
+      checked = checkRunOptions(options, this.taskTimeout)
+    } catch (error) {
+      // a getter or Proxy of the caller's that throws
+      checked = inputError("options", `cannot be read: ${String(error)}`)
+    }
     if (checked instanceof TaskInputError) return Effect.fail(checked)
     const { name, timeout, transfer } = checked
     const run = (payload: unknown) =>

@@ -140,7 +140,7 @@ const reply = (message: ReplyMessage): void => {
     port.postMessage(message)
   } catch (error) {
     // the value could not be cloned: the task fails with that error, the worker lives on
-    port.postMessage({ id: message.id, status: 1, error: serializeError(error), heap: message.heap } satisfies ReplyMessage)
+    port.postMessage({ id: message.id, status: 1, error: safeSerialize(error), heap: message.heap } satisfies ReplyMessage)
   }
 }
 
@@ -155,7 +155,16 @@ const settle = (id: number, outcome: () => Pick<ReplyMessage, "status" | "value"
 
 const succeed = (id: number, value: unknown): void => settle(id, () => ({ status: 0, value }))
 
-const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1, error: serializeError(error) }))
+const safeSerialize = (error: unknown): SerializedError => {
+  try {
+    return serializeError(error)
+  } catch (e) {
+    // an error whose fields throw when read
+    return { name: "Error", message: `the handler failed with an error that cannot be read (${String(e)})`, stack: undefined, fields: {} }
+  }
+}
+
+const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1, error: safeSerialize(error) }))
 
 const isPromise = (value: unknown): boolean =>
   value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function"
@@ -177,8 +186,16 @@ const runResolved = (resolved: Resolved, task: TaskMessage, entry: Running): voi
     fail(id, error)
     return
   }
+  let thenable = false
+  try {
+    thenable = output !== null && typeof output === "object" && typeof (output as PromiseLike<unknown>).then === "function"
+  } catch (error) {
+    // a value whose `then` getter throws: the task fails, the thread lives on
+    fail(id, error)
+    return
+  }
   if (output !== null && typeof output === "object") {
-    if (typeof (output as PromiseLike<unknown>).then === "function") {
+    if (thenable) {
       ;(output as PromiseLike<unknown>).then((value) => succeed(id, value), (error) => fail(id, error))
       return
     }
@@ -258,7 +275,7 @@ const start = async (): Promise<void> => {
       resolvedNow.set(settings.name, resolved)
     }
   } catch (error) {
-    port.postMessage({ ready: true, error: serializeError(error) satisfies SerializedError } satisfies ReadyMessage)
+    port.postMessage({ ready: true, error: safeSerialize(error) } satisfies ReadyMessage)
     return
   }
   port.on("message", (message: TaskMessage | CancelMessage) => {
