@@ -133,7 +133,6 @@ export class WorkerPoolImpl {
       const thread: Thread = new Thread(this.threadOptions, (failure: StartupFailure | undefined) => {
         if (failure === undefined) {
           this.threads.add(thread)
-          this.notifyReady(undefined)
           return resume(Effect.succeed(thread))
         }
         const cause = failure.error === undefined ? "" : `: ${failure.error.name}: ${failure.error.message}`
@@ -142,7 +141,6 @@ export class WorkerPoolImpl {
           error: failure.error,
           message: `worker ${failure.threadId} of pool "${this.poolName}" ${failure.reason}${cause}`
         })
-        this.notifyReady(error)
         resume(Effect.fail(error))
       })
       thread.onExit = this.onExit
@@ -150,31 +148,6 @@ export class WorkerPoolImpl {
     }),
     (thread) => Effect.promise(() => thread.terminate(this.closing ? "close" : "evicted"))
   )
-
-  private readyWaiters: Array<{ readonly count: number; readonly resume: (effect: Effect.Effect<void, WorkerStartupError>) => void }> = []
-
-  private notifyReady(error: WorkerStartupError | undefined): void {
-    if (this.readyWaiters.length === 0) return
-    const waiters = this.readyWaiters
-    this.readyWaiters = []
-    for (const waiter of waiters) {
-      if (error !== undefined) waiter.resume(Effect.fail(error))
-      else if (this.threads.size >= waiter.count) waiter.resume(Effect.void)
-      else this.readyWaiters.push(waiter)
-    }
-  }
-
-  /** Waits until `count` threads are ready, or fails with the next start-up failure. */
-  awaitThreads(count: number): Effect.Effect<void, WorkerStartupError> {
-    return Effect.async<void, WorkerStartupError>((resume) => {
-      if (this.threads.size >= count) return resume(Effect.void)
-      const waiter = { count, resume }
-      this.readyWaiters.push(waiter)
-      return Effect.sync(() => {
-        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter)
-      })
-    })
-  }
 
   private readonly onExit = (thread: Thread, exited: Exited): void => {
     this.counters.exited++
@@ -609,7 +582,7 @@ export const parseOptions = (input: PoolOptions) => {
 
 /** `WorkerPool.make`. */
 export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolConfigError | WorkerStartupError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Pool.closeOnFailure(Effect.gen(function*() {
     const o = yield* parseOptions(options)
     const poolName = o.poolName
     const minWorkers = o.minWorkers
@@ -653,16 +626,10 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
     yield* Effect.addFinalizer(() => Effect.sync(() => (impl.closing = true)))
     const refresh = Effect.flatMap(Pool.stats(impl.pool), (s) => Effect.sync(() => impl.refreshMetrics(s.size)))
     yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced("1 second")))
-    // with minWorkers ≥ 1, a module that does not load fails make, not the first task
-    // (with maxQueue 0 the probe cannot wait for the warm-up: then the first task reports it)
+    // make returns once all minWorkers threads are ready; a module that does not load fails make
+    // (the first WorkerStartupError), and closeOnFailure stops every thread it started
     if (minWorkers > 0) {
-      yield* Pool.use(impl.pool, () => Effect.void).pipe(
-        Effect.catchTags({ PoolQueueFullError: () => Effect.void, PoolTimeoutError: Effect.die, PoolClosedError: Effect.die })
-      )
-      // make returns once all minWorkers threads are ready (or the first start-up failure)
-      yield* impl.awaitThreads(minWorkers)
-      // a ready thread is counted by the core pool once its acquire has resumed (a few ticks on)
-      for (let i = 0; i < 1000 && (yield* Pool.stats(impl.pool)).size < minWorkers; i++) yield* Effect.yieldNow()
+      yield* Pool.awaitMin(impl.pool).pipe(Effect.catchTag("PoolTimeoutError", Effect.die))
     }
     return impl
-  })
+  }))
