@@ -30,4 +30,26 @@ describe("WorkerPool lifecycle", () => {
       expect(stats.exited).toBe(stats.started)
       yield* until("no thread alive", Effect.map(WorkerPool.stats(pool!), (s) => s.workers === 0))
     }))
+
+  it.live("maxQueue counts only tasks beyond what running or starting threads take", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`export default (ms) => new Promise((r) => setTimeout(() => r(ms), ms))`)
+      const pool = yield* WorkerPool.make<number, number>({ filename: file, minWorkers: 0, maxWorkers: 2, maxQueue: 0, idleTimeout: Infinity })
+      // two tasks, two threads starting for them: neither waits in the queue
+      const both = yield* Effect.all([WorkerPool.run(pool, 200), WorkerPool.run(pool, 200)], { concurrency: "unbounded" })
+      expect(both).toEqual([200, 200])
+      const running = yield* Effect.fork(Effect.all([WorkerPool.run(pool, 300), WorkerPool.run(pool, 300)], { concurrency: "unbounded" }))
+      yield* Effect.sleep("50 millis")
+      const third = yield* Effect.exit(WorkerPool.run(pool, 1))
+      expect(Exit.isFailure(third) && third.cause._tag === "Fail" && third.cause.error._tag).toBe("PoolQueueFullError")
+      expect(yield* Fiber.join(running)).toEqual([300, 300])
+    }).pipe(Effect.scoped))
+
+  it.live("maxQueue 0: one idle thread and one starting take two tasks", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`export default (ms) => new Promise((r) => setTimeout(() => r(ms), ms))`)
+      const pool = yield* WorkerPool.make<number, number>({ filename: file, minWorkers: 1, maxWorkers: 2, maxQueue: 0 })
+      const both = yield* Effect.all([WorkerPool.run(pool, 100), WorkerPool.run(pool, 100)], { concurrency: "unbounded" })
+      expect(both).toEqual([100, 100])
+    }).pipe(Effect.scoped))
 })
