@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
-import { Effect, Either, Exit } from "effect"
+import { Effect, Either, Exit, Fiber } from "effect"
 import { until, workerFile } from "./helpers.js"
 
 const basic = workerFile(`
@@ -186,6 +186,14 @@ describe("WorkerPool hostile options", () => {
       expect(typeof (yield* WorkerPool.run(pool, 50))).toBe("number")
       expect(typeof (yield* WorkerPool.run(pool, 50, { timeout: "40 days" }))).toBe("number")
       expect((yield* WorkerPool.stats(pool)).timedOut).toBe(0)
+      // an interrupted task that ignores its signal keeps its thread for the (huge) grace period
+      const fiber = yield* Effect.fork(WorkerPool.run(pool, 300))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.sleep("100 millis")
+      const stats = yield* WorkerPool.stats(pool)
+      expect(stats.started).toBe(1)
+      expect(stats.exited).toBe(0)
     }).pipe(Effect.scoped))
 
   it.live("minWorkers above the default maxWorkers raises it (like piscina); above an explicit maxWorkers fails", () =>
