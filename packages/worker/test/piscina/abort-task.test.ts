@@ -68,19 +68,12 @@ describe.skipIf(pending)("piscina abort-task — pending: abortable tasks share 
     }).pipe(Effect.scoped))
 })
 
-// Cause: notify-then-sleep.ts and move.ts are TypeScript worker files (fix/worker: TS worker files,
-// Piscina.move).
+// Cause (on main since 5def2ca): TypeScript worker files load now, but these fixtures import piscina
+// by relative path — '../..' from test/piscina/fixtures/ is packages/worker/test/, a directory that
+// is not a package ("Directory import … is not supported"). Fix: a packages/worker/test/package.json
+// with "main" (or test/index.cjs) re-exporting the worker package's piscina-compat surface
+// (default/isWorkerThread/workerData/move), outside test/piscina/ (lead's call).
 describe.skipIf(pending)("piscina abort-task — pending: TS worker files", () => {
-  it.live("tasks can be aborted while running", () =>
-    Effect.gen(function*() {
-      const p = yield* pool({ filename: fixture("notify-then-sleep.ts"), cancelGracePeriod: "20 millis" })
-      const buf = new Int32Array(new SharedArrayBuffer(4))
-      const task = yield* Effect.fork(run(p, buf))
-      yield* until("started", () => Atomics.load(buf, 0) === 1)
-      yield* Fiber.interrupt(task)
-      expect(Exit.isInterrupted(yield* Fiber.await(task))).toBe(true)
-    }).pipe(Effect.scoped))
-
   it.live("aborted task is rejected immediately, and its data is not moved", () =>
     Effect.gen(function*() {
       const p = yield* pool({ filename: fixture("move.ts") })
@@ -89,5 +82,18 @@ describe.skipIf(pending)("piscina abort-task — pending: TS worker files", () =
       yield* Fiber.interrupt(task)
       expect(Exit.isInterrupted(yield* Fiber.await(task))).toBe(true)
       expect(data.length).toBe(4)
+    }).pipe(Effect.scoped))
+})
+
+// Was pending; passes since main 5def2ca (fix/worker merged).
+describe("piscina abort-task (TS fixture)", () => {
+  it.live("tasks can be aborted while running", () =>
+    Effect.gen(function*() {
+      const p = yield* pool({ filename: fixture("notify-then-sleep.ts"), cancelGracePeriod: "20 millis" })
+      const buf = new Int32Array(new SharedArrayBuffer(4))
+      const task = yield* Effect.fork(run(p, buf))
+      yield* until("started", () => Atomics.load(buf, 0) === 1)
+      yield* Fiber.interrupt(task)
+      expect(Exit.isInterrupted(yield* Fiber.await(task))).toBe(true)
     }).pipe(Effect.scoped))
 })

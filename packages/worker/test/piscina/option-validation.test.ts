@@ -46,23 +46,11 @@ describe("piscina option-validation", () => {
     Effect.all([rejectsOption({ maxQueue: -1 }, "maxQueue"), rejectsOption({ maxQueue: "string" }, "maxQueue")]))
 })
 
-// Cause: options are read through the prototype chain and some are not checked —
-// src/internal/pool.ts make (~lines 340-366) reads options.filename/name/env/execArgv/
-// resourceLimits by plain property access (inherited keys count: prototype pollution reaches the
-// threads) and checks neither name nor resourceLimits (unknown bugs, not on the fix list).
-describe.skipIf(pending)("piscina option-validation — pending: options read through the prototype, name/resourceLimits unchecked", () => {
-  it.live("filename is not tampered", () =>
-    Effect.gen(function*() {
-      const polluted = { filename: fixture("eval.js") }
-      const opts1 = Object.setPrototypeOf({}, polluted)
-      const exit = yield* Effect.exit(pool(opts1))
-      expect(Exit.isFailure(exit)).toBe(true)
-    }).pipe(Effect.scoped))
-
-  it.live("name cannot be non-null/non-string", () => rejectsOption({ name: 12 }, "name"))
-
-  it.live("resourceLimits must be an object", () => rejectsOption({ resourceLimits: 0 }, "resourceLimits"))
-
+// Cause (unknown bug, on main 5def2ca): options are read through the prototype chain —
+// src/internal/pool.ts make reads options.filename/env/execArgv by plain property access, so keys
+// inherited from Object.prototype reach the threads (prototype pollution). Fix: read own
+// properties only (`const own = { ...options }` or Object.hasOwn) before checking them.
+describe.skipIf(pending)("piscina option-validation — pending: options read through the prototype", () => {
   for (const key of ["execArgv", "env"] as const) {
     it.live(`${key} is not tampered`, () =>
       Effect.gen(function*() {
@@ -75,4 +63,22 @@ describe.skipIf(pending)("piscina option-validation — pending: options read th
         }
       }).pipe(Effect.scoped))
   }
+
+  // passes on its own on 5def2ca, failed in a run before the execArgv/env tests were moved here:
+  // kept pending until the group's fix lands
+  it.live("filename is not tampered", () =>
+    Effect.gen(function*() {
+      const polluted = { filename: fixture("eval.js") }
+      const opts1 = Object.setPrototypeOf({}, polluted)
+      const exit = yield* Effect.exit(pool(opts1))
+      expect(Exit.isFailure(exit)).toBe(true)
+    }).pipe(Effect.scoped))
+})
+
+// Was pending; passes since main 5def2ca (fix/worker merged).
+describe("piscina option-validation (fixed)", () => {
+  it.live("name cannot be non-null/non-string", () => rejectsOption({ name: 12 }, "name"))
+
+  it.live("resourceLimits must be an object", () => rejectsOption({ resourceLimits: 0 }, "resourceLimits"))
+
 })

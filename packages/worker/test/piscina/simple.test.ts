@@ -34,7 +34,7 @@ describe("piscina simple-test", () => {
     Effect.gen(function*() {
       const exit = yield* Effect.exit(pool({ filename: fixture("eval.js"), workerData: { hello() {} } }))
       expect(Exit.isFailure(exit)).toBe(true)
-      expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/could not be cloned/)
+      expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/could not be cloned|workerData/)
     }).pipe(Effect.scoped))
 
   it.live("filename can be a file:// URL", () =>
@@ -72,8 +72,11 @@ describe("piscina simple-test", () => {
     }).pipe(Effect.scoped))
 })
 
-// Cause: TypeScript worker files are not loaded (README: "TypeScript files are not compiled"),
-// and these fixtures import piscina by relative path ('../..'). Being fixed on fix/worker.
+// Cause (on main since 5def2ca): TypeScript worker files load now, but these fixtures import piscina
+// by relative path — '../..' from test/piscina/fixtures/ is packages/worker/test/, a directory that
+// is not a package ("Directory import … is not supported"). Fix: a packages/worker/test/package.json
+// with "main" (or test/index.cjs) re-exporting the worker package's piscina-compat surface
+// (default/isWorkerThread/workerData/move), outside test/piscina/ (lead's call).
 describe.skipIf(pending)("piscina simple-test — pending: TS worker files, isWorkerThread/workerData", () => {
   for (const file of ["simple-isworkerthread.ts", "simple-isworkerthread-named-import.ts"]) {
     it.live(`Piscina.isWorkerThread has the correct value (worker) — ${file}`, () =>
@@ -91,10 +94,11 @@ describe.skipIf(pending)("piscina simple-test — pending: TS worker files, isWo
   }
 })
 
+// Was pending; passes since main 5def2ca (fix/worker merged).
 // Cause: CommonJS named exports — src/internal/runner.ts resolveExport reads `module[name]` of the
 // ESM namespace that import() gives for a CommonJS file; Node's cjs-module-lexer does not see
 // `a.a = a; module.exports = a`, so only `default` exists there (fix/worker).
-describe.skipIf(pending)("piscina simple-test — pending: CommonJS named exports", () => {
+describe("piscina simple-test (was pending: CommonJS named exports)", () => {
   it.live("named tasks work (default export a)", () =>
     Effect.gen(function*() {
       const worker = yield* pool({ filename: fixture("multiple.js") })

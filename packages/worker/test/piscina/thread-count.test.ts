@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
 import { Effect, Exit, Fiber, Scope } from "effect"
 import { until } from "../helpers.js"
-import { fixture, pending, pool, run } from "./helpers.js"
+import { fixture, pool, run } from "./helpers.js"
 
 describe("piscina thread-count", () => {
   it.live("cold pool spawns workers eagerly up to maxThreads on initial burst", () =>
@@ -65,10 +65,11 @@ describe("piscina pool", () => {
     }).pipe(Effect.scoped))
 })
 
+// Was pending; passes since main 5def2ca (fix/worker merged).
 // Cause: minWorkers readiness — src/internal/pool.ts make (the `minWorkers > 0` probe, ~line 398)
 // waits for one thread (Pool.use), not for all minWorkers: right after make, workers is 1 (fix/worker;
 // core's Pool.awaitMin does it).
-describe.skipIf(pending)("piscina thread-count — pending: minWorkers readiness", () => {
+describe("piscina thread-count (was pending: minWorkers readiness)", () => {
   it.live("will start with minThreads and max out at maxThreads", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
