@@ -483,7 +483,9 @@ export const parseOptions = (input: PoolOptions) => {
   const label = typeof poolNameInput === "string" && poolNameInput.trim() !== "" ? poolNameInput : "worker"
   return OptionCheck.run(label, (check): Parsed => {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) check.fail("options", `must be an object, got ${OptionCheck.describeValue(raw)}`)
-    const o = raw as Record<string, unknown>
+    // own properties only: a key inherited from a polluted Object.prototype (env, execArgv,
+    // name) must not reach the threads
+    const o = Object.assign(Object.create(null), raw) as Record<string, unknown>
     check.known(o, optionKeys, foreignOptions)
     const poolName = check.string("poolName", o.poolName, "worker", { nonEmpty: true })
     const filename = o.filename

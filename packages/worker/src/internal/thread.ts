@@ -81,14 +81,20 @@ export class Thread {
   constructor(options: ThreadOptions, started: (failure: StartupFailure | undefined) => void) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
+    // every option Worker reads is set here, with Node's own defaults: a Worker options object
+    // inherits from Object.prototype, so one left out could be supplied by a polluted prototype
     this.worker = new Worker(runner, {
-      ...(options.argv === undefined ? {} : { argv: [...options.argv] }),
+      argv: options.argv === undefined ? [] : [...options.argv],
       workerData: options.workerData,
-      ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
-      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+      env: options.env ?? process.env,
+      execArgv: options.execArgv === undefined ? process.execArgv : [...options.execArgv],
+      resourceLimits: options.resourceLimits ?? {},
+      eval: false,
+      stdin: false,
       stdout: false,
-      stderr: false
+      stderr: false,
+      trackUnmanagedFds: true,
+      transferList: []
     })
     this.threadId = this.worker.threadId
     let timer: ReturnType<typeof setTimeout> | undefined
