@@ -52,6 +52,19 @@ const asSqlError = (error: unknown): SqlError =>
     ? error
     : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
 
+/** A user callback of ours (result transform) threw while shaping rows. */
+const transformError = (thrown: unknown): SqlError =>
+  new SqlError({
+    cause: thrown,
+    message: `transformResultNames threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`
+  })
+
+/** A per-call string argument (channel, payload) checked before anything is borrowed. */
+const stringArgument = (what: string, value: unknown): SqlError | undefined =>
+  typeof value === "string"
+    ? undefined
+    : new SqlError({ cause: new TypeError(`${what} must be a string`), message: `${what} must be a string, got ${typeof value}` })
+
 /** A connection a statement holds, and what it sent on it. */
 interface Held {
   readonly lease: Pool.Lease<PgConnection>
@@ -143,8 +156,10 @@ export const makeClient = (
               let value: A
               try {
                 value = extract(result)
-              } catch (defect) {
-                return resume(Effect.die(defect))
+              } catch (thrown) {
+                // a user's transform (transformResultNames) threw: the statement ran, its
+                // connection is back; the caller gets a typed error, not a defect
+                return resume(Effect.fail(transformError(thrown)))
               }
               resume(Effect.succeed(value))
             })
@@ -182,7 +197,15 @@ export const makeClient = (
         const pull = Effect.async<Chunk.Chunk<any>, Option.Option<SqlError>>((resume) => {
           cursor.read(CURSOR_BATCH, (error, rows) => {
             if (error) resume(Effect.fail(Option.some(new SqlError({ cause: error, message: "Failed to execute statement" }))))
-            else if (rows.length > 0) resume(Effect.succeed(Chunk.unsafeFromArray(transform ? transform(rows) : rows)))
+            else if (rows.length > 0) {
+              let chunk: Chunk.Chunk<any>
+              try {
+                chunk = Chunk.unsafeFromArray(transform ? transform(rows) : rows)
+              } catch (thrown) {
+                return resume(Effect.fail(Option.some(transformError(thrown))))
+              }
+              resume(Effect.succeed(chunk))
+            }
             else resume(Effect.fail(Option.none()))
           })
         })
@@ -258,8 +281,15 @@ export const makeClient = (
       [PgClient.TypeId]: PgClient.TypeId,
       config: settings.reported,
       json: (value: unknown) => Statement.custom<any>("PgJson")(value, undefined, undefined),
-      listen: listener.listen,
-      notify: (channel: string, payload: string) =>
-        Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
+      listen: (channel: string) => {
+        const bad = stringArgument("listen: channel", channel)
+        return bad === undefined ? listener.listen(channel) : Stream.fail(bad)
+      },
+      notify: (channel: string, payload: string) => {
+        const bad = stringArgument("notify: channel", channel) ?? stringArgument("notify: payload", payload)
+        return bad === undefined
+          ? Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
+          : Effect.fail(bad)
+      }
     }) as unknown as PgClient.PgClient
   })
