@@ -338,8 +338,11 @@ export const parseOptions = (
 export const isPermanent = (error: unknown): boolean => {
   const cause = (error as { cause?: unknown })?.cause ?? error
   const code = (cause as { code?: unknown })?.code
+  // pg: TLS asked for, and the server has none (pg never falls back to plaintext)
+  if (cause instanceof Error && /does not support SSL/.test(cause.message)) return true
   if (typeof code !== "string") return false
   return ["28P01", "28000", "3D000", "42501", "08P01"].includes(code) ||
     code.startsWith("ERR_TLS") || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN" ||
-    code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" || code === "CERT_HAS_EXPIRED"
+    code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" || code === "CERT_HAS_EXPIRED" ||
+    code === "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" || code === "UNABLE_TO_GET_ISSUER_CERT"
 }
