@@ -9,7 +9,8 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Pool, type PoolConfigError } from "@effect-pool/core"
+import { Pool, PoolConfigError as PoolConfigErrorClass } from "@effect-pool/core"
+import type { PoolConfigError } from "@effect-pool/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -22,7 +23,7 @@ import type Pg from "pg"
 import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
-import { isPermanent, parseConnection, parseOptions } from "./internal/options.js"
+import { isPermanent, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
 
 /**
  * A pooled connection, for the rare code that needs the raw `pg.Client` (through
@@ -205,7 +206,7 @@ export const make = (
       validate: check,
       recycle: (conn) => Connection.recycle(conn, cancel),
       healthCheck: options.healthCheck === undefined ? undefined : { check, schedule: options.healthCheck }
-    })
+    }).pipe(Effect.mapError((error) => aliasedError(options, error)))
     const listener = yield* makeListener(settings)
     const client = yield* makeClient(pool, settings, listener, options)
     const p = pool
@@ -219,6 +220,16 @@ export const make = (
       }
     }
   })
+
+/** A core error about `max` when the user wrote @effect/sql-pg's `maxConnections` names what they wrote. */
+const aliasedError = (options: Options, error: PoolConfigError): PoolConfigError => {
+  for (const [theirs, ours] of Object.entries(sqlPgAliases)) {
+    if (error.option === ours && (options as Record<string, unknown>)[theirs] !== undefined && (options as Record<string, unknown>)[ours] === undefined) {
+      return new PoolConfigErrorClass({ pool: error.pool, option: theirs, reason: `${error.reason} (${theirs} is ${ours})` })
+    }
+  }
+  return error
+}
 
 /**
  * A layer providing `SqlClient`, `PgClient` and `PgPool`: a drop-in replacement for

@@ -4,7 +4,7 @@
  * @internal
  */
 import type { PgClientConfig } from "@effect/sql-pg/PgClient"
-import * as Either from "effect/Either"
+import type * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type Pg from "pg"
 import type { ConnectionOptions } from "node:tls"
