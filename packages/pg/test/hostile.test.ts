@@ -9,6 +9,7 @@ import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Layer, Redacted, Schedule, Stream } from "effect"
+import pg from "pg"
 import { pgUrl } from "./helpers.js"
 
 type Loose = Record<string, unknown>
@@ -74,6 +75,10 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["ssl", null],
   ["ssl", { rejectUnauthorized: "false" }, "ssl.rejectUnauthorized"],
   ["ssl", { servername: 1 }, "ssl.servername"],
+  ["ssl", { ca: 1 }, "ssl.ca"],
+  ["ssl", { cert: {} }, "ssl.cert"],
+  ["ssl", { key: true }, "ssl.key"],
+  ["ssl", { checkServerIdentity: "no" }, "ssl.checkServerIdentity"],
   ["applicationName", 7],
   ["connectTimeout", -1],
   ["connectTimeout", NaN],
@@ -291,6 +296,18 @@ describe("per-call arguments", () => {
         expect(error._tag).toBe("PoolConfigError")
       }
       expect((yield* pool.stats).max).toBe(4)
+    })))
+
+  it.live("a type parser (types) that throws is a SqlError; the connection goes back", () =>
+    works({
+      types: {
+        getTypeParser: (oid: number, format?: "text" | "binary") =>
+          oid === 21 ? () => { throw new Error("no int2 here") } : pg.types.getTypeParser(oid, format as "text")
+      }
+    }, Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* Effect.flip(sql`SELECT 1::int2 AS v`)
+      expect(error._tag).toBe("SqlError")
     })))
 
   it.live("a healthCheck schedule is accepted", () => works({ healthCheck: Schedule.spaced("1 minute") }))

@@ -99,6 +99,14 @@ const tlsOption = (check: OptionCheck.Checker, ssl: unknown): false | Connection
       check.fail(`ssl.${key}`, `must be a ${type}, got ${OptionCheck.describeValue(value)}`)
     }
   }
+  // Node's tls.connect throws on these inside pg's socket callback: checked here instead
+  const pem = (value: unknown): boolean => typeof value === "string" || Buffer.isBuffer(value)
+  for (const key of ["ca", "cert", "key"] as const) {
+    const value = record[key]
+    if (value !== undefined && !(pem(value) || (Array.isArray(value) && value.every((v) => pem(v) || (key === "key" && typeof v === "object" && v !== null))))) {
+      check.fail(`ssl.${key}`, `must be a PEM string or Buffer (or an array of them), got ${OptionCheck.describeValue(value)}`)
+    }
+  }
   return { rejectUnauthorized: true, ...(record as ConnectionOptions) }
 }
 
