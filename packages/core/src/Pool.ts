@@ -16,12 +16,13 @@ import type * as Either from "effect/Either"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Cause from "effect/Cause"
-import type * as Exit from "effect/Exit"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
@@ -573,6 +574,57 @@ export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit
  */
 export const unsafeInvalidate = <A, E>(self: Pool<A, E>, lease: Lease<A>): void =>
   shellOf(self).invalidate(lease as Core.Item<A>)
+
+/**
+ * Waits until the pool holds its `min` items — for a `make` that should return only when the
+ * pool is warm (piscina's `minThreads` ready, HikariCP's `initializationFailTimeout`). Fails with
+ * the creation error when creating one fails for good (the first failure with
+ * `failWaitersOnCreateError`, else when `createRetry` ends), or with `PoolTimeoutError`
+ * (`phase: "create"`, the last failure as `cause`) after `acquireTimeout`. Use it inside
+ * `Pool.closeOnFailure`, so that a failed warm-up stops the pool instead of leaving it retrying.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const warm = Pool.closeOnFailure(
+ *   Effect.tap(Pool.make({ acquire: Effect.succeed({ id: 1 }), min: 2 }), Pool.awaitMin)
+ * )
+ * ```
+ * @since 0.2.0
+ * @category sizing
+ */
+export const awaitMin = <A, E>(self: Pool<A, E>): Effect.Effect<void, E | PoolTimeoutError> =>
+  shellOf(self).awaitMin() as Effect.Effect<void, E | PoolTimeoutError>
+
+/**
+ * Runs a constructor (a kind's `make`) in a scope of its own inside the caller's, closed at once
+ * if it fails or is interrupted: a `make` that fails half-way stops everything it started — the
+ * pool, its creations and retries, its background fibers — before it returns its error, also
+ * when the caller goes on in the same scope.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const make = Pool.closeOnFailure(Effect.gen(function*() {
+ *   const pool = yield* Pool.make({ acquire: Effect.succeed({ id: 1 }), min: 1 })
+ *   yield* Pool.awaitMin(pool)
+ *   return pool
+ * }))
+ * ```
+ * @since 0.2.0
+ * @category constructors
+ */
+export const closeOnFailure = <A, E, R>(make: Effect.Effect<A, E, R>): Effect.Effect<A, E, Scope.Scope | Exclude<R, Scope.Scope>> =>
+  Effect.flatMap(Scope.Scope, (parent) =>
+    Effect.flatMap(Scope.fork(parent, ExecutionStrategy.sequential), (child) =>
+      Effect.onExit(
+        Scope.extend(make, child),
+        (exit) => Exit.isFailure(exit) ? Scope.close(child, exit) : Effect.void
+      )))
 
 /**
  * Destroys every idle item now (then `min` is topped up) — Go's `CloseIdleConnections`.

@@ -269,6 +269,77 @@ describe("interruption and timeouts lose nothing", () => {
     }))
 })
 
+describe("warm-up: awaitMin and closeOnFailure", () => {
+  it.effect("awaitMin returns once min items are ready, not after the first", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      let n = 0
+      // each creation takes one second longer than the one before
+      const acquire = Effect.suspend(() => Effect.zipRight(Effect.sleep(Duration.seconds(++n)), backend.acquire))
+      const { pool } = yield* scopedPool({ acquire, min: 3, max: 3 })
+      const warm = yield* Effect.fork(Pool.awaitMin(pool))
+      yield* TestClock.adjust("2 seconds")
+      expect(stats(pool).size).toBe(2)
+      expect(Option.isNone(yield* Fiber.poll(warm))).toBe(true)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(warm)
+      expect(stats(pool)).toMatchObject({ size: 3, idle: 3, borrows: 0 })
+    }))
+
+  it.effect("a failed warm-up fails make with the creation error and stops every retry", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      backend.failWith = down
+      const outer = yield* Scope.make()
+      const error = yield* Scope.extend(
+        Effect.flip(Pool.closeOnFailure(Effect.tap(
+          Pool.make({ acquire: backend.acquire, min: 2, max: 2, failWaitersOnCreateError: true }),
+          Pool.awaitMin
+        ))),
+        outer
+      )
+      expect(messageOf(error)).toBe(down.message)
+      const attempts = backend.attempts
+      // the caller's scope is still open: nothing the failed make started may go on in it
+      yield* TestClock.adjust("1 minute")
+      expect(backend.attempts).toBe(attempts)
+      yield* Scope.close(outer, Exit.void)
+    }))
+
+  it.effect("without failWaitersOnCreateError the warm-up waits up to acquireTimeout and names the last failure", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      backend.failWith = down
+      const outer = yield* Scope.make()
+      const warm = yield* Effect.fork(Scope.extend(
+        Effect.flip(Pool.closeOnFailure(Effect.tap(
+          Pool.make({ acquire: backend.acquire, min: 1, acquireTimeout: "5 seconds" }),
+          Pool.awaitMin
+        ))),
+        outer
+      ))
+      yield* TestClock.adjust("5 seconds")
+      const error = (yield* Fiber.join(warm)) as PoolTimeoutError
+      expect(error).toMatchObject({ _tag: "PoolTimeoutError", phase: "create" })
+      expect(messageOf(error.cause)).toBe(down.message)
+      const attempts = backend.attempts
+      yield* TestClock.adjust("1 minute")
+      expect(backend.attempts).toBe(attempts)
+      yield* Scope.close(outer, Exit.void)
+    }))
+
+  it.effect("closeOnFailure leaves a made pool to the caller's scope", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const outer = yield* Scope.make()
+      const pool = yield* Scope.extend(Pool.closeOnFailure(Pool.make({ acquire: backend.acquire, min: 1 })), outer)
+      yield* until("created", () => stats(pool).idle === 1)
+      expect(stats(pool).closed).toBe(false)
+      yield* Scope.close(outer, Exit.void)
+      expect(stats(pool)).toMatchObject({ closed: true, size: 0 })
+    }))
+})
+
 describe("closing", () => {
   it.effect("waits for a creation it interrupts that cannot stop at once, and releases what it made", () =>
     Effect.gen(function*() {

@@ -49,6 +49,8 @@ export class PoolShell<A, E> {
   private readonly runFork: <X, Y>(effect: Effect.Effect<X, Y>) => Fiber.RuntimeFiber<X, Y>
   private readonly creations = new Set<Fiber.RuntimeFiber<void, never>>()
   private readonly destructions = new Set<Fiber.RuntimeFiber<void, never>>()
+  /** Completed when the pool holds `min` items (or failed with why it cannot): `awaitMin`. */
+  private warmup: Deferred.Deferred<void, unknown> | undefined
   /** Creation attempts still running, also those given up on (timed out, interrupted). */
   private readonly attempts = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   private drainSignal: Deferred.Deferred<void> | undefined
@@ -166,6 +168,7 @@ export class PoolShell<A, E> {
           this.metrics.createdIn(now - started)
           const item = Core.newItem(state, exit.value, scope, now, jitter)
           this.apply((out) => Core.created(state, item, now, out))
+          if (this.warmup !== undefined && state.items.size >= this.config.min) Deferred.unsafeDone(this.warmup, Exit.void)
           return
         }
         yield* Scope.close(scope, exit)
@@ -179,16 +182,48 @@ export class PoolShell<A, E> {
         )
         let retry = false
         this.apply((out) => (retry = Core.createFailed(state, error, exit.cause, out)))
+        if (this.warmup !== undefined && this.config.failWaitersOnCreateError) {
+          Deferred.unsafeDone(this.warmup, Exit.fail(error))
+        }
         if (!retry) return
         const next = yield* Effect.exit(restore(driver.next(error)))
         if (Exit.isFailure(next)) {
           if (Cause.isInterruptedOnly(next.cause)) Core.creationAborted(state)
-          else this.apply((out) => Core.createGaveUp(state, exit.cause, out))
+          else {
+            this.apply((out) => Core.createGaveUp(state, exit.cause, out))
+            if (this.warmup !== undefined) Deferred.unsafeDone(this.warmup, Exit.fail(error))
+          }
           return
         }
       }
     })
   )
+
+  /**
+   * Waits until the pool holds `min` items. Fails with the creation error when creating one
+   * fails for good (the first failure with `failWaitersOnCreateError`, else when `createRetry`
+   * ends), or with `PoolTimeoutError` (phase "create", the last failure as cause) after
+   * `acquireTimeout`.
+   */
+  awaitMin(): Effect.Effect<void, unknown> {
+    return Effect.suspend(() => {
+      if (this.state.items.size >= this.config.min) return Effect.void
+      const warmup = this.warmup ?? Deferred.unsafeMake<void, unknown>(FiberId.none)
+      this.warmup = warmup
+      const timeout = this.config.acquireTimeout
+      const wait = timeout === Infinity ? Deferred.await(warmup) : Effect.timeoutFail(Deferred.await(warmup), {
+        duration: timeout,
+        onTimeout: () =>
+          new PoolTimeoutError({
+            pool: this.config.name,
+            phase: "create",
+            timeout: Duration.millis(timeout),
+            ...(this.state.hasLastError ? { cause: this.state.lastError } : {})
+          })
+      })
+      return Effect.ensuring(wait, Effect.sync(() => (this.warmup = undefined)))
+    })
+  }
 
   // -------------------------------------------------------------------------
   // destruction
