@@ -271,6 +271,32 @@ describe("per-call arguments", () => {
       Effect.map((e) => expect((e as { _tag: string })._tag).toBe("SqlError"))
     ))
 
+  it.live("a transformQueryNames that throws is a SqlError (identifiers, JSON keys, streams); nothing is borrowed", () =>
+    works({
+      transformQueryNames: (name: string) => {
+        if (name.startsWith("bad")) throw new Error(`cannot name ${name}`)
+        return name
+      }
+    }, Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pgc = yield* PgClient.PgClient
+      for (const statement of [
+        sql`SELECT 1 AS ${sql("badColumn")}`,
+        sql`SELECT ${pgc.json({ badKey: 1 })}::jsonb AS v`,
+        sql`SELECT 1 AS ${sql("badOther")}`.values,
+        sql`SELECT 1 AS ${sql("badUnprepared")}`.unprepared
+      ]) {
+        const error = yield* Effect.flip(statement as Effect.Effect<unknown, unknown>)
+        expect(error).toMatchObject({ _tag: "SqlError", message: expect.stringMatching(/transformQueryNames threw: cannot name bad/) })
+      }
+      const streamed = yield* Effect.flip(Stream.runCollect(sql`SELECT 1 AS ${sql("badStream")}`.stream))
+      expect(streamed._tag).toBe("SqlError")
+      // names that do not throw still work, in and out of a transaction
+      expect(yield* sql`SELECT 1 AS ${sql("good")}`).toEqual([{ good: 1 }])
+      const inTx = yield* Effect.flip(sql.withTransaction(sql`SELECT 1 AS ${sql("badTx")}`))
+      expect(inTx._tag).toBe("SqlError")
+    })))
+
   it.live("parameters pg cannot serialise are SqlErrors; the pool still works", () =>
     works({}, Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
