@@ -238,7 +238,7 @@ describe("durations: 0, Infinity and huge values have a documented meaning", () 
     }))
   it.live("statementTimeout in microseconds rounds up to whole ms (never 0 = none)", () =>
     Effect.gen(function*() {
-      expect(yield* works({ statementTimeout: "1500 micros" }, statementTimeout)).toEqual([{ statement_timeout: "2ms" }])
+      expect(yield* works({ statementTimeout: "2500500 micros" }, statementTimeout)).toEqual([{ statement_timeout: "2501ms" }])
     }))
 })
 
