@@ -9,7 +9,8 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Pool, type PoolConfigError } from "@effect-pool/core"
+import { Pool, PoolConfigError as PoolConfigErrorClass } from "@effect-pool/core"
+import type { PoolConfigError } from "@effect-pool/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -22,7 +23,7 @@ import type Pg from "pg"
 import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
-import { connectionInputKeys, isPermanent, parseConnection } from "./internal/options.js"
+import { isPermanent, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
 
 /**
  * A pooled connection, for the rare code that needs the raw `pg.Client` (through
@@ -105,6 +106,12 @@ export interface Options extends
   readonly transformJson?: boolean | undefined
   readonly types?: Pg.CustomTypesConfig | undefined
   readonly spanAttributes?: Record<string, unknown> | undefined
+  /** @effect/sql-pg's name for `max` (accepted for drop-in use; giving both with different values is an error). */
+  readonly maxConnections?: number | undefined
+  /** @effect/sql-pg's name for `min`. */
+  readonly minConnections?: number | undefined
+  /** @effect/sql-pg's name for `maxLifetime`. */
+  readonly connectionTTL?: Duration.DurationInput | undefined
 }
 
 type Redacted<A> = import("effect/Redacted").Redacted<A>
@@ -173,7 +180,8 @@ export const make = (
   import("effect/Scope").Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const name = options.name ?? pgDefaults.name
+    const name = typeof options.name === "string" && options.name.trim() !== "" ? options.name : pgDefaults.name
+    const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel
     let pool: Pool.Pool<PgConnection, SqlError> | undefined
@@ -193,13 +201,12 @@ export const make = (
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
       createRetry: pgCreateRetry,
-      ...stripConnectionOptions(options),
-      name,
+      ...core,
       acquire,
       validate: check,
       recycle: (conn) => Connection.recycle(conn, cancel),
       healthCheck: options.healthCheck === undefined ? undefined : { check, schedule: options.healthCheck }
-    })
+    }).pipe(Effect.mapError((error) => aliasedError(options, error)))
     const listener = yield* makeListener(settings)
     const client = yield* makeClient(pool, settings, listener, options)
     const p = pool
@@ -214,16 +221,14 @@ export const make = (
     }
   })
 
-/** Options that are not the core pool's. */
-const connectionKeys = [
-  ...connectionInputKeys, "healthCheck", "transformQueryNames", "transformResultNames", "transformJson", "spanAttributes"
-] as const
-
-const stripConnectionOptions = (options: Options) => {
-  const rest: Record<string, unknown> = { ...options }
-  for (const key of connectionKeys) delete rest[key]
-  for (const key of Object.keys(rest)) if (rest[key] === undefined) delete rest[key]
-  return rest as Omit<Options, (typeof connectionKeys)[number]>
+/** A core error about `max` when the user wrote @effect/sql-pg's `maxConnections` names what they wrote. */
+const aliasedError = (options: Options, error: PoolConfigError): PoolConfigError => {
+  for (const [theirs, ours] of Object.entries(sqlPgAliases)) {
+    if (error.option === ours && (options as Record<string, unknown>)[theirs] !== undefined && (options as Record<string, unknown>)[ours] === undefined) {
+      return new PoolConfigErrorClass({ pool: error.pool, option: theirs, reason: `${error.reason} (${theirs} is ${ours})` })
+    }
+  }
+  return error
 }
 
 /**

@@ -105,13 +105,14 @@ describe("SqlClient on the pool", () => {
       expect(rows).toEqual([{ firstName: "Grace" }])
     }).pipe(Effect.provide(poolLayer({ transformQueryNames: Str.camelToSnake, transformResultNames: Str.snakeToCamel }))))
 
-  it.live("a result transform that throws is a defect of that statement; the connection goes back and the pool carries on", () =>
+  it.live("a result transform that throws is a SqlError of that statement (issue 17: never a defect); the connection goes back and the pool carries on", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const pool = yield* PgPool.PgPool
       const exit = yield* Effect.exit(sql`SELECT 1 AS boom`)
       expect(exit._tag).toBe("Failure")
-      expect(exit._tag === "Failure" && Cause.isDie(exit.cause) ? String(Cause.squash(exit.cause)) : "").toMatch(/cannot name boom/)
+      expect(exit._tag === "Failure" && Cause.isFailType(exit.cause) ? exit.cause.error._tag : "").toBe("SqlError")
+      expect(exit._tag === "Failure" ? String(Cause.squash(exit.cause)) : "").toMatch(/cannot name boom/)
       expect(yield* sql`SELECT 2 AS fine`).toEqual([{ fine: 2 }])
       expect((yield* pool.stats).borrowed).toBe(0)
     }).pipe(Effect.provide(poolLayer({

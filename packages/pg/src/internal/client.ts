@@ -52,6 +52,19 @@ const asSqlError = (error: unknown): SqlError =>
     ? error
     : new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
 
+/** A user callback of ours (result transform) threw while shaping rows. */
+const transformError = (thrown: unknown): SqlError =>
+  new SqlError({
+    cause: thrown,
+    message: `transformResultNames threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`
+  })
+
+/** A per-call string argument (channel, payload) checked before anything is borrowed. */
+const stringArgument = (what: string, value: unknown): SqlError | undefined =>
+  typeof value === "string"
+    ? undefined
+    : new SqlError({ cause: new TypeError(`${what} must be a string`), message: `${what} must be a string, got ${typeof value}` })
+
 /** A connection a statement holds, and what it sent on it. */
 interface Held {
   readonly lease: Pool.Lease<PgConnection>
@@ -70,7 +83,51 @@ export const makeClient = (
   options: ClientOptions
 ): Effect.Effect<PgClient.PgClient, never, Reactivity.Reactivity> =>
   Effect.gen(function*() {
-    const compiler = PgClient.makeCompiler(options.transformQueryNames, options.transformJson)
+    /**
+     * A `transformQueryNames` that throws runs inside @effect/sql's statement compiler, where a
+     * throw is a defect. So it never throws there: its error is kept under a marker returned as
+     * the name, and the statement carrying the marker (in its text, or a JSON parameter's keys)
+     * fails with a `SqlError` before anything is borrowed or sent.
+     */
+    const thrownByTransform = new Map<string, unknown>()
+    const marker = `effect-pool:transformQueryNames-threw:${Math.random().toString(36).slice(2)}:`
+    let thrownCount = 0
+    const userTransform = options.transformQueryNames
+    const transformQueryNames = userTransform === undefined ? undefined : (name: string): string => {
+      try {
+        return userTransform(name)
+      } catch (thrown) {
+        const key = `${marker}${thrownCount++}#`
+        thrownByTransform.set(key, thrown)
+        // a statement compiled and never run (toJSON) leaves its entry: keep only the latest
+        if (thrownByTransform.size > 64) thrownByTransform.delete(thrownByTransform.keys().next().value!)
+        return key
+      }
+    }
+    const transformFailure = (sql: string, params: ReadonlyArray<unknown>): SqlError | undefined => {
+      if (thrownByTransform.size === 0) return undefined
+      let text = sql
+      if (!sql.includes(marker)) {
+        try {
+          text = JSON.stringify(params) ?? ""
+        } catch {
+          text = ""
+        }
+      }
+      let found: { error: unknown } | undefined
+      for (const [key, error] of thrownByTransform) {
+        if (!text.includes(key)) continue
+        found ??= { error }
+        thrownByTransform.delete(key)
+      }
+      if (found === undefined) return undefined
+      const error = found.error
+      return new SqlError({
+        cause: error,
+        message: `transformQueryNames threw: ${error instanceof Error ? error.message : String(error)}`
+      })
+    }
+    const compiler = PgClient.makeCompiler(transformQueryNames, options.transformJson)
     const transformRows = options.transformResultNames
       ? Statement.defaultTransforms(options.transformResultNames, options.transformJson).array
       : undefined
@@ -143,8 +200,10 @@ export const makeClient = (
               let value: A
               try {
                 value = extract(result)
-              } catch (defect) {
-                return resume(Effect.die(defect))
+              } catch (thrown) {
+                // a user's transform (transformResultNames) threw: the statement ran, its
+                // connection is back; the caller gets a typed error, not a defect
+                return resume(Effect.fail(transformError(thrown)))
               }
               resume(Effect.succeed(value))
             })
@@ -182,7 +241,15 @@ export const makeClient = (
         const pull = Effect.async<Chunk.Chunk<any>, Option.Option<SqlError>>((resume) => {
           cursor.read(CURSOR_BATCH, (error, rows) => {
             if (error) resume(Effect.fail(Option.some(new SqlError({ cause: error, message: "Failed to execute statement" }))))
-            else if (rows.length > 0) resume(Effect.succeed(Chunk.unsafeFromArray(transform ? transform(rows) : rows)))
+            else if (rows.length > 0) {
+              let chunk: Chunk.Chunk<any>
+              try {
+                chunk = Chunk.unsafeFromArray(transform ? transform(rows) : rows)
+              } catch (thrown) {
+                return resume(Effect.fail(Option.some(transformError(thrown))))
+              }
+              resume(Effect.succeed(chunk))
+            }
             else resume(Effect.fail(Option.none()))
           })
         })
@@ -210,18 +277,26 @@ export const makeClient = (
         return this.runQuery(config, transform === undefined ? rowsOf : (result) => transform(rowsOf(result)))
       }
       execute(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        const bad = transformFailure(sql, params)
+        if (bad !== undefined) return Effect.fail(bad)
         return this.rows(named({ text: sql, values: params }), transform)
       }
       executeRaw(sql: string, params: ReadonlyArray<unknown>) {
+        const bad = transformFailure(sql, params)
+        if (bad !== undefined) return Effect.fail(bad)
         return this.runQuery(named({ text: sql, values: params }), identity)
       }
       executeWithoutTransform(sql: string, params: ReadonlyArray<unknown>) {
         return this.execute(sql, params, undefined)
       }
       executeValues(sql: string, params: ReadonlyArray<unknown>) {
+        const bad = transformFailure(sql, params)
+        if (bad !== undefined) return Effect.fail(bad)
         return this.runQuery(named({ text: sql, values: params, rowMode: "array" }), valuesOf)
       }
       executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        const bad = transformFailure(sql, params)
+        if (bad !== undefined) return Effect.fail(bad)
         const bound = this.bound
         // never a named statement: @effect/sql runs its transaction commands and migrations here
         const unnamed = this.rows({ text: sql, values: params }, transform)
@@ -232,6 +307,8 @@ export const makeClient = (
           bound.broken !== undefined ? Effect.succeed([]) : Effect.fail(error))
       }
       executeStream(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
+        const bad = transformFailure(sql, params)
+        if (bad !== undefined) return Stream.fail(bad)
         return Stream.unwrapScoped(Effect.flatMap(this.streamConn, (conn) => cursorStream(conn, sql, params, transform)))
       }
     }
@@ -258,8 +335,15 @@ export const makeClient = (
       [PgClient.TypeId]: PgClient.TypeId,
       config: settings.reported,
       json: (value: unknown) => Statement.custom<any>("PgJson")(value, undefined, undefined),
-      listen: listener.listen,
-      notify: (channel: string, payload: string) =>
-        Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
+      listen: (channel: string) => {
+        const bad = stringArgument("listen: channel", channel)
+        return bad === undefined ? listener.listen(channel) : Stream.fail(bad)
+      },
+      notify: (channel: string, payload: string) => {
+        const bad = stringArgument("notify: channel", channel) ?? stringArgument("notify: payload", payload)
+        return bad === undefined
+          ? Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
+          : Effect.fail(bad)
+      }
     }) as unknown as PgClient.PgClient
   })
