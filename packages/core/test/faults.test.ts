@@ -252,6 +252,23 @@ describe("interruption and timeouts lose nothing", () => {
       expect(stats(pool).borrows).toBe(3)
     }))
 
+  it.scoped("maxWaiters 0 lets a borrower wait for the item that an item being destroyed makes room for", () =>
+    Effect.gen(function*() {
+      let created = 0
+      // the first item's destruction takes a second (a thread exiting, a polite goodbye)
+      const acquire = Effect.acquireRelease(
+        Effect.sync(() => ++created),
+        (n) => (n === 1 ? Effect.sleep("1 second") : Effect.void)
+      )
+      const pool = yield* Pool.make({ acquire, max: 1, maxWaiters: 0 })
+      yield* Pool.use(pool, (item) => Pool.invalidate(pool, item))
+      expect(stats(pool)).toMatchObject({ size: 0, destroying: 1 })
+      const borrower = yield* Effect.fork(Pool.use(pool, (item) => Effect.succeed(item)))
+      yield* until("waiting", () => stats(pool).waiting === 1)
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(borrower)).toBe(2)
+    }))
+
   it.scoped("maxWaiters 0 still lets a borrower wait for the item created for it", () =>
     Effect.gen(function*() {
       const backend = new Backend()

@@ -105,6 +105,31 @@ export class WorkerStartupError extends Data.TaggedError("WorkerStartupError")<{
 }> {}
 
 /**
+ * A `run` argument the pool cannot send: an input that cannot be cloned (a function, a Symbol,
+ * an object holding one), a `transfer` list that is not one of transferable objects (or holds one
+ * already detached), a per-call `timeout` that is not a duration, a `name` that is not a non-empty
+ * string, or an unknown per-call option. Nothing reached a thread; the thread stays in the pool.
+ *
+ * @example
+ * ```ts
+ * import { WorkerError } from "@effect-pool/worker"
+ * import { Effect } from "effect"
+ *
+ * declare const task: Effect.Effect<number, WorkerError.WorkerError>
+ * const handled = Effect.catchTag(task, "TaskInputError", (e) => Effect.succeed(e.argument === "input" ? -1 : -2))
+ * ```
+ * @since 0.2.0
+ * @category errors
+ */
+export class TaskInputError extends Data.TaggedError("TaskInputError")<{
+  /** The argument at fault: `"input"`, `"transfer"`, `"timeout"`, `"name"`, or an unknown option's key. */
+  readonly argument: string
+  /** The error `postMessage` threw, when it did. */
+  readonly error: Error | undefined
+  readonly message: string
+}> {}
+
+/**
  * Every way `WorkerPool.run` can fail: the task's own failure, its thread's, its timeout, no
  * thread to run it on, a full queue, a closed pool, or input/output rejected by the pool's Schemas
  * (`ParseError`, before the input reaches a thread).
@@ -122,6 +147,7 @@ export class WorkerStartupError extends Data.TaggedError("WorkerStartupError")<{
  */
 export type WorkerError =
   | TaskFailedError
+  | TaskInputError
   | WorkerCrashedError
   | TaskTimeoutError
   | WorkerStartupError

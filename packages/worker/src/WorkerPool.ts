@@ -97,41 +97,47 @@ export interface WorkerPool<in I, out O> extends Pipeable {
  * @category models
  */
 export interface Options<I = unknown, O = unknown> {
-  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. */
+  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. Loaded like piscina: `require()` first, `import()` for ES modules. */
   readonly filename: string | URL
-  /** The module's export that handles tasks (a task may name another). ["default"] */
+  /** The module's export that handles tasks (a task may name another); piscina's `name`. Given and missing: `make` fails with `WorkerStartupError`; not given and missing: only tasks that use the default fail. ["default"] */
   readonly name?: string | undefined
-  /** The pool's label in metrics, logs and errors. ["worker"] */
+  /** The pool's label in metrics, logs and errors (core's `name`; `name` here is piscina's export name). Non-empty string. ["worker"] */
   readonly poolName?: string | undefined
-  /** Threads kept alive even when idle; started by `make`, which fails if they cannot start. [max(1, ⌊availableParallelism / 2⌋), at most maxWorkers] */
+  /** Threads kept alive even when idle; `make` returns once they are all ready, and fails if one cannot start. Whole number ≥ 0. Above the default `maxWorkers` it raises it (like piscina); above a given `maxWorkers` it is a `PoolConfigError`. [max(1, ⌊availableParallelism / 2⌋), at most maxWorkers] */
   readonly minWorkers?: number | undefined
-  /** Most threads alive at once. [os.availableParallelism()] */
+  /** piscina's name for `minWorkers` (accepted; giving both with different values is a `PoolConfigError`). */
+  readonly minThreads?: number | undefined
+  /** Most threads alive at once. Whole number ≥ 1 (not Infinity). [os.availableParallelism()] */
   readonly maxWorkers?: number | undefined
-  /** Idle threads beyond `minWorkers` end after this long without a task. [0: at the next housekeeping tick] */
+  /** piscina's name for `maxWorkers`. */
+  readonly maxThreads?: number | undefined
+  /** Idle threads beyond `minWorkers` end after this long without a task. 0: at the next housekeeping tick; Infinity (or past 24.8 days): never. [0] */
   readonly idleTimeout?: Duration.DurationInput | undefined
-  /** Most tasks waiting for a thread; more fail at once with `PoolQueueFullError`. [Infinity] */
-  readonly maxQueue?: number | undefined
-  /** Tasks one thread runs at once (for handlers that wait on I/O). [1] */
+  /** Most tasks waiting beyond what running and starting threads can take; more fail at once with `PoolQueueFullError`. Whole number ≥ 0, Infinity, or piscina's `"auto"` (maxWorkers²). 0: no waiting at all. [Infinity] */
+  readonly maxQueue?: number | "auto" | undefined
+  /** Tasks one thread runs at once (for handlers that wait on I/O). Whole number ≥ 1. [1] */
   readonly concurrentTasksPerWorker?: number | undefined
-  /** Longest a task may run on a thread (queue time not counted) before `TaskTimeoutError`. [none] */
+  /** Longest a task may run on a thread (queue time not counted) before `TaskTimeoutError`. > 0 (0 is a `PoolConfigError`); Infinity, or past 24.8 days: none. [none] */
   readonly taskTimeout?: Duration.DurationInput | undefined
-  /** After a cancel (interrupt or timeout), how long the thread gets to stop the task before it is terminated and replaced. [1 second] */
+  /** After a cancel (interrupt or timeout), how long the thread gets to stop the task before it is terminated and replaced. 0: terminated at once; Infinity (or past 24.8 days): never terminated. [1 second] */
   readonly cancelGracePeriod?: Duration.DurationInput | undefined
-  /** A thread is replaced after running this many tasks. [Infinity] */
+  /** A thread is replaced after running this many tasks. Whole number ≥ 1 or Infinity. [Infinity] */
   readonly maxTasksPerWorker?: number | undefined
-  /** A thread is replaced after a task leaves its heap above this many bytes. [none] */
+  /** A thread is replaced after a task leaves its heap above this many bytes. Whole number ≥ 1 or Infinity. [none] */
   readonly maxHeapUsedBeforeRecycle?: number | undefined
-  /** Node's limits per thread; a thread exceeding them ends with `WorkerCrashedError` (`ERR_WORKER_OUT_OF_MEMORY`). [none] */
+  /** Node's limits per thread (`maxOldGenerationSizeMb`, `maxYoungGenerationSizeMb`, `codeRangeSizeMb`, `stackSizeMb`, each > 0); a thread exceeding them ends with `WorkerCrashedError` (`ERR_WORKER_OUT_OF_MEMORY`). [none] */
   readonly resourceLimits?: ResourceLimits | undefined
-  /** Given to every thread as `require("node:worker_threads").workerData`. [undefined] */
+  /** Given to every thread as `require("node:worker_threads").workerData` (and piscina's `Piscina.workerData`); must be cloneable. [undefined] */
   readonly workerData?: unknown
-  /** The threads' `process.env` (or `SHARE_ENV`). [a copy of the parent's] */
+  /** The threads' `process.env`: an object of strings (numbers and booleans become strings), or `SHARE_ENV`. [a copy of the parent's] */
   readonly env?: NodeJS.ProcessEnv | typeof import("node:worker_threads").SHARE_ENV | undefined
-  /** Node options of the threads. [the parent's] */
+  /** Appended to the threads' `process.argv` (array of strings). [none] */
+  readonly argv?: ReadonlyArray<string> | undefined
+  /** Node options of the threads (array of strings). [the parent's] */
   readonly execArgv?: ReadonlyArray<string> | undefined
-  /** Longest a thread may take to load its module before `WorkerStartupError`. [30 seconds] */
+  /** Longest a thread may take to load its module before `WorkerStartupError`. > 0; Infinity (or past 24.8 days): none. [30 seconds] */
   readonly startupTimeout?: Duration.DurationInput | undefined
-  /** On close, how long running tasks get to finish before their threads are terminated (they fail with `PoolClosedError`). [10 seconds] */
+  /** On close, how long running tasks get to finish before their threads are terminated (they fail with `PoolClosedError`). 0: at once; Infinity: wait for them. [10 seconds] */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   /**
    * Schemas for the input and output: the input is encoded before it is sent (a bad input fails
@@ -162,7 +168,7 @@ export interface RunOptions {
   readonly transfer?: ReadonlyArray<TransferListItem> | undefined
   /** The module's export to run instead of the pool's `name`. */
   readonly name?: string | undefined
-  /** This task's timeout, instead of `taskTimeout`. */
+  /** This task's timeout, instead of `taskTimeout`: > 0; Infinity (or past 24.8 days) for none. */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -383,7 +389,9 @@ export const layerConfig = <Id, I, O>(
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (settings) => layer(tag, { ...options, ...settings })))
 
 /**
- * Runs one task on a thread of the pool. Interrupting the calling fiber cancels the task: the
+ * Runs one task on a thread of the pool. An input that cannot be cloned, a bad `transfer`,
+ * `timeout` or `name`, or an unknown option fails with `TaskInputError` (nothing is sent, the
+ * thread stays). A per-task `signal` is not an option: interrupt the fiber instead. Interrupting the calling fiber cancels the task: the
  * handler's `signal` aborts, an Effect handler is interrupted, and a thread that has not let go
  * of it within `cancelGracePeriod` is terminated and replaced.
  *

@@ -28,6 +28,10 @@ export {
    */
   TaskFailedError,
   /**
+   * @since 0.2.0
+   */
+  TaskInputError,
+  /**
    * @since 0.1.0
    */
   TaskTimeoutError,

@@ -194,9 +194,12 @@ export const enqueue = <A>(state: PoolState<A>, waiter: Waiter<A>, out: Array<Co
   return "wait"
 }
 
-/** Waiters that no creation under way will serve: the ones `maxWaiters` counts. */
+/**
+ * Waiters that no creation under way will serve, nor one that an item being destroyed makes
+ * room for (at `max`, its destruction starts a creation): the ones `maxWaiters` counts.
+ */
 export const uncoveredWaiters = <A>(state: PoolState<A>): number =>
-  Math.max(0, state.waiters.length - state.creating * state.config.concurrency)
+  Math.max(0, state.waiters.length - (state.creating + state.destroying) * state.config.concurrency)
 
 /** A waiter gave up (timeout, interruption): forget it; if it was handed an item, return that. */
 export const cancel = <A>(state: PoolState<A>, waiter: Waiter<A>, now: number, out: Array<Command<A>>): void => {

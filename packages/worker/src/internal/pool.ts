@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Pool, PoolClosedError, PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, PoolClosedError, PoolConfigError } from "@effect-pool/core"
 import type * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -19,9 +19,9 @@ import type * as Scope from "effect/Scope"
 import { availableParallelism } from "node:os"
 import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import type { TransferListItem } from "node:worker_threads"
+import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
-import { TaskFailedError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
+import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, type ReplyMessage } from "./protocol.js"
 import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "./thread.js"
 
@@ -136,11 +136,12 @@ export class WorkerPoolImpl {
           return resume(Effect.succeed(thread))
         }
         const cause = failure.error === undefined ? "" : `: ${failure.error.name}: ${failure.error.message}`
-        resume(Effect.fail(new WorkerStartupError({
+        const error = new WorkerStartupError({
           threadId: failure.threadId,
           error: failure.error,
           message: `worker ${failure.threadId} of pool "${this.poolName}" ${failure.reason}${cause}`
-        })))
+        })
+        resume(Effect.fail(error))
       })
       thread.onExit = this.onExit
       return Effect.promise(() => thread.terminate("startup interrupted"))
@@ -166,9 +167,15 @@ export class WorkerPoolImpl {
 
   /** `WorkerPool.run`. */
   run(input: unknown, options: RunOptions | undefined): Effect.Effect<unknown, WorkerError> {
-    const timeout = options?.timeout === undefined ? this.taskTimeout : Duration.toMillis(options.timeout)
-    const name = options?.name
-    const transfer = options?.transfer
+    let checked: ReturnType<typeof checkRunOptions>
+    try {
+      checked = checkRunOptions(options, this.taskTimeout)
+    } catch (error) {
+      // a getter or Proxy of the caller's that throws
+      checked = inputError("options", `cannot be read: ${String(error)}`)
+    }
+    if (checked instanceof TaskInputError) return Effect.fail(checked)
+    const { name, timeout, transfer } = checked
     const run = (payload: unknown) =>
       Effect.async<unknown, WorkerError>((resume) => {
         const task = new Task(this, resume)
@@ -206,14 +213,23 @@ export class WorkerPoolImpl {
     try {
       thread.post(task, payload, name, transfer)
     } catch (error) {
+      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread stays
       Pool.unsafeReturn(this.pool, lease, Exit.void)
       task.done = true
-      task.resume(Effect.die(error))
+      this.counters.failed++
+      const e = error instanceof Error ? error : new Error(String(error))
+      const argument = transfer !== undefined && transfer.length > 0 && isCloneable(payload) ? "transfer" : "input"
+      task.resume(Effect.fail(new TaskInputError({
+        argument,
+        error: e,
+        message: `the task's ${argument} cannot be sent to a worker of pool "${this.poolName}": ${e.name}: ${e.message}`
+      })))
       return
     }
     this.counters.running++
     if ((++this.sampled & RUN_SAMPLE_MASK) === 0) task.started = performance.now()
-    if (timeout !== Infinity) {
+    const timerMs = OptionCheck.timerMillis(timeout)
+    if (timerMs !== undefined) {
       // a plain timer, not a fiber: a thread's time is wall-clock time, and this costs nothing per task
       task.timer = setTimeout(() => {
         task.timer = undefined
@@ -225,7 +241,7 @@ export class WorkerPoolImpl {
           message: `task ran longer than ${timeout} ms on worker ${thread.threadId} of pool "${this.poolName}"`
         })))
         this.cancel(task, "timeout")
-      }, timeout)
+      }, timerMs)
     }
   }
 
@@ -236,10 +252,11 @@ export class WorkerPoolImpl {
     const thread = task.lease?.value
     if (thread === undefined || !thread.tasks.has(task.id)) return
     thread.cancel(task.id)
-    if (this.cancelGracePeriod === Infinity) return
+    const graceMs = OptionCheck.timerMillis(this.cancelGracePeriod)
+    if (graceMs === undefined) return
     task.grace = setTimeout(() => {
       if (thread.tasks.has(task.id)) void thread.terminate(`${reason}: a task did not stop within cancelGracePeriod (${this.cancelGracePeriod} ms)`)
-    }, this.cancelGracePeriod)
+    }, graceMs)
   }
 
   /** A task's reply arrived, or its thread exited: free the thread, then tell the caller. */
@@ -327,50 +344,266 @@ export class WorkerPoolImpl {
   }
 }
 
-const positive = (poolName: string, option: string, value: number | undefined, fallback: number, least: number) =>
-  Effect.suspend(() => {
-    const n = value ?? fallback
-    return typeof n === "number" && !Number.isNaN(n) && n >= least && (n === Infinity || Number.isInteger(n))
-      ? Effect.succeed(n)
-      : Effect.fail(new PoolConfigError({ pool: poolName, option, reason: `must be a whole number of at least ${least}, got ${String(n)}` }))
-  })
+const isDetached = (buffer: ArrayBuffer): boolean => {
+  try {
+    new Uint8Array(buffer)
+    return false
+  } catch {
+    return true
+  }
+}
 
-/** `WorkerPool.make`. */
-export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolConfigError | WorkerStartupError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const poolName = options.poolName ?? "worker"
-    const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) =>
-      Pool.durationOption(poolName, option, input, fallback)
-    const taskTimeout = yield* duration("taskTimeout", options.taskTimeout, Infinity)
-    const cancelGracePeriod = yield* duration("cancelGracePeriod", options.cancelGracePeriod, "1 second")
-    const startupTimeout = yield* duration("startupTimeout", options.startupTimeout, "30 seconds")
-    const maxTasksPerWorker = yield* positive(poolName, "maxTasksPerWorker", options.maxTasksPerWorker, Infinity, 1)
-    const maxHeap = yield* positive(poolName, "maxHeapUsedBeforeRecycle", options.maxHeapUsedBeforeRecycle, Infinity, 1)
-    const maxWorkers = yield* positive(poolName, "maxWorkers", options.maxWorkers, availableParallelism(), 1)
-    const minWorkers = options.minWorkers ?? Math.min(maxWorkers, Math.max(1, Math.floor(availableParallelism() / 2)))
-    const concurrency = options.concurrentTasksPerWorker ?? 1
-    const filename = options.filename
-    if (!(filename instanceof URL) && (typeof filename !== "string" || filename === "")) {
-      return yield* new PoolConfigError({ pool: poolName, option: "filename", reason: `must be a path, a URL or a file: URL string, got ${String(filename)}` })
+const runOptionKeys = ["transfer", "name", "timeout"]
+
+const inputError = (argument: string, reason: string): TaskInputError =>
+  new TaskInputError({ argument, error: undefined, message: `invalid run option ${argument}: ${reason}` })
+
+/** Checks the options of one `run`; never throws (a bad one is a `TaskInputError`). */
+const checkRunOptions = (
+  options: RunOptions | undefined,
+  taskTimeout: number
+): TaskInputError | { readonly name: string | undefined; readonly timeout: number; readonly transfer: ReadonlyArray<TransferListItem> | undefined } => {
+  if (options === undefined || options === null) return { name: undefined, timeout: taskTimeout, transfer: undefined }
+  if (typeof options !== "object" || Array.isArray(options)) return inputError("options", `must be an object, got ${OptionCheck.describeValue(options)}`)
+  let keys: Array<string>
+  try {
+    keys = Object.keys(options)
+  } catch (error) {
+    return inputError("options", `cannot be read: ${String(error)}`)
+  }
+  for (const key of keys) {
+    if (runOptionKeys.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue
+    const hint = key === "signal"
+      ? "; cancel a task by interrupting its fiber (e.g. Effect.timeout, Effect.race, Fiber.interrupt)"
+      : ""
+    return inputError(key, `is not a run option (transfer, name, timeout)${hint}`)
+  }
+  const { name, timeout, transfer } = options
+  if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
+    return inputError("name", `must be the name of an export, got ${OptionCheck.describeValue(name)}`)
+  }
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    return inputError("transfer", `must be an array of transferable objects, got ${OptionCheck.describeValue(transfer)}`)
+  }
+  if (transfer !== undefined) {
+    for (const item of transfer) {
+      if (item instanceof ArrayBuffer && isDetached(item)) return inputError("transfer", "holds an ArrayBuffer that is already detached (transferred before)")
     }
-    const schema = options.schema
-    const encodeInput = schema?.input === undefined ? undefined : Schema.encode(schema.input)
-    const decodeOutput = schema?.output === undefined ? undefined : Schema.decodeUnknown(schema.output)
-    const impl = new WorkerPoolImpl(
+  }
+  let ms = taskTimeout
+  if (timeout !== undefined) {
+    const checked = OptionCheck.run("run", (check) => check.duration("timeout", timeout, Infinity, { zero: "reject", infinity: "none" }))
+    if (checked._tag === "Left") return inputError("timeout", checked.left.reason)
+    ms = checked.right
+  }
+  return { name, timeout: ms, transfer }
+}
+
+/** Every option of `WorkerPool.make` (`Options`), and piscina's names for them. */
+const optionKeys = [
+  "filename", "name", "poolName", "minWorkers", "maxWorkers", "idleTimeout", "maxQueue", "concurrentTasksPerWorker",
+  "taskTimeout", "cancelGracePeriod", "maxTasksPerWorker", "maxHeapUsedBeforeRecycle", "resourceLimits", "workerData",
+  "env", "argv", "execArgv", "startupTimeout", "shutdownTimeout", "schema",
+  // piscina's names, same meaning
+  "minThreads", "maxThreads"
+]
+/** piscina options with another name (or none) here: the error says what to use. */
+const foreignOptions: Record<string, string> = {
+  closeTimeout: "shutdownTimeout",
+  maxMemoryLimitBeforeRecycle: "maxHeapUsedBeforeRecycle",
+  isolateWorkers: "maxTasksPerWorker: 1",
+  terminateTimeout: "cancelGracePeriod",
+  maxQueueSize: "maxQueue",
+  workerType: "filename (worker_threads only)",
+  recordTiming: "WorkerPool.stats and the effect_pool_worker_* metrics",
+  useAtomics: "nothing (replies are drained in batches without Atomics)",
+  atomics: "nothing (replies are drained in batches without Atomics)",
+  niceIncrement: "nothing (not supported)",
+  taskQueue: "nothing (the queue is the pool's FIFO; bound it with maxQueue)",
+  trackUnmanagedFds: "nothing (not supported)",
+  stdout: "nothing (threads' stdout goes to the parent's)",
+  stderr: "nothing (threads' stderr goes to the parent's)",
+  workerHistogram: "WorkerPool.stats",
+  min: "minWorkers",
+  max: "maxWorkers",
+  concurrency: "concurrentTasksPerWorker",
+  maxWaiters: "maxQueue"
+}
+const resourceLimitKeys = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"]
+
+const isCloneable = (value: unknown): boolean => {
+  try {
+    structuredClone(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The options of `make`, checked and normalised. */
+export interface Parsed {
+  readonly poolName: string
+  readonly filename: string | URL
+  readonly name: string
+  readonly explicitName: boolean
+  readonly minWorkers: number
+  readonly maxWorkers: number
+  readonly idleTimeout: number
+  readonly maxQueue: number
+  readonly concurrency: number
+  readonly taskTimeout: number
+  readonly cancelGracePeriod: number
+  readonly maxTasksPerWorker: number
+  readonly maxHeap: number
+  readonly startupTimeout: number
+  readonly shutdownTimeout: number
+  readonly resourceLimits: ResourceLimits | undefined
+  readonly env: NodeJS.ProcessEnv | typeof SHARE_ENV | undefined
+  readonly argv: ReadonlyArray<string> | undefined
+  readonly execArgv: ReadonlyArray<string> | undefined
+  readonly schema: { readonly input?: Schema.Schema<any, any, never> | undefined; readonly output?: Schema.Schema<any, any, never> | undefined } | undefined
+}
+
+const stringList = (check: OptionCheck.Checker, option: string, value: unknown): ReadonlyArray<string> | undefined => {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) check.fail(option, `must be an array of strings, got ${OptionCheck.describeValue(value)}`)
+  const list = value as Array<unknown>
+  list.forEach((item, i) => {
+    if (typeof item !== "string") check.fail(`${option}[${i}]`, `must be a string, got ${OptionCheck.describeValue(item)}`)
+  })
+  return [...list] as Array<string>
+}
+
+const isSchema = (value: unknown): boolean => Schema.isSchema(value)
+
+/** Checks every option of `make` (a `PoolConfigError` names the first bad one). */
+export const parseOptions = (input: PoolOptions) => {
+  const raw = input as unknown
+  const poolNameInput = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>).poolName : undefined
+  const label = typeof poolNameInput === "string" && poolNameInput.trim() !== "" ? poolNameInput : "worker"
+  return OptionCheck.run(label, (check): Parsed => {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) check.fail("options", `must be an object, got ${OptionCheck.describeValue(raw)}`)
+    const o = raw as Record<string, unknown>
+    check.known(o, optionKeys, foreignOptions)
+    const poolName = check.string("poolName", o.poolName, "worker", { nonEmpty: true })
+    const filename = o.filename
+    if (!(filename instanceof URL)) {
+      if (typeof filename !== "string" || filename.trim() === "") {
+        check.fail("filename", `must be a path, a URL or a file: URL string, got ${OptionCheck.describeValue(filename)}`)
+      }
+      if ((filename as string).startsWith("file:") && !URL.canParse(filename as string)) check.fail("filename", `is not a valid file: URL: ${OptionCheck.describeValue(filename)}`)
+    } else if (filename.protocol !== "file:" && filename.protocol !== "data:") {
+      check.fail("filename", `must be a file: (or data:) URL, got ${filename.protocol}`)
+    }
+    const name = check.string("name", o.name, "default", { nonEmpty: true })
+    const synonym = (ours: string, theirs: string): unknown => {
+      if (o[ours] !== undefined && o[theirs] !== undefined && o[ours] !== o[theirs]) {
+        check.fail(theirs, `is piscina's name for ${ours}, which is also given (${OptionCheck.describeValue(o[ours])}): give one`)
+      }
+      return o[ours] ?? o[theirs]
+    }
+    const minInput = synonym("minWorkers", "minThreads")
+    const maxInput = synonym("maxWorkers", "maxThreads")
+    const minOption = o.minWorkers !== undefined ? "minWorkers" : o.minThreads !== undefined ? "minThreads" : "minWorkers"
+    const maxOption = o.maxWorkers !== undefined ? "maxWorkers" : o.maxThreads !== undefined ? "maxThreads" : "maxWorkers"
+    const cores = availableParallelism()
+    let maxWorkers = check.integer(maxOption, maxInput, cores, { min: 1 })
+    const minDefault = Math.min(maxWorkers, Math.max(1, Math.floor(cores / 2)))
+    const minWorkers = check.integer(minOption, minInput, minDefault, { min: 0 })
+    if (minWorkers > maxWorkers) {
+      // like piscina: a minWorkers above the default maxWorkers raises it; both given is an error
+      if (maxInput === undefined) maxWorkers = minWorkers
+      else check.fail(minOption, `must not exceed ${maxOption} (${maxWorkers}), got ${minWorkers}`)
+    }
+    const concurrency = check.integer("concurrentTasksPerWorker", o.concurrentTasksPerWorker, 1, { min: 1 })
+    const maxQueue = o.maxQueue === "auto"
+      ? maxWorkers * maxWorkers // piscina's "auto": maxThreads²
+      : check.integer("maxQueue", o.maxQueue, Infinity, { min: 0, infinity: true })
+    const idleTimeout = check.duration("idleTimeout", o.idleTimeout, 0, { zero: "allow", infinity: "none" })
+    const taskTimeout = check.duration("taskTimeout", o.taskTimeout, Infinity, { zero: "reject", infinity: "none" })
+    const cancelGracePeriod = check.duration("cancelGracePeriod", o.cancelGracePeriod, "1 second", { zero: "allow", infinity: "none" })
+    const startupTimeout = check.duration("startupTimeout", o.startupTimeout, "30 seconds", { zero: "reject", infinity: "none" })
+    const shutdownTimeout = check.duration("shutdownTimeout", o.shutdownTimeout, "10 seconds", { zero: "allow", infinity: "none" })
+    const maxTasksPerWorker = check.integer("maxTasksPerWorker", o.maxTasksPerWorker, Infinity, { min: 1, infinity: true })
+    const maxHeap = check.integer("maxHeapUsedBeforeRecycle", o.maxHeapUsedBeforeRecycle, Infinity, { min: 1, infinity: true })
+    const limits = check.record("resourceLimits", o.resourceLimits)
+    if (limits !== undefined) {
+      check.known(limits, resourceLimitKeys, undefined, "resourceLimits.")
+      for (const key of resourceLimitKeys) {
+        if (limits[key] !== undefined) check.number(`resourceLimits.${key}`, limits[key], 0, { min: 0, minExclusive: true })
+      }
+    }
+    let env: Parsed["env"]
+    if (o.env !== undefined && o.env !== SHARE_ENV) {
+      const record = check.record("env", o.env)!
+      for (const [key, value] of Object.entries(record)) {
+        if (value !== undefined && typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+          check.fail(`env.${key}`, `must be a string, got ${OptionCheck.describeValue(value)}`)
+        }
+      }
+      env = record as NodeJS.ProcessEnv
+    } else env = o.env as Parsed["env"]
+    if (o.workerData !== undefined && !isCloneable(o.workerData)) {
+      check.fail("workerData", "cannot be cloned to a thread (it holds a function, a Symbol, a class instance with private state, or a port)")
+    }
+    const argv = stringList(check, "argv", o.argv)
+    const execArgv = stringList(check, "execArgv", o.execArgv)
+    const schema = check.record("schema", o.schema)
+    if (schema !== undefined) {
+      check.known(schema, ["input", "output"], undefined, "schema.")
+      for (const key of ["input", "output"]) {
+        if (schema[key] !== undefined && !isSchema(schema[key])) check.fail(`schema.${key}`, `must be a Schema, got ${OptionCheck.describeValue(schema[key])}`)
+      }
+    }
+    return {
       poolName,
-      {
-        settings: { module: fileHref(filename), name: options.name ?? "default", reportHeap: maxHeap !== Infinity },
-        workerData: options.workerData,
-        env: options.env,
-        execArgv: options.execArgv,
-        resourceLimits: options.resourceLimits,
-        startupTimeout
-      },
+      filename: filename as string | URL,
+      name,
+      explicitName: o.name !== undefined,
+      minWorkers,
+      maxWorkers,
+      idleTimeout,
+      maxQueue,
+      concurrency,
       taskTimeout,
       cancelGracePeriod,
       maxTasksPerWorker,
       maxHeap,
-      concurrency,
+      startupTimeout,
+      shutdownTimeout,
+      resourceLimits: limits as ResourceLimits | undefined,
+      env,
+      argv,
+      execArgv,
+      schema: schema as Parsed["schema"]
+    }
+  })
+}
+
+/** `WorkerPool.make`. */
+export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolConfigError | WorkerStartupError, Scope.Scope> =>
+  Pool.closeOnFailure(Effect.gen(function*() {
+    const o = yield* parseOptions(options)
+    const poolName = o.poolName
+    const minWorkers = o.minWorkers
+    const encodeInput = o.schema?.input === undefined ? undefined : Schema.encode(o.schema.input)
+    const decodeOutput = o.schema?.output === undefined ? undefined : Schema.decodeUnknown(o.schema.output)
+    const impl = new WorkerPoolImpl(
+      poolName,
+      {
+        settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity },
+        workerData: (options as { workerData?: unknown }).workerData,
+        env: o.env,
+        argv: o.argv,
+        execArgv: o.execArgv,
+        resourceLimits: o.resourceLimits,
+        startupTimeout: o.startupTimeout
+      },
+      o.taskTimeout,
+      o.cancelGracePeriod,
+      o.maxTasksPerWorker,
+      o.maxHeap,
+      o.concurrency,
       encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
       decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined
     )
@@ -378,13 +611,13 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
       acquire: impl.acquire,
       name: poolName,
       min: minWorkers,
-      max: maxWorkers,
-      concurrency,
-      maxWaiters: options.maxQueue,
-      idleTimeout: options.idleTimeout ?? 0,
+      max: o.maxWorkers,
+      concurrency: o.concurrency,
+      maxWaiters: o.maxQueue,
+      idleTimeout: o.idleTimeout,
       acquireTimeout: Infinity, // tasks wait in the queue as long as it takes (bound it with maxQueue)
       createTimeout: Infinity, // startupTimeout bounds a start, with a WorkerStartupError
-      shutdownTimeout: options.shutdownTimeout,
+      shutdownTimeout: o.shutdownTimeout,
       failWaitersOnCreateError: true, // a module that does not load fails the queue, never loops
       createRetry: Schedule.exponential("100 millis", 2).pipe(Schedule.union(Schedule.spaced("5 seconds")))
     }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
@@ -393,12 +626,10 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
     yield* Effect.addFinalizer(() => Effect.sync(() => (impl.closing = true)))
     const refresh = Effect.flatMap(Pool.stats(impl.pool), (s) => Effect.sync(() => impl.refreshMetrics(s.size)))
     yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced("1 second")))
-    // with minWorkers ≥ 1, a module that does not load fails make, not the first task
-    // (with maxQueue 0 the probe cannot wait for the warm-up: then the first task reports it)
+    // make returns once all minWorkers threads are ready; a module that does not load fails make
+    // (the first WorkerStartupError), and closeOnFailure stops every thread it started
     if (minWorkers > 0) {
-      yield* Pool.use(impl.pool, () => Effect.void).pipe(
-        Effect.catchTags({ PoolQueueFullError: () => Effect.void, PoolTimeoutError: Effect.die, PoolClosedError: Effect.die })
-      )
+      yield* Pool.awaitMin(impl.pool).pipe(Effect.catchTag("PoolTimeoutError", Effect.die))
     }
     return impl
-  })
+  }))

@@ -7,18 +7,23 @@
  * @internal
  */
 
-/** The worker's settings, passed in its `argv` (its `workerData` stays the user's). */
+/** The worker's settings, sent with its port in its first message (`workerData` and `argv` stay the user's). */
 export interface RunnerSettings {
   /** The handler module, as a `file:` URL. */
   readonly module: string
   /** The export used when a task names none. */
   readonly name: string
+  /** `name` was given: a module without that export fails the thread's start (else only the tasks that use it fail). */
+  readonly explicitName: boolean
   /** Report the heap used with every reply (for `maxHeapUsedBeforeRecycle`). */
   readonly reportHeap: boolean
 }
 
-/** The flag in front of the settings in a worker's `process.argv`. */
-export const SETTINGS_FLAG = "--effect-pool-worker"
+/** main → worker, once on `parentPort`: the port tasks come on, and the settings. */
+export interface StartMessage {
+  readonly port: import("node:worker_threads").MessagePort
+  readonly settings: RunnerSettings
+}
 
 /** main → worker: run a task. */
 export interface TaskMessage {

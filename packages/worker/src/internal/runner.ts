@@ -10,15 +10,18 @@
  *
  * @internal
  */
-import { type MessagePort, parentPort, receiveMessageOnPort } from "node:worker_threads"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { type MessagePort, parentPort, receiveMessageOnPort, type TransferListItem, workerData } from "node:worker_threads"
 import {
   type CancelMessage,
   type ReadyMessage,
   type ReplyMessage,
   type RunnerSettings,
   type SerializedError,
-  SETTINGS_FLAG,
   serializeError,
+  type StartMessage,
   type TaskMessage
 } from "./protocol.js"
 import { HandlerTypeId, type HandlerDefinition } from "./handler.js"
@@ -26,7 +29,7 @@ import { HandlerTypeId, type HandlerDefinition } from "./handler.js"
 type Plain = (input: unknown, context: TaskContext) => unknown
 type Effects = typeof import("./effects.js")
 
-const settings: RunnerSettings = JSON.parse(process.argv[process.argv.indexOf(SETTINGS_FLAG) + 1])
+let settings: RunnerSettings
 const EffectTypeId = Symbol.for("effect/Effect")
 
 let effects: Effects | undefined
@@ -57,14 +60,52 @@ const running = new Map<number, Running>()
 const handlers = new Map<string, Promise<Resolved>>()
 const resolvedNow = new Map<string, Resolved>()
 let port: MessagePort
-let module: Record<string, unknown>
+/** The module as loaded: `module.exports` of a CommonJS file (as piscina reads it), an ES module's namespace. */
+let module: unknown
+
+/** Loads the module like piscina: `require()` first (CommonJS, and TypeScript under a require hook such as tsx), `import()` for ES modules. */
+const load = async (href: string): Promise<unknown> => {
+  if (href.startsWith("file:") && !href.endsWith(".mjs") && !href.endsWith(".mts")) {
+    const path = fileURLToPath(href)
+    let required: unknown
+    try {
+      required = createRequire(path)(path)
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code
+      // an ES module (or one with top-level await) that require() cannot load: import() it
+      if (code !== "ERR_REQUIRE_ESM" && code !== "ERR_REQUIRE_ASYNC_MODULE" && code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error
+      return import(href)
+    }
+    return required
+  }
+  return import(href)
+}
+
+const own = (value: unknown, key: string): unknown =>
+  (value !== null && (typeof value === "object" || typeof value === "function") && Object.hasOwn(value, key))
+    ? (value as Record<string, unknown>)[key]
+    : undefined
+
+const isHandler = (value: unknown): boolean =>
+  typeof value === "function" || (value !== null && typeof value === "object" && HandlerTypeId in value)
+
+/** Export `name` of the module: piscina's rule (a module that is a function is "the" handler for the default). */
+const lookUp = (name: string): unknown => {
+  if (typeof module === "function") return name === "default" ? module : own(module, name)
+  let value = own(module, name)
+  if (value === undefined && name !== "default") {
+    // an ES module's namespace of a CommonJS file (from import()): its exports object is the default
+    value = own(own(module, "default"), name)
+  }
+  // a CommonJS module compiled from `export default` ({ default: { default: f } })
+  if (value !== null && typeof value === "object" && !(HandlerTypeId in value) && isHandler(own(value, name))) {
+    value = own(value, name)
+  }
+  return value
+}
 
 const resolveExport = async (name: string): Promise<Resolved> => {
-  let value: unknown = module[name]
-  // a CommonJS module compiled from `export default` ({ default: { default: f } }), or an async default
-  if (value !== null && typeof value === "object" && !(HandlerTypeId in value) && typeof (value as any)[name] === "function") {
-    value = (value as any)[name]
-  }
+  let value: unknown = lookUp(name)
   value = await value
   if (typeof value === "function") return { plain: value as Plain }
   if (value !== null && typeof value === "object" && HandlerTypeId in value) {
@@ -81,12 +122,25 @@ const handlerOf = (name: string): Promise<Resolved> => {
   return handler
 }
 
+const kTransferable = Symbol.for("Piscina.transferable")
+const kValue = Symbol.for("Piscina.valueOf")
+
+/** `Piscina.move(value)`: marked by piscina with its (private) `Piscina.kMovable` symbol. */
+const isMoved = (value: unknown): value is Record<symbol, unknown> =>
+  value !== null && typeof value === "object" && kTransferable in value && kValue in value &&
+  Object.getOwnPropertySymbols(value).some((s) => s.description === "Piscina.kMovable" && (value as Record<symbol, unknown>)[s] === true)
+
 const reply = (message: ReplyMessage): void => {
   try {
+    if (message.status === 0 && isMoved(message.value)) {
+      const moved = message.value
+      port.postMessage({ ...message, value: moved[kValue] }, [moved[kTransferable] as TransferListItem])
+      return
+    }
     port.postMessage(message)
   } catch (error) {
     // the value could not be cloned: the task fails with that error, the worker lives on
-    port.postMessage({ id: message.id, status: 1, error: serializeError(error), heap: message.heap } satisfies ReplyMessage)
+    port.postMessage({ id: message.id, status: 1, error: safeSerialize(error), heap: message.heap } satisfies ReplyMessage)
   }
 }
 
@@ -101,7 +155,19 @@ const settle = (id: number, outcome: () => Pick<ReplyMessage, "status" | "value"
 
 const succeed = (id: number, value: unknown): void => settle(id, () => ({ status: 0, value }))
 
-const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1, error: serializeError(error) }))
+const safeSerialize = (error: unknown): SerializedError => {
+  try {
+    return serializeError(error)
+  } catch (e) {
+    // an error whose fields throw when read
+    return { name: "Error", message: `the handler failed with an error that cannot be read (${String(e)})`, stack: undefined, fields: {} }
+  }
+}
+
+const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1, error: safeSerialize(error) }))
+
+const isPromise = (value: unknown): boolean =>
+  value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function"
 
 const isEffect = (value: unknown): boolean => typeof value === "object" && value !== null && EffectTypeId in value
 
@@ -120,8 +186,16 @@ const runResolved = (resolved: Resolved, task: TaskMessage, entry: Running): voi
     fail(id, error)
     return
   }
+  let thenable = false
+  try {
+    thenable = output !== null && typeof output === "object" && typeof (output as PromiseLike<unknown>).then === "function"
+  } catch (error) {
+    // a value whose `then` getter throws: the task fails, the thread lives on
+    fail(id, error)
+    return
+  }
   if (output !== null && typeof output === "object") {
-    if (typeof (output as PromiseLike<unknown>).then === "function") {
+    if (thenable) {
       ;(output as PromiseLike<unknown>).then((value) => succeed(id, value), (error) => fail(id, error))
       return
     }
@@ -170,15 +244,38 @@ const onMessage = (message: TaskMessage | CancelMessage): void => {
   else onTask(message)
 }
 
+/** piscina's `isWorkerThread` / `workerData`, set as its own worker entry does, when the module can resolve piscina. */
+const setPiscinaState = (): void => {
+  for (const from of [settings.module.startsWith("file:") ? fileURLToPath(settings.module) : undefined, join(process.cwd(), "index.js")]) {
+    if (from === undefined) continue
+    try {
+      const require = createRequire(from)
+      const main = require.resolve("piscina")
+      const common = require(join(dirname(main), "common.js")) as { commonState?: { isWorkerThread: boolean; workerData: unknown } }
+      if (common.commonState === undefined) continue
+      common.commonState.isWorkerThread = true
+      common.commonState.workerData = workerData
+      return
+    } catch {
+      // piscina is not installed there
+    }
+  }
+}
+
 const start = async (): Promise<void> => {
-  const received = await new Promise<MessagePort>((resolve) => parentPort!.once("message", resolve))
-  port = received
+  const received = await new Promise<StartMessage>((resolve) => parentPort!.once("message", resolve))
+  port = received.port
+  settings = received.settings
   try {
-    module = (await import(settings.module)) as Record<string, unknown>
-    const resolved = await handlerOf(settings.name)
-    resolvedNow.set(settings.name, resolved)
+    setPiscinaState()
+    module = await load(settings.module)
+    // the pool's export is resolved now (its layer built); a missing one fails the start only when `name` was given
+    if (settings.explicitName || isHandler(lookUp(settings.name)) || isPromise(lookUp(settings.name))) {
+      const resolved = await handlerOf(settings.name)
+      resolvedNow.set(settings.name, resolved)
+    }
   } catch (error) {
-    port.postMessage({ ready: true, error: serializeError(error) satisfies SerializedError } satisfies ReadyMessage)
+    port.postMessage({ ready: true, error: safeSerialize(error) } satisfies ReadyMessage)
     return
   }
   port.on("message", (message: TaskMessage | CancelMessage) => {

@@ -11,8 +11,8 @@ import {
   deserializeError,
   type ReadyMessage,
   type ReplyMessage,
-  type RunnerSettings,
-  SETTINGS_FLAG
+  type StartMessage,
+  type RunnerSettings
 } from "./protocol.js"
 
 const runner = fileURLToPath(new URL("./runner.js", import.meta.url))
@@ -22,6 +22,7 @@ export interface ThreadOptions {
   readonly settings: RunnerSettings
   readonly workerData: unknown
   readonly env: NodeJS.ProcessEnv | typeof import("node:worker_threads").SHARE_ENV | undefined
+  readonly argv: ReadonlyArray<string> | undefined
   readonly execArgv: ReadonlyArray<string> | undefined
   readonly resourceLimits: ResourceLimits | undefined
   /** ms; Infinity for none. */
@@ -81,7 +82,7 @@ export class Thread {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
     this.worker = new Worker(runner, {
-      argv: [SETTINGS_FLAG, JSON.stringify(options.settings)],
+      ...(options.argv === undefined ? {} : { argv: [...options.argv] }),
       workerData: options.workerData,
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
@@ -98,8 +99,10 @@ export class Thread {
       void this.terminate("startup failed")
       started({ threadId: this.threadId, reason, error })
     }
-    if (options.startupTimeout !== Infinity) {
-      timer = setTimeout(() => fail(`did not start within ${options.startupTimeout} ms`, undefined), options.startupTimeout)
+    // a start-up timeout past what a timer holds (about 24.8 days) never fires, like Infinity
+    const startupMs = Number.isFinite(options.startupTimeout) && options.startupTimeout <= 2_147_483_647 ? options.startupTimeout : undefined
+    if (startupMs !== undefined) {
+      timer = setTimeout(() => fail(`did not start within ${options.startupTimeout} ms`, undefined), startupMs)
     }
     this.worker.on("error", (error) => {
       this.lastError = error
@@ -130,7 +133,7 @@ export class Thread {
       this.port.on("message", this.onMessage)
       started(undefined)
     })
-    this.worker.postMessage(port2, [port2])
+    this.worker.postMessage({ port: port2, settings: options.settings } satisfies StartMessage, [port2])
   }
 
   private readonly onMessage = (message: ReplyMessage): void => {
