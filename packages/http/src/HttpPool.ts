@@ -24,6 +24,9 @@ import { type Connection, PoolDispatcher } from "./internal/dispatcher.js"
 
 /**
  * Options of `HttpPool.layer`; defaults in brackets (Go's `http.Transport` names in parentheses).
+ * Every option is checked when the layer is built: a wrong type, `null`, an out-of-range value or
+ * an unknown key (also undici's and Go's names, which the error maps to ours) is a
+ * `PoolConfigError` naming it.
  *
  * @example
  * ```ts
@@ -42,27 +45,31 @@ import { type Connection, PoolDispatcher } from "./internal/dispatcher.js"
 export interface Options {
   /** Label of metrics and logs. ["http"] */
   readonly name?: string | undefined
-  /** Most connections per origin (MaxConnsPerHost); more requests wait. [10] */
+  /** Most connections per origin (MaxConnsPerHost); more requests wait. Whole ≥ 1 or Infinity. [10] */
   readonly maxConnectionsPerOrigin?: number | undefined
-  /** Most idle connections kept per origin (MaxIdleConnsPerHost). [maxConnectionsPerOrigin] */
+  /** Most idle connections kept per origin (MaxIdleConnsPerHost); 0 keeps none. Whole ≥ 0 or Infinity. [maxConnectionsPerOrigin] */
   readonly maxIdlePerOrigin?: number | undefined
-  /** Most idle connections kept across origins (MaxIdleConns). [100] */
+  /** Most idle connections kept across origins (MaxIdleConns). Whole ≥ 0 or Infinity. [100] */
   readonly maxIdleTotal?: number | undefined
   /** Most connections across origins; at the cap another origin's oldest idle connection is closed to make room. [Infinity] */
   readonly maxConnectionsTotal?: number | undefined
-  /** Idle connections are closed after this (IdleConnTimeout) — sooner when the server's `Keep-Alive: timeout=` hint says so. [90 s] */
+  /** Idle connections are closed after this (IdleConnTimeout) — sooner when the server's `Keep-Alive: timeout=` hint says so. > 0; Infinity: never for idleness. [90 s] */
   readonly idleTimeout?: Duration.DurationInput | undefined
-  /** How long before the server's Keep-Alive timeout a connection stops being reused. [1 s] */
+  /** How long before the server's Keep-Alive timeout a connection stops being reused. ≥ 0; Infinity: a connection whose server announced a timeout is not reused. [1 s] */
   readonly keepAliveMargin?: Duration.DurationInput | undefined
-  /** Longest a TCP (+ TLS) connect may take. [10 s] */
+  /** Longest a TCP (+ TLS) connect may take. 0 or Infinity: no timeout (as undici's). [10 s] */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** Longest a request waits for a connection of its origin. [30 s] */
+  /** Longest a request waits for a connection of its origin. > 0; Infinity: no limit. [30 s] */
   readonly acquireTimeout?: Duration.DurationInput | undefined
-  /** Connections are replaced after this long. [Infinity] */
+  /** Connections are replaced after this long. > 0; Infinity: never. [Infinity] */
   readonly maxLifetime?: Duration.DurationInput | undefined
-  /** Idle origins are forgotten after this. [5 min] */
+  /** Idle origins are forgotten after this. ≥ 0; Infinity: never. [5 min] */
   readonly idleOriginTimeout?: Duration.DurationInput | undefined
-  /** TLS settings; certificates are verified unless `rejectUnauthorized: false`. TLS sessions are reused across connections. */
+  /**
+   * TLS settings; certificates are always verified (against the URL's host or `servername`, never
+   * a `Host` header) unless `rejectUnauthorized: false` is given. Other keys are rejected. TLS
+   * sessions are reused across connections.
+   */
   readonly tls?: {
     readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
     readonly cert?: string | Buffer | undefined
