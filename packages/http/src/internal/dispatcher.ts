@@ -31,6 +31,9 @@ const MAX_RETRIES = 1
 
 type Handler = Undici.Dispatcher.DispatchHandler & Record<string, any>
 
+const asError = (error: unknown): Error =>
+  error instanceof Error ? error : new Undici.errors.UndiciError(`request failed: ${String(error)}`)
+
 const isReplayable = (body: unknown): boolean =>
   body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array
 
@@ -45,9 +48,77 @@ const retryable = (opts: Undici.Dispatcher.DispatchOptions, connection: Connecti
   (IDEMPOTENT.has(String(opts.method).toUpperCase()) || (opts as { idempotent?: boolean }).idempotent === true) &&
   isReplayable(opts.body)
 
-export const originOf = (origin: string | URL | undefined): string => {
-  if (origin === undefined) throw new Undici.errors.InvalidArgumentError("origin is required")
-  return typeof origin === "string" ? new URL(origin).origin : origin.origin
+const invalid = (message: string): Error => new Undici.errors.InvalidArgumentError(message)
+
+/** The origin a request goes to: only `http:` and `https:` (a `ws:` or `ftp:` URL fails at once, typed). */
+export const originOf = (origin: unknown): string => {
+  if (origin === undefined || origin === null) throw invalid("origin is required")
+  let url: URL
+  try {
+    url = origin instanceof URL ? origin : new URL(String(origin))
+  } catch {
+    throw invalid(`invalid origin: ${String(origin).slice(0, 200)}`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw invalid(`unsupported protocol ${url.protocol} (HttpPool speaks http: and https:)`)
+  }
+  return url.origin
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** What undici accepts in a header value (no CR, LF, NUL or other control characters). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+const INVALID_PATH = /[^\u0021-\u00ff]/
+
+const checkHeader = (name: unknown, value: unknown): void => {
+  if (typeof name !== "string" || !TOKEN.test(name)) throw invalid(`invalid header name ${JSON.stringify(String(name)).slice(0, 100)}`)
+  if (value === undefined || value === null) return
+  const values = Array.isArray(value) ? value : [value]
+  for (const v of values) {
+    if (v !== null && typeof v === "object") throw invalid(`invalid ${name} header`)
+    if (typeof v === "function" || typeof v === "symbol") throw invalid(`invalid ${name} header`)
+    if (v !== null && !HEADER_VALUE.test(String(v))) throw invalid(`invalid ${name} header (control characters)`)
+  }
+}
+
+const isBodyLike = (body: unknown): boolean =>
+  body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array ||
+  body instanceof ArrayBuffer || ArrayBuffer.isView(body) ||
+  (typeof body === "object" && (
+    typeof (body as { pipe?: unknown }).pipe === "function" ||
+    typeof (body as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" ||
+    typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function" ||
+    typeof (body as { stream?: unknown }).stream === "function" ||
+    (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "FormData"
+  ))
+
+/**
+ * The per-request arguments, checked before a connection is borrowed (undici would reject them
+ * only once it holds one): method, path, headers, body. A bad one fails the request at once with
+ * undici's `InvalidArgumentError` (a `RequestError` for HttpClient), and takes no connection.
+ */
+export const checkRequest = (opts: Undici.Dispatcher.DispatchOptions): void => {
+  const method = opts.method as unknown
+  if (typeof method !== "string" || !TOKEN.test(method)) throw invalid("invalid request method")
+  if (method.toUpperCase() === "CONNECT") throw invalid("the CONNECT method is not supported")
+  const path = opts.path as unknown
+  if (typeof path !== "string" || path[0] !== "/" || INVALID_PATH.test(path)) throw invalid("invalid request path")
+  const headers = opts.headers as unknown
+  if (Array.isArray(headers)) {
+    if (headers.length % 2 !== 0) throw invalid("headers array must be even")
+    for (let i = 0; i < headers.length; i += 2) checkHeader(headers[i], headers[i + 1])
+  } else if (headers !== null && headers !== undefined) {
+    if (typeof headers !== "object") throw invalid("headers must be an object or an array")
+    if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
+      for (const pair of headers as Iterable<unknown>) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw invalid("headers must be in key-value pair format")
+        checkHeader(pair[0], pair[1])
+      }
+    } else {
+      for (const [name, value] of Object.entries(headers)) checkHeader(name, value)
+    }
+  }
+  if (!isBodyLike(opts.body)) throw invalid("body must be a string, bytes, a stream, an iterable or form data")
 }
 
 /** One request through the pool: borrow, dispatch on the lease, return when it ends. */
@@ -76,19 +147,44 @@ class Exchange {
   private borrow(): void {
     let waiting = true
     const cancel = KeyedPool.unsafeBorrow(this.pool, this.origin, (lease, failure) => {
+      // called by the pool, possibly inside another request's return: it must never throw
       waiting = false
       this.cancelBorrow = undefined
-      if (lease === undefined) return this.fail(Cause.squash(failure!) as Error)
-      if (lease.value.closed) {
-        // its socket closed while idle: nothing was sent, take another
-        this.giveBack(lease, true)
-        return this.borrow()
+      try {
+        if (lease === undefined) return this.fail(asError(failure === undefined ? undefined : Cause.squash(failure)))
+        if (this.done || this.abortReason !== undefined) {
+          // aborted while the lease was on its way: nothing was sent
+          this.giveBack(lease, false)
+          return this.fail(this.abortReason ?? new Undici.errors.RequestAbortedError())
+        }
+        if (lease.value.closed) {
+          // its socket closed while idle: nothing was sent, take another
+          this.giveBack(lease, true)
+          return this.borrow()
+        }
+        this.lease = lease
+        lease.value.leased = true
+        lease.value.client.dispatch(this.opts, this as unknown as Handler)
+      } catch (error) {
+        this.crashed(error)
       }
-      this.lease = lease
-      lease.value.leased = true
-      lease.value.client.dispatch(this.opts, this as unknown as Handler)
     })
     if (waiting) this.cancelBorrow = cancel
+  }
+
+  /** An exception inside one of our callbacks: the request fails with it, its connection is not reused. */
+  private crashed(error: unknown): void {
+    const lease = this.lease
+    this.lease = undefined
+    if (lease !== undefined) {
+      try {
+        this.giveBack(lease, true)
+      } catch {
+        // the pool is closed: the lease went with it
+      }
+    }
+    this.innerAbort?.(asError(error))
+    this.fail(asError(error))
   }
 
   private abort(reason?: Error): void {
@@ -112,7 +208,11 @@ class Exchange {
   private fail(error: Error): void {
     if (this.done) return
     this.done = true
-    this.handler.onError?.(error)
+    try {
+      this.handler.onError?.(error)
+    } catch {
+      // the caller's handler threw on its own error: nothing of ours is held any more
+    }
   }
 
   // --- handler of the pooled Client -------------------------------------------------------
@@ -136,7 +236,11 @@ class Exchange {
     this.lease = undefined
     lease.value.completed++
     this.done = true
-    this.giveBack(lease, lease.value.closed)
+    try {
+      this.giveBack(lease, lease.value.closed)
+    } catch {
+      // the pool is closed: the connection went with it
+    }
     this.handler.onComplete?.(trailers as any)
   }
 
@@ -154,12 +258,20 @@ class Exchange {
       // same lease, same Client: its socket is gone, so undici opens a fresh connection
       this.retries++
       lease.value.completed = 0
-      lease.value.client.dispatch(this.opts, this as unknown as Handler)
+      try {
+        lease.value.client.dispatch(this.opts, this as unknown as Handler)
+      } catch (e) {
+        this.crashed(e)
+      }
       return
     }
     // an error mid-exchange leaves the connection in an unknown state: it is not reused
     this.lease = undefined
-    this.giveBack(lease, true)
+    try {
+      this.giveBack(lease, true)
+    } catch {
+      // the pool is closed: the connection went with it
+    }
     this.fail(error)
   }
 
@@ -183,12 +295,33 @@ class Exchange {
 
 /** The pool's dispatcher: routes each request to its origin's pool. */
 export class PoolDispatcher extends Undici.Dispatcher {
-  constructor(private readonly pool: KeyedPool.KeyedPool<string, Connection>) {
+  constructor(
+    private readonly pool: KeyedPool.KeyedPool<string, Connection>,
+    private readonly servername: string | undefined
+  ) {
     super()
   }
 
   override dispatch(opts: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean {
-    new Exchange(this.pool, originOf(opts.origin as string | URL | undefined), encodeBody(opts), handler as Handler).start()
+    let exchange: Exchange
+    try {
+      if (opts === null || typeof opts !== "object") throw invalid("opts must be an object")
+      const origin = originOf(opts.origin)
+      checkRequest(opts)
+      const encoded = encodeBody(opts)
+      // one TLS name per origin, whatever a request's Host header says: undici would otherwise
+      // reconnect, and name the TLS peer, after that header (the connector pins the name too)
+      const pinned = origin.startsWith("https:")
+        ? { ...encoded, servername: this.servername ?? new URL(origin).hostname }
+        : encoded
+      exchange = new Exchange(this.pool, origin, pinned, handler as Handler)
+    } catch (error) {
+      // nothing borrowed yet: the request fails, typed, at once
+      if (typeof (handler as Handler)?.onError !== "function") throw error
+      ;(handler as Handler).onError!(error as Error)
+      return false
+    }
+    exchange.start()
     return true
   }
 
