@@ -187,7 +187,8 @@ const suggestion = (key: string, keys: ReadonlyArray<string>): string | undefine
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of keys) {
-    const d = distance(key, candidate)
+    // a misspelt prefix of a long name (maxConection → maxConnectionsPerOrigin) is close too
+    const d = Math.min(distance(key, candidate), distance(key, candidate.slice(0, key.length)) + 1)
     if (d < bestDistance) {
       best = candidate
       bestDistance = d

@@ -207,6 +207,8 @@ describe("OptionCheck", () => {
     expect(Either.isLeft(alias) && alias.left.message).toMatch(/use "max" instead/)
     const near = run((c) => c.known({ maxConection: 3 }, ["maxConnections", "min"]))
     expect(Either.isLeft(near) && near.left.message).toMatch(/did you mean "maxConnections"/)
+    const prefix = run((c) => c.known({ maxConection: 3 }, ["maxLifetime", "maxConnectionsPerOrigin"]))
+    expect(Either.isLeft(prefix) && prefix.left.message).toMatch(/did you mean "maxConnectionsPerOrigin"/)
     const far = run((c) => c.known({ zzzzzzzz: 3 }, ["max", "min"]))
     expect(Either.isLeft(far) && far.left.message).not.toMatch(/did you mean/)
   })
