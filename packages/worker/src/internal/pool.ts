@@ -22,7 +22,7 @@ import { pathToFileURL } from "node:url"
 import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
-import { deserializeError, type ReplyMessage } from "./protocol.js"
+import { deserializeError, isCloneable, type ReplyMessage } from "./protocol.js"
 import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "./thread.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
@@ -431,14 +431,6 @@ const foreignOptions: Record<string, string> = {
 }
 const resourceLimitKeys = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"]
 
-const isCloneable = (value: unknown): boolean => {
-  try {
-    structuredClone(value)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The options of `make`, checked and normalised. */
 export interface Parsed {

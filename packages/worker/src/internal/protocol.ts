@@ -64,7 +64,8 @@ export interface SerializedError {
   readonly fields: Record<string, unknown>
 }
 
-const isCloneable = (value: unknown): boolean => {
+/** Can `value` be posted to a thread (structured clone)? */
+export const isCloneable = (value: unknown): boolean => {
   try {
     structuredClone(value)
     return true
