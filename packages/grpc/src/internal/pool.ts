@@ -6,30 +6,27 @@
  *
  * @internal
  */
-import { Pool, PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, PoolConfigError } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { GrpcError } from "../GrpcError.js"
 import type { Options } from "../GrpcPool.js"
 import { PooledChannel } from "./channel.js"
+import { type CallOptions, guarded, messageOf, type ParsedCall, parseCallOptions } from "./callOptions.js"
 
 const S = grpc.connectivityState
 
 /** The options of `GrpcPool.make`, as documented on the public type. */
 export type PoolOptions = Options
 
-/** Options of one call. */
-export interface CallOptions {
-  readonly metadata?: grpc.Metadata | Readonly<Record<string, string | Buffer>> | undefined
-  readonly deadline?: Date | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-}
+export type { CallOptions } from "./callOptions.js"
 
 /** What a call fails with. */
 export type CallError = GrpcError | Pool.BorrowError
@@ -46,6 +43,12 @@ const optionNames: Record<string, string> = {
 
 const statusName = (code: number): string => grpc.status[code] ?? String(code)
 
+/** Something threw where nothing should: INTERNAL, never a throw into a callback. */
+const internalError = (error: unknown): GrpcError => {
+  const details = `internal error in the pool's call: ${messageOf(error)}`
+  return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
+}
+
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
   const code = typeof error.code === "number" ? error.code : grpc.status.UNKNOWN
@@ -53,21 +56,6 @@ export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly messa
   return new GrpcError({ code, details, metadata: error.metadata, message: `${statusName(code)}: ${details}` })
 }
 
-const metadataOf = (input: CallOptions["metadata"]): grpc.Metadata => {
-  if (input === undefined) return new grpc.Metadata()
-  if (input instanceof grpc.Metadata) return input
-  const metadata = new grpc.Metadata()
-  for (const [key, value] of Object.entries(input)) metadata.set(key, value)
-  return metadata
-}
-
-const deadlineOf = (options: CallOptions | undefined): grpc.Deadline => {
-  if (options?.deadline !== undefined) return options.deadline
-  if (options?.timeout !== undefined) return new Date(Date.now() + Duration.toMillis(options.timeout))
-  return Infinity
-}
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** A channel-level call (grpc-js's `Call` from `call-interface`, not the surface `grpc.Call`). */
 type ChannelCall = ReturnType<grpc.Channel["createCall"]>
@@ -91,11 +79,11 @@ class UnaryCall {
     private readonly serialize: (value: any) => Buffer,
     private readonly deserialize: (bytes: Buffer) => any,
     private readonly request: unknown,
-    options: CallOptions | undefined,
+    private readonly options: ParsedCall,
     private readonly done: (status: grpc.StatusObject, response: unknown) => void
   ) {
-    this.call = pooled.channel.createCall(path, deadlineOf(options), undefined, null, undefined)
-    this.metadata = metadataOf(options?.metadata)
+    this.call = pooled.channel.createCall(path, options.deadline, undefined, null, undefined)
+    this.metadata = options.metadata
   }
 
   send(): void {
@@ -117,7 +105,17 @@ class UnaryCall {
   }
 
   // the grpc-js listener
-  onReceiveMetadata(): void {}
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    const thrown = guarded(this.options.onMetadata, metadata)
+    if (thrown !== undefined) this.userFailure("onMetadata", thrown)
+  }
+  /** A user's callback threw: the call fails INTERNAL with what it threw. */
+  private userFailure(callback: string, thrown: unknown): void {
+    if (this.readFailure !== undefined) return
+    const details = `${callback} threw: ${messageOf(thrown)}`
+    this.readFailure = { code: grpc.status.INTERNAL, details, metadata: new grpc.Metadata() }
+    this.call.cancelWithStatus(grpc.status.INTERNAL, details)
+  }
   onReceiveMessage(bytes: Buffer): void {
     if (this.received) {
       this.call.cancelWithStatus(grpc.status.UNIMPLEMENTED, "Too many responses received")
@@ -133,6 +131,11 @@ class UnaryCall {
     }
   }
   onReceiveStatus(status: grpc.StatusObject): void {
+    const thrown = guarded(this.options.onStatus, status)
+    if (thrown !== undefined && this.readFailure === undefined) {
+      const details = `onStatus threw: ${messageOf(thrown)}`
+      this.readFailure = { code: grpc.status.INTERNAL, details, metadata: status.metadata }
+    }
     if (this.readFailure !== undefined) this.done(this.readFailure, undefined)
     else if (status.code === grpc.status.OK && !this.received) {
       this.done({ code: grpc.status.UNIMPLEMENTED, details: "No message received", metadata: status.metadata }, undefined)
@@ -140,9 +143,20 @@ class UnaryCall {
   }
 }
 
-const callOptionsOf = (options: CallOptions | undefined): grpc.CallOptions => {
-  const deadline = deadlineOf(options)
-  return deadline === Infinity ? {} : { deadline }
+const callOptionsOf = (options: ParsedCall): grpc.CallOptions =>
+  options.deadline === Infinity ? {} : { deadline: options.deadline }
+
+/** A streaming call's `metadata` and `status` events to the user's callbacks, guarded. */
+const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, options: ParsedCall): void => {
+  // a callback that throws cancels the call (the caller sees CANCELLED), never throws into grpc-js
+  const fail = () => call.cancel()
+  if (options.onMetadata !== undefined) {
+    call.on("metadata", (metadata: grpc.Metadata) => {
+      const thrown = guarded(options.onMetadata, metadata)
+      if (thrown !== undefined) fail()
+    })
+  }
+  if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => void guarded(options.onStatus, status))
 }
 
 /**
@@ -231,7 +245,11 @@ export class GrpcPoolImpl {
    * `Client` layer's per-call objects (an EventEmitter, an interceptor chain, a captured stack)
    * cost a sixth of a call's CPU and nothing here needs them.
    */
-  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    // every argument checked before anything is borrowed: nothing of the caller's can throw below
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Effect.fail(parsed.left)
+    const options = parsed.right
     return Effect.async<unknown, CallError>((resume) => {
       // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
       let cancelBorrow: (() => void) | undefined
@@ -245,21 +263,42 @@ export class GrpcPoolImpl {
           if (borrowed === undefined) return resume(Effect.failCause(failure as Cause.Cause<CallError>))
           const pooled = borrowed.value
           pooled.activeCalls++
-          const made: UnaryCall = new UnaryCall(pooled, path, serialize, deserialize, request, options, (status, response) => {
+          let returned = false
+          const giveBack = () => {
+            if (returned) return false
+            returned = true
             pooled.activeCalls--
             pooled.calls.delete(made)
-            if (status.code !== grpc.status.OK && !retried && neverSent(status)) {
-              Pool.unsafeInvalidate(this.pool, borrowed)
+            return true
+          }
+          const made: UnaryCall = new UnaryCall(pooled, path, serialize, deserialize, request, options, (status, response) => {
+            // inside a grpc-js callback: nothing may throw out of here
+            if (!giveBack()) return
+            try {
+              if (status.code !== grpc.status.OK && !retried && neverSent(status)) {
+                Pool.unsafeInvalidate(this.pool, borrowed)
+                Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+                this.retries++
+                return attempt(true)
+              }
               Pool.unsafeReturn(this.pool, borrowed, Exit.void)
-              this.retries++
-              return attempt(true)
+            } catch (error) {
+              return resume(Effect.fail(internalError(error)))
             }
-            Pool.unsafeReturn(this.pool, borrowed, Exit.void)
             resume(status.code === grpc.status.OK ? Effect.succeed(response) : Effect.fail(toGrpcError(status)))
           })
-          pooled.calls.add(made)
-          call = made
-          made.send()
+          try {
+            pooled.calls.add(made)
+            call = made
+            made.send()
+          } catch (error) {
+            // a bug, not the caller's argument (those were checked): the slot comes back all the same
+            made.cancel()
+            if (giveBack()) {
+              Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+              resume(Effect.fail(internalError(error)))
+            }
+          }
         })
         // the callback may already have run, synchronously, inside unsafeBorrow
         if (waiting) cancelBorrow = cancel
@@ -278,10 +317,14 @@ export class GrpcPoolImpl {
       Effect.acquireRelease(Effect.sync(() => pooled.activeCalls++), () => Effect.sync(() => pooled.activeCalls--))))
 
   /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
-  streamed(open: (pooled: PooledChannel) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
+  streamed(input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Stream.fail(parsed.left)
+    const options = parsed.right
     return Stream.unwrapScoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrow
-      const call = open(pooled)
+      const call = open(pooled, options)
+      listen(call, options)
       pooled.calls.add(call)
       // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
       let ended = false
@@ -302,32 +345,45 @@ export class GrpcPoolImpl {
         if (call.write(message)) return resume(Effect.void)
         call.once("drain", () => resume(Effect.void))
       })
-    return Stream.runForEach(requests, write).pipe(
-      Effect.zipRight(Effect.sync(() => call.end())),
-      Effect.onError((cause) => Effect.sync(() => {
-        if (!Cause.isInterruptedOnly(cause)) call.cancel()
-      }))
-    )
+    return Stream.runForEach(requests, write).pipe(Effect.zipRight(Effect.sync(() => call.end())))
   }
 
   /** A client-streaming call: `requests` written with back-pressure, one response. */
-  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Effect.fail(parsed.left)
+    const options = parsed.right
     return Effect.scoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrow
       let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
       let result: Exit.Exit<unknown, CallError> | undefined
-      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
+      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, options.metadata, callOptionsOf(options), (error, response) => {
+        if (result !== undefined) return
         result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
         settle?.(result)
       })
+      listen(call, options)
       pooled.calls.add(call)
       yield* Effect.addFinalizer(() => Effect.sync(() => pooled.calls.delete(call)))
-      const writer = yield* Effect.forkScoped(this.writeAll(requests, call))
+      // the request Stream may never end: the call's outcome (response, status, deadline,
+      // interruption) ends the writer, never the other way round
+      const writer = yield* Effect.forkScoped(this.writeAll(requests, call).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.sync(() => {
+            // a failing request Stream fails the call with its own error (the call was cancelled)
+            if (result === undefined && !Cause.isInterruptedOnly(cause)) {
+              result = Exit.failCause(cause)
+              settle?.(result)
+              call.cancel()
+            }
+          })
+        )
+      ))
       return yield* Effect.async<unknown, CallError>((resume) => {
         if (result !== undefined) return resume(result)
         settle = resume
         return Effect.sync(() => call.cancel())
-      }).pipe(Effect.onExit(() => Effect.asVoid(writer.await)))
+      }).pipe(Effect.onExit(() => Fiber.interrupt(writer)))
     }))
   }
 }
@@ -342,15 +398,21 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
       method = (request: unknown, options?: CallOptions) => impl.unary(path, requestSerialize, responseDeserialize, request, options)
     } else if (!requestStream && responseStream) {
       method = (request: unknown, options?: CallOptions) =>
-        impl.streamed((pooled) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, metadataOf(options?.metadata), callOptionsOf(options)))
+        impl.streamed(options, (pooled, parsed) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, parsed.metadata, callOptionsOf(parsed)))
     } else if (requestStream && !responseStream) {
       method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
         impl.clientStream(path, requestSerialize, responseDeserialize, requests, options)
     } else {
       method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
         impl.streamed(
-          (pooled) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, metadataOf(options?.metadata), callOptionsOf(options)),
-          (call) => impl.writeAll(requests, call)
+          options,
+          (pooled, parsed) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, parsed.metadata, callOptionsOf(parsed)),
+          (call) =>
+            impl.writeAll(requests, call).pipe(Effect.onError((cause) =>
+              Effect.sync(() => {
+                if (!Cause.isInterruptedOnly(cause)) call.cancel()
+              })
+            ))
         )
     }
     methods[name] = method
@@ -440,7 +502,12 @@ const isNotServing = (error: unknown): boolean => error instanceof GrpcError && 
 const checkHealth = (pooled: PooledChannel, service: string, timeout: number): Effect.Effect<void, GrpcError> =>
   Effect.async<void, GrpcError>((resume) => {
     // the same channel-level unary call as the client's (its status and parse failures included)
-    const call = new UnaryCall(pooled, healthPath, encodeHealthRequest, decodeHealthStatus, service, { timeout }, (result, status) => {
+    const call = new UnaryCall(pooled, healthPath, encodeHealthRequest, decodeHealthStatus, service, {
+      metadata: new grpc.Metadata(),
+      deadline: timeout === Infinity || timeout > OptionCheck.MAX_TIMER_MILLIS ? Infinity : new Date(Date.now() + timeout),
+      onMetadata: undefined,
+      onStatus: undefined
+    }, (result, status) => {
       if (result.code !== grpc.status.OK) return resume(Effect.fail(toGrpcError(result)))
       pooled.notServing = status !== SERVING
       if (status !== SERVING) {
