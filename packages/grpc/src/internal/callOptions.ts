@@ -8,7 +8,7 @@
  */
 import { OptionCheck } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import { GrpcError } from "../GrpcError.js"
 

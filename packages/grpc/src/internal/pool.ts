@@ -6,10 +6,9 @@
  *
  * @internal
  */
-import { OptionCheck, Pool, PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, type PoolConfigError } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -30,16 +29,6 @@ export type { CallOptions } from "./callOptions.js"
 
 /** What a call fails with. */
 export type CallError = GrpcError | Pool.BorrowError
-
-/** The core's option names, as users of this package know them. */
-const optionNames: Record<string, string> = {
-  min: "minChannels",
-  max: "maxChannels",
-  concurrency: "maxConcurrentStreamsPerChannel",
-  maxLifetime: "maxAge",
-  maxLifetimeJitter: "maxAgeJitter",
-  validateTimeout: "healthCheck.timeout"
-}
 
 const statusName = (code: number): string => grpc.status[code] ?? String(code)
 
@@ -421,67 +410,171 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
   return methods
 }
 
-const count = (pool: string, option: string, value: number | undefined, fallback: number, least: number) => {
-  const n = value ?? fallback
-  return typeof n === "number" && n >= least && (Number.isInteger(n) || n === Infinity)
-    ? Effect.succeed(n)
-    : Effect.fail(new PoolConfigError({ pool, option, reason: `must be a whole number of at least ${least}, got ${String(n)}` }))
+/** Our option names. */
+const optionKeys = [
+  "target", "credentials", "name", "minChannels", "maxChannels", "maxConcurrentStreamsPerChannel", "targetUtilization",
+  "maxAge", "maxAgeJitter", "keepalive", "channelOptions", "healthCheck", "idleTimeout", "connectTimeout",
+  "acquireTimeout", "shutdownTimeout"
+]
+/**
+ * Names other pools (the core's, grpc-gcp's ChannelPool, gax's ChannelPoolSettings) give what
+ * ours mean: not accepted — the error names ours, so that one name means one thing.
+ */
+const optionAliases: Record<string, string> = {
+  min: "minChannels",
+  max: "maxChannels",
+  minSize: "minChannels",
+  maxSize: "maxChannels",
+  minChannelCount: "minChannels",
+  maxChannelCount: "maxChannels",
+  initialChannelCount: "minChannels",
+  concurrency: "maxConcurrentStreamsPerChannel",
+  maxConcurrentStreams: "maxConcurrentStreamsPerChannel",
+  maxConcurrentStreamsLowWatermark: "maxConcurrentStreamsPerChannel (with targetUtilization)",
+  maxLifetime: "maxAge",
+  maxLifetimeJitter: "maxAgeJitter",
+  validateTimeout: "healthCheck.timeout",
+  createTimeout: "connectTimeout",
+  options: "channelOptions"
+}
+/** grpc-js channel options that have an option of ours. */
+const channelOptionAliases: Record<string, string> = {
+  "grpc.keepalive_time_ms": "keepalive.time",
+  "grpc.keepalive_timeout_ms": "keepalive.timeout",
+  "grpc.keepalive_permit_without_calls": "keepalive.permitWithoutCalls"
+}
+
+/** A `host:port` (or `dns:`/`ipv4:`/`ipv6:` URI) whose port is a port; other schemes are grpc-js's to parse. */
+const checkTarget = (check: OptionCheck.Checker, target: string): void => {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase()
+  let rest = target
+  if (scheme === "dns") rest = target.replace(/^dns:(\/\/[^/]*\/)?/i, "")
+  else if (scheme === "ipv4" || scheme === "ipv6") rest = target.slice(scheme.length + 1).split(",")[0]!
+  else if (scheme !== undefined && !/^\d+$/.test(target.slice(scheme.length + 1))) return // unix:, vsock:, xds:, …
+  const hostPort = grpc.experimental.splitHostPort(rest)
+  if (hostPort === null || hostPort.host === "") check.fail("target", `is not a host:port or a gRPC target URI: ${JSON.stringify(target)}`)
+  const port = hostPort!.port
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    check.fail("target", `has port ${port}, outside 1–65535: ${JSON.stringify(target)}`)
+  }
+  if (port === undefined && /:\s*$/.test(rest)) check.fail("target", `has an empty port: ${JSON.stringify(target)}`)
+}
+
+/** A target on this machine: `localhost`, 127.0.0.0/8, `::1`, a unix socket. */
+const isLoopback = (target: string): boolean => {
+  if (/^unix(-abstract)?:/i.test(target)) return true
+  const rest = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/i, "")
+  const host = grpc.experimental.splitHostPort(rest.split(",")[0]!)?.host?.toLowerCase()
+  return host === "localhost" || host === "::1" || (host !== undefined && /^127\.\d+\.\d+\.\d+$/.test(host))
+}
+
+/** The options, checked: every key known, every value of its type and range. */
+const parseOptions = (options: PoolOptions) => {
+  const name = typeof options?.name === "string" && options.name.trim() !== "" ? options.name : "grpc"
+  return OptionCheck.run(name, (check) => {
+    check.record("options", options)
+    check.known(options, optionKeys, optionAliases)
+    check.string("name", options.name, "grpc", { nonEmpty: true })
+    const target = check.string("target", options.target, undefined, { nonEmpty: true })
+    if (target === undefined) check.fail("target", "is required: a host:port or a gRPC target URI")
+    checkTarget(check, target!)
+    // plaintext only when asked for — or to this machine, where nothing is on the wire
+    const credentials = options.credentials ?? (isLoopback(target!) ? grpc.credentials.createInsecure() : undefined)
+    if (credentials === undefined) {
+      check.fail("credentials", `is required for ${JSON.stringify(target)} (not a loopback address): grpc.credentials.createSsl(…) for TLS, or grpc.credentials.createInsecure() for plaintext, said explicitly`)
+    }
+    if (!(credentials instanceof grpc.ChannelCredentials)) {
+      check.fail("credentials", `must be a grpc-js ChannelCredentials (grpc.credentials.createSsl / createInsecure), got ${OptionCheck.describeValue(credentials)}`)
+    }
+    const maxChannels = check.integer("maxChannels", options.maxChannels, 4, { min: 1, max: 10_000 })
+    const minChannels = check.integer("minChannels", options.minChannels, 1, { min: 0 })
+    if (minChannels > maxChannels) check.fail("minChannels", `must not exceed maxChannels (${maxChannels})`)
+    // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS is 31 bits
+    const streams = check.integer("maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, { min: 1, max: 2 ** 31 - 1 })
+    const targetUtilization = check.number("targetUtilization", options.targetUtilization, 0.8, { min: 0, minExclusive: true, max: 1 })
+    const maxAgeJitter = check.number("maxAgeJitter", options.maxAgeJitter, 0.1, { min: 0, max: 1 })
+    // 0 is no limit for the ages and timeouts below that would otherwise make the pool unusable
+    const maxAge = check.duration("maxAge", options.maxAge, Infinity, { zero: "reject" })
+    const idleTimeout = check.duration("idleTimeout", options.idleTimeout, "10 minutes")
+    const connectTimeout = check.duration("connectTimeout", options.connectTimeout, "10 seconds", { zero: "reject" })
+    const acquireTimeout = check.duration("acquireTimeout", options.acquireTimeout, "30 seconds")
+    const shutdownTimeout = check.duration("shutdownTimeout", options.shutdownTimeout, "10 seconds")
+    const keepalive = check.record("keepalive", options.keepalive)
+    check.known(keepalive, ["time", "timeout", "permitWithoutCalls"], {}, "keepalive.")
+    const keepaliveTime = check.duration("keepalive.time", keepalive?.time, "5 minutes", { zero: "reject" })
+    const keepaliveTimeout = check.duration("keepalive.timeout", keepalive?.timeout, "20 seconds", { zero: "reject" })
+    const permitWithoutCalls = check.boolean("keepalive.permitWithoutCalls", keepalive?.permitWithoutCalls, false)
+    const channelOptions = check.record("channelOptions", options.channelOptions) ?? {}
+    for (const [key, value] of Object.entries(channelOptions)) {
+      if (value === undefined) continue
+      const ours = channelOptionAliases[key]
+      if (ours !== undefined) check.fail(`channelOptions["${key}"]`, `is set by the pool; use ${ours} instead`)
+      if (!/^grpc(-node)?\./.test(key)) check.fail(`channelOptions["${key}"]`, "is not a grpc-js channel option (they start with grpc. or grpc-node.)")
+      if (key !== "grpc.use_local_subchannel_pool" && !["string", "number", "object", "function"].includes(typeof value)) {
+        check.fail(`channelOptions["${key}"]`, `must be a number or a string, got ${OptionCheck.describeValue(value)}`)
+      }
+    }
+    const health = check.record("healthCheck", options.healthCheck)
+    check.known(health, ["service", "schedule", "timeout"], {}, "healthCheck.")
+    const healthService = health === undefined ? undefined : check.string("healthCheck.service", health.service, "")
+    if (health?.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
+      check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
+    }
+    const healthTimeout = check.duration("healthCheck.timeout", health?.timeout, "5 seconds", { zero: "reject" })
+    return {
+      name, target: target!, credentials: credentials as grpc.ChannelCredentials, minChannels, maxChannels, streams, targetUtilization,
+      maxAge, maxAgeJitter, idleTimeout, connectTimeout, acquireTimeout, shutdownTimeout, keepaliveTime, keepaliveTimeout,
+      permitWithoutCalls, channelOptions: channelOptions as grpc.ChannelOptions, healthService,
+      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout
+    }
+  })
 }
 
 /** `GrpcPool.make`. */
 export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const name = options.name ?? "grpc"
-    if (typeof options.target !== "string" || options.target === "") {
-      return yield* new PoolConfigError({ pool: name, option: "target", reason: `must be a host:port or a gRPC target URI, got ${String(options.target)}` })
-    }
-    const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) =>
-      Pool.durationOption(name, option, input, fallback)
-    const connectTimeout = yield* duration("connectTimeout", options.connectTimeout, "10 seconds")
-    const keepaliveTime = yield* duration("keepalive.time", options.keepalive?.time, "5 minutes")
-    const keepaliveTimeout = yield* duration("keepalive.timeout", options.keepalive?.timeout, "20 seconds")
-    const streams = yield* count(name, "maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, 1)
-    const healthTimeout = yield* duration("healthCheck.timeout", options.healthCheck?.timeout, "5 seconds")
+    const o = yield* parseOptions(options)
     const impl = new GrpcPoolImpl(
-      name,
-      options.target,
-      options.credentials ?? grpc.credentials.createInsecure(),
+      o.name,
+      o.target,
+      o.credentials,
       {
-        "grpc.keepalive_time_ms": keepaliveTime,
-        "grpc.keepalive_timeout_ms": keepaliveTimeout,
-        "grpc.keepalive_permit_without_calls": options.keepalive?.permitWithoutCalls === true ? 1 : 0,
-        ...options.channelOptions,
+        // keepalive: grpc-js arms setTimeout with these — past the timer limit a ping would go
+        // out at once, so "never" is grpc-js's -1 (no pings) and a timeout is capped at the limit
+        "grpc.keepalive_time_ms": OptionCheck.timerMillis(o.keepaliveTime) ?? -1,
+        "grpc.keepalive_timeout_ms": OptionCheck.timerMillis(o.keepaliveTimeout) ?? OptionCheck.MAX_TIMER_MILLIS,
+        "grpc.keepalive_permit_without_calls": o.permitWithoutCalls ? 1 : 0,
+        ...o.channelOptions,
         // what makes a channel pool pool anything: a connection per channel
         "grpc.use_local_subchannel_pool": 1
       },
-      connectTimeout,
-      options.healthCheck === undefined ? undefined : (options.healthCheck.service ?? ""),
-      healthTimeout
+      OptionCheck.timerMillis(o.connectTimeout) ?? Infinity,
+      o.healthService,
+      o.healthTimeout
     )
-    const health = options.healthCheck
     impl.pool = yield* Pool.make({
       acquire: impl.acquire,
-      name,
-      min: options.minChannels ?? 1,
-      max: options.maxChannels ?? 4,
-      concurrency: streams,
-      targetUtilization: options.targetUtilization ?? 0.8,
-      maxLifetime: options.maxAge,
-      maxLifetimeJitter: options.maxAgeJitter,
-      idleTimeout: options.idleTimeout ?? "10 minutes",
-      acquireTimeout: options.acquireTimeout ?? "30 seconds",
+      name: o.name,
+      min: o.minChannels,
+      max: o.maxChannels,
+      concurrency: o.streams,
+      targetUtilization: o.targetUtilization,
+      maxLifetime: o.maxAge,
+      maxLifetimeJitter: o.maxAgeJitter,
+      idleTimeout: o.idleTimeout,
+      acquireTimeout: o.acquireTimeout,
       createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
-      shutdownTimeout: options.shutdownTimeout,
-      validateTimeout: healthTimeout,
-      healthCheck: health === undefined ? undefined : {
-        check: (pooled) => checkHealth(pooled, health.service ?? "", healthTimeout),
-        schedule: health.schedule ?? Schedule.spaced("10 seconds"),
+      shutdownTimeout: o.shutdownTimeout,
+      validateTimeout: o.healthTimeout,
+      healthCheck: o.healthService === undefined ? undefined : {
+        check: (pooled) => checkHealth(pooled, o.healthService!, o.healthTimeout),
+        schedule: o.healthSchedule ?? Schedule.spaced("10 seconds"),
         // NOT_SERVING is the service's word, not a broken connection: the channel stays
         // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
         // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel
         onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
       }
-    }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
+    })
     return impl
   })
 
