@@ -575,6 +575,10 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
         onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
       }
     })
+    // the minChannels connect before make returns (up to connectTimeout; a server that is down
+    // does not fail make — calls wait for it as before): a burst right after make spreads over
+    // them instead of riding the first channel that became ready
+    yield* Pool.awaitMin(impl.pool).pipe(Effect.timeout(o.connectTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.connectTimeout), Effect.ignore)
     return impl
   })
 
