@@ -107,7 +107,7 @@ export interface GrpcPool extends Pipeable {
 export interface Options {
   /** `host:port` or a gRPC target URI (`dns:///…`). */
   readonly target: string
-  /** A grpc-js `ChannelCredentials`: insecure, or TLS with a CA and client certificates. [insecure] */
+  /** A grpc-js `ChannelCredentials`: TLS (`credentials.createSsl`) or plaintext (`createInsecure`), said explicitly. [plaintext only for a loopback target; required otherwise] */
   readonly credentials?: grpc.ChannelCredentials | undefined
   /** Label of metrics, logs and errors. ["grpc"] */
   readonly name?: string | undefined

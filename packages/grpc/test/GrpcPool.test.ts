@@ -23,6 +23,19 @@ describe("GrpcPool", () => {
       expect(proxy.accepted()).toBe(3)
     }).pipe(Effect.scoped))
 
+  it.live("a burst right after make spreads over the minChannels (default streams per channel)", () =>
+    Effect.gen(function*() {
+      const { proxy, target, server } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, minChannels: 3, maxChannels: 3 })
+      const echo = echoClient(pool)
+      const running = yield* Effect.fork(Effect.forEach(Array.from({ length: 60 }), () => echo.unary({ text: "x", delayMs: 300 }), { concurrency: "unbounded" }))
+      yield* eventually("60 calls on the server", () => server.peak() === 60)
+      const { channels } = yield* GrpcPool.stats(pool)
+      expect(channels.map((c) => c.activeCalls)).toEqual([20, 20, 20])
+      yield* Fiber.join(running)
+      expect(proxy.accepted()).toBe(3)
+    }).pipe(Effect.scoped))
+
   it.live("a server allowing 10 streams per connection: 100 concurrent calls open channels up to maxChannels", () =>
     Effect.gen(function*() {
       const { proxy, target, server } = yield* serverBehindProxy({ maxConcurrentStreams: 10 })

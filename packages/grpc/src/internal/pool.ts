@@ -6,45 +6,37 @@
  *
  * @internal
  */
-import { Pool, PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, type PoolConfigError } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { GrpcError } from "../GrpcError.js"
 import type { Options } from "../GrpcPool.js"
 import { PooledChannel } from "./channel.js"
+import { type CallOptions, guarded, messageOf, type ParsedCall, parseCallOptions } from "./callOptions.js"
 
 const S = grpc.connectivityState
 
 /** The options of `GrpcPool.make`, as documented on the public type. */
 export type PoolOptions = Options
 
-/** Options of one call. */
-export interface CallOptions {
-  readonly metadata?: grpc.Metadata | Readonly<Record<string, string | Buffer>> | undefined
-  readonly deadline?: Date | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-}
+export type { CallOptions } from "./callOptions.js"
 
 /** What a call fails with. */
 export type CallError = GrpcError | Pool.BorrowError
 
-/** The core's option names, as users of this package know them. */
-const optionNames: Record<string, string> = {
-  min: "minChannels",
-  max: "maxChannels",
-  concurrency: "maxConcurrentStreamsPerChannel",
-  maxLifetime: "maxAge",
-  maxLifetimeJitter: "maxAgeJitter",
-  validateTimeout: "healthCheck.timeout"
-}
-
 const statusName = (code: number): string => grpc.status[code] ?? String(code)
+
+/** Something threw where nothing should: INTERNAL, never a throw into a callback. */
+const internalError = (error: unknown): GrpcError => {
+  const details = `internal error in the pool's call: ${messageOf(error)}`
+  return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
+}
 
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
@@ -53,21 +45,6 @@ export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly messa
   return new GrpcError({ code, details, metadata: error.metadata, message: `${statusName(code)}: ${details}` })
 }
 
-const metadataOf = (input: CallOptions["metadata"]): grpc.Metadata => {
-  if (input === undefined) return new grpc.Metadata()
-  if (input instanceof grpc.Metadata) return input
-  const metadata = new grpc.Metadata()
-  for (const [key, value] of Object.entries(input)) metadata.set(key, value)
-  return metadata
-}
-
-const deadlineOf = (options: CallOptions | undefined): grpc.Deadline => {
-  if (options?.deadline !== undefined) return options.deadline
-  if (options?.timeout !== undefined) return new Date(Date.now() + Duration.toMillis(options.timeout))
-  return Infinity
-}
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** A channel-level call (grpc-js's `Call` from `call-interface`, not the surface `grpc.Call`). */
 type ChannelCall = ReturnType<grpc.Channel["createCall"]>
@@ -91,11 +68,11 @@ class UnaryCall {
     private readonly serialize: (value: any) => Buffer,
     private readonly deserialize: (bytes: Buffer) => any,
     private readonly request: unknown,
-    options: CallOptions | undefined,
+    private readonly options: ParsedCall,
     private readonly done: (status: grpc.StatusObject, response: unknown) => void
   ) {
-    this.call = pooled.channel.createCall(path, deadlineOf(options), undefined, null, undefined)
-    this.metadata = metadataOf(options?.metadata)
+    this.call = pooled.channel.createCall(path, options.deadline, undefined, null, undefined)
+    this.metadata = options.metadata
   }
 
   send(): void {
@@ -117,7 +94,17 @@ class UnaryCall {
   }
 
   // the grpc-js listener
-  onReceiveMetadata(): void {}
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    const thrown = guarded(this.options.onMetadata, metadata)
+    if (thrown !== undefined) this.userFailure("onMetadata", thrown)
+  }
+  /** A user's callback threw: the call fails INTERNAL with what it threw. */
+  private userFailure(callback: string, thrown: unknown): void {
+    if (this.readFailure !== undefined) return
+    const details = `${callback} threw: ${messageOf(thrown)}`
+    this.readFailure = { code: grpc.status.INTERNAL, details, metadata: new grpc.Metadata() }
+    this.call.cancelWithStatus(grpc.status.INTERNAL, details)
+  }
   onReceiveMessage(bytes: Buffer): void {
     if (this.received) {
       this.call.cancelWithStatus(grpc.status.UNIMPLEMENTED, "Too many responses received")
@@ -133,6 +120,11 @@ class UnaryCall {
     }
   }
   onReceiveStatus(status: grpc.StatusObject): void {
+    const thrown = guarded(this.options.onStatus, status)
+    if (thrown !== undefined && this.readFailure === undefined) {
+      const details = `onStatus threw: ${messageOf(thrown)}`
+      this.readFailure = { code: grpc.status.INTERNAL, details, metadata: status.metadata }
+    }
     if (this.readFailure !== undefined) this.done(this.readFailure, undefined)
     else if (status.code === grpc.status.OK && !this.received) {
       this.done({ code: grpc.status.UNIMPLEMENTED, details: "No message received", metadata: status.metadata }, undefined)
@@ -140,9 +132,20 @@ class UnaryCall {
   }
 }
 
-const callOptionsOf = (options: CallOptions | undefined): grpc.CallOptions => {
-  const deadline = deadlineOf(options)
-  return deadline === Infinity ? {} : { deadline }
+const callOptionsOf = (options: ParsedCall): grpc.CallOptions =>
+  options.deadline === Infinity ? {} : { deadline: options.deadline }
+
+/** A streaming call's `metadata` and `status` events to the user's callbacks, guarded. */
+const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, options: ParsedCall): void => {
+  // a callback that throws cancels the call (the caller sees CANCELLED), never throws into grpc-js
+  const fail = () => call.cancel()
+  if (options.onMetadata !== undefined) {
+    call.on("metadata", (metadata: grpc.Metadata) => {
+      const thrown = guarded(options.onMetadata, metadata)
+      if (thrown !== undefined) fail()
+    })
+  }
+  if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => void guarded(options.onStatus, status))
 }
 
 /**
@@ -231,7 +234,11 @@ export class GrpcPoolImpl {
    * `Client` layer's per-call objects (an EventEmitter, an interceptor chain, a captured stack)
    * cost a sixth of a call's CPU and nothing here needs them.
    */
-  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    // every argument checked before anything is borrowed: nothing of the caller's can throw below
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Effect.fail(parsed.left)
+    const options = parsed.right
     return Effect.async<unknown, CallError>((resume) => {
       // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
       let cancelBorrow: (() => void) | undefined
@@ -245,21 +252,42 @@ export class GrpcPoolImpl {
           if (borrowed === undefined) return resume(Effect.failCause(failure as Cause.Cause<CallError>))
           const pooled = borrowed.value
           pooled.activeCalls++
-          const made: UnaryCall = new UnaryCall(pooled, path, serialize, deserialize, request, options, (status, response) => {
+          let returned = false
+          const giveBack = () => {
+            if (returned) return false
+            returned = true
             pooled.activeCalls--
             pooled.calls.delete(made)
-            if (status.code !== grpc.status.OK && !retried && neverSent(status)) {
-              Pool.unsafeInvalidate(this.pool, borrowed)
+            return true
+          }
+          const made: UnaryCall = new UnaryCall(pooled, path, serialize, deserialize, request, options, (status, response) => {
+            // inside a grpc-js callback: nothing may throw out of here
+            if (!giveBack()) return
+            try {
+              if (status.code !== grpc.status.OK && !retried && neverSent(status)) {
+                Pool.unsafeInvalidate(this.pool, borrowed)
+                Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+                this.retries++
+                return attempt(true)
+              }
               Pool.unsafeReturn(this.pool, borrowed, Exit.void)
-              this.retries++
-              return attempt(true)
+            } catch (error) {
+              return resume(Effect.fail(internalError(error)))
             }
-            Pool.unsafeReturn(this.pool, borrowed, Exit.void)
             resume(status.code === grpc.status.OK ? Effect.succeed(response) : Effect.fail(toGrpcError(status)))
           })
-          pooled.calls.add(made)
-          call = made
-          made.send()
+          try {
+            pooled.calls.add(made)
+            call = made
+            made.send()
+          } catch (error) {
+            // a bug, not the caller's argument (those were checked): the slot comes back all the same
+            made.cancel()
+            if (giveBack()) {
+              Pool.unsafeReturn(this.pool, borrowed, Exit.void)
+              resume(Effect.fail(internalError(error)))
+            }
+          }
         })
         // the callback may already have run, synchronously, inside unsafeBorrow
         if (waiting) cancelBorrow = cancel
@@ -278,10 +306,14 @@ export class GrpcPoolImpl {
       Effect.acquireRelease(Effect.sync(() => pooled.activeCalls++), () => Effect.sync(() => pooled.activeCalls--))))
 
   /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
-  streamed(open: (pooled: PooledChannel) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
+  streamed(input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Stream.fail(parsed.left)
+    const options = parsed.right
     return Stream.unwrapScoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrow
-      const call = open(pooled)
+      const call = open(pooled, options)
+      listen(call, options)
       pooled.calls.add(call)
       // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
       let ended = false
@@ -302,32 +334,45 @@ export class GrpcPoolImpl {
         if (call.write(message)) return resume(Effect.void)
         call.once("drain", () => resume(Effect.void))
       })
-    return Stream.runForEach(requests, write).pipe(
-      Effect.zipRight(Effect.sync(() => call.end())),
-      Effect.onError((cause) => Effect.sync(() => {
-        if (!Cause.isInterruptedOnly(cause)) call.cancel()
-      }))
-    )
+    return Stream.runForEach(requests, write).pipe(Effect.zipRight(Effect.sync(() => call.end())))
   }
 
   /** A client-streaming call: `requests` written with back-pressure, one response. */
-  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, options: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Left") return Effect.fail(parsed.left)
+    const options = parsed.right
     return Effect.scoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrow
       let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
       let result: Exit.Exit<unknown, CallError> | undefined
-      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, metadataOf(options?.metadata), callOptionsOf(options), (error, response) => {
+      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, options.metadata, callOptionsOf(options), (error, response) => {
+        if (result !== undefined) return
         result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
         settle?.(result)
       })
+      listen(call, options)
       pooled.calls.add(call)
       yield* Effect.addFinalizer(() => Effect.sync(() => pooled.calls.delete(call)))
-      const writer = yield* Effect.forkScoped(this.writeAll(requests, call))
+      // the request Stream may never end: the call's outcome (response, status, deadline,
+      // interruption) ends the writer, never the other way round
+      const writer = yield* Effect.forkScoped(this.writeAll(requests, call).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.sync(() => {
+            // a failing request Stream fails the call with its own error (the call was cancelled)
+            if (result === undefined && !Cause.isInterruptedOnly(cause)) {
+              result = Exit.failCause(cause)
+              settle?.(result)
+              call.cancel()
+            }
+          })
+        )
+      ))
       return yield* Effect.async<unknown, CallError>((resume) => {
         if (result !== undefined) return resume(result)
         settle = resume
         return Effect.sync(() => call.cancel())
-      }).pipe(Effect.onExit(() => Effect.asVoid(writer.await)))
+      }).pipe(Effect.onExit(() => Fiber.interrupt(writer)))
     }))
   }
 }
@@ -342,15 +387,21 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
       method = (request: unknown, options?: CallOptions) => impl.unary(path, requestSerialize, responseDeserialize, request, options)
     } else if (!requestStream && responseStream) {
       method = (request: unknown, options?: CallOptions) =>
-        impl.streamed((pooled) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, metadataOf(options?.metadata), callOptionsOf(options)))
+        impl.streamed(options, (pooled, parsed) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, parsed.metadata, callOptionsOf(parsed)))
     } else if (requestStream && !responseStream) {
       method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
         impl.clientStream(path, requestSerialize, responseDeserialize, requests, options)
     } else {
       method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
         impl.streamed(
-          (pooled) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, metadataOf(options?.metadata), callOptionsOf(options)),
-          (call) => impl.writeAll(requests, call)
+          options,
+          (pooled, parsed) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, parsed.metadata, callOptionsOf(parsed)),
+          (call) =>
+            impl.writeAll(requests, call).pipe(Effect.onError((cause) =>
+              Effect.sync(() => {
+                if (!Cause.isInterruptedOnly(cause)) call.cancel()
+              })
+            ))
         )
     }
     methods[name] = method
@@ -359,67 +410,175 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
   return methods
 }
 
-const count = (pool: string, option: string, value: number | undefined, fallback: number, least: number) => {
-  const n = value ?? fallback
-  return typeof n === "number" && n >= least && (Number.isInteger(n) || n === Infinity)
-    ? Effect.succeed(n)
-    : Effect.fail(new PoolConfigError({ pool, option, reason: `must be a whole number of at least ${least}, got ${String(n)}` }))
+/** Our option names. */
+const optionKeys = [
+  "target", "credentials", "name", "minChannels", "maxChannels", "maxConcurrentStreamsPerChannel", "targetUtilization",
+  "maxAge", "maxAgeJitter", "keepalive", "channelOptions", "healthCheck", "idleTimeout", "connectTimeout",
+  "acquireTimeout", "shutdownTimeout"
+]
+/**
+ * Names other pools (the core's, grpc-gcp's ChannelPool, gax's ChannelPoolSettings) give what
+ * ours mean: not accepted — the error names ours, so that one name means one thing.
+ */
+const optionAliases: Record<string, string> = {
+  min: "minChannels",
+  max: "maxChannels",
+  minSize: "minChannels",
+  maxSize: "maxChannels",
+  minChannelCount: "minChannels",
+  maxChannelCount: "maxChannels",
+  initialChannelCount: "minChannels",
+  concurrency: "maxConcurrentStreamsPerChannel",
+  maxConcurrentStreams: "maxConcurrentStreamsPerChannel",
+  maxConcurrentStreamsLowWatermark: "maxConcurrentStreamsPerChannel (with targetUtilization)",
+  maxLifetime: "maxAge",
+  maxLifetimeJitter: "maxAgeJitter",
+  validateTimeout: "healthCheck.timeout",
+  createTimeout: "connectTimeout",
+  options: "channelOptions"
+}
+/** grpc-js channel options that have an option of ours. */
+const channelOptionAliases: Record<string, string> = {
+  "grpc.keepalive_time_ms": "keepalive.time",
+  "grpc.keepalive_timeout_ms": "keepalive.timeout",
+  "grpc.keepalive_permit_without_calls": "keepalive.permitWithoutCalls"
+}
+
+/** A `host:port` (or `dns:`/`ipv4:`/`ipv6:` URI) whose port is a port; other schemes are grpc-js's to parse. */
+const checkTarget = (check: OptionCheck.Checker, target: string): void => {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase()
+  let rest = target
+  if (scheme === "dns") rest = target.replace(/^dns:(\/\/[^/]*\/)?/i, "")
+  else if (scheme === "ipv4" || scheme === "ipv6") rest = target.slice(scheme.length + 1).split(",")[0]!
+  else if (scheme !== undefined && !/^\d+$/.test(target.slice(scheme.length + 1))) return // unix:, vsock:, xds:, …
+  const hostPort = grpc.experimental.splitHostPort(rest)
+  if (hostPort === null || hostPort.host === "") check.fail("target", `is not a host:port or a gRPC target URI: ${JSON.stringify(target)}`)
+  const port = hostPort!.port
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    check.fail("target", `has port ${port}, outside 1–65535: ${JSON.stringify(target)}`)
+  }
+  if (port === undefined && /:\s*$/.test(rest)) check.fail("target", `has an empty port: ${JSON.stringify(target)}`)
+}
+
+/** A target on this machine: `localhost`, 127.0.0.0/8, `::1`, a unix socket. */
+const isLoopback = (target: string): boolean => {
+  if (/^unix(-abstract)?:/i.test(target)) return true
+  const rest = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/i, "")
+  const host = grpc.experimental.splitHostPort(rest.split(",")[0]!)?.host?.toLowerCase()
+  return host === "localhost" || host === "::1" || (host !== undefined && /^127\.\d+\.\d+\.\d+$/.test(host))
+}
+
+/** The options, checked: every key known, every value of its type and range. */
+const parseOptions = (options: PoolOptions) => {
+  const name = typeof options?.name === "string" && options.name.trim() !== "" ? options.name : "grpc"
+  return OptionCheck.run(name, (check) => {
+    check.record("options", options)
+    check.known(options, optionKeys, optionAliases)
+    check.string("name", options.name, "grpc", { nonEmpty: true })
+    const target = check.string("target", options.target, undefined, { nonEmpty: true })
+    if (target === undefined) check.fail("target", "is required: a host:port or a gRPC target URI")
+    checkTarget(check, target!)
+    // plaintext only when asked for — or to this machine, where nothing is on the wire
+    const credentials = options.credentials ?? (isLoopback(target!) ? grpc.credentials.createInsecure() : undefined)
+    if (credentials === undefined) {
+      check.fail("credentials", `is required for ${JSON.stringify(target)} (not a loopback address): grpc.credentials.createSsl(…) for TLS, or grpc.credentials.createInsecure() for plaintext, said explicitly`)
+    }
+    if (!(credentials instanceof grpc.ChannelCredentials)) {
+      check.fail("credentials", `must be a grpc-js ChannelCredentials (grpc.credentials.createSsl / createInsecure), got ${OptionCheck.describeValue(credentials)}`)
+    }
+    const maxChannels = check.integer("maxChannels", options.maxChannels, 4, { min: 1, max: 10_000 })
+    const minChannels = check.integer("minChannels", options.minChannels, 1, { min: 0 })
+    if (minChannels > maxChannels) check.fail("minChannels", `must not exceed maxChannels (${maxChannels})`)
+    // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS is 31 bits
+    const streams = check.integer("maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, { min: 1, max: 2 ** 31 - 1 })
+    const targetUtilization = check.number("targetUtilization", options.targetUtilization, 0.8, { min: 0, minExclusive: true, max: 1 })
+    const maxAgeJitter = check.number("maxAgeJitter", options.maxAgeJitter, 0.1, { min: 0, max: 1 })
+    // 0 is no limit for the ages and timeouts below that would otherwise make the pool unusable
+    const maxAge = check.duration("maxAge", options.maxAge, Infinity, { zero: "reject" })
+    const idleTimeout = check.duration("idleTimeout", options.idleTimeout, "10 minutes")
+    const connectTimeout = check.duration("connectTimeout", options.connectTimeout, "10 seconds", { zero: "reject" })
+    const acquireTimeout = check.duration("acquireTimeout", options.acquireTimeout, "30 seconds")
+    const shutdownTimeout = check.duration("shutdownTimeout", options.shutdownTimeout, "10 seconds")
+    const keepalive = check.record("keepalive", options.keepalive)
+    check.known(keepalive, ["time", "timeout", "permitWithoutCalls"], {}, "keepalive.")
+    const keepaliveTime = check.duration("keepalive.time", keepalive?.time, "5 minutes", { zero: "reject" })
+    const keepaliveTimeout = check.duration("keepalive.timeout", keepalive?.timeout, "20 seconds", { zero: "reject" })
+    const permitWithoutCalls = check.boolean("keepalive.permitWithoutCalls", keepalive?.permitWithoutCalls, false)
+    const channelOptions = check.record("channelOptions", options.channelOptions) ?? {}
+    for (const [key, value] of Object.entries(channelOptions)) {
+      if (value === undefined) continue
+      const ours = channelOptionAliases[key]
+      if (ours !== undefined) check.fail(`channelOptions["${key}"]`, `is set by the pool; use ${ours} instead`)
+      if (!/^grpc(-node)?\./.test(key)) check.fail(`channelOptions["${key}"]`, "is not a grpc-js channel option (they start with grpc. or grpc-node.)")
+      if (key !== "grpc.use_local_subchannel_pool" && !["string", "number", "object", "function"].includes(typeof value)) {
+        check.fail(`channelOptions["${key}"]`, `must be a number or a string, got ${OptionCheck.describeValue(value)}`)
+      }
+    }
+    const health = check.record("healthCheck", options.healthCheck)
+    check.known(health, ["service", "schedule", "timeout"], {}, "healthCheck.")
+    const healthService = health === undefined ? undefined : check.string("healthCheck.service", health.service, "")
+    if (health?.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
+      check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
+    }
+    const healthTimeout = check.duration("healthCheck.timeout", health?.timeout, "5 seconds", { zero: "reject" })
+    return {
+      name, target: target!, credentials: credentials as grpc.ChannelCredentials, minChannels, maxChannels, streams, targetUtilization,
+      maxAge, maxAgeJitter, idleTimeout, connectTimeout, acquireTimeout, shutdownTimeout, keepaliveTime, keepaliveTimeout,
+      permitWithoutCalls, channelOptions: channelOptions as grpc.ChannelOptions, healthService,
+      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout
+    }
+  })
 }
 
 /** `GrpcPool.make`. */
 export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const name = options.name ?? "grpc"
-    if (typeof options.target !== "string" || options.target === "") {
-      return yield* new PoolConfigError({ pool: name, option: "target", reason: `must be a host:port or a gRPC target URI, got ${String(options.target)}` })
-    }
-    const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.DurationInput) =>
-      Pool.durationOption(name, option, input, fallback)
-    const connectTimeout = yield* duration("connectTimeout", options.connectTimeout, "10 seconds")
-    const keepaliveTime = yield* duration("keepalive.time", options.keepalive?.time, "5 minutes")
-    const keepaliveTimeout = yield* duration("keepalive.timeout", options.keepalive?.timeout, "20 seconds")
-    const streams = yield* count(name, "maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, 1)
-    const healthTimeout = yield* duration("healthCheck.timeout", options.healthCheck?.timeout, "5 seconds")
+    const o = yield* parseOptions(options)
     const impl = new GrpcPoolImpl(
-      name,
-      options.target,
-      options.credentials ?? grpc.credentials.createInsecure(),
+      o.name,
+      o.target,
+      o.credentials,
       {
-        "grpc.keepalive_time_ms": keepaliveTime,
-        "grpc.keepalive_timeout_ms": keepaliveTimeout,
-        "grpc.keepalive_permit_without_calls": options.keepalive?.permitWithoutCalls === true ? 1 : 0,
-        ...options.channelOptions,
+        // keepalive: grpc-js arms setTimeout with these — past the timer limit a ping would go
+        // out at once, so "never" is grpc-js's -1 (no pings) and a timeout is capped at the limit
+        "grpc.keepalive_time_ms": OptionCheck.timerMillis(o.keepaliveTime) ?? -1,
+        "grpc.keepalive_timeout_ms": OptionCheck.timerMillis(o.keepaliveTimeout) ?? OptionCheck.MAX_TIMER_MILLIS,
+        "grpc.keepalive_permit_without_calls": o.permitWithoutCalls ? 1 : 0,
+        ...o.channelOptions,
         // what makes a channel pool pool anything: a connection per channel
         "grpc.use_local_subchannel_pool": 1
       },
-      connectTimeout,
-      options.healthCheck === undefined ? undefined : (options.healthCheck.service ?? ""),
-      healthTimeout
+      OptionCheck.timerMillis(o.connectTimeout) ?? Infinity,
+      o.healthService,
+      o.healthTimeout
     )
-    const health = options.healthCheck
     impl.pool = yield* Pool.make({
       acquire: impl.acquire,
-      name,
-      min: options.minChannels ?? 1,
-      max: options.maxChannels ?? 4,
-      concurrency: streams,
-      targetUtilization: options.targetUtilization ?? 0.8,
-      maxLifetime: options.maxAge,
-      maxLifetimeJitter: options.maxAgeJitter,
-      idleTimeout: options.idleTimeout ?? "10 minutes",
-      acquireTimeout: options.acquireTimeout ?? "30 seconds",
+      name: o.name,
+      min: o.minChannels,
+      max: o.maxChannels,
+      concurrency: o.streams,
+      targetUtilization: o.targetUtilization,
+      maxLifetime: o.maxAge,
+      maxLifetimeJitter: o.maxAgeJitter,
+      idleTimeout: o.idleTimeout,
+      acquireTimeout: o.acquireTimeout,
       createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
-      shutdownTimeout: options.shutdownTimeout,
-      validateTimeout: healthTimeout,
-      healthCheck: health === undefined ? undefined : {
-        check: (pooled) => checkHealth(pooled, health.service ?? "", healthTimeout),
-        schedule: health.schedule ?? Schedule.spaced("10 seconds"),
+      shutdownTimeout: o.shutdownTimeout,
+      validateTimeout: o.healthTimeout,
+      healthCheck: o.healthService === undefined ? undefined : {
+        check: (pooled) => checkHealth(pooled, o.healthService!, o.healthTimeout),
+        schedule: o.healthSchedule ?? Schedule.spaced("10 seconds"),
         // NOT_SERVING is the service's word, not a broken connection: the channel stays
         // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
         // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel
         onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
       }
-    }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
+    })
+    // the minChannels connect before make returns (up to connectTimeout; a server that is down
+    // does not fail make — calls wait for it as before): a burst right after make spreads over
+    // them instead of riding the first channel that became ready
+    yield* Pool.awaitMin(impl.pool).pipe(Effect.timeout(o.connectTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.connectTimeout), Effect.ignore)
     return impl
   })
 
@@ -440,7 +599,12 @@ const isNotServing = (error: unknown): boolean => error instanceof GrpcError && 
 const checkHealth = (pooled: PooledChannel, service: string, timeout: number): Effect.Effect<void, GrpcError> =>
   Effect.async<void, GrpcError>((resume) => {
     // the same channel-level unary call as the client's (its status and parse failures included)
-    const call = new UnaryCall(pooled, healthPath, encodeHealthRequest, decodeHealthStatus, service, { timeout }, (result, status) => {
+    const call = new UnaryCall(pooled, healthPath, encodeHealthRequest, decodeHealthStatus, service, {
+      metadata: new grpc.Metadata(),
+      deadline: timeout === Infinity || timeout > OptionCheck.MAX_TIMER_MILLIS ? Infinity : new Date(Date.now() + timeout),
+      onMetadata: undefined,
+      onStatus: undefined
+    }, (result, status) => {
       if (result.code !== grpc.status.OK) return resume(Effect.fail(toGrpcError(result)))
       pooled.notServing = status !== SERVING
       if (status !== SERVING) {

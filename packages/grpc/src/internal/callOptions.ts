@@ -1,0 +1,132 @@
+/**
+ * Per-call arguments, checked before a call borrows anything: a bad metadata key or value, an
+ * unparsable `timeout`, an invalid `deadline` or an unknown option is a typed `GrpcError`
+ * INVALID_ARGUMENT returned by the call, never a throw inside a callback of the pool's or
+ * grpc-js's (where it would be a defect, a leaked stream slot, or the process's end).
+ *
+ * @internal
+ */
+import { OptionCheck } from "@effect-pool/core"
+import * as grpc from "@grpc/grpc-js"
+import type * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import { GrpcError } from "../GrpcError.js"
+
+/** Options of one call. */
+export interface CallOptions {
+  readonly metadata?: grpc.Metadata | Readonly<Record<string, string | Buffer>> | undefined
+  /** A `Date` (or ms since the epoch); past it the call fails DEADLINE_EXCEEDED. */
+  readonly deadline?: Date | number | undefined
+  /** A `Duration` from now (`0`: the deadline is now; `Infinity`: none). */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The server's initial metadata (grpc-js's `metadata` event). */
+  readonly onMetadata?: ((metadata: grpc.Metadata) => void) | undefined
+  /** The call's final status with trailing metadata, on success too (grpc-js's `status` event). */
+  readonly onStatus?: ((status: grpc.StatusObject) => void) | undefined
+}
+
+/** The keys `CallOptions` has. */
+const callKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus"]
+/** grpc-js's `CallOptions` names for what ours are called here. */
+const callAliases: Record<string, string> = {}
+
+/** A call's options, checked and normalised. */
+export interface ParsedCall {
+  readonly metadata: grpc.Metadata
+  readonly deadline: grpc.Deadline
+  readonly onMetadata: ((metadata: grpc.Metadata) => void) | undefined
+  readonly onStatus: ((status: grpc.StatusObject) => void) | undefined
+}
+
+const none: ParsedCall = { metadata: undefined as never, deadline: Infinity, onMetadata: undefined, onStatus: undefined }
+
+/** The typed error of a bad call argument. */
+export const invalidArgument = (option: string, reason: string): GrpcError => {
+  const details = `invalid call option ${option}: ${reason}`
+  return new GrpcError({ code: grpc.status.INVALID_ARGUMENT, details, metadata: undefined, message: `INVALID_ARGUMENT: ${details}` })
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const metadataOf = (check: OptionCheck.Checker, input: unknown): grpc.Metadata => {
+  if (input === undefined) return new grpc.Metadata()
+  if (input instanceof grpc.Metadata) {
+    // set() checked each entry when it was added: check again what could have bypassed it
+    for (const [key, value] of Object.entries(input.getMap())) entry(check, new grpc.Metadata(), key, value)
+    return input
+  }
+  const record = check.record("metadata", input)!
+  const metadata = new grpc.Metadata()
+  for (const [key, value] of Object.entries(record)) {
+    if (Array.isArray(value)) for (const one of value) entry(check, metadata, key, one, true)
+    else entry(check, metadata, key, value)
+  }
+  return metadata
+}
+
+const entry = (check: OptionCheck.Checker, metadata: grpc.Metadata, key: string, value: unknown, add = false): void => {
+  const binary = key.endsWith("-bin")
+  if (binary ? !Buffer.isBuffer(value) : typeof value !== "string") {
+    check.fail(`metadata["${key}"]`, `${binary ? "a -bin key takes a Buffer" : "takes a string (a Buffer only under a key ending in -bin)"}, got ${OptionCheck.describeValue(value)}`)
+  }
+  try {
+    // grpc-js's own rules: keys of 0-9 a-z _ . -, printable ASCII values
+    if (add) metadata.add(key, value as string | Buffer)
+    else metadata.set(key, value as string | Buffer)
+  } catch (error) {
+    check.fail(`metadata["${key}"]`, messageOf(error))
+  }
+}
+
+/** The latest `Date` there is: a later deadline is none. */
+const MAX_DATE_MS = 8.64e15
+
+const deadlineOf = (check: OptionCheck.Checker, deadline: unknown, timeout: unknown): grpc.Deadline => {
+  let at: number = Infinity
+  if (deadline !== undefined) {
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      check.fail("deadline", `must be a valid Date or ms since the epoch, got ${deadline instanceof Date ? "an invalid Date" : OptionCheck.describeValue(deadline)}`)
+    }
+    at = ms as number
+  }
+  if (timeout !== undefined) {
+    const ms = check.duration("timeout", timeout, 0)
+    // the earlier of the two
+    at = Math.min(at, Date.now() + ms)
+  }
+  if (at === Infinity || at > MAX_DATE_MS) return Infinity
+  return at === -Infinity ? new Date(0) : new Date(at)
+}
+
+/** Checks and normalises a call's options; the `Left` is the call's result. */
+export const parseCallOptions = (options: CallOptions | undefined): Either.Either<ParsedCall, GrpcError> => {
+  if (options === undefined) return Either.right({ ...none, metadata: new grpc.Metadata() })
+  const parsed = OptionCheck.run("call", (check) => {
+    check.record("options", options)
+    check.known(options, callKeys, callAliases)
+    return {
+      metadata: metadataOf(check, options.metadata),
+      deadline: deadlineOf(check, options.deadline, options.timeout),
+      onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
+      onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus)
+    }
+  })
+  return Either.isRight(parsed) ? Either.right(parsed.right) : Either.left(invalidArgument(parsed.left.option, parsed.left.reason))
+}
+
+/**
+ * Runs a user's callback (`onMetadata`, `onStatus`) inside a grpc-js callback: what it throws
+ * is returned, never thrown into grpc-js.
+ */
+export const guarded = <A>(f: ((a: A) => void) | undefined, a: A): unknown => {
+  if (f === undefined) return undefined
+  try {
+    f(a)
+    return undefined
+  } catch (error) {
+    return error ?? new Error("undefined thrown")
+  }
+}
+
+export { messageOf }
