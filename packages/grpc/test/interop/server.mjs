@@ -8,11 +8,9 @@
 // It binds 127.0.0.1 on a port the OS picks and reports on stdout, one JSON object a line:
 //   {"event":"listening","port":N}            once bound (the parent waits for this line)
 //   {"event":"started","method":"Name"}       a call's headers arrived and its handler runs
-//   {"event":"cancelled","method":"Name"}     a call the client cancelled (its stream reset with CANCEL)
 // and exits on SIGTERM or when its stdin closes (the parent went away).
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
-import * as http2 from "node:http2"
 import { fileURLToPath } from "node:url"
 
 const protoPath = fileURLToPath(new URL("./proto/test.proto", import.meta.url))
@@ -72,15 +70,7 @@ const compressionMismatch = (request) => {
  * queue entry) and remembers it for the parsed message it becomes, in arrival order.
  */
 const compressedFlags = new WeakMap()
-const observeCall = (method, call) => {
-  // a call the client cancelled: its HTTP/2 stream reset with CANCEL (gRPC's CANCELLED on the
-  // wire), not closed after the server's status
-  const stream = call.stream
-  if (stream && typeof stream.once === "function") {
-    stream.once("close", () => {
-      if (stream.rstCode === http2.constants.NGHTTP2_CANCEL) report({ event: "cancelled", method: method.path.split("/").pop() })
-    })
-  }
+const observeCall = (_method, call) => {
   const flags = []
   const push = call.decompressAndMaybePush
   if (typeof push === "function") {
