@@ -81,14 +81,15 @@ export class Thread {
   constructor(options: ThreadOptions, started: (failure: StartupFailure | undefined) => void) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
-    // every option Worker reads is set here, with Node's own defaults: a Worker options object
-    // inherits from Object.prototype, so one left out could be supplied by a polluted prototype
+    // every option Worker reads is an own property here (undefined: Node's default): a Worker
+    // options object inherits from Object.prototype, so one left out could be supplied by a
+    // polluted prototype
     this.worker = new Worker(runner, {
       argv: options.argv === undefined ? [] : [...options.argv],
       workerData: options.workerData,
-      env: options.env ?? process.env,
-      execArgv: options.execArgv === undefined ? process.execArgv : [...options.execArgv],
-      resourceLimits: options.resourceLimits ?? {},
+      env: options.env,
+      execArgv: options.execArgv === undefined ? undefined : [...options.execArgv],
+      resourceLimits: options.resourceLimits,
       eval: false,
       stdin: false,
       stdout: false,
