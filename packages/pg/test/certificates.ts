@@ -2,6 +2,7 @@
  * TLS material made at test time with the machine's `openssl`: a CA and a server certificate it
  * signed (for 127.0.0.1 and localhost), written to a fresh directory.
  */
+import { caSignedCertificate } from "@effect-pool/testing"
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -16,24 +17,22 @@ export interface TestCertificates {
   readonly dispose: () => void
 }
 
-const openssl = (dir: string, args: ReadonlyArray<string>) =>
-  execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-
+/** The testing package's CA-signed certificate, written to files (Postgres and `sslrootcert` read files). */
 export const makeCertificates = (): TestCertificates => {
   const dir = mkdtempSync(join(tmpdir(), "effect-pool-tls-"))
   chmodSync(dir, 0o755)
-  openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=effect-pool test CA"])
-  openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
-  writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-  openssl(dir, ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"])
-  chmodSync(join(dir, "server.key"), 0o600)
-  return {
+  const signed = caSignedCertificate(["IP:127.0.0.1", "DNS:localhost"])
+  const certificates = {
     dir,
     caFile: join(dir, "ca.crt"),
     certFile: join(dir, "server.crt"),
     keyFile: join(dir, "server.key"),
     dispose: () => rmSync(dir, { recursive: true, force: true })
   }
+  writeFileSync(certificates.caFile, signed.ca)
+  writeFileSync(certificates.certFile, signed.cert)
+  writeFileSync(certificates.keyFile, signed.key, { mode: 0o600 })
+  return certificates
 }
 
 /**
