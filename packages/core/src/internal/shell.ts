@@ -117,7 +117,7 @@ export class PoolShell<A, E> {
   }
 
   /** Keeps `fiber` in `set` while it runs (`runFork` may already have run it to its end). */
-  private track(set: Set<Fiber.RuntimeFiber<void, never>>, fiber: Fiber.RuntimeFiber<void, never>): void {
+  private track<X, Y>(set: Set<Fiber.RuntimeFiber<X, Y>>, fiber: Fiber.RuntimeFiber<X, Y>): void {
     if (fiber.unsafePoll() !== null) return
     set.add(fiber)
     fiber.addObserver(() => set.delete(fiber))
@@ -137,8 +137,7 @@ export class PoolShell<A, E> {
   private readonly attempt = (scope: Scope.CloseableScope): Effect.Effect<A, unknown> => {
     let effect: Effect.Effect<A, unknown> = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.forkDaemon(restore(Scope.extend(this.lifecycle.acquire, scope))), (fiber) => {
-        this.attempts.add(fiber)
-        fiber.addObserver(() => this.attempts.delete(fiber))
+        this.track(this.attempts, fiber)
         return restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interruptFork(fiber)))
       })
     )
@@ -211,16 +210,9 @@ export class PoolShell<A, E> {
       const warmup = this.warmup ?? Deferred.unsafeMake<void, unknown>(FiberId.none)
       this.warmup = warmup
       const timeout = this.config.acquireTimeout
-      const wait = timeout === Infinity ? Deferred.await(warmup) : Effect.timeoutFail(Deferred.await(warmup), {
-        duration: timeout,
-        onTimeout: () =>
-          new PoolTimeoutError({
-            pool: this.config.name,
-            phase: "create",
-            timeout: Duration.millis(timeout),
-            ...(this.state.hasLastError ? { cause: this.state.lastError } : {})
-          })
-      })
+      const wait = timeout === Infinity
+        ? Deferred.await(warmup)
+        : Effect.timeoutFail(Deferred.await(warmup), { duration: timeout, onTimeout: () => this.timeoutError() })
       return Effect.ensuring(wait, Effect.sync(() => (this.warmup = undefined)))
     })
   }
@@ -634,6 +626,19 @@ export class PoolShell<A, E> {
   // closing
 
   /**
+   * Waits for `effect` at most `ms` during close, logging `warning` when it did not end in time.
+   * A finalizer runs uninterruptibly: the wait is made interruptible for its timeout.
+   */
+  private waitAtMost(effect: Effect.Effect<unknown>, ms: number, warning: () => string): Effect.Effect<void> {
+    return Effect.interruptible(effect).pipe(
+      Effect.timeoutOption(ms),
+      Effect.flatMap((ended) =>
+        ended._tag === "Some" ? Effect.void : Effect.logWarning(`pool "${this.config.name}": ${warning()}`)
+      )
+    )
+  }
+
+  /**
    * Close: reject waiters, destroy idle items, give borrowers up to `shutdownTimeout` to return
    * theirs, then destroy everything left and wait until every destruction has finished.
    */
@@ -643,14 +648,10 @@ export class PoolShell<A, E> {
     const closedError = Cause.fail(new PoolClosedError({ pool: this.config.name }))
     this.drainSignal = Deferred.unsafeMake<void>(FiberId.none)
     this.apply((out) => Core.close(state, closedError, out))
-    // a finalizer runs uninterruptibly: the wait must be made interruptible for its timeout
-    const drain = state.borrowers === 0 ? Effect.void : Effect.interruptible(Deferred.await(this.drainSignal)).pipe(
-      Effect.timeoutOption(this.config.shutdownTimeout),
-      Effect.flatMap((returned) =>
-        returned._tag === "Some" ? Effect.void : Effect.logWarning(
-          `pool "${this.config.name}": ${state.borrowers} borrowed item(s) not returned within shutdownTimeout; destroying them`
-        )
-      )
+    const drain = state.borrowers === 0 ? Effect.void : this.waitAtMost(
+      Deferred.await(this.drainSignal),
+      this.config.shutdownTimeout,
+      () => `${state.borrowers} borrowed item(s) not returned within shutdownTimeout; destroying them`
     )
     return drain.pipe(
       Effect.zipRight(Effect.sync(() => this.apply((out) => Core.forceDestroy(state, out)))),
@@ -658,13 +659,10 @@ export class PoolShell<A, E> {
       // creations given up on end in the background: wait for them (and so for the release of
       // what they made), as long as a destruction may take
       Effect.zipRight(Effect.suspend(() =>
-        this.attempts.size === 0 ? Effect.void : Effect.interruptible(Fiber.awaitAll([...this.attempts])).pipe(
-          Effect.timeoutOption(this.config.destroyTimeout),
-          Effect.flatMap((ended) =>
-            ended._tag === "Some" ? Effect.void : Effect.logWarning(
-              `pool "${this.config.name}": ${this.attempts.size} creation(s) still running destroyTimeout after close; not waiting for them`
-            )
-          )
+        this.attempts.size === 0 ? Effect.void : this.waitAtMost(
+          Fiber.awaitAll([...this.attempts]),
+          this.config.destroyTimeout,
+          () => `${this.attempts.size} creation(s) still running destroyTimeout after close; not waiting for them`
         )
       )),
       Effect.zipRight(Effect.whileLoop({
