@@ -12,6 +12,14 @@ export default defineWorkspace([
   },
   {
     test: {
+      name: "engine",
+      root: "./packages/engine",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000
+    }
+  },
+  {
+    test: {
       name: "core",
       root: "./packages/core",
       include: ["test/**/*.test.ts"],

@@ -19,7 +19,7 @@ import type * as Scope from "effect/Scope"
 import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
-import * as Core from "./internal/state.js"
+import * as State from "@effect-pool/engine/state"
 import type { BorrowError, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
 import { statsOf } from "./internal/stats.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
@@ -399,7 +399,7 @@ export const unsafeBorrow = <K, A, E>(
  */
 export const unsafeReturn = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void => {
   const shell = keyedOf(self).shellFor(key)
-  if (shell !== undefined) shell.unsafeReturn(lease as Core.Item<A>, exit)
+  if (shell !== undefined) shell.unsafeReturn(lease as State.Item<A>, exit)
 }
 
 /**
@@ -418,7 +418,7 @@ export const unsafeReturn = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: L
  */
 export const unsafeInvalidate = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>): void => {
   const shell = keyedOf(self).shellFor(key)
-  if (shell !== undefined) shell.invalidate(lease as Core.Item<A>)
+  if (shell !== undefined) shell.invalidate(lease as State.Item<A>)
 }
 
 /**
@@ -436,5 +436,5 @@ export const unsafeInvalidate = <K, A, E>(self: KeyedPool<K, A, E>, key: K, leas
  */
 export const evictIdle = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<void> =>
   Effect.sync(() => {
-    for (const [, shell] of keyedOf(self).shells) shell.apply((out) => Core.evictIdle(shell.state, out))
+    for (const [, shell] of keyedOf(self).shells) shell.apply((out) => State.evictIdle(shell.state, out))
   })

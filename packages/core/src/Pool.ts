@@ -28,7 +28,7 @@ import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
 import * as internal from "./internal/pool.js"
 import type { PoolShell } from "./internal/shell.js"
-import * as Core from "./internal/state.js"
+import * as State from "@effect-pool/engine/state"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
@@ -553,7 +553,7 @@ export const unsafeBorrow = <A, E>(
  * @category kind implementations
  */
 export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
-  shellOf(self).unsafeReturn(lease as Core.Item<A>, exit)
+  shellOf(self).unsafeReturn(lease as State.Item<A>, exit)
 
 /**
  * Marks a lease from `unsafeBorrow` so that it is destroyed when returned (its connection broke,
@@ -573,7 +573,7 @@ export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit
  * @category kind implementations
  */
 export const unsafeInvalidate = <A, E>(self: Pool<A, E>, lease: Lease<A>): void =>
-  shellOf(self).invalidate(lease as Core.Item<A>)
+  shellOf(self).invalidate(lease as State.Item<A>)
 
 /**
  * Waits until the pool holds its `min` items — for a `make` that should return only when the
@@ -642,7 +642,7 @@ export const closeOnFailure = <A, E, R>(make: Effect.Effect<A, E, R>): Effect.Ef
 export const evictIdle = <A, E>(self: Pool<A, E>): Effect.Effect<void> =>
   Effect.sync(() => {
     const shell = shellOf(self)
-    shell.apply((out) => Core.evictIdle(shell.state, out))
+    shell.apply((out) => State.evictIdle(shell.state, out))
   })
 
 /**

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { PoolShell } from "./shell.js"
-import type * as Core from "./state.js"
+import type * as State from "@effect-pool/engine/state"
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
@@ -39,7 +39,7 @@ export const use = <A, E, X, Y, Z>(
 
 const useItem = <A, E, X, Y, Z>(
   shell: PoolShell<A, E>,
-  item: Core.Item<A>,
+  item: State.Item<A>,
   f: (item: A) => Effect.Effect<X, Y, Z>,
   restore: Restore
 ): Effect.Effect<X, Y, Z> =>
@@ -49,7 +49,7 @@ const useItem = <A, E, X, Y, Z>(
   })
 
 /** Returns the item (through `recycle` only when it has something to do), then ends as `exit`. */
-const returned = <A, E, X, Y>(shell: PoolShell<A, E>, item: Core.Item<A>, exit: Exit.Exit<X, Y>): Effect.Effect<X, Y> => {
+const returned = <A, E, X, Y>(shell: PoolShell<A, E>, item: State.Item<A>, exit: Exit.Exit<X, Y>): Effect.Effect<X, Y> => {
   const recycling = shell.recycling(item, exit)
   if (recycling === undefined) {
     shell.releaseNow(item)

@@ -13,7 +13,7 @@ import type { PoolConfigError } from "../PoolError.js"
 import { parseKeyedLimits, type PoolConfig } from "./config.js"
 import { checkOptions, type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
 import { PoolShell } from "./shell.js"
-import * as Core from "./state.js"
+import * as State from "@effect-pool/engine/state"
 import type * as Clock from "effect/Clock"
 
 export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
@@ -28,7 +28,7 @@ export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
  * What the keys share: the `maxTotal` budget (reserved per creation, freed when an item is
  * gone) and the `maxIdleTotal` cap on idle items across keys.
  */
-class SharedBudget implements Core.Budget {
+class SharedBudget implements State.Budget {
   used = 0
   private readonly parked: Array<PoolShell<any, any>> = []
 
@@ -38,7 +38,7 @@ class SharedBudget implements Core.Budget {
     private readonly keyed: KeyedPoolShell<any, any, any>
   ) {}
 
-  tryReserve(state: Core.PoolState<any>): boolean {
+  tryReserve(state: State.PoolState<any>): boolean {
     if (this.used < this.max) {
       this.used++
       return true
@@ -76,7 +76,7 @@ interface Retired {
 
 export class KeyedPoolShell<K, A, E> {
   readonly shells = MutableHashMap.empty<K, PoolShell<A, E>>()
-  private readonly byState = new Map<Core.PoolState<A>, { readonly key: K; readonly shell: PoolShell<A, E> }>()
+  private readonly byState = new Map<State.PoolState<A>, { readonly key: K; readonly shell: PoolShell<A, E> }>()
   private readonly emptySince = new Map<PoolShell<A, E>, number>()
   readonly budget: SharedBudget | undefined
   readonly retired: Retired = { created: 0, destroyed: 0, timeouts: 0, failures: 0, borrows: 0, invalidated: 0 }
@@ -113,13 +113,13 @@ export class KeyedPoolShell<K, A, E> {
     this.byState.set(shell.state, { key, shell })
     // a key that has just emptied starts its idle-key clock now, not at the next housekeeping
     shell.onDestroyed = () => {
-      if (Core.unused(shell.state) && !this.emptySince.has(shell)) this.emptySince.set(shell, this.clock.unsafeCurrentTimeMillis())
+      if (State.unused(shell.state) && !this.emptySince.has(shell)) this.emptySince.set(shell, this.clock.unsafeCurrentTimeMillis())
     }
     shell.demand()
     return shell
   }
 
-  shellOfState(state: Core.PoolState<any>): PoolShell<A, E> | undefined {
+  shellOfState(state: State.PoolState<any>): PoolShell<A, E> | undefined {
     return this.byState.get(state)?.shell
   }
 
@@ -134,18 +134,18 @@ export class KeyedPoolShell<K, A, E> {
    * Destroys the oldest idle item (of a key above its min) of any key but `state`'s: room for
    * a key at `maxTotal`, or fewer idle items at `maxIdleTotal` (`state` undefined).
    */
-  reclaimFor(state: Core.PoolState<any> | undefined): void {
+  reclaimFor(state: State.PoolState<any> | undefined): void {
     let victim: PoolShell<A, E> | undefined
     let oldest = Infinity
     for (const [other, { shell }] of this.byState) {
       if (other === state) continue
-      const item = Core.oldestIdle(other)
+      const item = State.oldestIdle(other)
       if (item !== undefined && item.idleSince < oldest && other.items.size > other.config.min) {
         oldest = item.idleSince
         victim = shell
       }
     }
-    victim?.apply((out) => Core.reclaim(victim.state, out))
+    victim?.apply((out) => State.reclaim(victim.state, out))
   }
 
   /** Housekeeping of every key, then removal of keys unused for `idleKeyTimeout`. */
@@ -157,7 +157,7 @@ export class KeyedPoolShell<K, A, E> {
         const now = this.clock.unsafeCurrentTimeMillis()
         let next = Math.min(30_000, this.idleKeyTimeout, ...nexts)
         for (const [key, shell] of [...this.shells]) {
-          if (!Core.unused(shell.state)) {
+          if (!State.unused(shell.state)) {
             this.emptySince.delete(shell)
             continue
           }

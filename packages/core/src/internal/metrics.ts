@@ -9,7 +9,7 @@
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
-import type { PoolState } from "./state.js"
+import type { PoolState } from "@effect-pool/engine/state"
 
 const timeBoundaries = MetricBoundaries.exponential({ start: 0.5, factor: 2, count: 16 })
 

@@ -21,7 +21,7 @@ import * as Scope from "effect/Scope"
 import { PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../PoolError.js"
 import type { PoolConfig } from "./config.js"
 import { PoolMetrics } from "./metrics.js"
-import * as Core from "./state.js"
+import * as State from "@effect-pool/engine/state"
 
 /** The effectful parts of a pool's options, with their environment already erased. */
 export interface Lifecycle<A, E> {
@@ -44,7 +44,7 @@ const noop = (): void => {}
 
 /** One pool's shell. `PoolImpl` (public) and each key of a `KeyedPool` own one. */
 export class PoolShell<A, E> {
-  readonly state: Core.PoolState<A>
+  readonly state: State.PoolState<A>
   readonly metrics: PoolMetrics
   private readonly runFork: <X, Y>(effect: Effect.Effect<X, Y>) => Fiber.RuntimeFiber<X, Y>
   private readonly creations = new Set<Fiber.RuntimeFiber<void, never>>()
@@ -55,7 +55,7 @@ export class PoolShell<A, E> {
   private readonly attempts = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   private drainSignal: Deferred.Deferred<void> | undefined
   private releases = 0
-  private readonly scratch: Array<Core.Command<A>> = []
+  private readonly scratch: Array<State.Command<A>> = []
   /** Called after an item's destruction ends (KeyedPool uses it for idle keys). */
   onDestroyed: (() => void) | undefined
 
@@ -65,9 +65,9 @@ export class PoolShell<A, E> {
     readonly clock: Clock.Clock,
     runtime: Runtime.Runtime<never>,
     labels: Record<string, string>,
-    budget?: Core.Budget
+    budget?: State.Budget
   ) {
-    this.state = new Core.PoolState<A>(config, budget)
+    this.state = new State.PoolState<A>(config, budget)
     this.metrics = new PoolMetrics(labels)
     this.runFork = Runtime.runFork(runtime) as any
   }
@@ -84,7 +84,7 @@ export class PoolShell<A, E> {
   // commands
 
   /** Carries out the commands a transition returned. */
-  run(out: ReadonlyArray<Core.Command<A>>): void {
+  run(out: ReadonlyArray<State.Command<A>>): void {
     for (let i = 0; i < out.length; i++) {
       const command = out[i]
       switch (command._tag) {
@@ -106,14 +106,14 @@ export class PoolShell<A, E> {
   }
 
   /** Runs `transition` with a scratch command list and carries out what it returned. */
-  apply(transition: (out: Array<Core.Command<A>>) => void): void {
+  apply(transition: (out: Array<State.Command<A>>) => void): void {
     const out = this.scratch
     transition(out)
     if (out.length > 0) this.run(out.splice(0))
   }
 
   demand(): void {
-    this.apply((out) => Core.demand(this.state, out))
+    this.apply((out) => State.demand(this.state, out))
   }
 
   /** Keeps `fiber` in `set` while it runs (`runFork` may already have run it to its end). */
@@ -165,14 +165,14 @@ export class PoolShell<A, E> {
           const jitter = yield* Random.next
           const now = this.now()
           this.metrics.createdIn(now - started)
-          const item = Core.newItem(state, exit.value, scope, now, jitter)
-          this.apply((out) => Core.created(state, item, now, out))
+          const item = State.newItem(state, exit.value, scope, now, jitter)
+          this.apply((out) => State.created(state, item, now, out))
           if (this.warmup !== undefined && state.items.size >= this.config.min) Deferred.unsafeDone(this.warmup, Exit.void)
           return
         }
         yield* Scope.close(scope, exit)
         if (Cause.isInterruptedOnly(exit.cause)) {
-          Core.creationAborted(state)
+          State.creationAborted(state)
           return
         }
         const error = Cause.squash(exit.cause)
@@ -180,16 +180,16 @@ export class PoolShell<A, E> {
           Effect.annotateLogs("pool", this.config.name)
         )
         let retry = false
-        this.apply((out) => (retry = Core.createFailed(state, error, exit.cause, out)))
+        this.apply((out) => (retry = State.createFailed(state, error, exit.cause, out)))
         if (this.warmup !== undefined && this.config.failWaitersOnCreateError) {
           Deferred.unsafeDone(this.warmup, Exit.fail(error))
         }
         if (!retry) return
         const next = yield* Effect.exit(restore(driver.next(error)))
         if (Exit.isFailure(next)) {
-          if (Cause.isInterruptedOnly(next.cause)) Core.creationAborted(state)
+          if (Cause.isInterruptedOnly(next.cause)) State.creationAborted(state)
           else {
-            this.apply((out) => Core.createGaveUp(state, exit.cause, out))
+            this.apply((out) => State.createGaveUp(state, exit.cause, out))
             if (this.warmup !== undefined) Deferred.unsafeDone(this.warmup, Exit.fail(error))
           }
           return
@@ -227,13 +227,13 @@ export class PoolShell<A, E> {
    * replacements connect: a close that ends at once (a socket destroyed) costs one fiber, one
    * that waits (a polite goodbye) one more, sleeping until `destroyTimeout`.
    */
-  private destroyItem(item: Core.Item<A>): void {
+  private destroyItem(item: State.Item<A>): void {
     const config = this.config
     let finished = false
     const finish = () => {
       if (finished) return
       finished = true
-      this.apply((out) => Core.destroyed(this.state, out))
+      this.apply((out) => State.destroyed(this.state, out))
       this.onDestroyed?.()
     }
     const closing = this.runFork(
@@ -278,18 +278,18 @@ export class PoolShell<A, E> {
   }
 
   /** The fast path: a lendable item, synchronously, or `undefined`. */
-  tryTake(site: Error | undefined): Core.Item<A> | undefined {
+  tryTake(site: Error | undefined): State.Item<A> | undefined {
     const state = this.state
     if (state.waiters.length > 0 || state.closed) return undefined
     const out = this.scratch
-    const item = Core.take(state, this.now(), out)
+    const item = State.take(state, this.now(), out)
     if (out.length > 0) this.run(out.splice(0))
     if (item !== undefined && site !== undefined) item.site = site
     return item
   }
 
   /** Does this item need `validate` before it is lent? (Never for a brand-new item.) */
-  needsValidation(item: Core.Item<A>): boolean {
+  needsValidation(item: State.Item<A>): boolean {
     return this.lifecycle.validate !== undefined && item.uses > 0 &&
       this.now() - item.idleSince >= this.config.validateAfterIdle
   }
@@ -301,26 +301,26 @@ export class PoolShell<A, E> {
   acquire(
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
-  ): Effect.Effect<Core.Item<A>, unknown> {
+  ): Effect.Effect<State.Item<A>, unknown> {
     return this.acquireFrom(this.tryTake(site), restore, site)
   }
 
   /** `acquire` for the outcome of a `tryTake` already made. */
   acquireFrom(
-    item: Core.Item<A> | undefined,
+    item: State.Item<A> | undefined,
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
-  ): Effect.Effect<Core.Item<A>, unknown> {
+  ): Effect.Effect<State.Item<A>, unknown> {
     if (item === undefined) return this.waitFor(restore, site)
     if (this.needsValidation(item)) return this.validated(item, restore, site)
     return Effect.succeed(item)
   }
 
   private validated(
-    item: Core.Item<A>,
+    item: State.Item<A>,
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
-  ): Effect.Effect<Core.Item<A>, unknown> {
+  ): Effect.Effect<State.Item<A>, unknown> {
     // interruptible even when the borrower is not: a timeout must be able to stop it
     const check = Effect.timeoutFail(Effect.interruptible(this.lifecycle.validate!(item.value)), {
       duration: this.config.validateTimeout,
@@ -329,8 +329,8 @@ export class PoolShell<A, E> {
     return Effect.flatMap(Effect.exit(restore(check)), (exit) => {
       if (Exit.isSuccess(exit)) return Effect.succeed(item)
       this.apply((out) => {
-        Core.invalidate(this.state, item, out)
-        Core.release(this.state, item, this.now(), out)
+        State.invalidate(this.state, item, out)
+        State.release(this.state, item, this.now(), out)
       })
       if (Cause.isInterruptedOnly(exit.cause)) return exit as Exit.Exit<never>
       return Effect.suspend(() => this.acquire(restore, site))
@@ -340,13 +340,13 @@ export class PoolShell<A, E> {
   private waitFor(
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
-  ): Effect.Effect<Core.Item<A>, unknown> {
+  ): Effect.Effect<State.Item<A>, unknown> {
     const state = this.state
     const config = this.config
     const started = this.now()
-    const waiter: Core.Waiter<A> = { enqueuedAt: started, item: undefined, error: undefined, settled: false, notify: undefined }
+    const waiter: State.Waiter<A> = { enqueuedAt: started, item: undefined, error: undefined, settled: false, notify: undefined }
     const out = this.scratch
-    const outcome: Core.WaitOutcome = Core.enqueue(state, waiter, out)
+    const outcome: State.WaitOutcome = State.enqueue(state, waiter, out)
     if (out.length > 0) this.run(out.splice(0))
     if (outcome === "closed") return Effect.fail(new PoolClosedError({ pool: config.name }))
     if (outcome === "full") return Effect.fail(new PoolQueueFullError({ pool: config.name, maxWaiters: config.maxWaiters }))
@@ -360,7 +360,7 @@ export class PoolShell<A, E> {
     }
     return Effect.matchCauseEffect(restore(wait), {
       onFailure: (cause) => {
-        this.apply((out) => Core.cancel(state, waiter, this.now(), out))
+        this.apply((out) => State.cancel(state, waiter, this.now(), out))
         return Effect.failCause(cause)
       },
       onSuccess: () => {
@@ -388,8 +388,8 @@ export class PoolShell<A, E> {
 
   private readonly timerLoop: Effect.Effect<void> = Effect.suspend(() => {
     const now = this.now()
-    this.apply((out) => Core.expire(this.state, now, () => Cause.fail(this.timeoutError()), out))
-    const next = Core.nextExpiry(this.state)
+    this.apply((out) => State.expire(this.state, now, () => Cause.fail(this.timeoutError()), out))
+    const next = State.nextExpiry(this.state)
     if (next === Infinity) {
       this.timer = undefined
       return Effect.void
@@ -406,7 +406,7 @@ export class PoolShell<A, E> {
    */
   unsafeBorrow(
     site: Error | undefined,
-    callback: (item: Core.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+    callback: (item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
   ): () => void {
     const item = this.tryTake(site)
     if (item !== undefined) {
@@ -418,7 +418,7 @@ export class PoolShell<A, E> {
     }
     const state = this.state
     const config = this.config
-    const waiter: Core.Waiter<A> = {
+    const waiter: State.Waiter<A> = {
       enqueuedAt: this.now(),
       item: undefined,
       error: undefined,
@@ -436,7 +436,7 @@ export class PoolShell<A, E> {
       }
     }
     const out = this.scratch
-    const outcome = Core.enqueue(state, waiter, out)
+    const outcome = State.enqueue(state, waiter, out)
     if (out.length > 0) this.run(out.splice(0))
     if (outcome === "closed") {
       callback(undefined, Cause.fail(new PoolClosedError({ pool: config.name })))
@@ -447,18 +447,18 @@ export class PoolShell<A, E> {
       return noop
     }
     this.startTimer()
-    return () => this.apply((out) => Core.cancel(state, waiter, this.now(), out))
+    return () => this.apply((out) => State.cancel(state, waiter, this.now(), out))
   }
 
   /** `unsafeBorrow` for an item that must be validated first: that takes a fiber. */
   private borrowThroughFiber(
-    item: Core.Item<A>,
+    item: State.Item<A>,
     site: Error | undefined,
-    callback: (item: Core.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+    callback: (item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
   ): () => void {
     let cancelled = false
     const fiber = this.runFork(Effect.uninterruptibleMask((restore) => this.acquireFrom(item, restore, site)))
-    const settle = (exit: Exit.Exit<Core.Item<A>, unknown>) => {
+    const settle = (exit: Exit.Exit<State.Item<A>, unknown>) => {
       if (Exit.isSuccess(exit)) {
         if (cancelled) this.releaseNow(exit.value)
         else callback(exit.value, undefined)
@@ -476,7 +476,7 @@ export class PoolShell<A, E> {
   }
 
   /** Returns an item borrowed with `unsafeBorrow`, through `recycle` when it has work to do. */
-  unsafeReturn(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): void {
+  unsafeReturn(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): void {
     const recycling = this.recycling(item, exit)
     if (recycling === undefined) this.releaseNow(item)
     else this.runFork(recycling)
@@ -500,12 +500,12 @@ export class PoolShell<A, E> {
   // returning
 
   /** Return without recycling (synchronous). */
-  releaseNow(item: Core.Item<A>): void {
+  releaseNow(item: State.Item<A>): void {
     const state = this.state
     const now = this.now()
     if ((++this.releases & USE_SAMPLE_MASK) === 0 && item.borrowers === 1) this.metrics.used(now - item.borrowedAt)
     const out = this.scratch
-    Core.release(state, item, now, out)
+    State.release(state, item, now, out)
     if (out.length > 0) this.run(out.splice(0))
     if (state.closed && state.borrowers === 0 && this.drainSignal !== undefined) {
       Deferred.unsafeDone(this.drainSignal, Exit.void)
@@ -516,7 +516,7 @@ export class PoolShell<A, E> {
    * Return through `recycle` when there is one: a failing (or timed-out) recycle evicts the
    * item. A recycle returning `undefined` (nothing to do) costs nothing more than a plain return.
    */
-  release(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+  release(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     return this.recycling(item, exit) ?? Effect.sync(() => this.releaseNow(item))
   }
 
@@ -524,7 +524,7 @@ export class PoolShell<A, E> {
    * The effect that recycles and returns `item`, or `undefined` when there is nothing to
    * recycle (the caller then returns it with `releaseNow`).
    */
-  recycling(item: Core.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+  recycling(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
     const recycle = this.lifecycle.recycle
     const effect = recycle === undefined || item.destroyed ? undefined : recycle(item.value, exit)
     if (effect === undefined) return undefined
@@ -545,18 +545,18 @@ export class PoolShell<A, E> {
     this.metrics.refresh(this.state)
   }
 
-  invalidate(item: Core.Item<A>): void {
-    this.apply((out) => Core.invalidate(this.state, item, out))
+  invalidate(item: State.Item<A>): void {
+    this.apply((out) => State.invalidate(this.state, item, out))
   }
 
   /** The live item holding `value` (for `invalidate`), if any. */
-  itemOf(value: A): Core.Item<A> | undefined {
+  itemOf(value: A): State.Item<A> | undefined {
     for (const item of this.state.items) if (item.value === value) return item
     return undefined
   }
 
   resize(config: PoolConfig): void {
-    this.apply((out) => Core.resize(this.state, config, out))
+    this.apply((out) => State.resize(this.state, config, out))
   }
 
   // -------------------------------------------------------------------------
@@ -568,7 +568,7 @@ export class PoolShell<A, E> {
       const state = this.state
       const config = this.config
       const now = this.now()
-      this.apply((out) => Core.evict(state, now, out))
+      this.apply((out) => State.evict(state, now, out))
       const cap = Math.max(
         1,
         Math.min(
@@ -578,9 +578,9 @@ export class PoolShell<A, E> {
           config.leakDetectionThreshold
         )
       )
-      const next = Math.max(1, Math.min(Core.nextEviction(state, now) - now, cap))
+      const next = Math.max(1, Math.min(State.nextEviction(state, now) - now, cap))
       if (config.leakDetectionThreshold === Infinity) return Effect.succeed(next)
-      const leaks: Array<Core.Item<A>> = []
+      const leaks: Array<State.Item<A>> = []
       for (const item of state.items) {
         if (item.borrowers > 0 && !item.leakReported && now - item.borrowedAt >= config.leakDetectionThreshold) {
           item.leakReported = true
@@ -601,7 +601,7 @@ export class PoolShell<A, E> {
   /** Checks every idle (and every suspended) item with `check`; failures (and time-outs) evict or suspend. */
   healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
     return Effect.suspend(() => {
-      const items = Core.checkOut(this.state)
+      const items = State.checkOut(this.state)
       return Effect.forEach(
         items,
         (item) =>
@@ -614,7 +614,7 @@ export class PoolShell<A, E> {
               Effect.sync(() => {
                 const failure = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
                 const suspend = failure !== undefined && suspends(failure)
-                this.apply((out) => Core.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
+                this.apply((out) => State.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
               })
           ).pipe(Effect.ignore),
         { concurrency: "unbounded", discard: true }
@@ -647,14 +647,14 @@ export class PoolShell<A, E> {
     if (state.closed) return Effect.void
     const closedError = Cause.fail(new PoolClosedError({ pool: this.config.name }))
     this.drainSignal = Deferred.unsafeMake<void>(FiberId.none)
-    this.apply((out) => Core.close(state, closedError, out))
+    this.apply((out) => State.close(state, closedError, out))
     const drain = state.borrowers === 0 ? Effect.void : this.waitAtMost(
       Deferred.await(this.drainSignal),
       this.config.shutdownTimeout,
       () => `${state.borrowers} borrowed item(s) not returned within shutdownTimeout; destroying them`
     )
     return drain.pipe(
-      Effect.zipRight(Effect.sync(() => this.apply((out) => Core.forceDestroy(state, out)))),
+      Effect.zipRight(Effect.sync(() => this.apply((out) => State.forceDestroy(state, out)))),
       Effect.zipRight(Effect.suspend(() => Fiber.interruptAll(this.timer ? [...this.creations, this.timer] : this.creations))),
       // creations given up on end in the background: wait for them (and so for the release of
       // what they made), as long as a destruction may take

@@ -9,7 +9,9 @@
  * time. They remain deterministic functions of (state, inputs), which is what the unit and
  * property tests rely on.
  *
- * @internal
+ * For edition shells (the Effect 3 and Effect 4 cores) and their tests, not for applications.
+ *
+ * @since 0.1.0
  */
 import type { PoolConfig } from "./config.js"
 

@@ -1,10 +1,7 @@
 /** The functional core on its own: transitions and the commands they return, no Effect runtime. */
 import { describe, expect, it } from "vitest"
-import { Either } from "effect"
-import { parseConfig } from "../src/internal/config.js"
-import * as Core from "../src/internal/state.js"
-
-const config = (options: Parameters<typeof parseConfig>[0]) => Either.getOrThrow(parseConfig(options))
+import * as Core from "../src/state.js"
+import { config } from "./helpers.js"
 const waiter = (at = 0): Core.Waiter<string> => ({ enqueuedAt: at, item: undefined, error: undefined, settled: false, notify: undefined })
 const tags = (out: ReadonlyArray<Core.Command<string>>) => out.map((c) => c._tag)
 
@@ -30,7 +27,7 @@ describe("pool state transitions", () => {
   })
 
   it("a suspended item is kept but never lent, a call in flight on it is not offered when it ends, and it counts until it passes or is destroyed", () => {
-    const state = new Core.PoolState<string>(config({ max: 2, concurrency: 2, maxLifetime: "1 minute" }))
+    const state = new Core.PoolState<string>(config({ max: 2, concurrency: 2, maxLifetime: 60_000 }))
     const out: Array<Core.Command<string>> = []
     Core.enqueue(state, waiter(), out)
     const item = Core.newItem(state, "conn", undefined, 0, 0)
