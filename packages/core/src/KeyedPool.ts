@@ -20,7 +20,9 @@ import * as borrow from "./internal/borrow.js"
 import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
 import * as State from "@effect-pool/engine/state"
-import type { BorrowError, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
+import type { Borrow, BorrowError, BorrowOptions, ItemHandle, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
+import { CallbackBorrow } from "./internal/callbackBorrow.js"
+import { handleOf } from "./internal/handle.js"
 import { statsOf } from "./internal/stats.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
 
@@ -108,7 +110,8 @@ export interface KeyedPool<in out K, in out A, in out E = never> extends Pipeabl
  */
 export interface Options<K, A, E, R> extends Omit<PoolOptions<A, E, R>, "acquire" | "max"> {
   /** Creates one item for `key`, in the item's own scope. */
-  readonly acquire: (key: K) => Effect.Effect<A, E, Scope.Scope | R>
+  /** Creates one item for `key`; `item` is its handle (`Pool.ItemHandle`, for kind implementations). */
+  readonly acquire: (key: K, item: ItemHandle) => Effect.Effect<A, E, Scope.Scope | R>
   /** Most items alive per key. [10] */
   readonly maxPerKey?: number | undefined
   /** Most items alive across all keys; at the cap another key's oldest idle item makes room. [Infinity] */
@@ -310,10 +313,8 @@ export const invalidate: {
   <K, A, E>(self: KeyedPool<K, A, E>, item: A): Effect.Effect<void>
 } = dual(2, <K, A, E>(self: KeyedPool<K, A, E>, value: A) =>
   Effect.sync(() => {
-    for (const [, shell] of keyedOf(self).shells) {
-      const item = shell.itemOf(value)
-      if (item !== undefined) return shell.invalidate(item)
-    }
+    const item = keyedOf(self).index.find(value)
+    if (item !== undefined) handleOf(item).invalidate()
   }))
 
 /**
@@ -353,7 +354,24 @@ export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoo
   })
 
 /**
- * `Pool.unsafeBorrow` for a key: borrow without a fiber (for kind implementations).
+ * A `Pool.Borrow` of one key's pool, with its key.
+ *
+ * @example
+ * ```ts
+ * import type { KeyedPool } from "@effect-pool/core"
+ *
+ * const keyOf = (borrow: KeyedPool.KeyedBorrow<string, unknown>): string => borrow.key
+ * ```
+ * @since 0.2.0
+ * @category kind implementations
+ */
+export interface KeyedBorrow<K, A> extends Borrow<A> {
+  readonly key: K
+}
+
+/**
+ * `Pool.unsafeBorrow` for a key: borrow without a fiber (for kind implementations). The
+ * returned `KeyedBorrow` is the one the callback gets; it returns to its key's pool by itself.
  *
  * @example
  * ```ts
@@ -361,9 +379,9 @@ export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoo
  * import { Exit } from "effect"
  *
  * declare const pool: KeyedPool.KeyedPool<string, { send: (done: () => void) => void }>
- * const cancel = KeyedPool.unsafeBorrow(pool, "https://a.example", (lease, failure) => {
- *   if (lease === undefined) return console.error(failure)
- *   lease.value.send(() => KeyedPool.unsafeReturn(pool, "https://a.example", lease, Exit.void))
+ * const borrow = KeyedPool.unsafeBorrow(pool, "https://a.example", (held, failure) => {
+ *   if (held === undefined) return console.error(failure)
+ *   held.value.send(() => held.return(Exit.void))
  * })
  * ```
  * @since 0.1.0
@@ -372,18 +390,37 @@ export const stats = <K, A, E>(self: KeyedPool<K, A, E>): Effect.Effect<KeyedPoo
 export const unsafeBorrow = <K, A, E>(
   self: KeyedPool<K, A, E>,
   key: K,
-  callback: (lease: Lease<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void
-): () => void => {
+  callback: (borrow: KeyedBorrow<K, A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void,
+  options?: BorrowOptions
+): KeyedBorrow<K, A> => {
   const shell = keyedOf(self).shellFor(key)
   if (shell === undefined) {
     callback(undefined, Cause.fail(new PoolClosedError({ pool: self.name })))
-    return () => {}
+    return closedBorrow(key)
   }
-  return shell.unsafeBorrow(shell.borrowSite(), callback as (item: Lease<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void)
+  return new CallbackBorrow<A, K>(
+    shell as PoolShell<A, unknown>,
+    shell.borrowSite(),
+    callback as (borrow: KeyedBorrow<K, A> | undefined, failure: Cause.Cause<unknown> | undefined) => void,
+    options?.retries ?? 1,
+    key
+  ).start()
 }
 
+/** The borrow of a closed keyed pool: failed, nothing to give back. */
+const closedBorrow = <K, A>(key: K): KeyedBorrow<K, A> => ({
+  key,
+  state: "failed",
+  value: undefined as A,
+  handle: undefined,
+  return: () => {},
+  cancel: () => {},
+  invalidate: () => {},
+  retry: () => false
+})
+
 /**
- * Gives back a lease of `key` from `unsafeBorrow`.
+ * Gives back a borrow of `key` from `unsafeBorrow` (the same as `borrow.return(exit)`).
  *
  * @example
  * ```ts
@@ -391,35 +428,31 @@ export const unsafeBorrow = <K, A, E>(
  * import { Exit } from "effect"
  *
  * declare const pool: KeyedPool.KeyedPool<string, unknown>
- * declare const lease: KeyedPool.Lease<unknown>
+ * declare const lease: KeyedPool.KeyedBorrow<string, unknown>
  * KeyedPool.unsafeReturn(pool, "a", lease, Exit.void)
  * ```
  * @since 0.1.0
  * @category kind implementations
  */
-export const unsafeReturn = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void => {
-  const shell = keyedOf(self).shellFor(key)
-  if (shell !== undefined) shell.unsafeReturn(lease as State.Item<A>, exit)
-}
+export const unsafeReturn = <K, A, E>(_self: KeyedPool<K, A, E>, _key: K, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
+  (lease as Borrow<A>).return(exit)
 
 /**
- * Marks a lease of `key` so that it is destroyed when returned.
+ * Marks a borrow of `key` so that its item is destroyed when returned (`borrow.invalidate()`).
  *
  * @example
  * ```ts
  * import { KeyedPool } from "@effect-pool/core"
  *
  * declare const pool: KeyedPool.KeyedPool<string, unknown>
- * declare const lease: KeyedPool.Lease<unknown>
+ * declare const lease: KeyedPool.KeyedBorrow<string, unknown>
  * KeyedPool.unsafeInvalidate(pool, "a", lease)
  * ```
  * @since 0.1.0
  * @category kind implementations
  */
-export const unsafeInvalidate = <K, A, E>(self: KeyedPool<K, A, E>, key: K, lease: Lease<A>): void => {
-  const shell = keyedOf(self).shellFor(key)
-  if (shell !== undefined) shell.invalidate(lease as State.Item<A>)
-}
+export const unsafeInvalidate = <K, A, E>(_self: KeyedPool<K, A, E>, _key: K, lease: Lease<A>): void =>
+  (lease as Borrow<A>).invalidate()
 
 /**
  * Destroys every idle item of every key now.

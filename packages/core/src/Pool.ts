@@ -27,8 +27,8 @@ import * as borrow from "./internal/borrow.js"
 import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
 import * as internal from "./internal/pool.js"
+import { CallbackBorrow } from "./internal/callbackBorrow.js"
 import type { PoolShell } from "./internal/shell.js"
-import * as State from "@effect-pool/engine/state"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
 /**
@@ -128,9 +128,11 @@ export type BorrowError = PoolTimeoutError | PoolClosedError | PoolQueueFullErro
 export interface Options<A, E, R> {
   /**
    * Creates one item. It runs in the item's own scope: finalizers it adds (e.g. with
-   * `Effect.acquireRelease`) run when the item is destroyed.
+   * `Effect.acquireRelease`) run when the item is destroyed. As a function it receives the
+   * item's `ItemHandle` (for kind implementations: the resource can invalidate itself from its
+   * own callbacks, and read its borrower count).
    */
-  readonly acquire: Effect.Effect<A, E, Scope.Scope | R>
+  readonly acquire: Effect.Effect<A, E, Scope.Scope | R> | ((item: ItemHandle) => Effect.Effect<A, E, Scope.Scope | R>)
   /** Label of logs, spans and metrics. ["pool"] */
   readonly name?: string | undefined
   /** Items kept alive even when idle; created at start and topped up after evictions. [0] */
@@ -328,10 +330,23 @@ export const layer = <I, A, E = never, R = never>(
  * @since 0.1.0
  * @category models
  */
-export type ConfigOptions = Omit<
-  Options<unknown, unknown, unknown>,
-  "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry"
->
+export type ConfigOptions = Omit<Options<unknown, unknown, unknown>, keyof LifecycleOptions<unknown, unknown, unknown>>
+
+/**
+ * The options that take effects or callbacks (they stay in code: `layerConfig` reads the rest
+ * from `Config`).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ *
+ * const lifecycle: Pool.LifecycleOptions<{ id: number }, never, never> = { acquire: Effect.succeed({ id: 1 }) }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export type LifecycleOptions<A, E, R> = Pick<Options<A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">
 
 /**
  * `layer` with the pool's settings read from `Config` (the lifecycle callbacks stay in code).
@@ -355,7 +370,7 @@ export type ConfigOptions = Omit<
  */
 export const layerConfig = <I, A, E = never, R = never>(
   tag: Context.Tag<I, Pool<A, E>>,
-  lifecycle: Pick<Options<A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">,
+  lifecycle: LifecycleOptions<A, E, R>,
   config: Config.Config.Wrap<ConfigOptions>
 ): Layer.Layer<I, PoolConfigError | ConfigError.ConfigError, Exclude<R, Scope.Scope>> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (settings) => layer(tag, { ...settings, ...lifecycle })))
@@ -428,9 +443,7 @@ export const invalidate: {
   <A, E>(self: Pool<A, E>, item: A): Effect.Effect<void>
 } = dual(2, <A, E>(self: Pool<A, E>, value: A) =>
   Effect.sync(() => {
-    const shell = shellOf(self)
-    const item = shell.itemOf(value)
-    if (item !== undefined) shell.invalidate(item)
+    shellOf(self).invalidateValue(value)
   }))
 
 /**
@@ -479,17 +492,13 @@ export const resize: {
 })
 
 /**
- * An item lent by `unsafeBorrow`.
+ * What a borrower holds: the item's value.
  *
  * @example
  * ```ts
- * import { Pool } from "@effect-pool/core"
- * import { Exit } from "effect"
+ * import type { Pool } from "@effect-pool/core"
  *
- * declare const pool: Pool.Pool<{ id: number }>
- * Pool.unsafeBorrow(pool, (lease) => {
- *   if (lease !== undefined) Pool.unsafeReturn(pool, lease, Exit.void)
- * })
+ * const valueOf = <A>(lease: Pool.Lease<A>): A => lease.value
  * ```
  * @since 0.1.0
  * @category kind implementations
@@ -499,13 +508,121 @@ export interface Lease<A> {
 }
 
 /**
+ * One pooled item as its kind sees it: given to `acquire` (as a function) before the item
+ * exists, so that the resource can act on its own pool from its own callbacks — a socket's
+ * `close` event calls `invalidate()`, a thread's `exit` too — with no pool reference to pass
+ * around and no Effect to run. The handle is the item's identity: no lookup by value.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Effect } from "effect"
+ * import { connect } from "node:net"
+ *
+ * const sockets = Pool.make({
+ *   acquire: (item: Pool.ItemHandle) =>
+ *     Effect.acquireRelease(
+ *       Effect.sync(() => {
+ *         const socket = connect(5432, "127.0.0.1")
+ *         socket.on("close", () => item.invalidate()) // destroyed instead of lent again
+ *         return socket
+ *       }),
+ *       (socket) => Effect.sync(() => socket.destroy())
+ *     ),
+ *   max: 4
+ * })
+ * ```
+ * @since 0.2.0
+ * @category kind implementations
+ */
+export interface ItemHandle {
+  /** The item's number within its pool (`-1` while it is being created). */
+  readonly id: number
+  /** Borrowers holding it now (the core's own count: kinds keep no copy). */
+  readonly borrowers: number
+  /** When it last went idle or was created, in the pool's `Clock` ms (`NaN` while created). */
+  readonly idleSince: number
+  /** It was invalidated, or destroyed: it is not lent again. */
+  readonly invalidated: boolean
+  /**
+   * Do not lend it again: destroyed now when idle, else when its last borrower returns it.
+   * Safe at any time, from any callback (before the item exists: its creation fails).
+   */
+  invalidate(): void
+  /** Destroys every idle item of this item's pool (a server restart seen on one connection). */
+  evictIdle(): void
+}
+
+/**
+ * One borrow through `unsafeBorrow`, as an object: it knows whether it is still waiting, holds
+ * an item, or is done, so kind code keeps no flags of its own.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const pool: Pool.Pool<{ send: (done: (sent: boolean) => void) => void }>
+ * const borrow = Pool.unsafeBorrow(pool, (held, failure) => {
+ *   if (held === undefined) return console.error(failure)
+ *   held.value.send((sent) => {
+ *     if (!sent && held.retry()) return // nothing left: once more, on another item
+ *     held.return(Exit.void)
+ *   })
+ * })
+ * // the caller gave up: stops waiting, or returns the item held
+ * borrow.cancel()
+ * ```
+ * @since 0.2.0
+ * @category kind implementations
+ */
+export interface Borrow<A> extends Lease<A> {
+  /** "waiting" → "held" → "returned"; or "failed" (the callback got the cause), "cancelled". */
+  readonly state: "waiting" | "held" | "returned" | "failed" | "cancelled"
+  /** The item's value once one was handed (still readable after the return). */
+  readonly value: A
+  /** The held item's handle; `undefined` unless `state` is "held". */
+  readonly handle: ItemHandle | undefined
+  /** Gives the item back, with how its use ended (for `recycle`). Only the first call counts. */
+  return(exit?: Exit.Exit<unknown, unknown>): void
+  /** Stops waiting, or returns the item held as interrupted. Idempotent. */
+  cancel(): void
+  /** The held item is destroyed when returned, not reused (its connection broke, …). */
+  invalidate(): void
+  /**
+   * Nothing of the request left the item (found broken, refused before running): return it
+   * and wait for another; the callback runs again. At most `retries` times per borrow (the
+   * option of `unsafeBorrow`, [1]); `false` when none is left (the item is still held).
+   */
+  retry(): boolean
+}
+
+/**
+ * Options of `unsafeBorrow`.
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ *
+ * const options: Pool.BorrowOptions = { retries: 2 }
+ * ```
+ * @since 0.2.0
+ * @category kind implementations
+ */
+export interface BorrowOptions {
+  /** How many times `retry()` may take another item. [1] */
+  readonly retries?: number | undefined
+}
+
+/**
  * Borrows without a fiber, for kind implementations whose I/O is callback-based (a database
- * driver, an HTTP dispatcher). `callback` receives the lease — synchronously when an item is
+ * driver, an HTTP dispatcher). `callback` receives the `Borrow` — synchronously when an item is
  * idle, otherwise from inside the return that frees one, so the next request can go out in the
- * same tick (no scheduler hop between one borrower's return and the next one's send) — or the
- * failure (`PoolTimeoutError`, `PoolClosedError`, `PoolQueueFullError`, or the creation
- * error). The returned function cancels a borrow still waiting. Every lease must be given back
- * once with `unsafeReturn`. Application code should use `use` or `get`.
+ * same tick (no scheduler hop between one borrower's return and the next one's send) — or
+ * `undefined` and the failure (`PoolTimeoutError`, `PoolClosedError`, `PoolQueueFullError`, or
+ * the creation error). The same `Borrow` is returned (to `cancel()` a borrow still waiting).
+ * Every held borrow must be given back once with `return`. Application code should use `use`
+ * or `get`.
  *
  * @example
  * ```ts
@@ -516,14 +633,14 @@ export interface Lease<A> {
  *
  * const request = (msg: string) =>
  *   Effect.async<string, Pool.BorrowError>((resume) => {
- *     const cancel = Pool.unsafeBorrow(pool, (lease, failure) => {
- *       if (lease === undefined) return resume(Effect.failCause(failure!))
- *       lease.value.send(msg, (reply) => {
- *         Pool.unsafeReturn(pool, lease, Exit.void) // the next waiter sends right now
+ *     const borrow = Pool.unsafeBorrow(pool, (held, failure) => {
+ *       if (held === undefined) return resume(Effect.failCause(failure!))
+ *       held.value.send(msg, (reply) => {
+ *         held.return(Exit.void) // the next waiter sends right now
  *         resume(Effect.succeed(reply))
  *       })
  *     })
- *     return Effect.sync(cancel)
+ *     return Effect.sync(() => borrow.cancel())
  *   })
  * ```
  * @since 0.1.0
@@ -531,14 +648,21 @@ export interface Lease<A> {
  */
 export const unsafeBorrow = <A, E>(
   self: Pool<A, E>,
-  callback: (lease: Lease<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void
-): () => void => {
+  callback: (borrow: Borrow<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void,
+  options?: BorrowOptions
+): Borrow<A> => {
   const shell = shellOf(self)
-  return shell.unsafeBorrow(shell.borrowSite(), callback as (item: Lease<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void)
+  return new CallbackBorrow<A>(
+    shell as PoolShell<A, unknown>,
+    shell.borrowSite(),
+    callback as (borrow: Borrow<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void,
+    options?.retries ?? 1,
+    undefined as never
+  ).start()
 }
 
 /**
- * Gives back a lease from `unsafeBorrow`, with how its use ended (for `recycle`).
+ * Gives back a borrow from `unsafeBorrow` (the same as `borrow.return(exit)`).
  *
  * @example
  * ```ts
@@ -546,18 +670,18 @@ export const unsafeBorrow = <A, E>(
  * import { Exit } from "effect"
  *
  * declare const pool: Pool.Pool<unknown>
- * declare const lease: Pool.Lease<unknown>
+ * declare const lease: Pool.Borrow<unknown>
  * Pool.unsafeReturn(pool, lease, Exit.void)
  * ```
  * @since 0.1.0
  * @category kind implementations
  */
-export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
-  shellOf(self).unsafeReturn(lease as State.Item<A>, exit)
+export const unsafeReturn = <A, E>(_self: Pool<A, E>, lease: Lease<A>, exit: Exit.Exit<unknown, unknown>): void =>
+  (lease as Borrow<A>).return(exit)
 
 /**
- * Marks a lease from `unsafeBorrow` so that it is destroyed when returned (its connection broke,
- * its request was aborted mid-response, …).
+ * Marks a borrow from `unsafeBorrow` so that its item is destroyed when returned (the same as
+ * `borrow.invalidate()`).
  *
  * @example
  * ```ts
@@ -565,15 +689,14 @@ export const unsafeReturn = <A, E>(self: Pool<A, E>, lease: Lease<A>, exit: Exit
  * import { Exit } from "effect"
  *
  * declare const pool: Pool.Pool<unknown>
- * declare const lease: Pool.Lease<unknown>
+ * declare const lease: Pool.Borrow<unknown>
  * Pool.unsafeInvalidate(pool, lease)
  * Pool.unsafeReturn(pool, lease, Exit.void)
  * ```
  * @since 0.1.0
  * @category kind implementations
  */
-export const unsafeInvalidate = <A, E>(self: Pool<A, E>, lease: Lease<A>): void =>
-  shellOf(self).invalidate(lease as State.Item<A>)
+export const unsafeInvalidate = <A, E>(_self: Pool<A, E>, lease: Lease<A>): void => (lease as Borrow<A>).invalidate()
 
 /**
  * Waits until the pool holds its `min` items — for a `make` that should return only when the
@@ -642,7 +765,7 @@ export const closeOnFailure = <A, E, R>(make: Effect.Effect<A, E, R>): Effect.Ef
 export const evictIdle = <A, E>(self: Pool<A, E>): Effect.Effect<void> =>
   Effect.sync(() => {
     const shell = shellOf(self)
-    shell.apply((out) => State.evictIdle(shell.state, out))
+    shell.evictIdle()
   })
 
 /**

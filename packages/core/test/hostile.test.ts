@@ -18,7 +18,7 @@ const bad: Array<[string, Record<string, unknown>, RegExp?]> = [
   // acquire and the callbacks
   ["acquire", {}],
   ["acquire", { acquire: undefined }],
-  ["acquire", { acquire: () => Effect.succeed(1) }, /must be an Effect/],
+  ["acquire", { acquire: "connect" }, /must be an Effect or a function returning one/],
   ["acquire", { acquire: 42 }],
   ["validate", { validate: "x" }],
   ["recycle", { recycle: 1 }],

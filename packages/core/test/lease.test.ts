@@ -47,9 +47,10 @@ describe("Pool.unsafeBorrow / unsafeReturn", () => {
       yield* Effect.addFinalizer(() => Scope.close(holder, Exit.void))
       yield* Scope.extend(Pool.get(pool), holder)
       let called = false
-      const cancel = Pool.unsafeBorrow(pool, () => (called = true))
+      const borrow = Pool.unsafeBorrow(pool, () => (called = true))
       expect(stats(pool).waiting).toBe(1)
-      cancel()
+      borrow.cancel()
+      expect(borrow.state).toBe("cancelled")
       expect(stats(pool).waiting).toBe(0)
       yield* Scope.close(holder, Exit.void)
       expect(called).toBe(false)

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { KeyedPool, OptionCheck, PoolConfigError } from "@effect-pool/core"
+import { KeyedPool, OptionCheck, type Pool, PoolConfigError } from "@effect-pool/core"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
@@ -304,7 +304,7 @@ const connection = (
   origin: string,
   options: Parsed,
   connect: Undici.buildConnector.connector,
-  pool: () => KeyedPool.KeyedPool<string, Connection> | undefined
+  item: Pool.ItemHandle
 ): Effect.Effect<Connection, never, Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
@@ -320,17 +320,12 @@ const connection = (
         headersTimeout: 0,
         bodyTimeout: 0
       })
-      const conn: Connection = { client, completed: 0, closed: false, leased: false }
+      const conn: Connection = { client, completed: 0, closed: false }
       client.on("disconnect", () => {
         // an idle connection whose socket closed is destroyed; a busy one is its request's business
-        if (conn.leased) return
+        if (item.borrowers > 0) return
         conn.closed = true
-        const p = pool()
-        try {
-          if (p !== undefined) Effect.runSync(KeyedPool.invalidate(p, conn))
-        } catch {
-          // the pool is closing: the connection goes with it
-        }
+        item.invalidate()
       })
       return conn
     }),
@@ -383,11 +378,10 @@ export const make = (options: Options = {}): Effect.Effect<
   Effect.gen(function*() {
     const parsed = yield* parse(options)
     const connect = connectorOf(parsed)
-    let pool: KeyedPool.KeyedPool<string, Connection> | undefined
     // only keys core knows, from validated values (never the user's object)
-    pool = yield* KeyedPool.make<string, Connection>({
+    const pool = yield* KeyedPool.make<string, Connection>({
       name: parsed.name,
-      acquire: (origin) => connection(origin, parsed, connect, () => pool),
+      acquire: (origin, item) => connection(origin, parsed, connect, item),
       maxPerKey: parsed.maxConnectionsPerOrigin,
       maxIdle: parsed.maxIdlePerOrigin,
       maxIdleTotal: parsed.maxIdleTotal,
@@ -400,13 +394,12 @@ export const make = (options: Options = {}): Effect.Effect<
     }).pipe(Effect.mapError((error) =>
       new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })
     ))
-    const p = pool
     return {
-      client: NodeHttpClient.makeUndici(new PoolDispatcher(p, parsed.tls.servername)),
+      client: NodeHttpClient.makeUndici(new PoolDispatcher(pool, parsed.tls.servername)),
       service: {
-        pool: p,
-        stats: KeyedPool.stats(p),
-        closeIdle: KeyedPool.evictIdle(p)
+        pool,
+        stats: KeyedPool.stats(pool),
+        closeIdle: KeyedPool.evictIdle(pool)
       }
     }
   })

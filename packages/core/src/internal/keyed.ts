@@ -12,12 +12,14 @@ import type * as Scope from "effect/Scope"
 import type { PoolConfigError } from "../PoolError.js"
 import { parseKeyedLimits, type PoolConfig } from "./config.js"
 import { checkOptions, type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
+import type { ItemHandle } from "../Pool.js"
+import { ValueIndex } from "./handle.js"
 import { PoolShell } from "./shell.js"
 import * as State from "@effect-pool/engine/state"
 import type * as Clock from "effect/Clock"
 
 export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
-  readonly acquire: (key: K) => Effect.Effect<A, E, Scope.Scope | R>
+  readonly acquire: (key: K, item: ItemHandle) => Effect.Effect<A, E, Scope.Scope | R>
   readonly maxPerKey?: number | undefined
   readonly maxTotal?: number | undefined
   readonly maxIdleTotal?: number | undefined
@@ -80,6 +82,8 @@ export class KeyedPoolShell<K, A, E> {
   private readonly emptySince = new Map<PoolShell<A, E>, number>()
   readonly budget: SharedBudget | undefined
   readonly retired: Retired = { created: 0, destroyed: 0, timeouts: 0, failures: 0, borrows: 0, invalidated: 0 }
+  /** Live items of every key by value (`KeyedPool.invalidate`). */
+  readonly index = new ValueIndex<A>()
   closed = false
 
   constructor(
@@ -103,11 +107,12 @@ export class KeyedPoolShell<K, A, E> {
     if (this.closed) return undefined
     const shell = new PoolShell<A, E>(
       this.config,
-      lifecycleOf<A, E, any>(this.options.acquire(key), this.options, this.runtime as Runtime<any>),
+      lifecycleOf<A, E, any>((item) => this.options.acquire(key, item), this.options, this.runtime as Runtime<any>),
       this.clock,
       this.runtime,
       { pool: this.config.name, key: String(key) },
-      this.budget
+      this.budget,
+      this.index
     )
     MutableHashMap.set(this.shells, key, shell)
     this.byState.set(shell.state, { key, shell })

@@ -11,6 +11,7 @@ import type * as Scope from "effect/Scope"
 import type { PoolConfigError, PoolTimeoutError } from "../PoolError.js"
 import * as OptionCheck from "../OptionCheck.js"
 import { type ConfigInput, configKeys, type PoolConfig, parseConfig } from "./config.js"
+import type { ItemHandleImpl } from "./handle.js"
 import { defaultCreateRetry, type Lifecycle, PoolShell } from "./shell.js"
 import type { Runtime } from "effect/Runtime"
 
@@ -56,13 +57,24 @@ const providedOptional = <Args extends Array<any>, X, Y, R>(
     return effect === undefined ? undefined : Effect.provide(effect, runtime.context)
   }
 
+/** `acquire` as the shell calls it: with the new item's handle. */
+export type Acquire<A, E, R> =
+  | Effect.Effect<A, E, Scope.Scope | R>
+  | ((item: ItemHandleImpl<A>) => Effect.Effect<A, E, Scope.Scope | R>)
+
 /** The lifecycle record of the shell, from the user's options. */
 export const lifecycleOf = <A, E, R>(
-  acquire: Effect.Effect<A, E, Scope.Scope | R>,
+  acquire: Acquire<A, E, R>,
   options: CommonOptions<A, E, R>,
   runtime: Runtime<R>
 ): Lifecycle<A, E> => ({
-  acquire: acquire as Effect.Effect<A, E, Scope.Scope>,
+  acquire: (Effect.isEffect(acquire) ? () => acquire : (item: ItemHandleImpl<A>) => {
+    const made = acquire(item)
+    // a plain-JS caller's acquire(item) returning something else: a failed creation that says so
+    return Effect.isEffect(made)
+      ? made
+      : Effect.dieMessage(`acquire(item) must return an Effect, got ${OptionCheck.describeValue(made)}`)
+  }) as Lifecycle<A, E>["acquire"],
   validate: provided(options.validate, runtime),
   recycle: providedOptional(options.recycle, runtime),
   createRetry: (options.createRetry ?? defaultCreateRetry) as Schedule.Schedule<unknown, unknown>,
@@ -83,14 +95,15 @@ const healthCheckKeys = ["check", "schedule", "onFailure"]
  */
 export const checkOptions = (
   options: CommonOptions<any, any, any> & { readonly acquire?: unknown },
-  acquire: "effect" | "function",
+  acquire: "effect or function" | "function",
   extraKeys: ReadonlyArray<string> = []
 ): Effect.Effect<void, PoolConfigError> =>
   OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
     check.record("options", options)
     check.known(options, [...configKeys, ...lifecycleKeys, ...extraKeys])
-    if (acquire === "effect" ? !Effect.isEffect(options.acquire) : typeof options.acquire !== "function") {
-      check.fail("acquire", `must be ${acquire === "effect" ? "an Effect" : "a function returning an Effect"}, got ${OptionCheck.describeValue(options.acquire)}`)
+    if (typeof options.acquire !== "function" && (acquire === "function" || !Effect.isEffect(options.acquire))) {
+      const expected = acquire === "function" ? "a function returning an Effect" : "an Effect or a function returning one"
+      check.fail("acquire", `must be ${expected}, got ${OptionCheck.describeValue(options.acquire)}`)
     }
     check.func("validate", options.validate)
     check.func("recycle", options.recycle)
@@ -161,11 +174,11 @@ export const startBackground = <A, R>(
 
 /** Makes a pool shell and starts its background work in the current scope. */
 export const makeShell = <A, E, R>(
-  acquire: Effect.Effect<A, E, Scope.Scope | R>,
+  acquire: Acquire<A, E, R>,
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    yield* checkOptions({ ...options, acquire }, "effect")
+    yield* checkOptions({ ...options, acquire }, "effect or function")
     const config = yield* configOf(options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock

@@ -20,12 +20,14 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../PoolError.js"
 import type { PoolConfig } from "./config.js"
+import { handleOf, ItemHandleImpl, ValueIndex } from "./handle.js"
 import { PoolMetrics } from "./metrics.js"
 import * as State from "@effect-pool/engine/state"
 
 /** The effectful parts of a pool's options, with their environment already erased. */
 export interface Lifecycle<A, E> {
-  readonly acquire: Effect.Effect<A, E, Scope.Scope>
+  /** Makes one item; `handle` is the item's own (`Pool.ItemHandle`), made before it. */
+  readonly acquire: (handle: ItemHandleImpl<A>) => Effect.Effect<A, E, Scope.Scope>
   readonly validate: ((item: A) => Effect.Effect<unknown, unknown>) | undefined
   readonly recycle: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown> | undefined) | undefined
   readonly createRetry: Schedule.Schedule<unknown, unknown>
@@ -65,7 +67,9 @@ export class PoolShell<A, E> {
     readonly clock: Clock.Clock,
     runtime: Runtime.Runtime<never>,
     labels: Record<string, string>,
-    budget?: State.Budget
+    budget?: State.Budget,
+    /** Live items by value (`Pool.invalidate`): a keyed pool's keys share one. */
+    private readonly index: ValueIndex<A> = new ValueIndex<A>()
   ) {
     this.state = new State.PoolState<A>(config, budget)
     this.metrics = new PoolMetrics(labels)
@@ -134,9 +138,9 @@ export class PoolShell<A, E> {
    * `attempts` until it has ended, so that close can wait for it: a thread or socket still being
    * opened when the pool closes is gone when the close ends.
    */
-  private readonly attempt = (scope: Scope.CloseableScope): Effect.Effect<A, unknown> => {
+  private readonly attempt = (handle: ItemHandleImpl<A>): Effect.Effect<A, unknown> => {
     let effect: Effect.Effect<A, unknown> = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.forkDaemon(restore(Scope.extend(this.lifecycle.acquire, scope))), (fiber) => {
+      Effect.flatMap(Effect.forkDaemon(restore(Scope.extend(Effect.suspend(() => this.lifecycle.acquire(handle)), handle.scope))), (fiber) => {
         this.track(this.attempts, fiber)
         return restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Fiber.interruptFork(fiber)))
       })
@@ -159,13 +163,20 @@ export class PoolShell<A, E> {
       const driver = yield* Schedule.driver(this.lifecycle.createRetry)
       while (true) {
         const scope = yield* Scope.make()
+        const handle = new ItemHandleImpl<A>(this, scope)
         const started = this.now()
-        const exit = yield* Effect.exit(restore(this.attempt(scope)))
+        let exit = yield* Effect.exit(restore(this.attempt(handle)))
+        if (Exit.isSuccess(exit) && handle.early) {
+          // it broke (its handle was invalidated) before it was even lent: a failed creation
+          exit = Exit.fail(new Error(`pool "${this.config.name}": the item was invalidated while it was being created`))
+        }
         if (Exit.isSuccess(exit)) {
           const jitter = yield* Random.next
           const now = this.now()
           this.metrics.createdIn(now - started)
-          const item = State.newItem(state, exit.value, scope, now, jitter)
+          const item = State.newItem(state, exit.value, handle, now, jitter)
+          handle.item = item
+          this.index.add(item)
           this.apply((out) => State.created(state, item, now, out))
           if (this.warmup !== undefined && state.items.size >= this.config.min) Deferred.unsafeDone(this.warmup, Exit.void)
           return
@@ -229,6 +240,7 @@ export class PoolShell<A, E> {
    */
   private destroyItem(item: State.Item<A>): void {
     const config = this.config
+    this.index.remove(item)
     let finished = false
     const finish = () => {
       if (finished) return
@@ -237,7 +249,7 @@ export class PoolShell<A, E> {
       this.onDestroyed?.()
     }
     const closing = this.runFork(
-      Effect.catchAllCause(Scope.close(item.handle as Scope.CloseableScope, Exit.void), (cause) =>
+      Effect.catchAllCause(Scope.close(handleOf(item).scope, Exit.void), (cause) =>
         Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name)))
     )
     if (closing.unsafePoll() !== null) {
@@ -549,10 +561,15 @@ export class PoolShell<A, E> {
     this.apply((out) => State.invalidate(this.state, item, out))
   }
 
-  /** The live item holding `value` (for `invalidate`), if any. */
-  itemOf(value: A): State.Item<A> | undefined {
-    for (const item of this.state.items) if (item.value === value) return item
-    return undefined
+  /** Invalidates the live item holding `value`, if any (in whichever pool of the index holds it). */
+  invalidateValue(value: A): void {
+    const item = this.index.find(value)
+    if (item !== undefined) handleOf(item).owner.invalidate(item)
+  }
+
+  /** Destroys every idle item now (then tops up `min`). */
+  evictIdle(): void {
+    this.apply((out) => State.evictIdle(this.state, out))
   }
 
   resize(config: PoolConfig): void {

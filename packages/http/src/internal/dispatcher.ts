@@ -9,7 +9,6 @@
 import { KeyedPool } from "@effect-pool/core"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Cause from "effect/Cause"
-import * as Exit from "effect/Exit"
 import { encodeBody } from "./body.js"
 
 /** One pooled connection. */
@@ -19,8 +18,6 @@ export interface Connection {
   completed: number
   /** Set when its socket closed while idle (server idle timeout, reset…): it is then destroyed. */
   closed: boolean
-  /** Lent to a request right now (its socket closing is then the request's business). */
-  leased: boolean
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
@@ -121,14 +118,13 @@ export const checkRequest = (opts: Undici.Dispatcher.DispatchOptions): void => {
   if (!isBodyLike(opts.body)) throw invalid("body must be a string, bytes, a stream, an iterable or form data")
 }
 
-/** One request through the pool: borrow, dispatch on the lease, return when it ends. */
+/** One request through the pool: borrow, dispatch on the connection, return when it ends. */
 class Exchange {
-  private lease: KeyedPool.Lease<Connection> | undefined
-  private cancelBorrow: (() => void) | undefined
+  private borrow: KeyedPool.KeyedBorrow<string, Connection> | undefined
   private innerAbort: ((reason?: Error) => void) | undefined
   private abortReason: Error | undefined
   private responseStarted = false
-  private retries = 0
+  private redispatched = 0
   private done = false
 
   constructor(
@@ -141,48 +137,41 @@ class Exchange {
   start(): void {
     // the caller's abort (signal, interruption) works while we wait for a connection too
     this.handler.onConnect?.((reason?: Error) => this.abort(reason))
-    if (this.abortReason === undefined) this.borrow()
+    if (this.abortReason !== undefined) return
+    // every idle connection found closed is taken out and another one taken: as many as there are
+    this.borrow = KeyedPool.unsafeBorrow(this.pool, this.origin, (held, failure) => this.lent(held, failure), {
+      retries: Infinity
+    })
   }
 
-  private borrow(): void {
-    let waiting = true
-    const cancel = KeyedPool.unsafeBorrow(this.pool, this.origin, (lease, failure) => {
-      // called by the pool, possibly inside another request's return: it must never throw
-      waiting = false
-      this.cancelBorrow = undefined
-      try {
-        if (lease === undefined) return this.fail(asError(failure === undefined ? undefined : Cause.squash(failure)))
-        if (this.done || this.abortReason !== undefined) {
-          // aborted while the lease was on its way: nothing was sent
-          this.giveBack(lease, false)
-          return this.fail(this.abortReason ?? new Undici.errors.RequestAbortedError())
-        }
-        if (lease.value.closed) {
-          // its socket closed while idle: nothing was sent, take another
-          this.giveBack(lease, true)
-          return this.borrow()
-        }
-        this.lease = lease
-        lease.value.leased = true
-        lease.value.client.dispatch(this.opts, this as unknown as Handler)
-      } catch (error) {
-        this.crashed(error)
+  /** Called by the pool, possibly inside another request's return: it must never throw. */
+  private lent(held: KeyedPool.KeyedBorrow<string, Connection> | undefined, failure: Cause.Cause<unknown> | undefined): void {
+    try {
+      if (held === undefined) {
+        this.fail(asError(failure === undefined ? undefined : Cause.squash(failure)))
+        return
       }
-    })
-    if (waiting) this.cancelBorrow = cancel
+      if (this.done || this.abortReason !== undefined) {
+        // aborted while the connection was on its way: nothing was sent
+        held.return()
+        this.fail(this.abortReason ?? new Undici.errors.RequestAbortedError())
+        return
+      }
+      if (held.value.closed) {
+        // its socket closed while idle: nothing was sent, take another
+        held.invalidate()
+        held.retry()
+        return
+      }
+      held.value.client.dispatch(this.opts, this as unknown as Handler)
+    } catch (error) {
+      this.crashed(error)
+    }
   }
 
   /** An exception inside one of our callbacks: the request fails with it, its connection is not reused. */
   private crashed(error: unknown): void {
-    const lease = this.lease
-    this.lease = undefined
-    if (lease !== undefined) {
-      try {
-        this.giveBack(lease, true)
-      } catch {
-        // the pool is closed: the lease went with it
-      }
-    }
+    this.giveBack(true)
     this.innerAbort?.(asError(error))
     this.fail(asError(error))
   }
@@ -190,19 +179,20 @@ class Exchange {
   private abort(reason?: Error): void {
     if (this.done) return
     this.abortReason = reason ?? new Undici.errors.RequestAbortedError()
-    if (this.cancelBorrow !== undefined) {
-      this.cancelBorrow()
-      this.cancelBorrow = undefined
+    if (this.borrow?.state === "waiting") {
+      this.borrow.cancel()
       this.fail(this.abortReason)
     } else if (this.innerAbort !== undefined) {
       this.innerAbort(this.abortReason)
     }
   }
 
-  private giveBack(lease: KeyedPool.Lease<Connection>, broken: boolean): void {
-    lease.value.leased = false
-    if (broken) KeyedPool.unsafeInvalidate(this.pool, this.origin, lease)
-    KeyedPool.unsafeReturn(this.pool, this.origin, lease, Exit.void)
+  /** The connection goes back (at most once): `broken`, it is destroyed instead of reused. */
+  private giveBack(broken: boolean): void {
+    const borrow = this.borrow
+    if (borrow?.state !== "held") return
+    if (broken) borrow.invalidate()
+    borrow.return()
   }
 
   private fail(error: Error): void {
@@ -232,46 +222,38 @@ class Exchange {
   }
 
   onComplete(trailers: Array<Buffer> | null): void {
-    const lease = this.lease!
-    this.lease = undefined
-    lease.value.completed++
+    const conn = this.borrow!.value
+    conn.completed++
     this.done = true
-    try {
-      this.giveBack(lease, lease.value.closed)
-    } catch {
-      // the pool is closed: the connection went with it
-    }
+    this.giveBack(conn.closed)
     this.handler.onComplete?.(trailers as any)
   }
 
   onError(error: Error): void {
-    const lease = this.lease
+    const borrow = this.borrow
     this.innerAbort = undefined
-    if (lease === undefined) {
+    if (borrow?.state !== "held") {
       this.fail(error)
       return
     }
+    const conn = borrow.value
     if (
-      this.abortReason === undefined && !this.responseStarted && this.retries < MAX_RETRIES &&
-      retryable(this.opts, lease.value, error)
+      this.abortReason === undefined && !this.responseStarted && this.redispatched < MAX_RETRIES &&
+      retryable(this.opts, conn, error)
     ) {
-      // same lease, same Client: its socket is gone, so undici opens a fresh connection
-      this.retries++
-      lease.value.completed = 0
+      // a kept-alive socket the server had closed: nothing of the request was processed. The
+      // same Client opens a fresh socket (cheaper than another pooled connection)
+      this.redispatched++
+      conn.completed = 0
       try {
-        lease.value.client.dispatch(this.opts, this as unknown as Handler)
+        conn.client.dispatch(this.opts, this as unknown as Handler)
       } catch (e) {
         this.crashed(e)
       }
       return
     }
     // an error mid-exchange leaves the connection in an unknown state: it is not reused
-    this.lease = undefined
-    try {
-      this.giveBack(lease, true)
-    } catch {
-      // the pool is closed: the connection went with it
-    }
+    this.giveBack(true)
     this.fail(error)
   }
 
