@@ -158,7 +158,8 @@ const reply = (message: ReplyMessage): void => {
   try {
     if (message.status === 0 && isMoved(message.value)) {
       const moved = message.value
-      port.postMessage({ ...message, value: moved[kValue] }, [moved[kTransferable] as TransferListItem])
+      // one transferable or an array of them (piscina concatenates either onto its transfer list)
+      port.postMessage({ ...message, value: moved[kValue] }, ([] as Array<TransferListItem>).concat(moved[kTransferable] as TransferListItem))
       return
     }
     port.postMessage(message)
