@@ -97,7 +97,7 @@ export interface WorkerPool<in I, out O> extends Pipeable {
  * @category models
  */
 export interface Options<I = unknown, O = unknown> {
-  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. Loaded like piscina: `require()` first, `import()` for ES modules. */
+  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. Loaded like piscina: `require()` first, `import()` for ES modules; a `.ts` file through tsx's require hook when tsx resolves from it (README "TypeScript worker files"). */
   readonly filename: string | URL
   /** The module's export that handles tasks (a task may name another); piscina's `name`. Given and missing: `make` fails with `WorkerStartupError`; not given and missing: only tasks that use the default fail. ["default"] */
   readonly name?: string | undefined
