@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
 import { Cause, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import { until } from "../helpers.js"
 import { fixture, pool, run } from "./helpers.js"
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>): any =>
@@ -96,8 +97,9 @@ describe("piscina pool-close", () => {
       const scope = yield* Scope.make()
       const p = yield* pool({ filename: fixture("sleep.js"), maxWorkers: 1, minWorkers: 1, shutdownTimeout: "5 millis" })
         .pipe(Scope.extend(scope))
-      const task1 = yield* Effect.fork(Effect.exit(run(p, { time: 50 })))
-      yield* Effect.sleep("10 millis")
+      // piscina's task sleeps 50 ms, 10× its closeTimeout; ours far longer, so only the close can end it
+      const task1 = yield* Effect.fork(Effect.exit(run(p, { time: 60_000 })))
+      yield* until("task1 running", WorkerPool.stats(p).pipe(Effect.map((s) => s.running === 1)))
       yield* Scope.close(scope, Exit.void)
       expect(failureOf(yield* Fiber.join(task1))?._tag).toBe("PoolClosedError")
     }))
