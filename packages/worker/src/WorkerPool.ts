@@ -97,7 +97,7 @@ export interface WorkerPool<in I, out O> extends Pipeable {
  * @category models
  */
 export interface Options<I = unknown, O = unknown> {
-  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. Loaded like piscina: `require()` first, `import()` for ES modules. */
+  /** The worker module: a path (relative to the working directory), a `URL`, or a `file:` URL string. Loaded like piscina: `require()` first, `import()` for ES modules; a `.ts` file through tsx's require hook when tsx resolves from it (README "TypeScript worker files"). */
   readonly filename: string | URL
   /** The module's export that handles tasks (a task may name another); piscina's `name`. Given and missing: `make` fails with `WorkerStartupError`; not given and missing: only tasks that use the default fail. ["default"] */
   readonly name?: string | undefined
@@ -215,18 +215,19 @@ export interface Stats {
   readonly pool: Pool.PoolStats
 }
 
+/** The public handle: types `I`/`O` over the internal `WorkerPoolShell` that does the work. */
 class WorkerPoolImpl<I, O> implements WorkerPool<I, O> {
   readonly [TypeId] = { _I: (_: I) => {}, _O: () => undefined as O }
-  constructor(readonly impl: internal.WorkerPoolImpl) {}
+  constructor(readonly shell: internal.WorkerPoolShell) {}
   get name(): string {
-    return this.impl.poolName
+    return this.shell.poolName
   }
   pipe() {
     return pipeArguments(this, arguments)
   }
 }
 
-const implOf = <I, O>(self: WorkerPool<I, O>): internal.WorkerPoolImpl => (self as WorkerPoolImpl<I, O>).impl
+const shellOf = <I, O>(self: WorkerPool<I, O>): internal.WorkerPoolShell => (self as WorkerPoolImpl<I, O>).shell
 
 /**
  * A handler made with `handler`: the worker module exports it, `make<typeof import(…).default>`
@@ -310,7 +311,7 @@ export const make = <H = unknown, O = never>(
   makeTyped(options)
 
 const makeTyped = <I, O>(options: Options<I, O>): Effect.Effect<WorkerPool<I, O>, PoolConfigError | WorkerStartupError, Scope.Scope> =>
-  Effect.map(internal.make(options), (impl) => new WorkerPoolImpl<I, O>(impl))
+  Effect.map(internal.make(options), (shell) => new WorkerPoolImpl<I, O>(shell))
 
 /**
  * A `Layer` providing a pool under `tag`.
@@ -414,7 +415,7 @@ export const run: {
 } = dual(
   (args) => typeof args[0] === "object" && args[0] !== null && TypeId in args[0],
   <I, O>(self: WorkerPool<I, O>, input: I, options?: RunOptions): Effect.Effect<O, WorkerError> =>
-    implOf(self).run(input, options) as Effect.Effect<O, WorkerError>
+    shellOf(self).run(input, options) as Effect.Effect<O, WorkerError>
 )
 
 /**
@@ -432,13 +433,13 @@ export const run: {
  * @category observability
  */
 export const stats = <I, O>(self: WorkerPool<I, O>): Effect.Effect<Stats> => {
-  const impl = implOf(self)
-  return Effect.map(Pool.stats(impl.pool), (pool) => {
-    impl.refreshMetrics(pool.size)
-    const busy = impl.busyThreads()
-    const c = impl.counters
+  const shell = shellOf(self)
+  return Effect.map(Pool.stats(shell.pool), (pool) => {
+    shell.refreshMetrics(pool.size)
+    const busy = shell.busyThreads()
+    const c = shell.counters
     return {
-      name: impl.poolName,
+      name: shell.poolName,
       workers: pool.size,
       busy,
       idle: pool.size - busy,

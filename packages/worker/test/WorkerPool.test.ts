@@ -13,6 +13,13 @@ export const thread = () => threadId
 export const data = () => workerData
 export const env = () => process.env.EFFECT_POOL_TEST
 export const wait = (ms) => new Promise((resolve) => setTimeout(() => resolve(threadId), ms))
+// blocks its thread until n tasks have arrived (each on its own thread)
+export const meet = ([i32, n]) => {
+  Atomics.add(i32, 0, 1)
+  Atomics.notify(i32, 0)
+  for (let seen; (seen = Atomics.load(i32, 0)) < n;) Atomics.wait(i32, 0, seen)
+  return threadId
+}
 export const bytes = (buffer) => ({ length: buffer.byteLength, sum: new Uint8Array(buffer).reduce((s, x) => s + x, 0) })
 `)
 
@@ -186,8 +193,10 @@ export default (mb) => { kept.push(Buffer.alloc(0), new Array(mb * 1024 * 128).f
 
   it.effect("idle threads above minWorkers end after idleTimeout (TestClock)", () =>
     Effect.gen(function*() {
-      const pool = yield* WorkerPool.make<number, number>({ filename: basic, name: "wait", minWorkers: 1, maxWorkers: 3, idleTimeout: "30 seconds" })
-      yield* Effect.forEach([100, 100, 100], (ms) => WorkerPool.run(pool, ms), { concurrency: "unbounded" })
+      const pool = yield* WorkerPool.make<[Int32Array, number], number>({ filename: basic, name: "meet", minWorkers: 1, maxWorkers: 3, idleTimeout: "30 seconds" })
+      // three tasks that each hold their thread until all three run: three threads, whatever the load
+      const met = new Int32Array(new SharedArrayBuffer(4))
+      yield* Effect.forEach([1, 2, 3], () => WorkerPool.run(pool, [met, 3]), { concurrency: "unbounded" })
       expect((yield* WorkerPool.stats(pool)).workers).toBe(3)
       yield* TestClock.adjust("29 seconds")
       expect((yield* WorkerPool.stats(pool)).workers).toBe(3)

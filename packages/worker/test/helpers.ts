@@ -13,10 +13,15 @@ const dir = fileURLToPath(new URL(`./.workers/${process.pid}/`, import.meta.url)
 process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
 let files = 0
 
-/** Writes a worker module (`.mjs`, or `.cjs` for a CommonJS/piscina file); returns its path. */
-export const workerFile = (source: string, extension: "mjs" | "cjs" = "mjs"): string => {
-  mkdirSync(dir, { recursive: true })
-  const path = `${dir}w${files++}.${extension}`
+/**
+ * Writes a worker module (`.mjs`, `.cjs` for a CommonJS/piscina file, `.ts`); returns its path.
+ * `scope` puts it in a folder whose package.json has that `type` (else test/package.json's: module).
+ */
+export const workerFile = (source: string, extension: "mjs" | "cjs" | "ts" = "mjs", scope?: "commonjs" | "module"): string => {
+  const folder = scope === undefined ? dir : `${dir}${scope}/`
+  mkdirSync(folder, { recursive: true })
+  if (scope !== undefined) writeFileSync(`${folder}package.json`, JSON.stringify({ type: scope }))
+  const path = `${folder}w${files++}.${extension}`
   writeFileSync(path, source)
   return path
 }

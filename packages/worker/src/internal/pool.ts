@@ -76,16 +76,17 @@ class Task implements PostedTask {
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   grace: ReturnType<typeof setTimeout> | undefined = undefined
   constructor(
-    readonly impl: WorkerPoolImpl,
+    readonly shell: WorkerPoolShell,
     readonly resume: (effect: Effect.Effect<unknown, WorkerError>) => void
   ) {}
 
   settle(reply: ReplyMessage | undefined, exited: Exited | undefined): void {
-    this.impl.settle(this, reply, exited)
+    this.shell.settle(this, reply, exited)
   }
 }
 
-export class WorkerPoolImpl {
+/** One pool's threads, tasks and counters around its core `Pool` (the public `WorkerPool` wraps it). */
+export class WorkerPoolShell {
   readonly counters: Counters = {
     completed: 0,
     failed: 0,
@@ -575,14 +576,14 @@ export const parseOptions = (input: PoolOptions) => {
 }
 
 /** `WorkerPool.make`. */
-export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolConfigError | WorkerStartupError, Scope.Scope> =>
+export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolConfigError | WorkerStartupError, Scope.Scope> =>
   Pool.closeOnFailure(Effect.gen(function*() {
     const o = yield* parseOptions(options)
     const poolName = o.poolName
     const minWorkers = o.minWorkers
     const encodeInput = o.schema?.input === undefined ? undefined : Schema.encode(o.schema.input)
     const decodeOutput = o.schema?.output === undefined ? undefined : Schema.decodeUnknown(o.schema.output)
-    const impl = new WorkerPoolImpl(
+    const shell = new WorkerPoolShell(
       poolName,
       {
         settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity },
@@ -601,8 +602,8 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
       encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
       decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined
     )
-    impl.pool = yield* Pool.make({
-      acquire: impl.acquire,
+    shell.pool = yield* Pool.make({
+      acquire: shell.acquire,
       name: poolName,
       min: minWorkers,
       max: o.maxWorkers,
@@ -617,13 +618,13 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolImpl, PoolCo
     }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
     // runs before the core pool closes (finalizers run in reverse): threads ended by the close
     // report PoolClosedError to their tasks
-    yield* Effect.addFinalizer(() => Effect.sync(() => (impl.closing = true)))
-    const refresh = Effect.flatMap(Pool.stats(impl.pool), (s) => Effect.sync(() => impl.refreshMetrics(s.size)))
+    yield* Effect.addFinalizer(() => Effect.sync(() => (shell.closing = true)))
+    const refresh = Effect.flatMap(Pool.stats(shell.pool), (s) => Effect.sync(() => shell.refreshMetrics(s.size)))
     yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced("1 second")))
     // make returns once all minWorkers threads are ready; a module that does not load fails make
     // (the first WorkerStartupError), and closeOnFailure stops every thread it started
     if (minWorkers > 0) {
-      yield* Pool.awaitMin(impl.pool).pipe(Effect.catchTag("PoolTimeoutError", Effect.die))
+      yield* Pool.awaitMin(shell.pool).pipe(Effect.catchTag("PoolTimeoutError", Effect.die))
     }
-    return impl
+    return shell
   }))

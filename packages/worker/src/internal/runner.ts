@@ -63,10 +63,34 @@ let port: MessagePort
 /** The module as loaded: `module.exports` of a CommonJS file (as piscina reads it), an ES module's namespace. */
 let module: unknown
 
+/** TypeScript files `require()` can load (an `.mts` is an ES module: `import()`ed). */
+const requirableTypeScript = /\.(?:ts|cts|tsx)$/
+
+/**
+ * A TypeScript worker file is loaded as under `tsx`, as piscina's threads are when the app runs
+ * under tsx: when no require hook for `.ts` is registered in this thread yet (none inherited
+ * through `execArgv`: Node's own type stripping registers none) and tsx resolves from the file,
+ * tsx's CommonJS hook is registered here — so a file in CommonJS scope (its package.json says
+ * `"commonjs"` or has no `type`) is required with its `import` statements compiled to require().
+ * Without tsx the file is left to Node (its type stripping on Node ≥ 22.18 / 23.6).
+ */
+const registerTypeScript = (path: string): void => {
+  const require = createRequire(path)
+  if (require.extensions[".ts"] !== undefined) return
+  let api: string
+  try {
+    api = require.resolve("tsx/cjs/api")
+  } catch {
+    return // tsx is not installed where the file is
+  }
+  ;(require(api) as { register: () => unknown }).register()
+}
+
 /** Loads the module like piscina: `require()` first (CommonJS, and TypeScript under a require hook such as tsx), `import()` for ES modules. */
 const load = async (href: string): Promise<unknown> => {
   if (href.startsWith("file:") && !href.endsWith(".mjs") && !href.endsWith(".mts")) {
     const path = fileURLToPath(href)
+    if (requirableTypeScript.test(path)) registerTypeScript(path)
     let required: unknown
     try {
       required = createRequire(path)(path)
@@ -134,7 +158,8 @@ const reply = (message: ReplyMessage): void => {
   try {
     if (message.status === 0 && isMoved(message.value)) {
       const moved = message.value
-      port.postMessage({ ...message, value: moved[kValue] }, [moved[kTransferable] as TransferListItem])
+      // one transferable or an array of them (piscina concatenates either onto its transfer list)
+      port.postMessage({ ...message, value: moved[kValue] }, ([] as Array<TransferListItem>).concat(moved[kTransferable] as TransferListItem))
       return
     }
     port.postMessage(message)

@@ -9,9 +9,6 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtur
 export const pool = (options: Omit<WorkerPool.Options<any, any>, "filename"> & { readonly filename: string | URL }) =>
   WorkerPool.make<any, any>(options)
 
-/** Set PISCINA_PENDING=1 to run the tests that wait for a fix in src/ or core. */
-export const pending = !process.env.PISCINA_PENDING
-
 /** `pool.run(input, options)`: always data-first (an input of `{}` would read as run's options). */
 export const run = (p: WorkerPool.WorkerPool<any, any>, input: unknown, options: WorkerPool.RunOptions = {}) =>
   WorkerPool.run(p, input, options)

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
 import { Cause, Duration, Effect, Exit, Fiber, Scope } from "effect"
-import { fixture, pending, pool, run } from "./helpers.js"
+import { until } from "../helpers.js"
+import { fixture, pool, run } from "./helpers.js"
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>): any =>
   Exit.isFailure(exit) ? Cause.failureOption(exit.cause).pipe((o) => (o._tag === "Some" ? o.value : undefined)) : undefined
@@ -96,18 +97,19 @@ describe("piscina pool-close", () => {
       const scope = yield* Scope.make()
       const p = yield* pool({ filename: fixture("sleep.js"), maxWorkers: 1, minWorkers: 1, shutdownTimeout: "5 millis" })
         .pipe(Scope.extend(scope))
-      const task1 = yield* Effect.fork(Effect.exit(run(p, { time: 50 })))
-      yield* Effect.sleep("10 millis")
+      // piscina's task sleeps 50 ms, 10× its closeTimeout; ours far longer, so only the close can end it
+      const task1 = yield* Effect.fork(Effect.exit(run(p, { time: 60_000 })))
+      yield* until("task1 running", WorkerPool.stats(p).pipe(Effect.map((s) => s.running === 1)))
       yield* Scope.close(scope, Exit.void)
       expect(failureOf(yield* Fiber.join(task1))?._tag).toBe("PoolClosedError")
     }))
 })
 
-// Cause (on main since 5def2ca): Piscina.move exists now, but the fixtures require piscina by
-// relative path — '../../dist' from test/piscina/fixtures/ is packages/worker/test/dist, which does
-// not exist ("Cannot find module '../../dist'"). Fix: packages/worker/test/dist/index.cjs
-// re-exporting the worker package's piscina-compat surface (lead's call; outside test/piscina/).
-describe.skipIf(pending)("piscina test-is-buffer-transferred — pending: Piscina.move / fixture's piscina import", () => {
+// Was pending; passes since worker/issue18.
+// Cause: the fixtures `require('../../dist')` (piscina's dist/ in its repository), which did not
+// exist here; packages/worker/test/dist/index.js now re-exports the installed piscina's. The
+// custom Transferable's list (an array) needed src/internal/runner.ts to transfer each item.
+describe("piscina test-is-buffer-transferred (was pending: fixtures requiring '../../dist')", () => {
   for (const file of ["send-buffer-then-get-length.js", "send-transferrable-then-get-length.js"]) {
     it.live(`transferable objects must be transferred — ${file}`, () =>
       Effect.gen(function*() {
@@ -119,12 +121,12 @@ describe.skipIf(pending)("piscina test-is-buffer-transferred — pending: Piscin
   }
 })
 
-// Cause (on main since 5def2ca): wait-for-others.ts mixes `import { threadId }` with
-// `module.exports = …` (piscina compiles its tests to CommonJS); our TS loading runs a .ts file with
-// `import` as ESM ("module is not defined in ES module scope") although fixtures/package.json says
-// "type": "commonjs". Fix: in src (TS worker loading) honour the nearest package.json type for .ts
-// and compile such a file as CommonJS (tsx's CJS loader) before import().
-describe.skipIf(pending)("piscina idle-timeout — pending: TS worker files", () => {
+// Was pending; passes since worker/issue18.
+// Cause: wait-for-others.ts mixes `import { threadId }` with `module.exports = …` (piscina runs it
+// under tsx); it loaded as an ES module ("module is not defined in ES module scope") although
+// fixtures/package.json says "type": "commonjs". Fixed in src/internal/runner.ts: a .ts file is
+// required through tsx's CommonJS hook, which compiles its imports to require().
+describe("piscina idle-timeout (was pending: a .ts mixing import and module.exports)", () => {
   it.live("idle timeout will let go of threads early", () =>
     Effect.gen(function*() {
       const p = yield* pool({ filename: fixture("wait-for-others.ts"), idleTimeout: "50 millis", minWorkers: 1, maxWorkers: 2 })

@@ -4,7 +4,7 @@ import { MessageChannel } from "node:worker_threads"
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
 import { Cause, Effect, Exit } from "effect"
-import { fixture, pending, pool, run } from "./helpers.js"
+import { fixture, pool, run } from "./helpers.js"
 
 const rejectsWith = (exit: Exit.Exit<unknown, unknown>, pattern: RegExp) => {
   expect(Exit.isFailure(exit)).toBe(true)
@@ -70,12 +70,12 @@ describe("piscina post-task", () => {
     }).pipe(Effect.scoped))
 })
 
-// Cause (on main since 5def2ca): TypeScript worker files load now, but these fixtures import piscina
-// by relative path — '../..' from test/piscina/fixtures/ is packages/worker/test/, a directory that
-// is not a package ("Directory import … is not supported"). Fix: a packages/worker/test/package.json
-// with "main" (or test/index.cjs) re-exporting the worker package's piscina-compat surface
-// (default/isWorkerThread/workerData/move), outside test/piscina/ (lead's call).
-describe.skipIf(pending)("piscina post-task — pending: TS worker files", () => {
+// Was pending; passes since worker/issue18.
+// Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
+// they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
+// in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
+// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+describe("piscina post-task (was pending: TS fixtures importing '../..')", () => {
   it.live("postTask() can transfer ArrayBuffer instances", () =>
     Effect.gen(function*() {
       const p = yield* pool({ filename: fixture("simple-isworkerthread.ts") })
@@ -91,7 +91,10 @@ describe.skipIf(pending)("piscina post-task — pending: TS worker files", () =>
       const obj = new MessageChannel().port1
       const exit = yield* Effect.exit(run(p, { obj }))
       obj.close()
-      expect(Exit.isFailure(exit)).toBe(true)
+      // a MessagePort must be transferred, not cloned: nothing is sent (piscina rejects the task)
+      const error: any = Exit.isFailure(exit) ? (Cause.failureOption(exit.cause) as any).value : undefined
+      expect(error?._tag).toBe("TaskInputError")
+      expect(error?.argument).toBe("input")
     }).pipe(Effect.scoped))
 })
 

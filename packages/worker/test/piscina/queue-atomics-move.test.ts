@@ -6,7 +6,7 @@
 import { types } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { fixture, pending, pool, run } from "./helpers.js"
+import { fixture, pool, run } from "./helpers.js"
 
 describe("piscina fixed-queue (pool-level)", () => {
   it.live("concurrent calls with Piscina", () =>
@@ -38,12 +38,12 @@ describe("piscina atomics-optimization (pool-level)", () => {
     }).pipe(Effect.scoped))
 })
 
-// Cause (on main since 5def2ca): TypeScript worker files load now, but these fixtures import piscina
-// by relative path — '../..' from test/piscina/fixtures/ is packages/worker/test/, a directory that
-// is not a package ("Directory import … is not supported"). Fix: a packages/worker/test/package.json
-// with "main" (or test/index.cjs) re-exporting the worker package's piscina-compat surface
-// (default/isWorkerThread/workerData/move), outside test/piscina/ (lead's call).
-describe.skipIf(pending)("piscina fixed-queue / atomics / move — pending: TS worker files, Piscina.move", () => {
+// Was pending; passes since worker/issue18.
+// Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
+// they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
+// in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
+// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+describe("piscina fixed-queue / atomics / move (was pending: TS fixtures importing '../..')", () => {
   it.live("simple integration with Piscina (named-import fixture)", () =>
     Effect.gen(function*() {
       const p = yield* pool({ filename: fixture("simple-isworkerthread-named-import.ts") })

@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
 import { Effect, Exit } from "effect"
-import { fixture, pending, pool, run } from "./helpers.js"
+import { fixture, pool, run } from "./helpers.js"
 
 describe("piscina simple-test", () => {
   it.live("trivial eval() handler works", () =>
@@ -72,12 +72,12 @@ describe("piscina simple-test", () => {
     }).pipe(Effect.scoped))
 })
 
-// Cause (on main since 5def2ca): TypeScript worker files load now, but these fixtures import piscina
-// by relative path — '../..' from test/piscina/fixtures/ is packages/worker/test/, a directory that
-// is not a package ("Directory import … is not supported"). Fix: a packages/worker/test/package.json
-// with "main" (or test/index.cjs) re-exporting the worker package's piscina-compat surface
-// (default/isWorkerThread/workerData/move), outside test/piscina/ (lead's call).
-describe.skipIf(pending)("piscina simple-test — pending: TS worker files, isWorkerThread/workerData", () => {
+// Was pending; passes since worker/issue18.
+// Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
+// they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
+// in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
+// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+describe("piscina simple-test (was pending: TS fixtures importing '../..')", () => {
   for (const file of ["simple-isworkerthread.ts", "simple-isworkerthread-named-import.ts"]) {
     it.live(`Piscina.isWorkerThread has the correct value (worker) — ${file}`, () =>
       Effect.gen(function*() {
