@@ -184,20 +184,19 @@ export const make = (
     const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel
-    let pool: Pool.Pool<PgConnection, SqlError> | undefined
-    const acquire = Effect.tap(Connection.connect(settings.client), (conn) =>
-      Effect.sync(() => {
-        // a connection that breaks while idle is evicted at once, not lent; when the server
-        // ended its session as part of ending many (shutdown, pg_terminate_backend), the other
-        // idle connections go too: lending them would only fail more queries one by one
-        conn.onBroken = (broken) => {
-          if (pool === undefined) return
-          Effect.runSync(Pool.invalidate(pool, broken))
-          if (Connection.isServerTermination(broken.broken)) Effect.runSync(Pool.evictIdle(pool))
-        }
-      }))
+    const acquire = (item: Pool.ItemHandle) =>
+      Effect.tap(Connection.connect(settings.client), (conn) =>
+        Effect.sync(() => {
+          // a connection that breaks while idle is evicted at once, not lent; when the server
+          // ended its session as part of ending many (shutdown, pg_terminate_backend), the other
+          // idle connections go too: lending them would only fail more queries one by one
+          conn.onBroken = (broken) => {
+            item.invalidate()
+            if (Connection.isServerTermination(broken.broken)) item.evictIdle()
+          }
+        }))
     const check = (conn: PgConnection) => Connection.validate(conn, cancel)
-    pool = yield* Pool.make<PgConnection, SqlError>({
+    const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
       createRetry: pgCreateRetry,
@@ -209,13 +208,12 @@ export const make = (
     }).pipe(Effect.mapError((error) => aliasedError(options, error)))
     const listener = yield* makeListener(settings)
     const client = yield* makeClient(pool, settings, listener, options)
-    const p = pool
     return {
       client,
       pgPool: {
-        pool: p,
-        stats: Pool.stats(p),
-        resize: (size) => Pool.resize(p, size),
+        pool,
+        stats: Pool.stats(pool),
+        resize: (size) => Pool.resize(pool, size),
         listenerPid: Effect.sync(() => listener.current()?.pid)
       }
     }

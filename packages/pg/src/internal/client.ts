@@ -16,7 +16,6 @@ import { Pool } from "@effect-pool/core"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -65,15 +64,9 @@ const stringArgument = (what: string, value: unknown): SqlError | undefined =>
     ? undefined
     : new SqlError({ cause: new TypeError(`${what} must be a string`), message: `${what} must be a string, got ${typeof value}` })
 
-/** A connection a statement holds, and what it sent on it. */
-interface Held {
-  readonly lease: Pool.Lease<PgConnection>
-  readonly running: Running
-  returned: boolean
-}
-
 const CURSOR_BATCH = 128
-const NOT_SENT_RETRIES = 3
+/** Connections found broken on hand-over, or refusing a stale statement, before one runs it. */
+const NOT_SENT_RETRIES = 4
 const ROLLBACK = /^\s*ROLLBACK\b/i
 
 export const makeClient = (
@@ -166,65 +159,50 @@ export const makeClient = (
      */
     const statement = <A>(config: QueryConfig, extract: (result: Pg.QueryResult) => A): Effect.Effect<A, SqlError> =>
       Effect.async<A, SqlError>((resume) => {
-        let cancelBorrow: (() => void) | undefined
-        let held: Held | undefined
+        let running: Running | undefined
+        let sent = config
         let resent = false
-        const giveBack = (h: Held) => {
-          if (h.returned) return
-          h.returned = true
-          Pool.unsafeReturn(pool, h.lease, Exit.void)
-        }
-        const attempt = (retries: number, config: QueryConfig) => {
-          let waiting = true
-          const cancel = Pool.unsafeBorrow(pool, (lease, failure) => {
-            waiting = false
-            cancelBorrow = undefined
-            if (lease === undefined) return resume(Effect.fail(asSqlError(Cause.squash(failure!))))
-            const conn = lease.value
-            if (conn.broken !== undefined) {
-              Pool.unsafeReturn(pool, lease, Exit.void)
-              if (retries > 0) return attempt(retries - 1, config)
-              return resume(Effect.fail(new SqlError({ cause: conn.broken, message: "every connection lent was broken" })))
+        const borrow = Pool.unsafeBorrow(pool, (held, failure) => {
+          running = undefined
+          if (held === undefined) return resume(Effect.fail(asSqlError(Cause.squash(failure!))))
+          const conn = held.value
+          if (conn.broken !== undefined) {
+            // broken after the hand-over (its termination notice came late): nothing was sent
+            if (held.retry()) return
+            held.return()
+            return resume(Effect.fail(new SqlError({ cause: conn.broken, message: "every connection lent was broken" })))
+          }
+          running = start(conn, sent, (error, result) => {
+            if (error !== undefined && !resent && onStale(conn, sent, error)) {
+              // it failed at Bind: nothing ran; sent once more, under its new name (if any)
+              resent = true
+              sent = named(sent)
+              if (held.retry()) return
             }
-            const h: { -readonly [K in keyof Held]: Held[K] } = { lease, running: undefined!, returned: false }
-            h.running = start(conn, config, (error, result) => {
-              const again = error !== undefined && !resent && onStale(conn, config, error)
-              giveBack(h)
-              if (again) {
-                // it failed at Bind: nothing ran; sent once more, under its new name (if any)
-                resent = true
-                held = undefined
-                return attempt(retries, named(config))
-              }
-              if (error) return resume(Effect.fail(toSqlError(error)))
-              let value: A
-              try {
-                value = extract(result)
-              } catch (thrown) {
-                // a user's transform (transformResultNames) threw: the statement ran, its
-                // connection is back; the caller gets a typed error, not a defect
-                return resume(Effect.fail(transformError(thrown)))
-              }
-              resume(Effect.succeed(value))
-            })
-            held = h
+            held.return()
+            if (error) return resume(Effect.fail(toSqlError(error)))
+            let value: A
+            try {
+              value = extract(result)
+            } catch (thrown) {
+              // a user's transform (transformResultNames) threw: the statement ran, its
+              // connection is back; the caller gets a typed error, not a defect
+              return resume(Effect.fail(transformError(thrown)))
+            }
+            resume(Effect.succeed(value))
           })
-          // the callback may already have run, synchronously, inside unsafeBorrow
-          if (waiting) cancelBorrow = cancel
-        }
-        attempt(NOT_SENT_RETRIES, config)
+        }, { retries: NOT_SENT_RETRIES })
         return Effect.suspend(() => {
-          if (cancelBorrow !== undefined) {
-            cancelBorrow()
+          const sending = running
+          if (borrow.state !== "held" || sending === undefined) {
+            borrow.cancel() // still waiting: leaves no trace
             return Effect.void
           }
-          const h = held
-          if (h === undefined) return Effect.void
           // the query's own callback returns the connection once it has ended
           return Effect.ensuring(
-            cancelRequest(h.lease.value, h.running, settings.cancel),
+            cancelRequest(borrow.value, sending, settings.cancel),
             Effect.sync(() => {
-              if (!h.running.finished) giveBack(h) // broken by now: destroyed on return
+              if (!sending.finished) borrow.return() // broken by now: destroyed on return
             })
           )
         })

@@ -9,7 +9,6 @@ import { OptionCheck, Pool, PoolClosedError, PoolConfigError } from "@effect-poo
 import type * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
@@ -69,7 +68,7 @@ const fileHref = (filename: string | URL): string => {
 /** A task from `run` to its end: borrowing, posted, settled. */
 class Task implements PostedTask {
   readonly id = taskId()
-  lease: Pool.Lease<Thread> | undefined = undefined
+  lease: Pool.Borrow<Thread> | undefined = undefined
   /** The caller has its outcome (or was interrupted): a late reply only frees the thread. */
   done = false
   started = 0
@@ -128,7 +127,7 @@ export class WorkerPoolShell {
   }
 
   /** Starts one thread: the core pool's `acquire`. */
-  readonly acquire: Effect.Effect<Thread, WorkerStartupError, Scope.Scope> = Effect.acquireRelease(
+  readonly acquire = (item: Pool.ItemHandle): Effect.Effect<Thread, WorkerStartupError, Scope.Scope> => Effect.acquireRelease(
     Effect.async<Thread, WorkerStartupError>((resume) => {
       this.counters.started++
       const thread: Thread = new Thread(this.threadOptions, (failure: StartupFailure | undefined) => {
@@ -144,19 +143,19 @@ export class WorkerPoolShell {
         })
         resume(Effect.fail(error))
       })
-      thread.onExit = this.onExit
+      thread.onExit = (thread, exited) => this.onExit(thread, exited, item)
       return Effect.promise(() => thread.terminate("startup interrupted"))
     }),
     (thread) => Effect.promise(() => thread.terminate(this.closing ? "close" : "evicted"))
   )
 
-  private readonly onExit = (thread: Thread, exited: Exited): void => {
+  private onExit(thread: Thread, exited: Exited, item: Pool.ItemHandle): void {
     this.counters.exited++
     this.threads.delete(thread)
     if (exited.terminatedBy !== undefined || !thread.ready) return
     this.counters.crashes++
     // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
-    if (thread.tasks.size === 0 && this.pool !== undefined) Effect.runSync(Pool.invalidate(this.pool, thread))
+    item.invalidate()
   }
 
   /** Threads running at least one task. */
@@ -180,13 +179,13 @@ export class WorkerPoolShell {
     const run = (payload: unknown) =>
       Effect.async<unknown, WorkerError>((resume) => {
         const task = new Task(this, resume)
-        const cancelBorrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
+        const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
           if (lease === undefined) return resume(Effect.failCause(failure as Cause.Cause<WorkerError>))
           this.start(task, lease, payload, name, transfer, timeout)
         })
         return Effect.sync(() => {
           if (task.lease !== undefined) return this.cancel(task, "interrupted")
-          cancelBorrow()
+          borrow.cancel()
           this.counters.cancelled++
         })
       })
@@ -197,7 +196,7 @@ export class WorkerPoolShell {
 
   private start(
     task: Task,
-    lease: Pool.Lease<Thread>,
+    lease: Pool.Borrow<Thread>,
     payload: unknown,
     name: string | undefined,
     transfer: ReadonlyArray<TransferListItem> | undefined,
@@ -215,7 +214,7 @@ export class WorkerPoolShell {
       thread.post(task, payload, name, transfer)
     } catch (error) {
       // the input could not be cloned or a transfer item not moved: nothing was sent, the thread stays
-      Pool.unsafeReturn(this.pool, lease, Exit.void)
+      lease.return()
       task.done = true
       this.counters.failed++
       const e = error instanceof Error ? error : new Error(String(error))
@@ -269,16 +268,16 @@ export class WorkerPoolShell {
     if (task.grace !== undefined) clearTimeout(task.grace)
     if (task.started !== 0) metrics.runTime.unsafeUpdate(performance.now() - task.started, this.tags)
     if (exited !== undefined) {
-      Pool.unsafeInvalidate(this.pool, lease)
+      lease.invalidate()
     } else if (thread.tasksRun >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
       if (!thread.retired) {
         thread.retired = true
         this.counters.recycles++
       }
-      Pool.unsafeInvalidate(this.pool, lease)
+      lease.invalidate()
     }
     // the next queued task is posted to this thread right here, before the caller resumes
-    Pool.unsafeReturn(this.pool, lease, Exit.void)
+    lease.return()
     if (task.done) return // cancelled: counted when its caller left
     task.done = true
     if (exited !== undefined) {
