@@ -184,7 +184,7 @@ export interface RunOptions {
  * @since 0.1.0
  * @category models
  */
-export interface Stats {
+export interface Stats extends Pool.PoolStats {
   readonly name: string
   /** Threads alive (started, not ended). */
   readonly workers: number
@@ -211,7 +211,7 @@ export interface Stats {
   /** Threads started, and threads exited, since the pool was made. */
   readonly started: number
   readonly exited: number
-  /** The core pool's stats (threads as items). */
+  /** The core pool's stats (threads as items); also spread at the top level, like every kind's. */
   readonly pool: Pool.PoolStats
 }
 
@@ -439,6 +439,7 @@ export const stats = <I, O>(self: WorkerPool<I, O>): Effect.Effect<Stats> => {
     const busy = shell.busyThreads()
     const c = shell.counters
     return {
+      ...pool,
       name: shell.poolName,
       workers: pool.size,
       busy,

@@ -17,7 +17,7 @@ export const get = <A, E>(shell: PoolShell<A, E>): Effect.Effect<A, unknown, Sco
   return Effect.flatMap(Effect.scope, (scope) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
-        shell.acquire(restore, site),
+        shell.borrow(restore, site),
         // the scope is the caller's: the item goes back exactly when it closes
         (item) => Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
       )
@@ -33,7 +33,7 @@ export const use = <A, E, X, Y, Z>(
   return Effect.uninterruptibleMask((restore) => {
     const item = shell.tryTake(site)
     if (item !== undefined && !shell.needsValidation(item)) return useItem(shell, item, f, restore)
-    return Effect.flatMap(shell.acquireFrom(item, restore, site), (item) => useItem(shell, item, f, restore))
+    return Effect.flatMap(shell.borrowFrom(item, restore, site), (item) => useItem(shell, item, f, restore))
   })
 }
 

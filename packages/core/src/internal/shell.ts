@@ -310,15 +310,15 @@ export class PoolShell<A, E> {
    * Borrow: fast path when an item is lendable, else queue and wait (interruptibly, through
    * `restore`); validation failures get another item. Must run uninterruptibly.
    */
-  acquire(
+  borrow(
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
   ): Effect.Effect<State.Item<A>, unknown> {
-    return this.acquireFrom(this.tryTake(site), restore, site)
+    return this.borrowFrom(this.tryTake(site), restore, site)
   }
 
-  /** `acquire` for the outcome of a `tryTake` already made. */
-  acquireFrom(
+  /** `borrow` for the outcome of a `tryTake` already made. */
+  borrowFrom(
     item: State.Item<A> | undefined,
     restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
     site: Error | undefined
@@ -345,7 +345,7 @@ export class PoolShell<A, E> {
         State.release(this.state, item, this.now(), out)
       })
       if (Cause.isInterruptedOnly(exit.cause)) return exit as Exit.Exit<never>
-      return Effect.suspend(() => this.acquire(restore, site))
+      return Effect.suspend(() => this.borrow(restore, site))
     })
   }
 
@@ -469,7 +469,7 @@ export class PoolShell<A, E> {
     callback: (item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
   ): () => void {
     let cancelled = false
-    const fiber = this.runFork(Effect.uninterruptibleMask((restore) => this.acquireFrom(item, restore, site)))
+    const fiber = this.runFork(Effect.uninterruptibleMask((restore) => this.borrowFrom(item, restore, site)))
     const settle = (exit: Exit.Exit<State.Item<A>, unknown>) => {
       if (Exit.isSuccess(exit)) {
         if (cancelled) this.releaseNow(exit.value)
