@@ -157,16 +157,28 @@ export interface Options {
   readonly acquireTimeout?: Duration.DurationInput | undefined
   /** On close, how long calls in flight get before their channels are closed. [10 seconds] */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * What a call does while the pool cannot connect. `false` is grpc's default, fail-fast: a call
+   * waiting for a channel fails `UNAVAILABLE` as soon as a connection attempt fails (within
+   * `connectTimeout` at the latest) while no channel is connected. `true` waits until a channel is
+   * READY, up to `acquireTimeout` or the call's deadline. A call's own `waitForReady` overrides it.
+   * Busy channels are never a reason to fail fast: a call waits for a free stream either way. [false]
+   */
+  readonly waitForReady?: boolean | undefined
 }
 
 /**
- * Options of one call: `metadata`, and a `deadline` or a `timeout` (DEADLINE_EXCEEDED past it).
+ * Options of one call: `metadata`, a `deadline` or a `timeout` (DEADLINE_EXCEEDED past it, also
+ * while waiting for a channel), `onMetadata`/`onStatus`, and `waitForReady` (wait for a
+ * connection rather than fail fast with UNAVAILABLE; the pool's option by default).
  *
  * @example
  * ```ts
  * import { GrpcPool } from "@effect-pool/grpc"
  *
  * const options: GrpcPool.CallOptions = { metadata: { "x-request-id": "42" }, timeout: "500 millis" }
+ * // wait for the server to come up, for 30 s at most
+ * const patient: GrpcPool.CallOptions = { waitForReady: true, timeout: "30 seconds" }
  * ```
  * @since 0.1.0
  * @category models
@@ -363,6 +375,7 @@ export type ConfigOptions = Pick<
   | "connectTimeout"
   | "acquireTimeout"
   | "shutdownTimeout"
+  | "waitForReady"
 >
 
 /**

@@ -155,8 +155,12 @@ describe("GrpcPool", () => {
       const pool = yield* GrpcPool.make({ target: `localhost:${server.port}`, credentials: grpc.credentials.createSsl(Buffer.from(certificate.cert)) })
       expect((yield* echoClient(pool).unary({ text: "secure" })).text).toBe("echo: secure")
       const untrusted = yield* GrpcPool.make({ target: `localhost:${server.port}`, credentials: grpc.credentials.createSsl(), connectTimeout: "1 second", acquireTimeout: "1500 millis" })
+      // a handshake that fails is a connection that fails: fail-fast UNAVAILABLE, as grpc-js's own client
       const refused = yield* Effect.flip(echoClient(untrusted).unary({ text: "secure" }))
-      expect(refused._tag).toBe("PoolTimeoutError")
+      expect(refused).toMatchObject({ _tag: "GrpcError", code: grpc.status.UNAVAILABLE })
+      // waiting for a connection that never comes: the pool's timeout, whose cause says why
+      const waited = yield* Effect.flip(echoClient(untrusted).unary({ text: "secure" }, { waitForReady: true }))
+      expect(waited._tag).toBe("PoolTimeoutError")
     }).pipe(Effect.scoped))
 
   it.live("channel(pool) lends a channel to a generated client (channelOverride)", () =>

@@ -23,10 +23,16 @@ export interface CallOptions {
   readonly onMetadata?: ((metadata: grpc.Metadata) => void) | undefined
   /** The call's final status with trailing metadata, on success too (grpc-js's `status` event). */
   readonly onStatus?: ((status: grpc.StatusObject) => void) | undefined
+  /**
+   * Wait for a connection instead of failing fast: `false` fails the call UNAVAILABLE as soon as
+   * the pool cannot connect, `true` waits until a channel is READY (or `acquireTimeout`, or the
+   * deadline). [the pool's `waitForReady`, or a grpc-js `Metadata`'s `waitForReady` option]
+   */
+  readonly waitForReady?: boolean | undefined
 }
 
 /** The keys `CallOptions` has. */
-const callKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus"]
+const callKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus", "waitForReady"]
 /** grpc-js's `CallOptions` names for what ours are called here. */
 const callAliases: Record<string, string> = {}
 
@@ -36,9 +42,11 @@ export interface ParsedCall {
   readonly deadline: grpc.Deadline
   readonly onMetadata: ((metadata: grpc.Metadata) => void) | undefined
   readonly onStatus: ((status: grpc.StatusObject) => void) | undefined
+  /** `undefined`: the pool's default. */
+  readonly waitForReady: boolean | undefined
 }
 
-const none: ParsedCall = { metadata: undefined as never, deadline: Infinity, onMetadata: undefined, onStatus: undefined }
+const none: ParsedCall = { metadata: undefined as never, deadline: Infinity, onMetadata: undefined, onStatus: undefined, waitForReady: undefined }
 
 /** The typed error of a bad call argument. */
 export const invalidArgument = (option: string, reason: string): GrpcError => {
@@ -53,6 +61,13 @@ const metadataOf = (check: OptionCheck.Checker, input: unknown): grpc.Metadata =
   if (input instanceof grpc.Metadata) {
     // set() checked each entry when it was added: check again what could have bypassed it
     for (const [key, value] of Object.entries(input.getMap())) entry(check, new grpc.Metadata(), key, value)
+    // the pool waits (or not) for a connection itself: grpc-js's own waitForReady would queue the
+    // call on a channel whose connection is gone (and which the pool is replacing) instead
+    if (input.getOptions().waitForReady === true) {
+      const copy = input.clone()
+      copy.setOptions({ ...input.getOptions(), waitForReady: false })
+      return copy
+    }
     return input
   }
   const record = check.record("metadata", input)!
@@ -109,7 +124,11 @@ export const parseCallOptions = (options: CallOptions | undefined): Either.Eithe
       metadata: metadataOf(check, options.metadata),
       deadline: deadlineOf(check, options.deadline, options.timeout),
       onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
-      onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus)
+      onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus),
+      waitForReady: options.waitForReady === undefined
+        // a grpc-js user's way of asking: new Metadata({ waitForReady: true })
+        ? (options.metadata instanceof grpc.Metadata && options.metadata.getOptions().waitForReady === true ? true : undefined)
+        : check.boolean("waitForReady", options.waitForReady, false)
     }
   })
   return Either.isRight(parsed) ? Either.right(parsed.right) : Either.left(invalidArgument(parsed.left.option, parsed.left.reason))

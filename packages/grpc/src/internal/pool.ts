@@ -38,6 +38,15 @@ const internalError = (error: unknown): GrpcError => {
   return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
 }
 
+/** A call's deadline passed while it waited for a channel. */
+const deadlineExceeded = (): GrpcError => {
+  const details = "Deadline exceeded while waiting for a channel"
+  return new GrpcError({ code: grpc.status.DEADLINE_EXCEEDED, details, metadata: undefined, message: `DEADLINE_EXCEEDED: ${details}` })
+}
+
+/** No options: the pool's defaults, no deadline. */
+const noCall: ParsedCall = { metadata: new grpc.Metadata(), deadline: Infinity, onMetadata: undefined, onStatus: undefined, waitForReady: undefined }
+
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
   const code = typeof error.code === "number" ? error.code : grpc.status.UNKNOWN
@@ -189,8 +198,92 @@ export class GrpcPoolImpl {
     /** With a health check: the service a new channel must find SERVING before it is lent. */
     readonly healthService: string | undefined,
     /** How long a health check waits for its answer (ms). */
-    readonly healthTimeout: number
+    readonly healthTimeout: number,
+    /** Calls wait for a connection by default (grpc's `waitForReady`) instead of failing fast. */
+    readonly waitForReady: boolean
   ) {}
+
+  /** Channels being connected now. */
+  private connecting = 0
+  /** Why the last connection attempt failed; cleared by the next that succeeds. */
+  private failure: GrpcError | undefined = undefined
+  /** Fail-fast calls waiting for a channel: each fails UNAVAILABLE when the pool cannot connect. */
+  private readonly failFast = new Set<(error: GrpcError) => void>()
+
+  /** A channel in rotation or able to come back (connected, not lost): a wait for it is not fail-fast's business. */
+  private hasConnection(): boolean {
+    for (const pooled of this.channels) if (!pooled.lost && !pooled.closed) return true
+    return false
+  }
+
+  /** A connection attempt failed: fail-fast calls waiting fail with it, unless a connection is up. */
+  private connectionFailed(reason: string): void {
+    const details = `no connection to ${this.target}: ${reason}`
+    const error = new GrpcError({ code: grpc.status.UNAVAILABLE, details, metadata: undefined, message: `UNAVAILABLE: ${details}` })
+    this.failure = error
+    if (this.failFast.size === 0 || this.hasConnection()) return
+    for (const fail of [...this.failFast]) fail(error)
+  }
+
+  /**
+   * Borrows a channel for one call, with grpc's semantics of a call waiting for a connection:
+   * fail-fast (UNAVAILABLE once a connection attempt fails while no channel is connected — at
+   * once if the pool is failing to connect right now), or with \`waitForReady\` until a channel
+   * is READY; either way DEADLINE_EXCEEDED once the call's deadline passes, and the pool's
+   * \`acquireTimeout\`. \`done\` is called once (synchronously when a channel is free); the
+   * function returned gives up a wait still going.
+   */
+  lend(options: ParsedCall, done: (lease: Pool.Lease<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): () => void {
+    let settled = false
+    let listed = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let cancel: () => void = () => {}
+    const giveUp = (error: GrpcError) => {
+      if (settled) return
+      stop()
+      cancel()
+      done(undefined, Cause.fail(error))
+    }
+    const stop = () => {
+      settled = true
+      if (timer !== undefined) clearTimeout(timer)
+      if (listed) this.failFast.delete(giveUp)
+    }
+    cancel = Pool.unsafeBorrow(this.pool, (lease, failure) => {
+      if (settled) {
+        // given up (a timer, fail-fast) while the pool was handing it over: not ours any more
+        if (lease !== undefined) Pool.unsafeReturn(this.pool, lease, Exit.void)
+        return
+      }
+      stop()
+      done(lease, failure as Cause.Cause<CallError> | undefined)
+    })
+    if (settled) return cancel // lent at once: the fast path
+    if (!(options.waitForReady ?? this.waitForReady)) {
+      // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
+      // last attempt failed, that is trying again, and has no connection up
+      if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
+        giveUp(this.failure)
+        return cancel
+      }
+      this.failFast.add(giveUp)
+      listed = true
+    }
+    if (options.deadline !== Infinity) {
+      const at = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline
+      const arm = () => {
+        const left = at - Date.now()
+        if (left > OptionCheck.MAX_TIMER_MILLIS) timer = setTimeout(arm, OptionCheck.MAX_TIMER_MILLIS)
+        else timer = setTimeout(() => giveUp(deadlineExceeded()), Math.max(0, left))
+      }
+      arm()
+    }
+    return () => {
+      if (settled) return
+      stop()
+      cancel()
+    }
+  }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
   readonly acquire: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.suspend(() =>
@@ -198,11 +291,21 @@ export class GrpcPoolImpl {
   )
 
   private readonly connect: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.acquireRelease(
-    Effect.async<PooledChannel, GrpcError>((resume) => {
+    // interruptible while it connects (acquireRelease's acquire is not): a pool closing while a
+    // channel connects to a server that is down closes it now instead of awaiting connectTimeout
+    Effect.interruptible(Effect.async<PooledChannel, GrpcError>((resume) => {
       const pooled = new PooledChannel({ target: this.target, credentials: this.credentials, options: this.channelOptions })
-      pooled.connect(this.connectTimeout, (failure) => {
+      let connecting = true
+      const settle = () => {
+        if (connecting) this.connecting--
+        connecting = false
+      }
+      this.connecting++
+      pooled.connect(this.connectTimeout, () => this.connectionFailed("connection failed (TRANSIENT_FAILURE)"), (failure) => {
+        settle()
         if (failure !== undefined) {
           pooled.close()
+          this.connectionFailed(failure)
           return resume(Effect.fail(new GrpcError({
             code: grpc.status.UNAVAILABLE,
             details: `${this.target}: ${failure}`,
@@ -210,12 +313,16 @@ export class GrpcPoolImpl {
             message: `UNAVAILABLE: could not connect to ${this.target}: ${failure}`
           })))
         }
+        this.failure = undefined
         this.channels.add(pooled)
         pooled.onLost = this.onLost
         resume(Effect.succeed(pooled))
       })
-      return Effect.sync(() => pooled.close())
-    }),
+      return Effect.sync(() => {
+        settle()
+        pooled.close()
+      })
+    })),
     (pooled) =>
       Effect.sync(() => {
         this.channels.delete(pooled)
@@ -246,10 +353,10 @@ export class GrpcPoolImpl {
       const attempt = (retried: boolean) => {
         call = undefined
         let waiting = true
-        const cancel = Pool.unsafeBorrow(this.pool, (borrowed, failure) => {
+        const cancel = this.lend(options, (borrowed, failure) => {
           waiting = false
           cancelBorrow = undefined
-          if (borrowed === undefined) return resume(Effect.failCause(failure as Cause.Cause<CallError>))
+          if (borrowed === undefined) return resume(Effect.failCause(failure!))
           const pooled = borrowed.value
           pooled.activeCalls++
           let returned = false
@@ -264,7 +371,8 @@ export class GrpcPoolImpl {
             // inside a grpc-js callback: nothing may throw out of here
             if (!giveBack()) return
             try {
-              if (status.code !== grpc.status.OK && !retried && neverSent(status)) {
+              // sent again once — or, for a call that waits for a connection, as often as it takes
+              if (status.code !== grpc.status.OK && (!retried || (options.waitForReady ?? this.waitForReady)) && neverSent(status)) {
                 Pool.unsafeInvalidate(this.pool, borrowed)
                 Pool.unsafeReturn(this.pool, borrowed, Exit.void)
                 this.retries++
@@ -300,10 +408,41 @@ export class GrpcPoolImpl {
     })
   }
 
-  /** Borrows a channel for a scope (streams, `channel`). */
-  readonly borrow: Effect.Effect<PooledChannel, CallError, Scope.Scope> = Effect.suspend(() =>
-    Effect.tap(Pool.get(this.pool), (pooled) =>
-      Effect.acquireRelease(Effect.sync(() => pooled.activeCalls++), () => Effect.sync(() => pooled.activeCalls--))))
+  /** Borrows a channel for a scope (streams, `channel`), waiting for it as `lend` does. */
+  borrowFor(options: ParsedCall): Effect.Effect<PooledChannel, CallError, Scope.Scope> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(
+        restore(Effect.async<Pool.Lease<PooledChannel>, CallError>((resume) => {
+          let lent: Pool.Lease<PooledChannel> | undefined
+          const cancel = this.lend(options, (lease, failure) => {
+            if (lease === undefined) return resume(Effect.failCause(failure!))
+            lent = lease
+            lease.value.activeCalls++
+            resume(Effect.succeed(lease))
+          })
+          return Effect.sync(() => {
+            if (lent === undefined) return cancel()
+            // interrupted as it was lent: given back here
+            lent.value.activeCalls--
+            Pool.unsafeReturn(this.pool, lent, Exit.void)
+          })
+        })),
+        (lease) =>
+          Effect.as(
+            Effect.addFinalizer(() =>
+              Effect.sync(() => {
+                lease.value.activeCalls--
+                Pool.unsafeReturn(this.pool, lease, Exit.void)
+              })
+            ),
+            lease.value
+          )
+      )
+    )
+  }
+
+  /** `GrpcPool.channel`: a channel for a scope, waiting for it as the pool's calls do by default. */
+  readonly borrow: Effect.Effect<PooledChannel, CallError, Scope.Scope> = Effect.suspend(() => this.borrowFor(noCall))
 
   /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
   streamed(input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
@@ -311,7 +450,7 @@ export class GrpcPoolImpl {
     if (parsed._tag === "Left") return Stream.fail(parsed.left)
     const options = parsed.right
     return Stream.unwrapScoped(Effect.gen(this, function*() {
-      const pooled = yield* this.borrow
+      const pooled = yield* this.borrowFor(options)
       const call = open(pooled, options)
       listen(call, options)
       pooled.calls.add(call)
@@ -343,7 +482,7 @@ export class GrpcPoolImpl {
     if (parsed._tag === "Left") return Effect.fail(parsed.left)
     const options = parsed.right
     return Effect.scoped(Effect.gen(this, function*() {
-      const pooled = yield* this.borrow
+      const pooled = yield* this.borrowFor(options)
       let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
       let result: Exit.Exit<unknown, CallError> | undefined
       const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, options.metadata, callOptionsOf(options), (error, response) => {
@@ -414,7 +553,7 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
 const optionKeys = [
   "target", "credentials", "name", "minChannels", "maxChannels", "maxConcurrentStreamsPerChannel", "targetUtilization",
   "maxAge", "maxAgeJitter", "keepalive", "channelOptions", "healthCheck", "idleTimeout", "connectTimeout",
-  "acquireTimeout", "shutdownTimeout"
+  "acquireTimeout", "shutdownTimeout", "waitForReady"
 ]
 /**
  * Names other pools (the core's, grpc-gcp's ChannelPool, gax's ChannelPoolSettings) give what
@@ -499,6 +638,7 @@ const parseOptions = (options: PoolOptions) => {
     const connectTimeout = check.duration("connectTimeout", options.connectTimeout, "10 seconds", { zero: "reject" })
     const acquireTimeout = check.duration("acquireTimeout", options.acquireTimeout, "30 seconds")
     const shutdownTimeout = check.duration("shutdownTimeout", options.shutdownTimeout, "10 seconds")
+    const waitForReady = check.boolean("waitForReady", options.waitForReady, false)
     const keepalive = check.record("keepalive", options.keepalive)
     check.known(keepalive, ["time", "timeout", "permitWithoutCalls"], {}, "keepalive.")
     const keepaliveTime = check.duration("keepalive.time", keepalive?.time, "5 minutes", { zero: "reject" })
@@ -525,7 +665,7 @@ const parseOptions = (options: PoolOptions) => {
       name, target: target!, credentials: credentials as grpc.ChannelCredentials, minChannels, maxChannels, streams, targetUtilization,
       maxAge, maxAgeJitter, idleTimeout, connectTimeout, acquireTimeout, shutdownTimeout, keepaliveTime, keepaliveTimeout,
       permitWithoutCalls, channelOptions: channelOptions as grpc.ChannelOptions, healthService,
-      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout
+      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout, waitForReady
     }
   })
 }
@@ -550,7 +690,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
       },
       OptionCheck.timerMillis(o.connectTimeout) ?? Infinity,
       o.healthService,
-      o.healthTimeout
+      o.healthTimeout,
+      o.waitForReady
     )
     impl.pool = yield* Pool.make({
       acquire: impl.acquire,
@@ -603,7 +744,8 @@ const checkHealth = (pooled: PooledChannel, service: string, timeout: number): E
       metadata: new grpc.Metadata(),
       deadline: timeout === Infinity || timeout > OptionCheck.MAX_TIMER_MILLIS ? Infinity : new Date(Date.now() + timeout),
       onMetadata: undefined,
-      onStatus: undefined
+      onStatus: undefined,
+      waitForReady: undefined
     }, (result, status) => {
       if (result.code !== grpc.status.OK) return resume(Effect.fail(toGrpcError(result)))
       pooled.notServing = status !== SERVING
