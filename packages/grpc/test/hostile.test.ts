@@ -93,6 +93,12 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["onStatus not a function", { onStatus: 1 }, "onStatus"],
   ["waitForReady not a boolean", { waitForReady: "yes" }, "waitForReady"],
   ["waitForReady a number", { waitForReady: 1 }, "waitForReady"],
+  ["interceptors not an array", { interceptors: () => undefined }, "interceptors"],
+  ["an interceptor not a function", { interceptors: [{ start: 1 }] }, "interceptors[0]"],
+  ["interceptor_providers not an array", { interceptor_providers: "x" }, "interceptor_providers"],
+  ["interceptors and interceptor_providers", { interceptors: [() => undefined], interceptor_providers: [() => undefined] }, "interceptor_providers"],
+  ["compress not a boolean", { compress: "gzip" }, "compress"],
+  ["compress on a pool that does not compress", { compress: true }, "compress"],
   ["an unknown option", { deadlin: new Date() }, "deadlin"]
 ]
 

@@ -10,6 +10,7 @@ import { OptionCheck, Pool, type PoolConfigError } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
@@ -18,7 +19,7 @@ import * as Stream from "effect/Stream"
 import { GrpcError } from "../GrpcError.js"
 import type { Options } from "../GrpcPool.js"
 import { PooledChannel } from "./channel.js"
-import { type CallOptions, guarded, messageOf, type ParsedCall, parseCallOptions } from "./callOptions.js"
+import { type CallOptions, guarded, invalidArgument, messageOf, type ParsedCall, parseCallOptions } from "./callOptions.js"
 
 const S = grpc.connectivityState
 
@@ -38,6 +39,12 @@ const internalError = (error: unknown): GrpcError => {
   return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
 }
 
+/** An interceptor (or interceptor provider) threw as the call was made. */
+const interceptorError = (error: unknown): GrpcError => {
+  const details = `an interceptor threw: ${messageOf(error)}`
+  return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
+}
+
 /** A call's deadline passed while it waited for a channel. */
 const deadlineExceeded = (): GrpcError => {
   const details = "Deadline exceeded while waiting for a channel"
@@ -45,7 +52,16 @@ const deadlineExceeded = (): GrpcError => {
 }
 
 /** No options: the pool's defaults, no deadline. */
-const noCall: ParsedCall = { metadata: new grpc.Metadata(), deadline: Infinity, onMetadata: undefined, onStatus: undefined, waitForReady: undefined }
+const noCall: ParsedCall = {
+  metadata: new grpc.Metadata(),
+  deadline: Infinity,
+  onMetadata: undefined,
+  onStatus: undefined,
+  waitForReady: undefined,
+  interceptors: undefined,
+  providers: undefined,
+  compress: undefined
+}
 
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
@@ -94,7 +110,7 @@ class UnaryCall {
     } catch (error) {
       call.cancelWithStatus(grpc.status.INTERNAL, `Request message serialization failure: ${messageOf(error)}`)
     }
-    if (bytes !== undefined) call.sendMessageWithContext({}, bytes)
+    if (bytes !== undefined) call.sendMessageWithContext(this.options.compress === false ? { flags: NO_COMPRESS } : {}, bytes)
     call.halfClose()
   }
 
@@ -141,8 +157,88 @@ class UnaryCall {
   }
 }
 
-const callOptionsOf = (options: ParsedCall): grpc.CallOptions =>
-  options.deadline === Infinity ? {} : { deadline: options.deadline }
+/** grpc-js's `WriteFlags.NoCompress` (call-interface.ts; not exported): this message is sent uncompressed. */
+const NO_COMPRESS = 2
+
+/** A call's messages uncompressed: the `NoCompress` write flag on each, below the caller's interceptors. */
+class UncompressedCall extends grpc.InterceptingCall {
+  override sendMessageWithContext(context: Parameters<grpc.InterceptingCall["sendMessageWithContext"]>[0], message: unknown): void {
+    super.sendMessageWithContext({ ...context, flags: (context.flags ?? 0) | NO_COMPRESS }, message)
+  }
+}
+const uncompressed: grpc.Interceptor = (options, nextCall) => new UncompressedCall(nextCall(options))
+
+/** A method of a service definition (what interceptor providers are given). */
+export type Method = grpc.MethodDefinition<any, any>
+
+/**
+ * The call's interceptors as grpc-js takes them: its own (providers asked here, with the method),
+ * then, for `compress: false`, the one that flags every message. `undefined`: none.
+ */
+const interceptorsOf = (method: Method, options: ParsedCall): Array<grpc.Interceptor> | undefined => {
+  const own = options.interceptors ?? options.providers?.map((provide) => provide(method)).filter((f) => typeof f === "function")
+  if (options.compress !== false) return own === undefined ? undefined : [...own]
+  return [...(own ?? []), uncompressed]
+}
+
+/** grpc-js `CallOptions` of a call made through a `Client` (streams, intercepted unary calls). */
+const callOptionsOf = (method: Method, options: ParsedCall): grpc.CallOptions => {
+  const interceptors = interceptorsOf(method, options)
+  const result: { deadline?: grpc.Deadline; interceptors?: Array<grpc.Interceptor> } = {}
+  if (options.deadline !== Infinity) result.deadline = options.deadline
+  if (interceptors !== undefined) result.interceptors = interceptors
+  return result
+}
+
+/**
+ * A unary call with interceptors: made through the channel's `Client` (where grpc-js runs
+ * interceptors), with the same results as `UnaryCall`'s — the caller's callbacks guarded, the
+ * final status (and response) to `done` once, from grpc-js's `status` event.
+ */
+class InterceptedUnaryCall {
+  private call: grpc.ClientUnaryCall | undefined
+  private failure: grpc.StatusObject | undefined = undefined
+
+  constructor(
+    private readonly pooled: PooledChannel,
+    private readonly method: Method,
+    private readonly request: unknown,
+    private readonly options: ParsedCall,
+    private readonly done: (status: grpc.StatusObject, response: unknown) => void
+  ) {}
+
+  send(): void {
+    let result: { readonly error: grpc.ServiceError | null; readonly response: unknown } | undefined
+    const { method, options } = this
+    const call = this.pooled.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, this.request, options.metadata, callOptionsOf(method, options), (error, response) => {
+      result = { error, response }
+    })
+    this.call = call
+    call.on("metadata", (metadata: grpc.Metadata) => {
+      const thrown = guarded(options.onMetadata, metadata)
+      if (thrown !== undefined && this.failure === undefined) {
+        const details = `onMetadata threw: ${messageOf(thrown)}`
+        this.failure = { code: grpc.status.INTERNAL, details, metadata: new grpc.Metadata() }
+        call.cancel()
+      }
+    })
+    // grpc-js calls the callback, then emits the status
+    call.on("status", (status: grpc.StatusObject) => {
+      const thrown = guarded(options.onStatus, status)
+      if (thrown !== undefined && this.failure === undefined) {
+        this.failure = { code: grpc.status.INTERNAL, details: `onStatus threw: ${messageOf(thrown)}`, metadata: status.metadata }
+      }
+      if (this.failure !== undefined) return this.done(this.failure, undefined)
+      const error = result?.error
+      if (error) return this.done({ code: error.code, details: error.details, metadata: error.metadata }, undefined)
+      this.done(status, result?.response)
+    })
+  }
+
+  cancel(): void {
+    this.call?.cancel()
+  }
+}
 
 /** A streaming call's `metadata` and `status` events to the user's callbacks, guarded. */
 const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, options: ParsedCall): void => {
@@ -335,21 +431,37 @@ export class GrpcPoolImpl {
     if (this.pool !== undefined) Effect.runSync(Pool.invalidate(this.pool, pooled))
   }
 
+  /** The pool's channels compress (`grpc.default_compression_algorithm` other than identity). */
+  private get compresses(): boolean {
+    const algorithm: unknown = this.channelOptions["grpc.default_compression_algorithm"]
+    return algorithm !== undefined && algorithm !== 0 && algorithm !== "identity"
+  }
+
+  /** A call's options, checked, also against the pool (`compress: true` needs channels that compress). */
+  parse(input: CallOptions | undefined): Either.Either<ParsedCall, GrpcError> {
+    const parsed = parseCallOptions(input)
+    if (parsed._tag === "Right" && parsed.right.compress === true && !this.compresses) {
+      return Either.left(invalidArgument("compress", "the pool's channels do not compress: set channelOptions[\"grpc.default_compression_algorithm\"] (grpc-js compresses per channel)"))
+    }
+    return parsed
+  }
+
   /**
    * A unary call on the least-loaded channel, sent once more elsewhere if it never left. Made on
    * the channel itself (`Channel.createCall`, what grpc-js's `Client` does underneath): the
    * `Client` layer's per-call objects (an EventEmitter, an interceptor chain, a captured stack)
    * cost a sixth of a call's CPU and nothing here needs them.
    */
-  unary(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, request: unknown, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+  unary(method: Method, request: unknown, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
     // every argument checked before anything is borrowed: nothing of the caller's can throw below
-    const parsed = parseCallOptions(input)
+    const parsed = this.parse(input)
     if (parsed._tag === "Left") return Effect.fail(parsed.left)
     const options = parsed.right
+    const intercepted = options.interceptors !== undefined || options.providers !== undefined
     return Effect.async<unknown, CallError>((resume) => {
       // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
       let cancelBorrow: (() => void) | undefined
-      let call: UnaryCall | undefined
+      let call: UnaryCall | InterceptedUnaryCall | undefined
       const attempt = (retried: boolean) => {
         call = undefined
         let waiting = true
@@ -367,7 +479,7 @@ export class GrpcPoolImpl {
             pooled.calls.delete(made)
             return true
           }
-          const made: UnaryCall = new UnaryCall(pooled, path, serialize, deserialize, request, options, (status, response) => {
+          const finished = (status: grpc.StatusObject, response: unknown) => {
             // inside a grpc-js callback: nothing may throw out of here
             if (!giveBack()) return
             try {
@@ -383,7 +495,10 @@ export class GrpcPoolImpl {
               return resume(Effect.fail(internalError(error)))
             }
             resume(status.code === grpc.status.OK ? Effect.succeed(response) : Effect.fail(toGrpcError(status)))
-          })
+          }
+          const made = intercepted
+            ? new InterceptedUnaryCall(pooled, method, request, options, finished)
+            : new UnaryCall(pooled, method.path, method.requestSerialize, method.responseDeserialize, request, options, finished)
           try {
             pooled.calls.add(made)
             call = made
@@ -446,12 +561,13 @@ export class GrpcPoolImpl {
 
   /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
   streamed(input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> {
-    const parsed = parseCallOptions(input)
+    const parsed = this.parse(input)
     if (parsed._tag === "Left") return Stream.fail(parsed.left)
     const options = parsed.right
     return Stream.unwrapScoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrowFor(options)
-      const call = open(pooled, options)
+      // an interceptor (or its provider) may throw as the call is made: the call's failure
+      const call = yield* Effect.try({ try: () => open(pooled, options), catch: interceptorError })
       listen(call, options)
       pooled.calls.add(call)
       // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
@@ -477,18 +593,22 @@ export class GrpcPoolImpl {
   }
 
   /** A client-streaming call: `requests` written with back-pressure, one response. */
-  clientStream(path: string, serialize: (value: any) => Buffer, deserialize: (bytes: Buffer) => any, requests: Stream.Stream<unknown, CallError>, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
-    const parsed = parseCallOptions(input)
+  clientStream(method: Method, requests: Stream.Stream<unknown, CallError>, input: CallOptions | undefined): Effect.Effect<unknown, CallError> {
+    const parsed = this.parse(input)
     if (parsed._tag === "Left") return Effect.fail(parsed.left)
     const options = parsed.right
     return Effect.scoped(Effect.gen(this, function*() {
       const pooled = yield* this.borrowFor(options)
       let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
       let result: Exit.Exit<unknown, CallError> | undefined
-      const call = pooled.client.makeClientStreamRequest(path, serialize, deserialize, options.metadata, callOptionsOf(options), (error, response) => {
-        if (result !== undefined) return
-        result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
-        settle?.(result)
+      const call = yield* Effect.try({
+        try: () =>
+          pooled.client.makeClientStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, options.metadata, callOptionsOf(method, options), (error, response) => {
+            if (result !== undefined) return
+            result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
+            settle?.(result)
+          }),
+        catch: interceptorError
       })
       listen(call, options)
       pooled.calls.add(call)
@@ -521,20 +641,20 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
   const methods: Record<string, unknown> = {}
   for (const [name, definition] of Object.entries(clientConstructor.service)) {
     const { path, requestSerialize, responseDeserialize, requestStream, responseStream } = definition
+    const md = definition as Method
     let method: unknown
     if (!requestStream && !responseStream) {
-      method = (request: unknown, options?: CallOptions) => impl.unary(path, requestSerialize, responseDeserialize, request, options)
+      method = (request: unknown, options?: CallOptions) => impl.unary(md, request, options)
     } else if (!requestStream && responseStream) {
       method = (request: unknown, options?: CallOptions) =>
-        impl.streamed(options, (pooled, parsed) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, parsed.metadata, callOptionsOf(parsed)))
+        impl.streamed(options, (pooled, parsed) => pooled.client.makeServerStreamRequest(path, requestSerialize, responseDeserialize, request, parsed.metadata, callOptionsOf(md, parsed)))
     } else if (requestStream && !responseStream) {
-      method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
-        impl.clientStream(path, requestSerialize, responseDeserialize, requests, options)
+      method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) => impl.clientStream(md, requests, options)
     } else {
       method = (requests: Stream.Stream<unknown, CallError>, options?: CallOptions) =>
         impl.streamed(
           options,
-          (pooled, parsed) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, parsed.metadata, callOptionsOf(parsed)),
+          (pooled, parsed) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, parsed.metadata, callOptionsOf(md, parsed)),
           (call) =>
             impl.writeAll(requests, call).pipe(Effect.onError((cause) =>
               Effect.sync(() => {
@@ -745,7 +865,10 @@ const checkHealth = (pooled: PooledChannel, service: string, timeout: number): E
       deadline: timeout === Infinity || timeout > OptionCheck.MAX_TIMER_MILLIS ? Infinity : new Date(Date.now() + timeout),
       onMetadata: undefined,
       onStatus: undefined,
-      waitForReady: undefined
+      waitForReady: undefined,
+      interceptors: undefined,
+      providers: undefined,
+      compress: undefined
     }, (result, status) => {
       if (result.code !== grpc.status.OK) return resume(Effect.fail(toGrpcError(result)))
       pooled.notServing = status !== SERVING
