@@ -35,7 +35,9 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { GrpcError } from "./GrpcError.js"
+import { clientOf } from "./internal/client.js"
 import * as internal from "./internal/pool.js"
+import { channelStats } from "./internal/stats.js"
 
 /**
  * @example
@@ -313,8 +315,9 @@ class GrpcPoolImpl implements GrpcPool {
 const implOf = (self: GrpcPool): internal.GrpcPoolImpl => (self as GrpcPoolImpl).impl
 
 /**
- * Opens a pool in the current scope (`minChannels` connect in the background; calls wait for a
- * channel up to `acquireTimeout`). Closing the scope lets calls in flight finish up to
+ * Opens a pool in the current scope (it returns once the `minChannels` are READY, or after
+ * `connectTimeout`; a call waiting for a channel fails fast with UNAVAILABLE while the pool cannot
+ * connect, or waits up to `acquireTimeout` with `waitForReady`). Closing the scope lets calls in flight finish up to
  * `shutdownTimeout`, then closes every channel. Bad options fail with `PoolConfigError`.
  *
  * @example
@@ -431,12 +434,13 @@ export const layerConfig = <Id>(
  * @category client
  */
 export const client = <Api = Record<string, any>>(self: GrpcPool, clientConstructor: grpc.ServiceClientConstructor): Api =>
-  internal.clientOf(implOf(self), clientConstructor) as Api
+  clientOf(implOf(self), clientConstructor) as Api
 
 /**
  * Lends a channel for a scope, for users who keep their own generated clients
  * (`new Client(target, credentials, { channelOverride })`). Calls made on it count toward its
- * load only while the scope is open.
+ * load only while the scope is open. It waits for a channel as the pool's calls do by default
+ * (fail-fast UNAVAILABLE while the pool cannot connect, unless the pool has `waitForReady`).
  *
  * @example
  * ```ts
@@ -476,7 +480,7 @@ export const stats = (self: GrpcPool): Effect.Effect<Stats> => {
   const impl = implOf(self)
   return Effect.map(Pool.stats(impl.pool), (pool) => ({
     pool,
-    channels: [...impl.channels].map(internal.channelStats),
+    channels: [...impl.channels].map(channelStats),
     retries: impl.retries
   }))
 }

@@ -62,8 +62,9 @@ export interface ParsedCall {
   readonly compress: boolean | undefined
 }
 
-const none: ParsedCall = {
-  metadata: undefined as never,
+/** No options: the pool's defaults, no deadline (a call passes a `metadata` of its own: grpc-js adds to it). */
+export const noCallOptions: ParsedCall = {
+  metadata: new grpc.Metadata(),
   deadline: Infinity,
   onMetadata: undefined,
   onStatus: undefined,
@@ -160,7 +161,7 @@ const interceptorsOf = (check: OptionCheck.Checker, options: CallOptions) => {
 
 /** Checks and normalises a call's options; the `Left` is the call's result. */
 export const parseCallOptions = (options: CallOptions | undefined): Either.Either<ParsedCall, GrpcError> => {
-  if (options === undefined) return Either.right({ ...none, metadata: new grpc.Metadata() })
+  if (options === undefined) return Either.right({ ...noCallOptions, metadata: new grpc.Metadata() })
   const parsed = OptionCheck.run("call", (check) => {
     check.record("options", options)
     check.known(options, callKeys, callAliases)
