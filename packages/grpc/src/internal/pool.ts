@@ -104,8 +104,18 @@ export class GrpcPoolImpl {
       // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
       // last attempt failed, that is trying again, and has no connection up
       if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
-        giveUp(this.failure)
-        return cancel
+        stop()
+        cancel()
+        // on the next turn of the event loop, as grpc-js reports it: a caller retrying in a loop
+        // without a pause must not starve the I/O that would let the pool connect again
+        const failure = this.failure
+        let dropped = false
+        setImmediate(() => {
+          if (!dropped) done(undefined, Cause.fail(failure))
+        })
+        return () => {
+          dropped = true
+        }
       }
       this.failFast.add(giveUp)
       listed = true
