@@ -155,7 +155,7 @@ export interface Options {
   readonly idleTimeout?: Duration.DurationInput | undefined
   /** Longest a new channel may take to become READY. [10 seconds] */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** Longest a call waits for a channel (all busy, or none connected) before `PoolTimeoutError`. [30 seconds] */
+  /** Longest a call waits for a channel (all busy, or — with `waitForReady` — none connected) before `PoolTimeoutError`. [30 seconds] */
   readonly acquireTimeout?: Duration.DurationInput | undefined
   /** On close, how long calls in flight get before their channels are closed. [10 seconds] */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
