@@ -35,7 +35,9 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { GrpcError } from "./GrpcError.js"
+import { clientOf } from "./internal/client.js"
 import * as internal from "./internal/pool.js"
+import { channelStats } from "./internal/stats.js"
 
 /**
  * @example
@@ -153,20 +155,32 @@ export interface Options {
   readonly idleTimeout?: Duration.DurationInput | undefined
   /** Longest a new channel may take to become READY. [10 seconds] */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** Longest a call waits for a channel (all busy, or none connected) before `PoolTimeoutError`. [30 seconds] */
+  /** Longest a call waits for a channel (all busy, or — with `waitForReady` — none connected) before `PoolTimeoutError`. [30 seconds] */
   readonly acquireTimeout?: Duration.DurationInput | undefined
   /** On close, how long calls in flight get before their channels are closed. [10 seconds] */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * What a call does while the pool cannot connect. `false` is grpc's default, fail-fast: a call
+   * waiting for a channel fails `UNAVAILABLE` as soon as a connection attempt fails (within
+   * `connectTimeout` at the latest) while no channel is connected. `true` waits until a channel is
+   * READY, up to `acquireTimeout` or the call's deadline. A call's own `waitForReady` overrides it.
+   * Busy channels are never a reason to fail fast: a call waits for a free stream either way. [false]
+   */
+  readonly waitForReady?: boolean | undefined
 }
 
 /**
- * Options of one call: `metadata`, and a `deadline` or a `timeout` (DEADLINE_EXCEEDED past it).
+ * Options of one call: `metadata`, a `deadline` or a `timeout` (DEADLINE_EXCEEDED past it, also
+ * while waiting for a channel), `onMetadata`/`onStatus`, and `waitForReady` (wait for a
+ * connection rather than fail fast with UNAVAILABLE; the pool's option by default).
  *
  * @example
  * ```ts
  * import { GrpcPool } from "@effect-pool/grpc"
  *
  * const options: GrpcPool.CallOptions = { metadata: { "x-request-id": "42" }, timeout: "500 millis" }
+ * // wait for the server to come up, for 30 s at most
+ * const patient: GrpcPool.CallOptions = { waitForReady: true, timeout: "30 seconds" }
  * ```
  * @since 0.1.0
  * @category models
@@ -301,8 +315,9 @@ class GrpcPoolImpl implements GrpcPool {
 const implOf = (self: GrpcPool): internal.GrpcPoolImpl => (self as GrpcPoolImpl).impl
 
 /**
- * Opens a pool in the current scope (`minChannels` connect in the background; calls wait for a
- * channel up to `acquireTimeout`). Closing the scope lets calls in flight finish up to
+ * Opens a pool in the current scope (it returns once the `minChannels` are READY, or after
+ * `connectTimeout`; a call waiting for a channel fails fast with UNAVAILABLE while the pool cannot
+ * connect, or waits up to `acquireTimeout` with `waitForReady`). Closing the scope lets calls in flight finish up to
  * `shutdownTimeout`, then closes every channel. Bad options fail with `PoolConfigError`.
  *
  * @example
@@ -363,6 +378,7 @@ export type ConfigOptions = Pick<
   | "connectTimeout"
   | "acquireTimeout"
   | "shutdownTimeout"
+  | "waitForReady"
 >
 
 /**
@@ -418,12 +434,13 @@ export const layerConfig = <Id>(
  * @category client
  */
 export const client = <Api = Record<string, any>>(self: GrpcPool, clientConstructor: grpc.ServiceClientConstructor): Api =>
-  internal.clientOf(implOf(self), clientConstructor) as Api
+  clientOf(implOf(self), clientConstructor) as Api
 
 /**
  * Lends a channel for a scope, for users who keep their own generated clients
  * (`new Client(target, credentials, { channelOverride })`). Calls made on it count toward its
- * load only while the scope is open.
+ * load only while the scope is open. It waits for a channel as the pool's calls do by default
+ * (fail-fast UNAVAILABLE while the pool cannot connect, unless the pool has `waitForReady`).
  *
  * @example
  * ```ts
@@ -463,7 +480,7 @@ export const stats = (self: GrpcPool): Effect.Effect<Stats> => {
   const impl = implOf(self)
   return Effect.map(Pool.stats(impl.pool), (pool) => ({
     pool,
-    channels: [...impl.channels].map(internal.channelStats),
+    channels: [...impl.channels].map(channelStats),
     retries: impl.retries
   }))
 }

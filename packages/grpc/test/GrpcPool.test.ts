@@ -36,6 +36,20 @@ describe("GrpcPool", () => {
       expect(proxy.accepted()).toBe(3)
     }).pipe(Effect.scoped))
 
+  it.live("a burst right after make rides every TCP connection: the server sees each of the 3 connections serve about a third of 60 calls", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(Effect.promise(() => startGrpcServer()), (s) => Effect.promise(s.close))
+      const pool = yield* GrpcPool.make({ target: server.target, minChannels: 3, maxChannels: 3 })
+      const echo = echoClient(pool)
+      yield* Effect.forEach(Array.from({ length: 60 }), () => echo.unary({ text: "x", delayMs: 100 }), { concurrency: "unbounded" })
+      // the client's address as the server sees it: one remote port per TCP connection
+      const perConnection = Object.values(server.peers)
+      expect(perConnection).toHaveLength(3)
+      expect(perConnection.reduce((a, b) => a + b, 0)).toBe(60)
+      // least-loaded: 20 each when all 60 go out before any ends; a busy machine shifts a few
+      for (const served of perConnection) expect(served).toBeGreaterThanOrEqual(10)
+    }).pipe(Effect.scoped))
+
   it.live("a server allowing 10 streams per connection: 100 concurrent calls open channels up to maxChannels", () =>
     Effect.gen(function*() {
       const { proxy, target, server } = yield* serverBehindProxy({ maxConcurrentStreams: 10 })
@@ -155,8 +169,12 @@ describe("GrpcPool", () => {
       const pool = yield* GrpcPool.make({ target: `localhost:${server.port}`, credentials: grpc.credentials.createSsl(Buffer.from(certificate.cert)) })
       expect((yield* echoClient(pool).unary({ text: "secure" })).text).toBe("echo: secure")
       const untrusted = yield* GrpcPool.make({ target: `localhost:${server.port}`, credentials: grpc.credentials.createSsl(), connectTimeout: "1 second", acquireTimeout: "1500 millis" })
+      // a handshake that fails is a connection that fails: fail-fast UNAVAILABLE, as grpc-js's own client
       const refused = yield* Effect.flip(echoClient(untrusted).unary({ text: "secure" }))
-      expect(refused._tag).toBe("PoolTimeoutError")
+      expect(refused).toMatchObject({ _tag: "GrpcError", code: grpc.status.UNAVAILABLE })
+      // waiting for a connection that never comes: the pool's timeout, whose cause says why
+      const waited = yield* Effect.flip(echoClient(untrusted).unary({ text: "secure" }, { waitForReady: true }))
+      expect(waited._tag).toBe("PoolTimeoutError")
     }).pipe(Effect.scoped))
 
   it.live("channel(pool) lends a channel to a generated client (channelOverride)", () =>

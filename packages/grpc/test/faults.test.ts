@@ -97,7 +97,8 @@ describe("GrpcPool faults", () => {
       // the unanswered ping drops the connection: the channel leaves READY and is destroyed
       yield* eventually("the dead channel was replaced", Effect.map(GrpcPool.stats(pool), (s) => s.pool.destroyed >= 1), 15_000)
       proxy.blackhole(false)
-      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+      // (ending the blackhole resets the replacement's connection attempt too: wait for it)
+      expect((yield* echo.unary({ text: "after" }, { waitForReady: true })).text).toBe("echo: after")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("health NOT_SERVING: the channel leaves rotation on its connection, calls wait (and time out with the reason); SERVING again: the same channel comes back", () =>

@@ -69,7 +69,9 @@ const optionCases: Array<[string, Record<string, unknown>, string]> = [
   ["the core's name", { max: 4 }, "max"],
   ["grpc-gcp's name", { maxSize: 4 }, "maxSize"],
   ["grpc-gcp's watermark", { maxConcurrentStreamsLowWatermark: 100 }, "maxConcurrentStreamsLowWatermark"],
-  ["gax's name", { minChannelCount: 2 }, "minChannelCount"]
+  ["gax's name", { minChannelCount: 2 }, "minChannelCount"],
+  ["waitForReady not a boolean", { waitForReady: "true" }, "waitForReady"],
+  ["waitForReady a number", { waitForReady: 1 }, "waitForReady"]
 ]
 
 const idle = (pool: GrpcPool.GrpcPool) =>
@@ -89,6 +91,14 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["an invalid Date", { deadline: new Date("never") }, "deadline"],
   ["a deadline string", { deadline: "tomorrow" }, "deadline"],
   ["onStatus not a function", { onStatus: 1 }, "onStatus"],
+  ["waitForReady not a boolean", { waitForReady: "yes" }, "waitForReady"],
+  ["waitForReady a number", { waitForReady: 1 }, "waitForReady"],
+  ["interceptors not an array", { interceptors: () => undefined }, "interceptors"],
+  ["an interceptor not a function", { interceptors: [{ start: 1 }] }, "interceptors[0]"],
+  ["interceptor_providers not an array", { interceptor_providers: "x" }, "interceptor_providers"],
+  ["interceptors and interceptor_providers", { interceptors: [() => undefined], interceptor_providers: [() => undefined] }, "interceptor_providers"],
+  ["compress not a boolean", { compress: "gzip" }, "compress"],
+  ["compress on a pool that does not compress", { compress: true }, "compress"],
   ["an unknown option", { deadlin: new Date() }, "deadlin"]
 ]
 
@@ -128,7 +138,7 @@ describe("GrpcPool hostile input", () => {
       const { target, proxy } = yield* serverBehindProxy()
       proxy.refuseNew(true)
       const pool = yield* GrpcPool.make({ target, credentials: insecure, minChannels: 0, acquireTimeout: 2 ** 31 * 2, connectTimeout: 2 ** 31 * 2 })
-      const fiber = yield* Effect.fork(echoClient(pool).unary({ text: "x" }))
+      const fiber = yield* Effect.fork(echoClient(pool).unary({ text: "x" }, { waitForReady: true }))
       yield* eventually("the call waits for a channel", Effect.map(GrpcPool.stats(pool), (s) => s.pool.waiting === 1))
       yield* Effect.sleep("200 millis")
       expect(fiber.unsafePoll()).toBeNull()

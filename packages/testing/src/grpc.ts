@@ -41,6 +41,8 @@ export interface TestGrpcServer {
   readonly cancelled: Record<string, number>
   /** Calls received, by method. */
   readonly calls: Record<string, number>
+  /** Calls received, by the client's address as the server sees it (`call.getPeer()`: one per TCP connection). */
+  readonly peers: Record<string, number>
   /** Most calls in flight at once. */
   readonly peak: () => number
   /** Stops (kills every connection at once) and starts again on the same port. */
@@ -53,6 +55,7 @@ export interface TestGrpcServer {
 interface SurfaceCall {
   readonly metadata: grpc.Metadata
   readonly cancelled: boolean
+  getPeer(): string
   sendMetadata(metadata: grpc.Metadata): void
   on(event: "cancelled", listener: () => void): unknown
 }
@@ -64,10 +67,13 @@ export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<
   const health = new HealthImplementation({ "": "SERVING", "effectpool.test.Echo": "SERVING" })
   const cancelled: Record<string, number> = {}
   const calls: Record<string, number> = {}
+  const peers: Record<string, number> = {}
   let inFlight = 0
   let peak = 0
   const track = (method: string, call: SurfaceCall) => {
     calls[method] = (calls[method] ?? 0) + 1
+    const peer = call.getPeer()
+    peers[peer] = (peers[peer] ?? 0) + 1
     inFlight++
     peak = Math.max(peak, inFlight)
     let ended = false
@@ -177,6 +183,7 @@ export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<
     health,
     cancelled,
     calls,
+    peers,
     peak: () => peak,
     stop,
     start,

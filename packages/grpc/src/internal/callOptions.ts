@@ -23,12 +23,29 @@ export interface CallOptions {
   readonly onMetadata?: ((metadata: grpc.Metadata) => void) | undefined
   /** The call's final status with trailing metadata, on success too (grpc-js's `status` event). */
   readonly onStatus?: ((status: grpc.StatusObject) => void) | undefined
+  /**
+   * Wait for a connection instead of failing fast: `false` fails the call UNAVAILABLE as soon as
+   * the pool cannot connect, `true` waits until a channel is READY (or `acquireTimeout`, or the
+   * deadline). [the pool's `waitForReady`, or a grpc-js `Metadata`'s `waitForReady` option]
+   */
+  readonly waitForReady?: boolean | undefined
+  /** grpc-js client interceptors for this call, outermost first (grpc-js's `CallOptions.interceptors`). */
+  readonly interceptors?: ReadonlyArray<grpc.Interceptor> | undefined
+  /** grpc-js interceptor providers for this call (not together with `interceptors`, as in grpc-js). */
+  readonly interceptor_providers?: ReadonlyArray<grpc.InterceptorProvider> | undefined
+  /**
+   * `false`: send this call's messages uncompressed on a pool whose channels compress
+   * (`channelOptions["grpc.default_compression_algorithm"]`), grpc-js's per-message `NoCompress`
+   * write flag. `true` asks for the pool's algorithm (INVALID_ARGUMENT on a pool without one).
+   * [true where the pool compresses]
+   */
+  readonly compress?: boolean | undefined
 }
 
 /** The keys `CallOptions` has. */
-const callKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus"]
+const callKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus", "waitForReady", "interceptors", "interceptor_providers", "compress"]
 /** grpc-js's `CallOptions` names for what ours are called here. */
-const callAliases: Record<string, string> = {}
+const callAliases: Record<string, string> = { interceptorProviders: "interceptor_providers", compression: "compress" }
 
 /** A call's options, checked and normalised. */
 export interface ParsedCall {
@@ -36,9 +53,37 @@ export interface ParsedCall {
   readonly deadline: grpc.Deadline
   readonly onMetadata: ((metadata: grpc.Metadata) => void) | undefined
   readonly onStatus: ((status: grpc.StatusObject) => void) | undefined
+  /** `undefined`: the pool's default. */
+  readonly waitForReady: boolean | undefined
+  /** Set when the call has any (non-empty). */
+  readonly interceptors: ReadonlyArray<grpc.Interceptor> | undefined
+  readonly providers: ReadonlyArray<grpc.InterceptorProvider> | undefined
+  /** `undefined`: the pool's channels decide. */
+  readonly compress: boolean | undefined
 }
 
-const none: ParsedCall = { metadata: undefined as never, deadline: Infinity, onMetadata: undefined, onStatus: undefined }
+/** No options: the pool's defaults, no deadline (a call passes a `metadata` of its own: grpc-js adds to it). */
+export const noCallOptions: ParsedCall = {
+  metadata: new grpc.Metadata(),
+  deadline: Infinity,
+  onMetadata: undefined,
+  onStatus: undefined,
+  waitForReady: undefined,
+  interceptors: undefined,
+  providers: undefined,
+  compress: undefined
+}
+
+/** `undefined` or an array of functions; empty is `undefined`. */
+const functions = <F>(check: OptionCheck.Checker, option: string, input: unknown): ReadonlyArray<F> | undefined => {
+  if (input === undefined) return undefined
+  if (!Array.isArray(input)) check.fail(option, `must be an array of functions, got ${OptionCheck.describeValue(input)}`)
+  const array = input as Array<unknown>
+  array.forEach((f, i) => {
+    if (typeof f !== "function") check.fail(`${option}[${i}]`, `must be a function, got ${OptionCheck.describeValue(f)}`)
+  })
+  return array.length === 0 ? undefined : [...(array as Array<F>)]
+}
 
 /** The typed error of a bad call argument. */
 export const invalidArgument = (option: string, reason: string): GrpcError => {
@@ -53,6 +98,13 @@ const metadataOf = (check: OptionCheck.Checker, input: unknown): grpc.Metadata =
   if (input instanceof grpc.Metadata) {
     // set() checked each entry when it was added: check again what could have bypassed it
     for (const [key, value] of Object.entries(input.getMap())) entry(check, new grpc.Metadata(), key, value)
+    // the pool waits (or not) for a connection itself: grpc-js's own waitForReady would queue the
+    // call on a channel whose connection is gone (and which the pool is replacing) instead
+    if (input.getOptions().waitForReady === true) {
+      const copy = input.clone()
+      copy.setOptions({ ...input.getOptions(), waitForReady: false })
+      return copy
+    }
     return input
   }
   const record = check.record("metadata", input)!
@@ -99,9 +151,17 @@ const deadlineOf = (check: OptionCheck.Checker, deadline: unknown, timeout: unkn
   return at === -Infinity ? new Date(0) : new Date(at)
 }
 
+const interceptorsOf = (check: OptionCheck.Checker, options: CallOptions) => {
+  const interceptors = functions<grpc.Interceptor>(check, "interceptors", options.interceptors)
+  const providers = functions<grpc.InterceptorProvider>(check, "interceptor_providers", options.interceptor_providers)
+  // grpc-js throws on both (InterceptorConfigurationError): here it is the caller's argument
+  if (interceptors !== undefined && providers !== undefined) check.fail("interceptor_providers", "cannot be given with interceptors (grpc-js allows only one of them)")
+  return { interceptors, providers }
+}
+
 /** Checks and normalises a call's options; the `Left` is the call's result. */
 export const parseCallOptions = (options: CallOptions | undefined): Either.Either<ParsedCall, GrpcError> => {
-  if (options === undefined) return Either.right({ ...none, metadata: new grpc.Metadata() })
+  if (options === undefined) return Either.right({ ...noCallOptions, metadata: new grpc.Metadata() })
   const parsed = OptionCheck.run("call", (check) => {
     check.record("options", options)
     check.known(options, callKeys, callAliases)
@@ -109,7 +169,13 @@ export const parseCallOptions = (options: CallOptions | undefined): Either.Eithe
       metadata: metadataOf(check, options.metadata),
       deadline: deadlineOf(check, options.deadline, options.timeout),
       onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
-      onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus)
+      onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus),
+      waitForReady: options.waitForReady === undefined
+        // a grpc-js user's way of asking: new Metadata({ waitForReady: true })
+        ? (options.metadata instanceof grpc.Metadata && options.metadata.getOptions().waitForReady === true ? true : undefined)
+        : check.boolean("waitForReady", options.waitForReady, false),
+      ...interceptorsOf(check, options),
+      compress: options.compress === undefined ? undefined : check.boolean("compress", options.compress, true)
     }
   })
   return Either.isRight(parsed) ? Either.right(parsed.right) : Either.left(invalidArgument(parsed.left.option, parsed.left.reason))

@@ -44,10 +44,15 @@ export class PooledChannel {
     return this.closed ? S.SHUTDOWN : this.channel.getConnectivityState(false)
   }
 
-  /** Connects; `done` gets nothing once READY, or why not within `timeout` ms. */
-  connect(timeout: number, done: (failure: string | undefined) => void): void {
+  /**
+   * Connects; `done` gets nothing once READY, or why not within `timeout` ms. `failed` hears each
+   * failed connection attempt on the way (the channel entering TRANSIENT_FAILURE: grpc-js keeps
+   * trying with its backoff, and a fail-fast call would fail now).
+   */
+  connect(timeout: number, failed: () => void, done: (failure: string | undefined) => void): void {
     const deadline = timeout === Infinity ? Infinity : Date.now() + timeout
     let last = "no attempt"
+    let previous: grpc.connectivityState | undefined
     const check = () => {
       if (this.closed) return done("closed while connecting")
       const state = this.channel.getConnectivityState(true)
@@ -55,7 +60,11 @@ export class PooledChannel {
         this.watch()
         return done(undefined)
       }
-      if (state === S.TRANSIENT_FAILURE) last = "TRANSIENT_FAILURE"
+      if (state === S.TRANSIENT_FAILURE) {
+        last = "TRANSIENT_FAILURE"
+        if (previous !== S.TRANSIENT_FAILURE) failed()
+      }
+      previous = state
       if (Date.now() >= deadline) return done(`not ready within ${timeout} ms (last state ${last})`)
       this.channel.watchConnectivityState(state, deadline, () => setImmediate(check))
     }

@@ -148,22 +148,45 @@ describe("interop cases through GrpcPool.client", () => {
 
   it.live("client_compressed_unary", () =>
     Effect.gen(function*() {
-      const plain = yield* clients()
-      const gzip = yield* clients(true)
+      // one pool whose channels gzip; per call, `compress: false` sends the request uncompressed
+      const { test } = yield* clients(true)
       const request = (expectCompressed: boolean): SimpleRequest => ({
         expect_compressed: { value: expectCompressed },
         response_size: 314159,
         payload: zeros(271828)
       })
       // 1. the feature probe, uncompressed: INVALID_ARGUMENT
-      const probe = yield* grpcError(plain.test.UnaryCall(request(true)))
+      const probe = yield* grpcError(test.UnaryCall(request(true), { compress: false }))
       expect(probe.code).toBe(grpc.status.INVALID_ARGUMENT)
-      // 2. compressed (the pool whose channels gzip every request)
-      const compressed = yield* gzip.test.UnaryCall(request(true))
+      // 2. compressed
+      const compressed = yield* test.UnaryCall(request(true))
       expect(isZeros(compressed.payload?.body, 314159)).toBe(true)
       // 3. uncompressed
-      const uncompressed = yield* plain.test.UnaryCall(request(false))
+      const uncompressed = yield* test.UnaryCall(request(false), { compress: false })
       expect(isZeros(uncompressed.payload?.body, 314159)).toBe(true)
+      // (the server checks each message's compressed flag: one that came compressed is refused)
+      const refused = yield* grpcError(test.UnaryCall(request(false)))
+      expect(refused.code).toBe(grpc.status.INVALID_ARGUMENT)
+    }).pipe(Effect.scoped))
+
+  it.live("per-call compression on streams and with interceptors: compress: false sends every message uncompressed", () =>
+    Effect.gen(function*() {
+      const { test } = yield* clients(true)
+      const requests = (compressed: boolean) =>
+        Stream.fromIterable([27182, 8, 1828].map((size) => ({ payload: zeros(size), expect_compressed: { value: compressed } })))
+      expect((yield* test.StreamingInputCall(requests(true))).aggregated_payload_size).toBe(29018)
+      expect((yield* test.StreamingInputCall(requests(false), { compress: false })).aggregated_payload_size).toBe(29018)
+      expect((yield* grpcError(test.StreamingInputCall(requests(false)))).code).toBe(grpc.status.INVALID_ARGUMENT)
+      // through the Client path a unary call takes with interceptors
+      let intercepted = 0
+      const interceptors: Array<grpc.Interceptor> = [(options, next) => {
+        intercepted++
+        return new grpc.InterceptingCall(next(options))
+      }]
+      const request = (value: boolean): SimpleRequest => ({ expect_compressed: { value }, response_size: 10, payload: zeros(271828) })
+      yield* test.UnaryCall(request(false), { compress: false, interceptors })
+      yield* test.UnaryCall(request(true), { interceptors })
+      expect(intercepted).toBe(2)
     }).pipe(Effect.scoped))
 
   it.live("server_streaming", () =>
