@@ -23,8 +23,8 @@ export class PooledChannel {
   readonly channel: grpc.Channel
   readonly client: grpc.Client
   readonly createdAt = Date.now()
-  /** Calls running on it now. */
-  activeCalls = 0
+  /** Its pool item (the core's borrower count is its calls running now); set when lent out. */
+  item: { readonly borrowers: number } | undefined = undefined
   /** The calls made through the pool's client, cancelled if the channel closes under them. */
   readonly calls = new Set<{ cancel(): void }>()
   /** Its last health check was answered other than SERVING (the pool holds it out of rotation). */

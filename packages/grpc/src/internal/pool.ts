@@ -12,7 +12,6 @@ import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { GrpcError } from "../GrpcError.js"
@@ -74,7 +73,7 @@ export class GrpcPoolImpl {
    * \`acquireTimeout\`. \`done\` is called once (synchronously when a channel is free); the
    * function returned gives up a wait still going.
    */
-  lend(options: ParsedCall, done: (lease: Pool.Lease<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): () => void {
+  lend(options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): () => void {
     let settled = false
     let listed = false
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -90,15 +89,19 @@ export class GrpcPoolImpl {
       if (timer !== undefined) clearTimeout(timer)
       if (listed) this.failFast.delete(giveUp)
     }
-    cancel = Pool.unsafeBorrow(this.pool, (lease, failure) => {
+    const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       if (settled) {
         // given up (a timer, fail-fast) while the pool was handing it over: not ours any more
-        if (lease !== undefined) Pool.unsafeReturn(this.pool, lease, Exit.void)
+        lease?.return()
         return
       }
       stop()
       done(lease, failure as Cause.Cause<CallError> | undefined)
     })
+    // gives up a wait only: a channel once lent is the call's to return
+    cancel = () => {
+      if (borrow.state === "waiting") borrow.cancel()
+    }
     if (settled) return cancel // lent at once: the fast path
     if (!(options.waitForReady ?? this.waitForReady)) {
       // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
@@ -137,9 +140,17 @@ export class GrpcPoolImpl {
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
-  readonly acquire: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.suspend(() =>
-    this.healthService === undefined ? this.connect : Effect.tap(this.connect, (pooled) => checkHealth(pooled, this.healthService!, this.healthTimeout))
-  )
+  readonly acquire = (item: Pool.ItemHandle): Effect.Effect<PooledChannel, GrpcError, Scope.Scope> => {
+    const connected = Effect.tap(this.connect, (pooled) =>
+      Effect.sync(() => {
+        pooled.item = item
+        // a channel that leaves READY is out of rotation now if idle, when its calls end otherwise
+        pooled.onLost = () => item.invalidate()
+      }))
+    return this.healthService === undefined
+      ? connected
+      : Effect.tap(connected, (pooled) => checkHealth(pooled, this.healthService!, this.healthTimeout))
+  }
 
   private readonly connect: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.acquireRelease(
     // interruptible while it connects (acquireRelease's acquire is not): a pool closing while a
@@ -166,7 +177,6 @@ export class GrpcPoolImpl {
         }
         this.failure = undefined
         this.channels.add(pooled)
-        pooled.onLost = this.onLost
         resume(Effect.succeed(pooled))
       })
       return Effect.sync(() => {
@@ -181,10 +191,6 @@ export class GrpcPoolImpl {
       })
   )
 
-  /** A channel left READY: out of rotation now if idle, when its calls end otherwise. */
-  private readonly onLost = (pooled: PooledChannel): void => {
-    if (this.pool !== undefined) Effect.runSync(Pool.invalidate(this.pool, pooled))
-  }
 
   /** The pool's channels compress (`grpc.default_compression_algorithm` other than identity). */
   private get compresses(): boolean {
@@ -205,31 +211,19 @@ export class GrpcPoolImpl {
   borrowFor(options: ParsedCall): Effect.Effect<PooledChannel, CallError, Scope.Scope> {
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
-        restore(Effect.async<Pool.Lease<PooledChannel>, CallError>((resume) => {
-          let lent: Pool.Lease<PooledChannel> | undefined
+        restore(Effect.async<Pool.Borrow<PooledChannel>, CallError>((resume) => {
+          let lent: Pool.Borrow<PooledChannel> | undefined
           const cancel = this.lend(options, (lease, failure) => {
             if (lease === undefined) return resume(Effect.failCause(failure!))
             lent = lease
-            lease.value.activeCalls++
             resume(Effect.succeed(lease))
           })
           return Effect.sync(() => {
             if (lent === undefined) return cancel()
-            // interrupted as it was lent: given back here
-            lent.value.activeCalls--
-            Pool.unsafeReturn(this.pool, lent, Exit.void)
+            lent.return() // interrupted as it was lent: given back here
           })
         })),
-        (lease) =>
-          Effect.as(
-            Effect.addFinalizer(() =>
-              Effect.sync(() => {
-                lease.value.activeCalls--
-                Pool.unsafeReturn(this.pool, lease, Exit.void)
-              })
-            ),
-            lease.value
-          )
+        (lease) => Effect.as(Effect.addFinalizer(() => Effect.sync(() => lease.return())), lease.value)
       )
     )
   }

@@ -11,7 +11,7 @@ const S = grpc.connectivityState
 /** Per channel, for stats. */
 export const channelStats = (pooled: PooledChannel) => ({
   state: S[pooled.state()] as keyof typeof S,
-  activeCalls: pooled.activeCalls,
+  activeCalls: pooled.item?.borrowers ?? 0,
   ageMillis: Date.now() - pooled.createdAt,
   notServing: pooled.notServing
 })

@@ -5,10 +5,8 @@
  *
  * @internal
  */
-import { Pool } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import { type CallOptions, guarded, messageOf, type ParsedCall } from "./callOptions.js"
 import type { PooledChannel } from "./channel.js"
 import { type CallError, internalError, toGrpcError } from "./errors.js"
@@ -215,12 +213,8 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
         cancelBorrow = undefined
         if (borrowed === undefined) return resume(Effect.failCause(failure!))
         const pooled = borrowed.value
-        pooled.activeCalls++
-        let returned = false
         const giveBack = () => {
-          if (returned) return false
-          returned = true
-          pooled.activeCalls--
+          if (borrowed.state !== "held") return false
           pooled.calls.delete(made)
           return true
         }
@@ -230,12 +224,12 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
           try {
             // sent again once — or, for a call that waits for a connection, as often as it takes
             if (status.code !== grpc.status.OK && (!retried || (options.waitForReady ?? impl.waitForReady)) && neverSent(status)) {
-              Pool.unsafeInvalidate(impl.pool, borrowed)
-              Pool.unsafeReturn(impl.pool, borrowed, Exit.void)
+              borrowed.invalidate()
+              borrowed.return()
               impl.retries++
               return attempt(true)
             }
-            Pool.unsafeReturn(impl.pool, borrowed, Exit.void)
+            borrowed.return()
           } catch (error) {
             return resume(Effect.fail(internalError(error)))
           }
@@ -252,7 +246,7 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
           // a bug, not the caller's argument (those were checked): the slot comes back all the same
           made.cancel()
           if (giveBack()) {
-            Pool.unsafeReturn(impl.pool, borrowed, Exit.void)
+            borrowed.return()
             resume(Effect.fail(internalError(error)))
           }
         }
