@@ -97,9 +97,9 @@ export const runApp = (options: RunOptions) =>
       const refresh = Effect.gen(function*() {
         pools = yield* Effect.all([
           line("catalogue", yield* catalogue.stats),
-          line("pricing", (yield* WorkerPool.stats(pricing.pool)).pool),
+          line("pricing", yield* WorkerPool.stats(pricing.pool)),
           line("orders", yield* orders.pool.stats),
-          line("fulfilment", (yield* GrpcPool.stats(notifier.pool)).pool)
+          line("fulfilment", yield* GrpcPool.stats(notifier.pool))
         ])
       })
       const refresher = yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("100 millis")))

@@ -292,7 +292,8 @@ export interface ChannelStats {
  * @since 0.1.0
  * @category models
  */
-export interface Stats {
+export interface Stats extends Pool.PoolStats {
+  /** The core pool's stats (channels as items); also spread at the top level, like every kind's. */
   readonly pool: Pool.PoolStats
   readonly channels: ReadonlyArray<ChannelStats>
   readonly retries: number
@@ -479,6 +480,7 @@ export const channel = (self: GrpcPool): Effect.Effect<grpc.Channel, CallError, 
 export const stats = (self: GrpcPool): Effect.Effect<Stats> => {
   const impl = implOf(self)
   return Effect.map(Pool.stats(impl.pool), (pool) => ({
+    ...pool,
     pool,
     channels: [...impl.channels].map(channelStats),
     retries: impl.retries
