@@ -27,10 +27,12 @@ const add = (state: State.PoolState<string>, value: string, now = 0, out: Array<
 }
 const borrow = (state: State.PoolState<string>, now = 0, out: Array<Cmd> = []) => State.take(state, now, out)
 
+/** A budget that only counts: it must never be asked to reclaim or wake inside a transition. */
 class FakeBudget implements State.Budget {
   reserved = 0
   freed = 0
   idles = 0
+  wantsIdle = false
   constructor(public units: number) {}
   tryReserve(): boolean {
     if (this.units === 0) return false
@@ -41,8 +43,15 @@ class FakeBudget implements State.Budget {
   free(): void {
     this.freed++
   }
-  idled(): void {
+  idled(): boolean {
     this.idles++
+    return this.wantsIdle
+  }
+  reclaim(): void {
+    throw new Error("reclaim inside a transition")
+  }
+  wake(): void {
+    throw new Error("wake inside a transition")
   }
 }
 
@@ -258,7 +267,7 @@ describe("demand: how many creations start", () => {
     for (let i = 0; i < 3; i++) state.waiters.push(waiter())
     const out: Array<Cmd> = []
     State.demand(state, out)
-    expect(out.length).toBe(1)
+    expect(tags(out)).toEqual(["Create", "Reclaim"])
     expect([state.creating, state.starved, budget.reserved]).toEqual([1, true, 1])
   })
 
@@ -654,8 +663,9 @@ describe("creation", () => {
     const budget = new FakeBudget(5)
     const state = new State.PoolState<string>(config({ max: 1 }), budget)
     state.creating = 1
-    State.creationAborted(state)
-    expect([state.creating, budget.freed]).toEqual([0, 1])
+    const out: Array<Cmd> = []
+    State.creationAborted(state, out)
+    expect([state.creating, budget.freed, tags(out)]).toEqual([0, 1, ["Wake"]])
   })
 })
 
@@ -670,7 +680,7 @@ describe("destruction", () => {
     expect(state.destroying).toBe(1)
     const out: Array<Cmd> = []
     State.destroyed(state, out)
-    expect([state.destroying, state.destroyed, budget.freed, tags(out)]).toEqual([0, 1, 1, ["Create"]])
+    expect([state.destroying, state.destroyed, budget.freed, tags(out)]).toEqual([0, 1, 1, ["Wake", "Create"]])
   })
 
   it("destroying a suspended item stops counting it as suspended", () => {
