@@ -510,20 +510,19 @@ export const evict = <A>(state: PoolState<A>, now: number, out: Array<Command<A>
 }
 
 /**
- * The next instant at which `evict` could evict an item (`Infinity` when none). A borrowed item
- * already past its lifetime is not counted: it is destroyed when it comes back, and counting it
- * would wake the housekeeper in a loop.
+ * The next instant at which `evict` could evict an item (`Infinity` when none). Only idle items
+ * can be evicted: an item that is not idle (borrowed, under a health check, suspended) counts
+ * by its lifetime end only while that is ahead — past it, it is destroyed when it comes back,
+ * and counting it (or its idle end) would wake the housekeeper every millisecond in a loop.
  */
 export const nextEviction = <A>(state: PoolState<A>, now: number): number => {
   const config = state.config
-  const canIdleOut = config.idleTimeout !== Infinity && state.items.size > config.min
   let next = Infinity
-  for (const item of state.items) {
-    if (item.expiresAt < next && (item.borrowers === 0 || item.expiresAt > now)) next = item.expiresAt
-    if (canIdleOut && item.borrowers === 0) {
-      const idleEnd = item.idleSince + config.idleTimeout
-      if (idleEnd < next) next = idleEnd
-    }
+  for (const item of state.items) if (item.expiresAt > now && item.expiresAt < next) next = item.expiresAt
+  const canIdleOut = config.idleTimeout !== Infinity && state.items.size > config.min
+  for (const item of state.idle) {
+    if (item.expiresAt < next) next = item.expiresAt
+    if (canIdleOut && item.idleSince + config.idleTimeout < next) next = item.idleSince + config.idleTimeout
   }
   return next
 }

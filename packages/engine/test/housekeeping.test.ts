@@ -138,3 +138,26 @@ describe("nextHousekeeping: how long the housekeeper sleeps", () => {
     expect(State.nextHousekeeping(state, 0)).toBe(1)
   })
 })
+
+describe("nextEviction counts only what evict can evict", () => {
+  it("a suspended item past its idle timeout or its lifetime does not wake the housekeeper every millisecond", () => {
+    const state = new State.PoolState<string>(config({ max: 2, idleTimeout: 1_000, maxLifetime: 5_000, maxLifetimeJitter: 0 }))
+    const a = add(state, "a", 0)
+    add(state, "b", 0)
+    State.checkOut(state)
+    State.checked(state, a, false, 10, [], true, "NOT_SERVING") // a: suspended, kept, not idle
+    const evicted: Array<State.Command<string>> = []
+    State.evict(state, 2_000, evicted) // b idles out; a cannot be evicted
+    expect([a.destroyed, state.idle]).toEqual([false, []])
+    expect(State.nextEviction(state, 2_000)).toBe(5_000) // a's lifetime end, still ahead
+    expect(State.nextHousekeeping(state, 2_000)).toBe(1_000)
+    expect(State.nextEviction(state, 6_000)).toBe(Infinity) // past it: destroyed when its check passes
+  })
+
+  it("an item under a health check is counted by its lifetime only, not its idle end", () => {
+    const state = new State.PoolState<string>(config({ max: 2, idleTimeout: 1_000, maxLifetime: 5_000, maxLifetimeJitter: 0 }))
+    add(state, "a", 0)
+    State.checkOut(state)
+    expect(State.nextEviction(state, 2_000)).toBe(5_000)
+  })
+})
