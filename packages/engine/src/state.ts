@@ -187,7 +187,11 @@ const takeLeastLoaded = <A>(state: PoolState<A>, now: number, out: Array<Command
 }
 
 const lend = <A>(state: PoolState<A>, item: Item<A>, now: number): void => {
-  if (item.borrowers === 0) item.borrowedAt = now
+  if (item.borrowers === 0) {
+    // a new borrow streak: its own leak report
+    item.borrowedAt = now
+    item.leakReported = false
+  }
   item.borrowers++
   state.borrowers++
   state.borrows++
@@ -551,7 +555,8 @@ export const nextHousekeeping = <A>(state: PoolState<A>, now: number): number =>
 
 /**
  * The items borrowed for `leakDetectionThreshold` or longer and not reported yet: each is
- * marked reported and returned for the shell to log.
+ * marked reported (once per borrow streak: lending an idle item clears the mark) and returned
+ * for the shell to log.
  */
 export const leaks = <A>(state: PoolState<A>, now: number): Array<Item<A>> => {
   const threshold = state.config.leakDetectionThreshold

@@ -161,3 +161,26 @@ describe("nextEviction counts only what evict can evict", () => {
     expect(State.nextEviction(state, 2_000)).toBe(5_000)
   })
 })
+
+describe("leaks are reported per borrow", () => {
+  it("an item reported once, returned and later held too long again is reported again", () => {
+    const state = new State.PoolState<string>(config({ max: 1, leakDetectionThreshold: 100 }))
+    const a = add(state, "a")
+    State.take(state, 0, [])
+    expect(State.leaks(state, 100)).toEqual([a])
+    State.release(state, a, 150, [])
+    State.take(state, 200, [])
+    expect(State.leaks(state, 250)).toEqual([])
+    expect(State.leaks(state, 300)).toEqual([a])
+  })
+
+  it("a shared item stays reported while any borrower still holds it", () => {
+    const state = new State.PoolState<string>(config({ max: 1, concurrency: 2, leakDetectionThreshold: 100 }))
+    const a = add(state, "a")
+    State.take(state, 0, [])
+    expect(State.leaks(state, 100)).toEqual([a])
+    State.take(state, 150, [])
+    State.release(state, a, 160, [])
+    expect(State.leaks(state, 400)).toEqual([])
+  })
+})
