@@ -89,6 +89,31 @@ describe("KeyedPool", () => {
       expect(b.alive()).toBeLessThanOrEqual(2)
     }))
 
+  it.scoped("at maxTotal, keys waiting for a unit get them in the order they asked, each from a reclaimed idle item", () =>
+    Effect.gen(function*() {
+      const b = backends()
+      const pool: KP = yield* KeyedPool.make({ acquire: b.acquire, maxPerKey: 5, maxTotal: 2 })
+      const first = yield* Scope.make()
+      const second = yield* Scope.make()
+      const held = [yield* Scope.extend(KeyedPool.get(pool, "a"), first), yield* Scope.extend(KeyedPool.get(pool, "a"), second)]
+      const forB = yield* Effect.fork(KeyedPool.use(pool, "b", (conn) => Effect.succeed(conn.key)))
+      yield* settle
+      const forC = yield* Effect.fork(KeyedPool.use(pool, "c", (conn) => Effect.succeed(conn.key)))
+      yield* settle
+      expect([forB.unsafePoll(), forC.unsafePoll()]).toEqual([null, null])
+      // one item of "a" comes back: it is reclaimed for "b", which asked first
+      yield* Scope.close(first, Exit.void)
+      expect(yield* Fiber.join(forB)).toBe("b")
+      expect(forC.unsafePoll()).toBeNull()
+      expect(b.of("a").destroyedIds).toEqual([held[0].id])
+      // the second one comes back: "c" gets the unit of the oldest idle item, "b"'s
+      yield* Scope.close(second, Exit.void)
+      expect(yield* Fiber.join(forC)).toBe("c")
+      expect([b.of("a").destroyedIds, b.of("b").destroyed]).toEqual([[held[0].id], 1])
+      expect(b.alive()).toBeLessThanOrEqual(2)
+      expect(stats(pool).size).toBeLessThanOrEqual(2)
+    }))
+
   it.scoped("keeps at most maxIdleTotal idle items across keys", () =>
     Effect.gen(function*() {
       const b = backends()

@@ -53,27 +53,48 @@ export interface Waiter<A> {
   notify: ((waiter: Waiter<A>) => void) | undefined
 }
 
-/** What the shell must do after a transition. */
+/**
+ * What the shell must do after a transition. `Reclaim` and `Wake` concern a shared `Budget`:
+ * the shell carries them out after the transition, so that no other pool's transition (nor its
+ * commands) runs inside this pool's.
+ */
 export type Command<A> =
   | { readonly _tag: "Create" }
   | { readonly _tag: "Hand"; readonly waiter: Waiter<A>; readonly item: Item<A> }
   | { readonly _tag: "Reject"; readonly waiter: Waiter<A>; readonly error: unknown }
   | { readonly _tag: "Destroy"; readonly item: Item<A> }
+  /**
+   * Have another pool sharing the budget give up an idle item: for this pool, refused a unit
+   * (`starved`), or because one of this pool's items went idle while the budget wants idle
+   * items back (a parked pool, or more idle items than the shared cap).
+   */
+  | { readonly _tag: "Reclaim"; readonly starved: boolean }
+  /** A budget unit came back: let the pools parked on the budget retry. */
+  | { readonly _tag: "Wake" }
 
 /**
  * A limit shared by several pools (KeyedPool's `maxTotal`). A pool reserves a unit before it
  * creates an item and frees it when the item's destruction (or a failed creation) is over.
+ * The first three methods are bookkeeping, called inside a transition; the last two run other
+ * pools' transitions and are called by the shell for the `Reclaim` and `Wake` commands.
  */
 export interface Budget {
   /** Try to take one unit for `pool`; on `false` the pool is parked until units free up. */
   tryReserve(pool: PoolState<any>): boolean
-  /** Give one unit back and let parked pools retry. */
+  /** Give one unit back (parked pools retry on the `Wake` command that follows). */
   free(): void
-  /** An item of some pool went idle: if a pool is parked, an idle item may be reclaimed for it. */
-  idled(): void
+  /** An item of `pool` went idle: should an idle item be reclaimed (a `Reclaim` command)? */
+  idled(pool: PoolState<any>): boolean
+  /** Carries out `Reclaim` for `pool`: another pool above its `min` destroys its oldest idle item. */
+  reclaim(pool: PoolState<any>, starved: boolean): void
+  /** Carries out `Wake`: pools parked on the budget retry their creations. */
+  wake(): void
 }
 
 export const CREATE: Command<never> = { _tag: "Create" }
+export const RECLAIM_STARVED: Command<never> = { _tag: "Reclaim", starved: true }
+export const RECLAIM_IDLE: Command<never> = { _tag: "Reclaim", starved: false }
+export const WAKE: Command<never> = { _tag: "Wake" }
 export const NONE: ReadonlyArray<Command<never>> = []
 
 /** The whole state of one pool. */
@@ -106,7 +127,6 @@ export class PoolState<A> {
   timeouts = 0
   failures = 0
   borrows = 0
-  waits = 0
   invalidated = 0
 
   constructor(
@@ -167,7 +187,11 @@ const takeLeastLoaded = <A>(state: PoolState<A>, now: number, out: Array<Command
 }
 
 const lend = <A>(state: PoolState<A>, item: Item<A>, now: number): void => {
-  if (item.borrowers === 0) item.borrowedAt = now
+  if (item.borrowers === 0) {
+    // a new borrow streak: its own leak report
+    item.borrowedAt = now
+    item.leakReported = false
+  }
   item.borrowers++
   state.borrowers++
   state.borrows++
@@ -192,7 +216,6 @@ export const enqueue = <A>(state: PoolState<A>, waiter: Waiter<A>, out: Array<Co
     state.waiters.pop()
     return "full"
   }
-  state.waits++
   return "wait"
 }
 
@@ -283,7 +306,7 @@ const offer = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Co
     }
     item.idleSince = now
     state.idle.push(item)
-    if (state.budget !== undefined) state.budget.idled()
+    if (state.budget?.idled(state) === true) out.push(RECLAIM_IDLE)
   }
 }
 
@@ -363,7 +386,7 @@ export const createFailed = <A>(state: PoolState<A>, error: unknown, cause: unkn
     }
   }
   if (state.closed || !stillNeeded(state)) {
-    endCreation(state)
+    endCreation(state, out)
     return false
   }
   return true
@@ -374,7 +397,7 @@ export const createFailed = <A>(state: PoolState<A>, error: unknown, cause: unkn
  * (fail fast) and the creation ends. Other waiters keep their own creations.
  */
 export const createGaveUp = <A>(state: PoolState<A>, error: unknown, out: Array<Command<A>>): void => {
-  endCreation(state)
+  endCreation(state, out)
   const waiter = state.waiters.shift()
   if (waiter !== undefined) {
     waiter.error = error
@@ -385,11 +408,18 @@ export const createGaveUp = <A>(state: PoolState<A>, error: unknown, out: Array<
 }
 
 /** A creation was interrupted (the pool is closing): it ends without an item. */
-export const creationAborted = <A>(state: PoolState<A>): void => endCreation(state)
+export const creationAborted = <A>(state: PoolState<A>, out: Array<Command<A>>): void => endCreation(state, out)
 
-const endCreation = <A>(state: PoolState<A>): void => {
+const endCreation = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
   state.creating--
-  if (state.budget !== undefined) state.budget.free()
+  freeUnit(state, out)
+}
+
+/** Gives a budget unit back; parked pools retry after the transition (`Wake`). */
+const freeUnit = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
+  if (state.budget === undefined) return
+  state.budget.free()
+  out.push(WAKE)
 }
 
 /** Does the pool still need one more item than it has plus is creating (minus this one)? */
@@ -418,7 +448,7 @@ const destroy = <A>(state: PoolState<A>, item: Item<A>): Command<A> => {
 export const destroyed = <A>(state: PoolState<A>, out: Array<Command<A>>): void => {
   state.destroying--
   state.destroyed++
-  if (state.budget !== undefined) state.budget.free()
+  freeUnit(state, out)
   demand(state, out)
 }
 
@@ -452,6 +482,7 @@ export const demand = <A>(state: PoolState<A>, out: Array<Command<A>>): void => 
   for (let i = 0; i < wanted; i++) {
     if (state.budget !== undefined && !state.budget.tryReserve(state)) {
       state.starved = true
+      out.push(RECLAIM_STARVED)
       return
     }
     state.creating++
@@ -483,22 +514,84 @@ export const evict = <A>(state: PoolState<A>, now: number, out: Array<Command<A>
 }
 
 /**
- * The next instant at which `evict` could evict an item (`Infinity` when none). A borrowed item
- * already past its lifetime is not counted: it is destroyed when it comes back, and counting it
- * would wake the housekeeper in a loop.
+ * The next instant at which `evict` could evict an item (`Infinity` when none). Only idle items
+ * can be evicted: an item that is not idle (borrowed, under a health check, suspended) counts
+ * by its lifetime end only while that is ahead — past it, it is destroyed when it comes back,
+ * and counting it (or its idle end) would wake the housekeeper every millisecond in a loop.
  */
 export const nextEviction = <A>(state: PoolState<A>, now: number): number => {
   const config = state.config
-  const canIdleOut = config.idleTimeout !== Infinity && state.items.size > config.min
   let next = Infinity
-  for (const item of state.items) {
-    if (item.expiresAt < next && (item.borrowers === 0 || item.expiresAt > now)) next = item.expiresAt
-    if (canIdleOut && item.borrowers === 0) {
-      const idleEnd = item.idleSince + config.idleTimeout
-      if (idleEnd < next) next = idleEnd
-    }
+  for (const item of state.items) if (item.expiresAt > now && item.expiresAt < next) next = item.expiresAt
+  const canIdleOut = config.idleTimeout !== Infinity && state.items.size > config.min
+  for (const item of state.idle) {
+    if (item.expiresAt < next) next = item.expiresAt
+    if (canIdleOut && item.idleSince + config.idleTimeout < next) next = item.idleSince + config.idleTimeout
   }
   return next
+}
+
+/** The longest the housekeeper sleeps, whatever the options: 30 s. */
+export const HOUSEKEEPING_MAX_MILLIS = 30_000
+
+/**
+ * How long the housekeeper sleeps after a pass at `now` (ms, at least 1): until the next
+ * eviction is due, and never longer than the shortest period that could make one due without
+ * another transition (idle timeout, shortest jittered lifetime, leak threshold) nor than 30 s.
+ */
+export const nextHousekeeping = <A>(state: PoolState<A>, now: number): number => {
+  const config = state.config
+  const cap = Math.max(
+    1,
+    Math.min(
+      HOUSEKEEPING_MAX_MILLIS,
+      config.idleTimeout,
+      config.maxLifetime * (1 - config.lifetimeJitter),
+      config.leakDetectionThreshold
+    )
+  )
+  return Math.max(1, Math.min(nextEviction(state, now) - now, cap))
+}
+
+/**
+ * The items borrowed for `leakDetectionThreshold` or longer and not reported yet: each is
+ * marked reported (once per borrow streak: lending an idle item clears the mark) and returned
+ * for the shell to log.
+ */
+export const leaks = <A>(state: PoolState<A>, now: number): Array<Item<A>> => {
+  const threshold = state.config.leakDetectionThreshold
+  const found: Array<Item<A>> = []
+  if (threshold === Infinity) return found
+  for (const item of state.items) {
+    if (item.borrowers > 0 && !item.leakReported && now - item.borrowedAt >= threshold) {
+      item.leakReported = true
+      found.push(item)
+    }
+  }
+  return found
+}
+
+/** What a borrower that hit `acquireTimeout` was waiting for. */
+export type TimeoutPhase = "create" | "wait" | "suspended"
+
+/** The phase of an acquire timeout and its cause, when there is one to report. */
+export interface TimeoutCause {
+  readonly phase: TimeoutPhase
+  /** Present when there is a cause: the last creation failure, or the health check that suspended items. */
+  readonly cause?: unknown
+}
+
+/**
+ * Why a borrower timed out: at capacity with nothing failing to create, it waited for a return
+ * ("wait") or for suspended items to pass a check ("suspended"); otherwise for a creation
+ * ("create"). The cause is the last creation failure, else the failure that suspended items.
+ */
+export const timeoutCause = <A>(state: PoolState<A>): TimeoutCause => {
+  const atCapacity = state.items.size + state.destroying >= state.config.max && state.creating === 0
+  const phase: TimeoutPhase = atCapacity && !state.hasLastError ? (state.suspended > 0 ? "suspended" : "wait") : "create"
+  if (state.hasLastError) return { phase, cause: state.lastError }
+  if (state.suspended > 0) return { phase, cause: state.lastCheckError }
+  return { phase }
 }
 
 /** The oldest idle item (for reclaiming a shared budget), or `undefined`. */

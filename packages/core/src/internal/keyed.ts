@@ -28,7 +28,10 @@ export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
 
 /**
  * What the keys share: the `maxTotal` budget (reserved per creation, freed when an item is
- * gone) and the `maxIdleTotal` cap on idle items across keys.
+ * gone) and the `maxIdleTotal` cap on idle items across keys. `tryReserve`, `free` and `idled`
+ * only keep count (they run inside a key's transition); reclaiming another key's idle item and
+ * waking parked keys run other keys' transitions, so the state machine returns them as
+ * `Reclaim` and `Wake` commands and the shell calls `reclaim` and `wake` after the transition.
  */
 class SharedBudget implements State.Budget {
   used = 0
@@ -41,27 +44,41 @@ class SharedBudget implements State.Budget {
   ) {}
 
   tryReserve(state: State.PoolState<any>): boolean {
-    if (this.used < this.max) {
+    const shell = this.keyed.shellOfState(state)
+    // a unit freed while keys are parked is theirs (they retry on the Wake that follows), in turn
+    if (this.used < this.max && (this.parked.length === 0 || this.parked[0] === shell)) {
+      if (this.parked.length > 0) {
+        this.parked.shift()
+        state.starved = false
+      }
       this.used++
       return true
     }
-    const shell = this.keyed.shellOfState(state)
     if (shell !== undefined && !this.parked.includes(shell)) this.parked.push(shell)
-    this.keyed.reclaimFor(state)
     return false
   }
 
-  idled(): void {
-    if (this.parked.length > 0) this.keyed.reclaimFor(this.parked[0].state)
-    else if (this.maxIdle !== Infinity && this.keyed.idleTotal() > this.maxIdle) this.keyed.reclaimFor(undefined)
+  idled(): boolean {
+    return this.parked.length > 0 || (this.maxIdle !== Infinity && this.keyed.idleTotal() > this.maxIdle)
   }
 
   free(): void {
     this.used--
+  }
+
+  reclaim(state: State.PoolState<any>, starved: boolean): void {
+    if (starved) this.keyed.reclaimFor(state)
+    else if (this.parked.length > 0) this.keyed.reclaimFor(this.parked[0].state)
+    else if (this.maxIdle !== Infinity && this.keyed.idleTotal() > this.maxIdle) this.keyed.reclaimFor(undefined)
+  }
+
+  wake(): void {
     while (this.used < this.max && this.parked.length > 0) {
-      const shell = this.parked.shift()!
+      // the first parked key retries; tryReserve takes it off the list when it gets a unit
+      const shell = this.parked[0]
       shell.state.starved = false
       shell.demand()
+      if (this.parked[0] === shell) this.parked.shift() // it wanted nothing more
     }
   }
 }

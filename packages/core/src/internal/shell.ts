@@ -105,6 +105,14 @@ export class PoolShell<A, E> {
           this.destroyItem(command.item)
           break
         }
+        case "Reclaim": {
+          this.state.budget?.reclaim(this.state, command.starved)
+          break
+        }
+        case "Wake": {
+          this.state.budget?.wake()
+          break
+        }
       }
     }
   }
@@ -183,7 +191,7 @@ export class PoolShell<A, E> {
         }
         yield* Scope.close(scope, exit)
         if (Cause.isInterruptedOnly(exit.cause)) {
-          State.creationAborted(state)
+          this.apply((out) => State.creationAborted(state, out))
           return
         }
         const error = Cause.squash(exit.cause)
@@ -198,7 +206,7 @@ export class PoolShell<A, E> {
         if (!retry) return
         const next = yield* Effect.exit(restore(driver.next(error)))
         if (Exit.isFailure(next)) {
-          if (Cause.isInterruptedOnly(next.cause)) State.creationAborted(state)
+          if (Cause.isInterruptedOnly(next.cause)) this.apply((out) => State.creationAborted(state, out))
           else {
             this.apply((out) => State.createGaveUp(state, exit.cause, out))
             if (this.warmup !== undefined) Deferred.unsafeDone(this.warmup, Exit.fail(error))
@@ -496,15 +504,11 @@ export class PoolShell<A, E> {
 
   /** The error of a borrower whose `acquireTimeout` fired: the last creation failure as cause. */
   timeoutError(): PoolTimeoutError {
-    const state = this.state
     const config = this.config
-    const atCapacity = state.items.size + state.destroying >= config.max && state.creating === 0
     return new PoolTimeoutError({
       pool: config.name,
-      // at capacity with nothing failing to create: waiting for a return, or for suspended items
-      phase: atCapacity && !state.hasLastError ? (state.suspended > 0 ? "suspended" : "wait") : "create",
       timeout: Duration.millis(config.acquireTimeout),
-      ...(state.hasLastError ? { cause: state.lastError } : state.suspended > 0 ? { cause: state.lastCheckError } : {})
+      ...State.timeoutCause(this.state)
     })
   }
 
@@ -586,24 +590,9 @@ export class PoolShell<A, E> {
       const config = this.config
       const now = this.now()
       this.apply((out) => State.evict(state, now, out))
-      const cap = Math.max(
-        1,
-        Math.min(
-          30_000,
-          config.idleTimeout,
-          config.maxLifetime * (1 - config.lifetimeJitter),
-          config.leakDetectionThreshold
-        )
-      )
-      const next = Math.max(1, Math.min(State.nextEviction(state, now) - now, cap))
-      if (config.leakDetectionThreshold === Infinity) return Effect.succeed(next)
-      const leaks: Array<State.Item<A>> = []
-      for (const item of state.items) {
-        if (item.borrowers > 0 && !item.leakReported && now - item.borrowedAt >= config.leakDetectionThreshold) {
-          item.leakReported = true
-          leaks.push(item)
-        }
-      }
+      const next = State.nextHousekeeping(state, now)
+      const leaks = State.leaks(state, now)
+      if (leaks.length === 0) return Effect.succeed(next)
       return Effect.as(
         Effect.forEach(leaks, (item) =>
           Effect.logWarning(
