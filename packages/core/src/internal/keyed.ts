@@ -177,7 +177,7 @@ export class KeyedPoolShell<K, A, E> {
       for (const [, shell] of this.shells) passes.push(shell.housekeep())
       return Effect.map(Effect.all(passes), (nexts) => {
         const now = this.clock.unsafeCurrentTimeMillis()
-        let next = Math.min(30_000, this.idleKeyTimeout, ...nexts)
+        let next = Math.min(State.HOUSEKEEPING_MAX_MILLIS, this.idleKeyTimeout, ...nexts)
         for (const [key, shell] of [...this.shells]) {
           if (!State.unused(shell.state)) {
             this.emptySince.delete(shell)

@@ -4,31 +4,20 @@
  *
  * @internal
  */
+import { Config } from "@effect-pool/engine"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { PoolConfigError, PoolTimeoutError } from "../PoolError.js"
+import type { Options } from "../Pool.js"
+import type { PoolConfigError } from "../PoolError.js"
 import * as OptionCheck from "../OptionCheck.js"
 import { type ConfigInput, configKeys, type PoolConfig, parseConfig } from "./config.js"
 import type { ItemHandleImpl } from "./handle.js"
 import { defaultCreateRetry, type Lifecycle, PoolShell } from "./shell.js"
 import type { Runtime } from "effect/Runtime"
 
-/** The options every pool (and each key of a keyed pool) shares, besides `acquire`. */
-export interface CommonOptions<A, E, R> extends ConfigInput {
-  readonly validate?: ((item: A) => Effect.Effect<unknown, unknown, R>) | undefined
-  readonly recycle?:
-    | ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown, R> | undefined)
-    | undefined
-  readonly healthCheck?: {
-    readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
-    readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
-    readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
-  } | undefined
-  readonly createRetry?: Schedule.Schedule<unknown, E | PoolTimeoutError, R> | undefined
-  readonly spans?: boolean | undefined
-}
+/** The options every pool (and each key of a keyed pool) shares, besides `acquire`: the public ones. */
+export type CommonOptions<A, E, R> = Omit<Options<A, E, R>, "acquire">
 
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
@@ -84,8 +73,8 @@ export const lifecycleOf = <A, E, R>(
 export const configOf = (options: ConfigInput, maxName?: string): Effect.Effect<PoolConfig, PoolConfigError> =>
   parseConfig(options, maxName)
 
-/** The lifecycle options every pool reads besides `ConfigInput`'s. */
-const lifecycleKeys = ["acquire", "validate", "recycle", "healthCheck", "createRetry", "spans"]
+/** The lifecycle options every pool reads besides `ConfigInput`'s (named once, in the engine). */
+const lifecycleKeys: ReadonlyArray<string> = Config.effectfulKeys
 const healthCheckKeys = ["check", "schedule", "onFailure"]
 
 /**
