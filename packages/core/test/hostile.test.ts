@@ -164,7 +164,9 @@ describe("KeyedPool.make: hostile options", () => {
     ["maxTotal", { maxTotal: NaN }],
     ["maxIdleTotal", { maxIdleTotal: 0.5 }],
     ["idleKeyTimeout", { idleKeyTimeout: "later" }],
-    ["maxPerKy", { maxPerKy: 3 }]
+    ["maxPerKy", { maxPerKy: 3 }],
+    // a keyed pool's per-key limit is maxPerKey (the type has no max): never read silently
+    ["max", { max: 4 }]
   ]
   for (const [option, options] of cases) {
     it.effect(`${option}: ${OptionCheck.describeValue(Object.values(options)[0])} is a PoolConfigError naming it`, () =>

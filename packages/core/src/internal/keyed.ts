@@ -234,11 +234,8 @@ export const makeKeyed = <K, A, E, R>(
   options: KeyedOptions<K, A, E, R>
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"])
-    const config = yield* configOf(
-      { ...options, max: options.maxPerKey ?? options.max },
-      options.maxPerKey === undefined ? "max" : "maxPerKey"
-    )
+    yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
+    const config = yield* configOf({ ...options, max: options.maxPerKey }, "maxPerKey")
     const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* parseKeyedLimits(config.name, options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock

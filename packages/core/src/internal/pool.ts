@@ -85,11 +85,13 @@ const healthCheckKeys = ["check", "schedule", "onFailure"]
 export const checkOptions = (
   options: CommonOptions<any, any, any> & { readonly acquire?: unknown },
   acquire: "effect or function" | "function",
-  extraKeys: ReadonlyArray<string> = []
+  extraKeys: ReadonlyArray<string> = [],
+  renamed: Readonly<Record<string, string>> = {}
 ): Effect.Effect<void, PoolConfigError> =>
   OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
     check.record("options", options)
-    check.known(options, [...configKeys, ...lifecycleKeys, ...extraKeys])
+    const keys = [...configKeys, ...lifecycleKeys, ...extraKeys].filter((key) => !(key in renamed))
+    check.known(options, keys, renamed)
     if (typeof options.acquire !== "function" && (acquire === "function" || !Effect.isEffect(options.acquire))) {
       const expected = acquire === "function" ? "a function returning an Effect" : "an Effect or a function returning one"
       check.fail("acquire", `must be ${expected}, got ${OptionCheck.describeValue(options.acquire)}`)
