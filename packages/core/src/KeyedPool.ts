@@ -21,8 +21,7 @@ import * as internal from "./internal/keyed.js"
 import type { PoolShell } from "./internal/shell.js"
 import * as State from "@effect-pool/engine/state"
 import type { Borrow, BorrowError, BorrowOptions, ItemHandle, Lease, Options as PoolOptions, PoolStats } from "./Pool.js"
-import { CallbackBorrow } from "./internal/callbackBorrow.js"
-import { handleOf } from "./internal/handle.js"
+import { startBorrow } from "./internal/callbackBorrow.js"
 import { statsOf } from "./internal/stats.js"
 import { PoolClosedError, type PoolConfigError } from "./PoolError.js"
 
@@ -313,8 +312,7 @@ export const invalidate: {
   <K, A, E>(self: KeyedPool<K, A, E>, item: A): Effect.Effect<void>
 } = dual(2, <K, A, E>(self: KeyedPool<K, A, E>, value: A) =>
   Effect.sync(() => {
-    const item = keyedOf(self).index.find(value)
-    if (item !== undefined) handleOf(item).invalidate()
+    keyedOf(self).index.invalidate(value)
   }))
 
 /**
@@ -398,13 +396,7 @@ export const unsafeBorrow = <K, A, E>(
     callback(undefined, Cause.fail(new PoolClosedError({ pool: self.name })))
     return closedBorrow(key)
   }
-  return new CallbackBorrow<A, K>(
-    shell as PoolShell<A, unknown>,
-    shell.borrowSite(),
-    callback as (borrow: KeyedBorrow<K, A> | undefined, failure: Cause.Cause<unknown> | undefined) => void,
-    options?.retries ?? 1,
-    key
-  ).start()
+  return startBorrow(shell, callback, options, key)
 }
 
 /** The borrow of a closed keyed pool: failed, nothing to give back. */

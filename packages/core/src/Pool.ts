@@ -27,7 +27,7 @@ import * as borrow from "./internal/borrow.js"
 import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
 import * as internal from "./internal/pool.js"
-import { CallbackBorrow } from "./internal/callbackBorrow.js"
+import { startBorrow } from "./internal/callbackBorrow.js"
 import type { PoolShell } from "./internal/shell.js"
 import type { PoolClosedError, PoolConfigError, PoolQueueFullError, PoolTimeoutError } from "./PoolError.js"
 
@@ -610,7 +610,10 @@ export interface Borrow<A> extends Lease<A> {
  * @category kind implementations
  */
 export interface BorrowOptions {
-  /** How many times `retry()` may take another item. [1] */
+  /**
+   * How many times `retry()` may take another item: a whole number ≥ 0 or `Infinity` [1].
+   * Anything else, or an unknown key, throws a `TypeError` before anything is borrowed.
+   */
   readonly retries?: number | undefined
 }
 
@@ -651,14 +654,7 @@ export const unsafeBorrow = <A, E>(
   callback: (borrow: Borrow<A> | undefined, failure: Cause.Cause<E | BorrowError> | undefined) => void,
   options?: BorrowOptions
 ): Borrow<A> => {
-  const shell = shellOf(self)
-  return new CallbackBorrow<A>(
-    shell as PoolShell<A, unknown>,
-    shell.borrowSite(),
-    callback as (borrow: Borrow<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void,
-    options?.retries ?? 1,
-    undefined as never
-  ).start()
+  return startBorrow(shellOf(self), callback, options, undefined as never)
 }
 
 /**

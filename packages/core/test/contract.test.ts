@@ -192,6 +192,23 @@ describe("Borrow: what unsafeBorrow returns", () => {
       expect(stats(pool)).toMatchObject({ borrows: 4, borrowed: 0 })
     }))
 
+  it.scoped("retries is checked before anything is borrowed: NaN, negative, fractional, a string, an unknown key", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1 })
+      for (const options of [{ retries: Number.NaN }, { retries: -1 }, { retries: 1.5 }, { retries: "2" }, { retires: 2 }]) {
+        expect(() => Pool.unsafeBorrow(pool, () => {}, options as never)).toThrow(TypeError)
+      }
+      expect(stats(pool)).toMatchObject({ borrows: 0, waiting: 0, creating: 0 })
+      // 0 and Infinity are budgets: none, and no end
+      const none = Pool.unsafeBorrow(pool, (held) => held?.retry() === false && held.return(), { retries: 0 })
+      yield* until("returned", () => none.state === "returned")
+      let calls = 0
+      const endless = Pool.unsafeBorrow(pool, (held) => (++calls < 5 ? held!.retry() : held!.return()), { retries: Infinity })
+      yield* until("returned", () => endless.state === "returned")
+      expect(calls).toBe(5)
+    }))
+
   it.scoped("a failed borrow has state failed and the cause", () =>
     Effect.gen(function*() {
       const backend = new Backend()

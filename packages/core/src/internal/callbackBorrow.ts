@@ -104,3 +104,36 @@ export class CallbackBorrow<A, K = never> {
     return true
   }
 }
+
+/**
+ * `retries` as `unsafeBorrow` takes it: a whole number ≥ 0, or `Infinity`. Anything else (NaN, a
+ * negative or fractional number, a string, an unknown option) is the kind's bug, thrown before
+ * anything is borrowed — a NaN budget would otherwise never run out.
+ */
+const retriesOf = (options: { readonly retries?: number | undefined } | undefined): number => {
+  if (options === undefined) return 1
+  for (const key in options) {
+    if (key !== "retries") throw new TypeError(`unsafeBorrow: unknown option "${key}"`)
+  }
+  const retries: unknown = options.retries
+  if (retries === undefined) return 1
+  if (typeof retries !== "number" || !(retries === Infinity || (Number.isInteger(retries) && retries >= 0))) {
+    throw new TypeError(`unsafeBorrow: retries must be a whole number ≥ 0 or Infinity, got ${String(retries)}`)
+  }
+  return retries
+}
+
+/** Starts a callback borrow of `shell` (the one body of `Pool.unsafeBorrow` and `KeyedPool.unsafeBorrow`). */
+export const startBorrow = <A, K, B>(
+  shell: PoolShell<A, any>,
+  callback: (borrow: B | undefined, failure: Cause.Cause<any> | undefined) => void,
+  options: { readonly retries?: number | undefined } | undefined,
+  key: K
+): B & CallbackBorrow<A, K> =>
+  new CallbackBorrow<A, K>(
+    shell as PoolShell<A, unknown>,
+    shell.borrowSite(),
+    callback as unknown as (borrow: CallbackBorrow<A, K> | undefined, failure: Cause.Cause<unknown> | undefined) => void,
+    retriesOf(options),
+    key
+  ).start() as B & CallbackBorrow<A, K>

@@ -90,4 +90,10 @@ export class ValueIndex<A> {
   find(value: A): State.Item<A> | undefined {
     return this.byValue.get(value)
   }
+
+  /** Invalidates the live item holding `value`, if any, in whichever pool of the index holds it. */
+  invalidate(value: A): void {
+    const item = this.byValue.get(value)
+    if (item !== undefined) handleOf(item).invalidate()
+  }
 }

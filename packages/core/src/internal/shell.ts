@@ -567,8 +567,7 @@ export class PoolShell<A, E> {
 
   /** Invalidates the live item holding `value`, if any (in whichever pool of the index holds it). */
   invalidateValue(value: A): void {
-    const item = this.index.find(value)
-    if (item !== undefined) handleOf(item).owner.invalidate(item)
+    this.index.invalidate(value)
   }
 
   /** Destroys every idle item now (then tops up `min`). */
