@@ -1,11 +1,12 @@
 /**
- * Typechecks every JSDoc example of the public modules (`packages/*\/src/*.ts`) against the
- * built packages: each ```ts block becomes a file under node_modules/.cache/doc-examples, and
+ * Typechecks every JSDoc example of the public modules (`packages/*\/src/*.ts`, or `<dir>/*\/src/*.ts`
+ * with a directory argument: the Effect 4 root passes `.`) against the built packages: each ```ts
+ * block becomes a file under the current root's node_modules/.cache/doc-examples, and that root's
  * tsc must accept them all. Run by `npm run check`.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { basename, join } from "node:path"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { basename, join, resolve } from "node:path"
 
 const root = process.cwd()
 const out = join(root, "node_modules", ".cache", "doc-examples")
@@ -13,9 +14,10 @@ rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
 let count = 0
-for (const pkg of readdirSync(join(root, "packages"))) {
-  if (pkg === "testing") continue
-  const src = join(root, "packages", pkg, "src")
+const packages = process.argv[2] === undefined ? join(root, "packages") : resolve(process.argv[2])
+for (const pkg of readdirSync(packages)) {
+  const src = join(packages, pkg, "src")
+  if (pkg.startsWith("testing") || !existsSync(src)) continue
   for (const file of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
     const text = readFileSync(join(src, file), "utf8")
     const blocks = text.matchAll(/@example\n((?:\s*\*.*\n)*?)\s*\*\/\n/g)
