@@ -36,6 +36,10 @@ writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
   compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, noUnusedLocals: false, noUnusedParameters: false },
   include: ["*.ts"]
 }, null, 2))
+if (count === 0) {
+  console.log(`no JSDoc examples under ${packages}`)
+  process.exit(0)
+}
 try {
   execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", join(out, "tsconfig.json")], { stdio: "inherit" })
   console.log(`${count} JSDoc examples typecheck`)
