@@ -37,7 +37,7 @@ import type * as Stream from "effect/Stream"
 import type { GrpcError } from "./GrpcError.js"
 import { clientOf } from "./internal/client.js"
 import * as internal from "./internal/pool.js"
-import { channelStats } from "./internal/stats.js"
+import { channelStats } from "@effect-pool/engine/grpc/stats"
 
 /**
  * @example
