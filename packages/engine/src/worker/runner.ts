@@ -1,14 +1,14 @@
 /**
- * The entry of every pooled worker thread (started by `Thread` by its path; it never imports
- * `effect` itself): loads the user's handler module and runs the tasks
- * the pool posts on the port it sent at start (one port per worker, never one per task).
+ * The entry of every pooled worker thread, started by `Thread` by its path (`runner.js` next to
+ * `thread.js`): loads the user's handler module and runs the tasks the pool posts on the port
+ * it sent at start (one port per worker, never one per task). It never imports `effect` itself.
  *
  * A handler is a function `(input, { signal }) => output` whose output may be a value, a Promise
- * or an Effect (run here, interrupted when the task is cancelled) — a piscina worker file runs
- * unchanged — or a handler marked with `HandlerTypeId` (an edition's `WorkerPool.handler(…)`:
- * services built once per thread, Schemas for input and output). Both are run by the edition's
- * effects module named in the settings, loaded only when a handler needs it, so plain handlers
- * start as fast as piscina's.
+ * or an Effect of either major (interrupted when the task is cancelled) — a piscina worker file
+ * runs unchanged — or a handler marked with `HandlerTypeId` (an edition's `WorkerPool.handler(…)`:
+ * services built once per thread, Schemas for input and output). Effects and marked handlers
+ * are run by the edition's effects module named in `RunnerSettings.effects`, imported only when
+ * a handler needs it, so plain handlers start as fast as piscina's.
  *
  * @since 0.1.0
  */

@@ -3,7 +3,8 @@
  * connection, `concurrency` = streams per channel, least-loaded pick by the core), channels that
  * lose their connection replaced, and the wait for a channel with grpc's fail-fast /
  * `waitForReady` semantics. The calls are in unary.ts and streams.ts, the client in client.ts,
- * the options in options.ts, health checks in health.ts, stats in stats.ts.
+ * the options in options.ts, health checks in health.ts; one channel (connect, watch, close) and
+ * its stats are the engine's (`@effect-pool/engine/grpc/channel`, `/grpc/stats`).
  *
  * @internal
  */

@@ -1,7 +1,7 @@
 /**
  * An undici `Dispatcher` that lends each request one pooled connection of its origin: every
  * pooled item is an undici `Client` (one connection, no pipelining), borrowed without a fiber
- * through the core's lease API and returned when the response has ended — so the next waiting
+ * through the core's `Borrow` and returned when the response has ended — so the next waiting
  * request goes out in the same tick.
  *
  * @internal
@@ -105,7 +105,8 @@ class Exchange {
   private innerAbort: ((reason?: Error) => void) | undefined
   private abortReason: Error | undefined
   private responseStarted = false
-  private redispatched = 0
+  /** Times sent again on a fresh socket of the same Client (see `mayResend`). */
+  private resent = 0
   private done = false
 
   constructor(
@@ -227,12 +228,12 @@ class Exchange {
         error,
         responseStarted: this.responseStarted,
         aborted: this.abortReason !== undefined,
-        resent: this.redispatched
+        resent: this.resent
       })
     ) {
       // a kept-alive socket the server had closed: nothing of the request was processed. The
       // same Client opens a fresh socket (cheaper than another pooled connection)
-      this.redispatched++
+      this.resent++
       conn.completed = 0
       try {
         conn.client.dispatch(this.opts, this as unknown as Handler)

@@ -1,7 +1,9 @@
 /**
- * The worker pool's Effect shell: a core `Pool` of threads (one item = one thread, `concurrency`
- * = tasks per thread), tasks borrowed through the core's lease API so that the reply that frees a
- * thread posts the next queued task in the same tick, and every fault turned into a typed error.
+ * The worker pool's Effect shell: a core `Pool` of threads (one item = one thread, started by
+ * ./threads.ts; `concurrency` = tasks per thread; `maxUses` = `maxTasksPerWorker`), tasks
+ * borrowed through the core's `Borrow` so that the reply that frees a thread posts the next
+ * queued task in the same tick, and every fault turned into a typed error. The threads and
+ * their message protocol are the engine's (`@effect-pool/engine/worker/*`).
  *
  * @internal
  */
