@@ -108,7 +108,7 @@ describe("piscina pool-close", () => {
 // Was pending; passes since worker/issue18.
 // Cause: the fixtures `require('../../dist')` (piscina's dist/ in its repository), which did not
 // exist here; packages/worker/test/dist/index.js now re-exports the installed piscina's. The
-// custom Transferable's list (an array) needed src/internal/runner.ts to transfer each item.
+// custom Transferable's list (an array) needed packages/engine/src/worker/runner.ts to transfer each item.
 describe("piscina test-is-buffer-transferred (was pending: fixtures requiring '../../dist')", () => {
   for (const file of ["send-buffer-then-get-length.js", "send-transferrable-then-get-length.js"]) {
     it.live(`transferable objects must be transferred — ${file}`, () =>
@@ -124,7 +124,7 @@ describe("piscina test-is-buffer-transferred (was pending: fixtures requiring '.
 // Was pending; passes since worker/issue18.
 // Cause: wait-for-others.ts mixes `import { threadId }` with `module.exports = …` (piscina runs it
 // under tsx); it loaded as an ES module ("module is not defined in ES module scope") although
-// fixtures/package.json says "type": "commonjs". Fixed in src/internal/runner.ts: a .ts file is
+// fixtures/package.json says "type": "commonjs". Fixed in packages/engine/src/worker/runner.ts: a .ts file is
 // required through tsx's CommonJS hook, which compiles its imports to require().
 describe("piscina idle-timeout (was pending: a .ts mixing import and module.exports)", () => {
   it.live("idle timeout will let go of threads early", () =>
@@ -159,7 +159,7 @@ describe("piscina idle-timeout (was pending: a .ts mixing import and module.expo
 
 // Was pending; passes since main 5def2ca (fix/worker merged).
 // Cause: CommonJS named exports — task-logger.js is `module.exports = { run, getLog }` (no default):
-// src/internal/runner.ts start() resolves the pool's name ("default") at load and fails the thread
+// packages/engine/src/worker/runner.ts start() resolves the pool's name ("default") at load and fails the thread
 // (WorkerStartupError "has no handler named default (found object)"); piscina resolves per task.
 describe("piscina stricter-fifo (was pending: CommonJS named exports)", () => {
   it.live("queued tasks keep submission order (ours is always FIFO)", () =>

@@ -75,7 +75,7 @@ describe("piscina simple-test", () => {
 // Was pending; passes since worker/issue18.
 // Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
 // they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
-// in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
+// in CommonJS scope through tsx's require hook (packages/engine/src/worker/runner.ts), with
 // packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
 describe("piscina simple-test (was pending: TS fixtures importing '../..')", () => {
   for (const file of ["simple-isworkerthread.ts", "simple-isworkerthread-named-import.ts"]) {
@@ -95,7 +95,7 @@ describe("piscina simple-test (was pending: TS fixtures importing '../..')", () 
 })
 
 // Was pending; passes since main 5def2ca (fix/worker merged).
-// Cause: CommonJS named exports — src/internal/runner.ts resolveExport reads `module[name]` of the
+// Cause: CommonJS named exports — packages/engine/src/worker/runner.ts resolveExport reads `module[name]` of the
 // ESM namespace that import() gives for a CommonJS file; Node's cjs-module-lexer does not see
 // `a.a = a; module.exports = a`, so only `default` exists there (fix/worker).
 describe("piscina simple-test (was pending: CommonJS named exports)", () => {
