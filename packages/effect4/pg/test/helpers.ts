@@ -1,3 +1,4 @@
+import { PgPool } from "@effect-pool/pg"
 import { PgConnection } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import { inject } from "vitest"
@@ -38,3 +39,11 @@ let tables = 0
 export const table = (): string => `t_${process.pid}_${Date.now()}_${tables++}`
 
 export { causeText, eventually } from "@effect-pool/testing-effect4"
+
+/** The pool layer on the test server (named pools show up under their name in pg_stat_activity). */
+export const poolLayer = (options: Partial<PgPool.Options> = {}) =>
+  PgPool.layer({
+    url: Redacted.make(pgUrl()),
+    ...(options.name === undefined ? {} : { applicationName: options.name }),
+    ...options
+  })
