@@ -85,7 +85,7 @@ for (const multiplex of [false, true]) {
             execute: (name) => sql`INSERT INTO ${sql(t)} ${sql.insert({ name })} RETURNING *`
           })
           const ada = yield* insert("Ada")
-          expect(ada._tag === "Some" && ada.value.name).toBe("Ada")
+          expect(ada.name).toBe("Ada")
         }))
 
       it.effect("LISTEN / NOTIFY through PgClient", () =>

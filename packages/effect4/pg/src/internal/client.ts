@@ -46,12 +46,14 @@ export const asSqlError = (error: unknown): SqlError => {
   })
 }
 
-const mapBorrowError = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  Effect.mapError(effect, (error) =>
+const mapBorrowError = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, Pool.BorrowError> | SqlError, R> =>
+  Effect.mapError(effect, (error: E): Exclude<E, Pool.BorrowError> | SqlError =>
     typeof error === "object" && error !== null && "_tag" in error &&
       (error._tag === "PoolTimeoutError" || error._tag === "PoolClosedError" || error._tag === "PoolQueueFullError")
       ? asSqlError(error)
-      : error)
+      : error as Exclude<E, Pool.BorrowError>)
 
 /** One `Connection` over a driver session (the pooled one, or a pinned view of it). */
 class SessionConnection implements Connection {
