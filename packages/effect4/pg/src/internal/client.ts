@@ -22,7 +22,7 @@ import type { Borrower, Connection } from "effect/sql/SqlConnection"
 import { ConnectionError, isSqlError, SqlError, StatementTimeoutError, UnknownError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
 import * as Stream from "effect/Stream"
-import type { PooledConnection } from "./connection.js"
+import { type PooledConnection, withServerReason } from "./connection.js"
 import type { Settings } from "./options.js"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
@@ -58,6 +58,7 @@ const mapBorrowError = <A, E, R>(
 /** One `Connection` over a driver session (the pooled one, or a pinned view of it). */
 class SessionConnection implements Connection {
   constructor(
+    readonly pooled: PooledConnection,
     readonly pg: PgConnection.PgConnection,
     private readonly bound: <A>(effect: Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError>
   ) {}
@@ -154,12 +155,16 @@ export const makeClient = (
             )
         })
 
+    /** Per session: the statement timeout, and the server's reason when it ended the session. */
+    const boundFor = (conn: PooledConnection) => <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+      bound(Effect.mapError(effect, (error) => withServerReason(conn, error)))
+
     // one Connection per pooled session, made once
     const wrappers = new WeakMap<PooledConnection, Connection>()
     const wrap = (conn: PooledConnection): Connection => {
       let wrapper = wrappers.get(conn)
       if (wrapper === undefined) {
-        wrapper = new SessionConnection(conn.pg, bound)
+        wrapper = new SessionConnection(conn, conn.pg, boundFor(conn))
         wrappers.set(conn, wrapper)
       }
       return wrapper
@@ -170,11 +175,12 @@ export const makeClient = (
      * multiplexed pool the session is pinned too, so that its statements take the driver's
      * exclusive path (interruptible with a cancel request) rather than the pipeline.
      */
-    const exclusive: Effect.Effect<PgConnection.PgConnection, SqlError, Scope.Scope> = settings.multiplex
-      ? Effect.flatMap(mapBorrowError(Pool.get(pool)), (conn) => conn.pg.pin)
-      : Effect.map(mapBorrowError(Pool.get(pool)), (conn) => conn.pg)
+    const exclusive: Effect.Effect<readonly [PooledConnection, PgConnection.PgConnection], SqlError, Scope.Scope> =
+      settings.multiplex
+        ? Effect.flatMap(mapBorrowError(Pool.get(pool)), (conn) => Effect.map(conn.pg.pin, (pinned) => [conn, pinned] as const))
+        : Effect.map(mapBorrowError(Pool.get(pool)), (conn) => [conn, conn.pg] as const)
     const acquirer: Effect.Effect<Connection, SqlError, Scope.Scope> = settings.multiplex
-      ? Effect.map(exclusive, (pg) => new SessionConnection(pg, bound))
+      ? Effect.map(exclusive, ([conn, pinned]) => new SessionConnection(conn, pinned, boundFor(conn)))
       : Effect.map(mapBorrowError(Pool.get(pool)), wrap)
 
     /** One statement, one exclusive borrow, no scope: the pool's fast path. */
@@ -249,11 +255,17 @@ export const makeClient = (
     const client = yield* Client.make({
       acquirer,
       borrower,
-      transactionAcquirer: settings.multiplex ? acquirer : Effect.map(mapBorrowError(Pool.get(pool)), wrap),
+      transactionAcquirer: acquirer,
       compiler,
       driver: "pg",
       prepareTransactionControls: !settings.pgbouncer,
       commit,
+      // a session that died mid-transaction has had it aborted by the server: no ROLLBACK to
+      // send (Effect's SqlClient makes a failed ROLLBACK a defect); the statement's own error stands
+      isTransaction: (conn) => {
+        const pooled = (conn as SessionConnection).pooled
+        return pooled === undefined || (pooled.dead() === undefined && pooled.txStatus() !== "I")
+      },
       releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
       spanAttributes: [
         ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
@@ -268,7 +280,7 @@ export const makeClient = (
     const PgJson = Statement.custom<PgClient.PgCustom>("PgJson")
     const listen = (channel: string): Effect.Effect<Queue.Dequeue<PgConnection.Notification, SqlError>, SqlError, Scope.Scope> => {
       const bad = channelError(channel, "listen")
-      return bad !== undefined ? Effect.fail(bad) : Effect.flatMap(exclusive, (pg) => pg.listen(channel))
+      return bad !== undefined ? Effect.fail(bad) : Effect.flatMap(exclusive, ([, pg]) => pg.listen(channel))
     }
     const notify = (channel: string, payload: string): Effect.Effect<void, SqlError> => {
       const bad = channelError(channel, "notify") ??

@@ -10,7 +10,7 @@
 import { PgConnection } from "@effect/sql-pg"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { SqlError, UnknownError } from "effect/sql/SqlError"
+import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
 import { sqlState } from "./options.js"
 
 /** What the pool holds: the driver's session plus our bookkeeping. */
@@ -21,6 +21,8 @@ export interface PooledConnection {
   readonly txStatus: () => "I" | "T" | "E"
   /** The driver's reason for giving the session up (dead socket, fatal error, unconfirmed cancel). */
   readonly dead: () => SqlError | undefined
+  /** The server's FATAL/PANIC error that ended the session, if it sent one (the driver reports "Connection closed"). */
+  readonly serverFatal: () => Error | undefined
 }
 
 /** The item hooks a connection reports to (core's `ItemHandle`, as far as this module needs). */
@@ -36,7 +38,7 @@ interface DriverInternals {
   readonly retireHooks: Set<() => void>
 }
 interface DriverSession {
-  dispatch: (message: { readonly _tag: string; readonly status?: string }) => void
+  dispatch: (message: { readonly _tag: string; readonly status?: string; readonly fields?: Record<string, unknown> }) => void
   readonly [internalsKey]: DriverInternals
 }
 
@@ -62,11 +64,19 @@ export const open = (
     const session = pg as unknown as DriverSession
     const internals = session[internalsKey]
     let status: "I" | "T" | "E" = "I"
-    // the driver keeps no transaction status: ours is read off each ReadyForQuery on its way in
+    let serverFatal: Error | undefined
+    // the driver keeps no transaction status: ours is read off each ReadyForQuery on its way in;
+    // and a FATAL that arrives mid-statement is kept (the driver then reports only "Connection closed")
     const dispatch = session.dispatch
     if (typeof dispatch === "function") {
       session.dispatch = (message) => {
         if (message._tag === "ReadyForQuery") status = message.status as "I" | "T" | "E"
+        else if (message._tag === "ErrorResponse" && message.fields !== undefined) {
+          const severity = message.fields.severity
+          if (severity === "FATAL" || severity === "PANIC") {
+            serverFatal = Object.assign(new Error(String(message.fields.message ?? "the server ended the session")), message.fields)
+          }
+        }
         dispatch(message)
       }
     }
@@ -75,14 +85,15 @@ export const open = (
       // when the server ended it as part of ending many, the idle siblings go with it
       internals.retireHooks.add(() => {
         item.invalidate()
-        if (isServerTermination(internals.deadError())) item.evictIdle()
+        if (isServerTermination(serverFatal) || isServerTermination(internals.deadError())) item.evictIdle()
       })
     }
     return {
       pg,
       pid: pg.processId,
       txStatus: () => status,
-      dead: internals.deadError
+      dead: internals.deadError,
+      serverFatal: () => serverFatal
     }
   })
 
@@ -111,4 +122,21 @@ export const recycle = (conn: PooledConnection): Effect.Effect<void, SqlError> |
         })
       })
     ))
+}
+
+/**
+ * The driver reports a session the server ended mid-statement as "Connection closed" (or a
+ * socket reset); when the server said why (57P01 `pg_terminate_backend`, a shutdown …), the
+ * error carries that instead: errors name the real cause.
+ */
+export const withServerReason = (conn: PooledConnection, error: SqlError): SqlError => {
+  const fatal = conn.serverFatal()
+  if (fatal === undefined || error.reason._tag !== "ConnectionError") return error
+  return new SqlError({
+    reason: new ConnectionError({
+      cause: fatal,
+      message: `PgConnection: the server ended the session: ${fatal.message}`,
+      operation: error.reason.operation ?? "query"
+    })
+  })
 }
