@@ -55,6 +55,26 @@ const mapBorrowError = <A, E, R>(
       ? asSqlError(error)
       : error as Exclude<E, Pool.BorrowError>)
 
+/**
+ * A user's `transformResultNames` that throws fails its statement with a `SqlError` (the
+ * statement ran; its connection goes back) instead of a defect.
+ */
+const transformed = (transform: Rows) => <A extends object>(rows: ReadonlyArray<A>): Effect.Effect<ReadonlyArray<A>, SqlError> => {
+  try {
+    return Effect.succeed(transform(rows))
+  } catch (thrown) {
+    return Effect.fail(
+      new SqlError({
+        reason: new UnknownError({
+          cause: thrown,
+          message: `transformResultNames threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+          operation: "transformRows"
+        })
+      })
+    )
+  }
+}
+
 /** One `Connection` over a driver session (the pooled one, or a pinned view of it). */
 class SessionConnection implements Connection {
   constructor(
@@ -64,7 +84,7 @@ class SessionConnection implements Connection {
   ) {}
   execute(sql: string, params: ReadonlyArray<unknown>, transformRows: Rows | undefined) {
     const rows = Effect.map(this.pg.query(sql, params), (result) => result.rows)
-    return this.bound(transformRows === undefined ? rows : Effect.map(rows, transformRows))
+    return this.bound(transformRows === undefined ? rows : Effect.flatMap(rows, transformed(transformRows)))
   }
   executeRaw(sql: string, params: ReadonlyArray<unknown>) {
     return this.bound(this.pg.query(sql, params))
@@ -80,7 +100,7 @@ class SessionConnection implements Connection {
   }
   executeUnprepared(sql: string, params: ReadonlyArray<unknown>, transformRows: Rows | undefined) {
     const rows = Effect.map(this.pg.query(sql, params, false), (result) => result.rows)
-    return this.bound(transformRows === undefined ? rows : Effect.map(rows, transformRows))
+    return this.bound(transformRows === undefined ? rows : Effect.flatMap(rows, transformed(transformRows)))
   }
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: Rows | undefined) {
     const stream = this.pg.stream(sql, params)

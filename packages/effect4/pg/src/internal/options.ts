@@ -17,6 +17,8 @@ type Checker = Checks.Checker<Duration.Input>
 
 const checker: Checker = Checks.makeChecker<Duration.Input>({
   decode: (input) => {
+    // Effect 4 reads `{}` as a duration of 0 (an object of parts, none given): not a duration here
+    if (typeof input === "object" && input !== null && !Duration.isDuration(input) && !Array.isArray(input) && Object.keys(input).length === 0) return undefined
     const decoded = Duration.fromInput(input as Duration.Input)
     return decoded._tag === "None" ? undefined : Duration.toMillis(decoded.value)
   }
@@ -218,7 +220,7 @@ export const parse = (options: Record<string, unknown>) =>
     const url = secret(check, "url", options.url, false) as Redacted.Redacted<string> | undefined
     const fromUrl = url === undefined ? {} : checkUrl(check, Redacted.value(url))
     check.string("host", options.host, undefined, { nonEmpty: true })
-    const port = options.port === undefined ? undefined : check.integer("port", options.port, 5432, { min: 1, max: 65_535 })
+    if (options.port !== undefined) check.integer("port", options.port, 5432, { min: 1, max: 65_535 })
     check.string("path", options.path, undefined, { nonEmpty: true })
     check.string("database", options.database, undefined, { nonEmpty: true })
     const username = check.string("username", options.username, undefined, { nonEmpty: true })
@@ -276,12 +278,8 @@ export const parse = (options: Record<string, unknown>) =>
     if (statementTimeout !== undefined && !pgbouncer) {
       connection.startupParameters = { ...startup, statement_timeout: String(statementTimeout) }
     }
+    // as @effect/sql-pg 4's PgClient.make: its config is the options as given
     const reported: Record<string, unknown> = { ...options }
-    reported.host ??= fromUrl.host
-    reported.port ??= fromUrl.port ?? port
-    reported.database ??= fromUrl.database
-    reported.username ??= fromUrl.username
-    if (reported.password === undefined && fromUrl.password !== undefined) reported.password = Redacted.make(fromUrl.password)
     return {
       core,
       settings: {
