@@ -1,5 +1,6 @@
 /** Everything @effect/sql-pg 4 users write keeps working on the pool. */
 import { describe, expect, it, layer } from "@effect/vitest"
+import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Queue, Schema, Stream, String as Str } from "effect"
@@ -140,6 +141,18 @@ describe("SqlClient on the pool", () => {
       expect(pids).not.toContain(txPid)
       yield* Fiber.interrupt(tx)
     }).pipe(Effect.provide(poolLayer({ name: "sql-mux-tx", max: 2, multiplex: true }))))
+
+  it.live("multiplex: true pipelines on the driver: statements of many fibers share the pool's one connection", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pg = yield* PgPool.PgPool
+      // the sessions themselves are multiplexed (not only our seats): a session that serialised
+      // its statements would still pass the rest of this test, slowly
+      expect(yield* Pool.use(pg.pool, (conn: PgPool.PooledConnection) => Effect.succeed(conn.pg.config.multiplex))).toBe(true)
+      const pids = yield* Effect.all(Array.from({ length: 32 }, () => Effect.map(sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`, (r) => r[0]!.pid)), { concurrency: 32 })
+      expect(new Set(pids).size).toBe(1)
+      expect((yield* pg.stats).size).toBe(1)
+    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-one", max: 1, multiplex: true }))))
 
   it.live("name transforms apply to queries and results", () =>
     Effect.gen(function*() {

@@ -268,6 +268,8 @@ export const parse = (options: Record<string, unknown>) =>
     const connection: Record<string, unknown> = {}
     for (const key of connectionKeys) if (options[key] !== undefined) connection[key] = options[key]
     connection.applicationName = options.applicationName ?? "@effect-pool/pg"
+    // the driver pipelines a session's statements only when told to
+    if (multiplex) connection.multiplex = true
     // @effect/sql-pg defaults to 5 s; ours is 10 s, as the Effect 3 edition's. The pool's
     // createTimeout bounds the attempt too, so an unbounded one here is no hang.
     connection.connectTimeout = Number.isFinite(connectTimeout) && connectTimeout <= Checks.MAX_TIMER_MILLIS
