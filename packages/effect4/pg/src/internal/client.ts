@@ -179,15 +179,35 @@ export const makeClient = (
     const boundFor = (conn: PooledConnection) => <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
       bound(Effect.mapError(effect, (error) => withServerReason(conn, error)))
 
-    // one Connection per pooled session, made once
-    const wrappers = new WeakMap<PooledConnection, Connection>()
-    const wrap = (conn: PooledConnection): Connection => {
-      let wrapper = wrappers.get(conn)
+    // one Connection per pooled session, made once: for one-statement borrows (whose borrower
+    // maps the error once, below) and for leases (transactions, reserve, streams)
+    const perStatement = new WeakMap<PooledConnection, Connection>()
+    const wrapStatement = (conn: PooledConnection): Connection => {
+      let wrapper = perStatement.get(conn)
       if (wrapper === undefined) {
-        wrapper = new SessionConnection(conn, conn.pg, boundFor(conn))
-        wrappers.set(conn, wrapper)
+        wrapper = new SessionConnection(conn, conn.pg, bound)
+        perStatement.set(conn, wrapper)
       }
       return wrapper
+    }
+    const leased = new WeakMap<PooledConnection, Connection>()
+    const wrap = (conn: PooledConnection): Connection => {
+      let wrapper = leased.get(conn)
+      if (wrapper === undefined) {
+        wrapper = new SessionConnection(conn, conn.pg, boundFor(conn))
+        leased.set(conn, wrapper)
+      }
+      return wrapper
+    }
+    /** A statement's failure: pool errors as SqlErrors, a session the server ended with its reason. */
+    const statementError = (error: unknown, conn: PooledConnection | undefined): unknown => {
+      if (typeof error === "object" && error !== null && "_tag" in error) {
+        if (error._tag === "PoolTimeoutError" || error._tag === "PoolClosedError" || error._tag === "PoolQueueFullError") {
+          return asSqlError(error)
+        }
+        if (conn !== undefined && isSqlError(error)) return withServerReason(conn, error)
+      }
+      return error
     }
 
     /**
@@ -204,7 +224,16 @@ export const makeClient = (
       : Effect.map(mapBorrowError(Pool.get(pool)), wrap)
 
     /** One statement, one exclusive borrow, no scope: the pool's fast path. */
-    const exclusiveBorrower: Borrower = (f) => mapBorrowError(Pool.use(pool, (conn) => f(wrap(conn))))
+    const exclusiveBorrower: Borrower = <A, E, R>(f: (connection: Connection) => Effect.Effect<A, E, R>) => {
+      let used: PooledConnection | undefined
+      return Effect.mapError(
+        Pool.use(pool, (conn) => {
+          used = conn
+          return f(wrapStatement(conn))
+        }),
+        (error) => statementError(error, used) as E | SqlError
+      )
+    }
 
     /**
      * One statement on a seat of a shared connection. A seat is one core borrow shared by up to
@@ -259,7 +288,11 @@ export const makeClient = (
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
           const seat = take()
-          const run = (ready: Seat) => Effect.ensuring(restore(f(wrap(ready.conn!))), Effect.sync(() => leave(ready)))
+          const run = (ready: Seat) =>
+            Effect.ensuring(
+              Effect.mapError(restore(f(wrapStatement(ready.conn!))), (error) => statementError(error, ready.conn) as typeof error),
+              Effect.sync(() => leave(ready))
+            )
           if (seat.conn !== undefined) return run(seat)
           return Effect.flatMap(
             Effect.onExit(restore(Deferred.await(seat.ready)), (exit) =>
