@@ -235,7 +235,7 @@ export const layer = (
  * import { Config } from "effect"
  *
  * const DbLive = PgPool.layerConfig({
- *   url: Config.redacted("DATABASE_URL"),
+ *   url: Config.Redacted("DATABASE_URL"),
  *   max: Config.Int("DB_POOL_MAX").pipe(Config.withDefault(10))
  * })
  * ```

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Config, Effect, Layer, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
 import { pgUrl } from "./helpers.js"
 
 /** A config as comparable data: secrets opened (both sides keep them Redacted, checked apart). */
@@ -37,4 +38,22 @@ describe("PgClient.config", () => {
         if (options().url !== undefined) expect(Redacted.isRedacted(ours.url)).toBe(true)
       }))
   }
+})
+
+describe("PgPool.layerConfig", () => {
+  it.live("reads its options from Config", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pool = yield* PgPool.PgPool
+      expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      expect((yield* pool.stats).max).toBe(2)
+    }).pipe(Effect.provide(PgPool.layerConfig({ url: Config.succeed(Redacted.make(pgUrl())), max: Config.succeed(2) }))))
+
+  it.live("a missing Config value fails the layer with a ConfigError; a bad one with a PoolConfigError", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layerConfig({ url: Config.Redacted("E4PG_TEST_NO_SUCH_VARIABLE") }))))
+      expect(missing._tag).not.toBe("PoolConfigError")
+      const bad = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layerConfig({ url: Config.succeed(Redacted.make(pgUrl())), max: Config.succeed(0) }))))
+      expect(bad).toMatchObject({ _tag: "PoolConfigError", option: "max" })
+    }))
 })

@@ -2,7 +2,7 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
-import { startServer } from "@effect-pool/testing-effect4"
+import { startServer, startTcpProxy } from "@effect-pool/testing-effect4"
 import { PgClient } from "@effect/sql-pg"
 import { Deferred, Duration, Effect, Exit, Fiber, Layer, Queue, Redacted, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
@@ -205,6 +205,35 @@ describe("pg faults", () => {
         expect((yield* pg.stats).destroyed).toBe(0)
       }))
   })
+
+  it.live("a connection that died silently while idle (no FIN, no RST) fails validation after idle and is replaced; the query never sees it", () =>
+    Effect.gen(function*() {
+      const target = new URL(pgUrl())
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(Number(target.port))), (p) => Effect.promise(p.close))
+      const url = new URL(pgUrl())
+      url.hostname = "127.0.0.1"
+      url.port = String(proxy.port)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        // idle past validateAfterIdle (a lower bound, not a race), then the path goes silent
+        yield* Effect.sleep("150 millis")
+        proxy.blackhole(true)
+        const query = yield* Effect.forkChild(sql<{ two: number }>`SELECT 2 AS two`)
+        yield* eventually("validation failed and the connection was dropped", Effect.map(pg.stats, (s) => s.destroyed >= 1), 10_000)
+        proxy.blackhole(false)
+        expect(yield* Fiber.join(query)).toEqual([{ two: 2 }])
+        expect(proxy.accepted()).toBeGreaterThanOrEqual(2)
+      }).pipe(Effect.provide(PgPool.layer({
+        url: Redacted.make(url.toString()),
+        name: "validate-idle",
+        max: 1,
+        validateAfterIdle: "100 millis",
+        validateTimeout: "300 millis",
+        acquireTimeout: "20 seconds"
+      })))
+    }).pipe(Effect.scoped), 30_000)
 
   it.live("a cancel request that cannot connect neither crashes the process nor loses the pool", () =>
     Effect.gen(function*() {
