@@ -135,12 +135,17 @@ const main = async () => {
     for (const concurrency of levels) {
       const ops = opsFor(concurrency)
       const qps = new Map<string, Array<number>>(running.map((c) => [c.name, []]))
+      // this process's CPU time per query: what each client costs, less sensitive to a busy machine than the rate
+      const cpu = new Map<string, Array<number>>(running.map((c) => [c.name, []]))
       for (let round = 0; round < roundsAt(concurrency); round++) {
         for (const c of rotated(running, round)) {
           collectGarbage()
           const start = performance.now()
+          const cpuStart = process.cpuUsage()
           await c.run(kind, ops, concurrency)
+          const used = process.cpuUsage(cpuStart)
           qps.get(c.name)!.push(ops / ((performance.now() - start) / 1000))
+          cpu.get(c.name)!.push((used.user + used.system) / ops)
         }
       }
       const cell = `${kind} c=${concurrency}`
@@ -149,9 +154,17 @@ const main = async () => {
         if (qps.has(a) && qps.has(b)) ratios[cell][`${a}/${b}`] = pairedRatio(qps.get(a)!, qps.get(b)!)
       }
       for (const c of running) {
-        results.push({ kind, concurrency, contender: c.name, qps: Math.round(median(qps.get(c.name)!)), samples: qps.get(c.name)!.map(Math.round) })
+        results.push({
+          kind,
+          concurrency,
+          contender: c.name,
+          qps: Math.round(median(qps.get(c.name)!)),
+          cpuMicrosPerQuery: Number(median(cpu.get(c.name)!).toFixed(1)),
+          samples: qps.get(c.name)!.map(Math.round)
+        })
       }
       console.log(`${cell.padEnd(12)} ` + running.map((c) => `${c.name} ${median(qps.get(c.name)!).toFixed(0)}`).join("  "))
+      console.log(`${"".padEnd(12)} CPU µs/query: ` + running.map((c) => `${c.name} ${median(cpu.get(c.name)!).toFixed(0)}`).join("  "))
       console.log(
         `${"".padEnd(12)} ` +
           Object.entries(ratios[cell]).map(([k, r]) => `${k} ${r.median.toFixed(2)} [${r.low.toFixed(2)}–${r.high.toFixed(2)}]`).join("  ")
