@@ -3,7 +3,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Queue, Schema, Stream, String as Str } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Schema, Stream, String as Str } from "effect"
 import { Migrator, SqlClient, SqlSchema } from "effect/sql"
 import { poolLayer, table } from "./helpers.js"
 
@@ -153,6 +153,22 @@ describe("SqlClient on the pool", () => {
       expect(new Set(pids).size).toBe(1)
       expect((yield* pg.stats).size).toBe(1)
     }).pipe(Effect.provide(poolLayer({ name: "sql-mux-one", max: 1, multiplex: true }))))
+
+  it.live("the pool's metrics carry its name as an attribute", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pg = yield* PgPool.PgPool
+      yield* Effect.all(Array.from({ length: 4 }, () => sql`SELECT pg_sleep(0.01)`), { concurrency: 4 })
+      yield* pg.stats // refreshes the gauges
+      const snapshots = yield* Metric.snapshot
+      const ours = snapshots.filter((m) => (m.attributes as Record<string, unknown> | undefined)?.pool === "sql-metrics")
+      const ids = new Set(ours.map((m) => m.id))
+      for (const id of ["effect_pool_size", "effect_pool_idle", "effect_pool_borrowed", "effect_pool_created_total", "effect_pool_borrows_total"]) {
+        expect(ids.has(id), id).toBe(true)
+      }
+      const created = ours.find((m) => m.id === "effect_pool_created_total")!
+      expect((created.state as { count: number }).count).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(poolLayer({ name: "sql-metrics", max: 4 }))))
 
   it.live("name transforms apply to queries and results", () =>
     Effect.gen(function*() {
