@@ -12,7 +12,6 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -247,4 +246,3 @@ export const layerConfig = (
 ): Layer.Layer<PgPool | PgClient.PgClient | SqlClient.SqlClient, Config.ConfigError | PoolConfigError> =>
   Layer.unwrap(Effect.map(Config.unwrap(config), layer))
 
-export type { Redacted }

@@ -154,6 +154,20 @@ describe("SqlClient on the pool", () => {
       expect((yield* pg.stats).size).toBe(1)
     }).pipe(Effect.provide(poolLayer({ name: "sql-mux-one", max: 1, multiplex: true }))))
 
+  it.live("multiplex: a shared connection takes new statements for one turn only; then they go to another (not queued behind a slow one)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const slow = yield* Effect.forkChild(sql`SELECT pg_sleep(5)`)
+      // the slow statement's connection is past its turn (a lower bound, not a race: it sleeps 5 s)
+      yield* Effect.sleep("1200 millis")
+      const fast = yield* sql<{ one: number }>`SELECT 1 AS one`
+      expect(fast).toEqual([{ one: 1 }])
+      // answered on the other connection while the slow one still runs (without turns it would
+      // have been pipelined behind the sleep)
+      expect(slow.pollUnsafe()).toBeUndefined()
+      yield* Fiber.interrupt(slow)
+    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-turn", max: 2, multiplex: true }))), 30_000)
+
   it.live("the pool's metrics carry its name as an attribute", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -128,6 +128,8 @@ const commit = (conn: Connection): Effect.Effect<void, SqlError> =>
 /** A connection shared by statements on a multiplexed pool (one core borrow, many riders). */
 interface Seat {
   riders: number
+  /** When it was handed its connection (`performance.now()`): it admits riders for one turn. */
+  since: number
   conn: PooledConnection | undefined
   borrow: Pool.Borrow<PooledConnection> | undefined
   readonly ready: Deferred.Deferred<Seat, SqlError>
@@ -242,6 +244,12 @@ export const makeClient = (
      * an exclusive lease (a transaction) never lands on a connection others are pipelining on.
      */
     const capacity = settings.multiplexConcurrency
+    /**
+     * Under steady load a seat would never empty, so its connection would never go back to the
+     * pool (no lifetime, no recycling, a "leak"). A seat takes new riders for one turn only; then
+     * new statements open another seat and the old one goes back once its riders are done.
+     */
+    const SEAT_TURN_MS = 1_000
     const seats: Array<Seat> = []
     let pending: Seat | undefined
     const leave = (seat: Seat): void => {
@@ -250,16 +258,28 @@ export const makeClient = (
       if (seat.conn !== undefined) {
         const index = seats.indexOf(seat)
         if (index >= 0) seats.splice(index, 1)
+        // a retired seat (out of `seats`) goes back with its last rider too
         seat.borrow!.return()
       } else if (seat.borrow !== undefined && seat.borrow.state === "waiting") {
         if (pending === seat) pending = undefined
         seat.borrow.cancel()
       }
     }
+    const retireSeat = (seat: Seat): void => {
+      const index = seats.indexOf(seat)
+      if (index >= 0) seats.splice(index, 1)
+      if (seat.riders === 0) seat.borrow!.return()
+    }
     const take = (): Seat => {
+      const now = performance.now()
       for (let i = 0; i < seats.length; i++) {
         const seat = seats[i]!
-        if (seat.riders < capacity && seat.conn!.dead() === undefined) {
+        if (now - seat.since > SEAT_TURN_MS || seat.conn!.dead() !== undefined) {
+          retireSeat(seat)
+          i--
+          continue
+        }
+        if (seat.riders < capacity) {
           seat.riders++
           return seat
         }
@@ -268,7 +288,7 @@ export const makeClient = (
         pending.riders++
         return pending
       }
-      const seat: Seat = { riders: 1, conn: undefined, borrow: undefined, ready: Deferred.makeUnsafe() }
+      const seat: Seat = { riders: 1, since: 0, conn: undefined, borrow: undefined, ready: Deferred.makeUnsafe() }
       pending = seat
       seat.borrow = Pool.unsafeBorrow(pool, (held, failure) => {
         if (pending === seat) pending = undefined
@@ -279,6 +299,7 @@ export const makeClient = (
         if (seat.riders === 0) return held.return()
         seat.conn = held.value
         seat.borrow = held
+        seat.since = performance.now()
         seats.push(seat)
         Deferred.doneUnsafe(seat.ready, Effect.succeed(seat))
       })
