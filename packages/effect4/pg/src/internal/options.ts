@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import { readFileSync } from "node:fs"
 
 type Checker = Checks.Checker<Duration.Input>
 
@@ -107,7 +108,26 @@ const secret = (check: Checker, option: string, value: unknown, effect: boolean)
 }
 
 /** The URL as @effect/sql-pg 4 will read it, checked now instead of at every connect. */
-const checkUrl = (check: Checker, raw: string): { host?: string | undefined; port?: number | undefined; database?: string | undefined; username?: string | undefined; password?: string | undefined } => {
+interface UrlParts {
+  host?: string | undefined
+  port?: number | undefined
+  database?: string | undefined
+  username?: string | undefined
+  password?: string | undefined
+  sslmode?: string | undefined
+  /** `sslrootcert`, `sslcert`, `sslkey` (files, as libpq reads them): the driver ignores them. */
+  tlsFiles: { ca?: string; cert?: string; key?: string }
+}
+
+const readPem = (check: Checker, param: string, file: string): string => {
+  try {
+    return readFileSync(file, "utf8")
+  } catch (error) {
+    return check.fail("url", `${param}: cannot read ${file}: ${(error as Error).message}`)
+  }
+}
+
+const checkUrl = (check: Checker, raw: string): UrlParts => {
   let url: URL
   try {
     url = new URL(raw)
@@ -130,7 +150,8 @@ const checkUrl = (check: Checker, raw: string): { host?: string | undefined; por
     if (!Number.isInteger(port) || port < 1 || port > 65_535) check.fail("url", `${where} must be a port 1–65535, got ${JSON.stringify(value)}`)
     return port
   }
-  const parts = {
+  const parts: UrlParts = {
+    tlsFiles: {},
     host: url.hostname === "" ? undefined : url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : decode("host", url.hostname),
     port: url.port === "" ? undefined : portOf(url.port, "its port"),
     database: decode("database", url.pathname.replace(/^\//, "")),
@@ -145,9 +166,15 @@ const checkUrl = (check: Checker, raw: string): { host?: string | undefined; por
     if (key === "connect_timeout" && !(Number.isInteger(Number(value)) && Number(value) >= 0 && value.trim() !== "")) {
       check.fail("url", `connect_timeout must be whole seconds ≥ 0, got ${JSON.stringify(value)}`)
     }
-    if (key === "sslmode" && !(SSL_MODES as ReadonlyArray<string>).includes(value)) {
-      check.fail("url", `sslmode must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(value)}`)
+    if (key === "sslmode") {
+      if (!(SSL_MODES as ReadonlyArray<string>).includes(value)) {
+        check.fail("url", `sslmode must be one of ${SSL_MODES.join(", ")}; got ${JSON.stringify(value)}`)
+      }
+      parts.sslmode = value
     }
+    if (key === "sslrootcert") parts.tlsFiles.ca = readPem(check, key, value)
+    if (key === "sslcert") parts.tlsFiles.cert = readPem(check, key, value)
+    if (key === "sslkey") parts.tlsFiles.key = readPem(check, key, value)
   }
   return parts
 }
@@ -218,7 +245,7 @@ export const parse = (options: Record<string, unknown>) =>
     }
     // where to connect
     const url = secret(check, "url", options.url, false) as Redacted.Redacted<string> | undefined
-    const fromUrl = url === undefined ? {} : checkUrl(check, Redacted.value(url))
+    const fromUrl: UrlParts = url === undefined ? { tlsFiles: {} } : checkUrl(check, Redacted.value(url))
     check.string("host", options.host, undefined, { nonEmpty: true })
     if (options.port !== undefined) check.integer("port", options.port, 5432, { min: 1, max: 65_535 })
     check.string("path", options.path, undefined, { nonEmpty: true })
@@ -275,6 +302,14 @@ export const parse = (options: Record<string, unknown>) =>
     connection.connectTimeout = Number.isFinite(connectTimeout) && connectTimeout <= Checks.MAX_TIMER_MILLIS
       ? Duration.millis(connectTimeout)
       : Duration.infinity
+    // libpq's sslrootcert/sslcert/sslkey, which the driver would ignore (verifying against the
+    // system's CAs instead): read at construction into the TLS options, TLS on and verified
+    if (Object.keys(fromUrl.tlsFiles).length > 0) {
+      if (fromUrl.sslmode === "disable" || options.ssl === false) {
+        check.fail(options.ssl === false ? "ssl" : "url", "sslrootcert/sslcert/sslkey contradict TLS being off")
+      }
+      connection.ssl = { ...(typeof options.ssl === "object" ? options.ssl as object : {}), ...fromUrl.tlsFiles }
+    }
     // PgBouncer (transaction mode) has no named statements across transactions
     if (pgbouncer && options.prepare === undefined) connection.prepare = false
     if (statementTimeout !== undefined && !pgbouncer) {
