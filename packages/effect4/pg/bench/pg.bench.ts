@@ -163,8 +163,8 @@ const main = async () => {
           samples: qps.get(c.name)!.map(Math.round)
         })
       }
-      console.log(`${cell.padEnd(12)} ` + running.map((c) => `${c.name} ${median(qps.get(c.name)!).toFixed(0)}`).join("  "))
-      console.log(`${"".padEnd(12)} CPU µs/query: ` + running.map((c) => `${c.name} ${median(cpu.get(c.name)!).toFixed(0)}`).join("  "))
+      console.log(`${cell.padEnd(12)} ${running.map((c) => `${c.name} ${median(qps.get(c.name)!).toFixed(0)}`).join("  ")}`)
+      console.log(`${"".padEnd(12)} CPU µs/query: ${running.map((c) => `${c.name} ${median(cpu.get(c.name)!).toFixed(0)}`).join("  ")}`)
       console.log(
         `${"".padEnd(12)} ` +
           Object.entries(ratios[cell]).map(([k, r]) => `${k} ${r.median.toFixed(2)} [${r.low.toFixed(2)}–${r.high.toFixed(2)}]`).join("  ")
