@@ -7,7 +7,7 @@
  *
  * @since 4.0.0
  */
-import { KeyedPool, type Pool, PoolConfigError } from "@effect-pool/core"
+import { KeyedPool, OptionCheck, type Pool, PoolConfigError } from "@effect-pool/core"
 import * as EngineOptions from "@effect-pool/engine/options"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Cause from "effect/Cause"
@@ -17,7 +17,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type { Scope } from "effect/Scope"
 import { buildConnector, Client } from "undici"
 import { type Connection, type Lease, PoolDispatcher, undiciMaxStreams } from "./internal/dispatch.js"
@@ -110,22 +109,8 @@ export class HttpPool extends Context.Service<HttpPool, {
   readonly pool: KeyedPool.KeyedPool<string, Connection>
 }>()("@effect-pool/http/HttpPool") {}
 
-/** Effect 4's duration inputs, in ms, for the engine's checks. */
-const durationCodec: EngineOptions.DurationCodec = {
-  decode: (input) => {
-    if (typeof input === "number" && Number.isNaN(input)) return undefined
-    const duration = Duration.fromInput(input as Duration.Input)
-    return Option.isSome(duration) ? Duration.toMillis(duration.value) : undefined
-  }
-}
-
 const parseOptions = (options: unknown): Effect.Effect<Parsed, PoolConfigError> =>
-  Effect.suspend(() => {
-    const result = EngineOptions.check(durationCodec, (check) => parse(check, options))
-    return result._tag === "Valid"
-      ? Effect.succeed(result.value)
-      : Effect.fail(new PoolConfigError({ pool: poolNameOf(options), option: result.option, reason: result.reason }))
-  })
+  Effect.suspend(() => Effect.fromResult(OptionCheck.run(poolNameOf(options), (check) => parse(check, options))))
 
 /** A finite delay for undici's own timers (`setTimeout`, which fires at once past 2³¹−1 ms). */
 const undiciMillis = (ms: number): number => Math.min(ms, EngineOptions.MAX_TIMER_MILLIS)
@@ -142,14 +127,6 @@ const connection = (
   Effect.acquireRelease(
     Effect.sync(() => {
       const idle = undiciMillis(options.idleTimeout)
-      const conn: Connection = {
-        client: undefined as unknown as Client,
-        protocol: origin.startsWith("https:") && options.http2 ? "unknown" : "h1",
-        completed: 0,
-        closed: false,
-        maxStreams: () => undiciMaxStreams(conn.client, options.maxStreamsPerConnection),
-        onProtocol: undefined
-      }
       // ALPN tells h1 from h2 when the socket connects, before undici writes a request
       const connector: Connector = (opts, callback) =>
         connect(opts, (error, socket) => {
@@ -175,7 +152,14 @@ const connection = (
         headersTimeout: 0,
         bodyTimeout: 0
       })
-      ;(conn as { client: Client }).client = client
+      const conn: Connection = {
+        client,
+        protocol: origin.startsWith("https:") && options.http2 ? "unknown" : "h1",
+        completed: 0,
+        closed: false,
+        maxStreams: () => undiciMaxStreams(client, options.maxStreamsPerConnection),
+        onProtocol: undefined
+      }
       client.on("disconnect", () => {
         // an idle connection whose socket closed is destroyed; a busy one is its requests' business
         if (item.borrowers > 0) return

@@ -110,7 +110,7 @@ export interface Parsed {
 
 const isPem = (value: unknown): value is Pem => typeof value === "string" || Buffer.isBuffer(value)
 
-const pem = (check: Checker, option: string, value: unknown): Pem | undefined => {
+const pem = (check: Checker<any>, option: string, value: unknown): Pem | undefined => {
   if (value === undefined) return undefined
   if (!isPem(value)) {
     return check.fail(option, `must be a PEM string or a Buffer, got ${describeValue(value)}`)
@@ -120,13 +120,13 @@ const pem = (check: Checker, option: string, value: unknown): Pem | undefined =>
 }
 
 /** `null` is not "not given" (a JSON or Config null would otherwise quietly mean the default). */
-const rejectNull = (check: Checker, input: object | undefined, prefix: string): void => {
+const rejectNull = (check: Checker<any>, input: object | undefined, prefix: string): void => {
   for (const [key, value] of Object.entries(input ?? {})) {
     if (value === null) check.fail(prefix + key, "must not be null (leave it out for the default)")
   }
 }
 
-const parseTls = (check: Checker, input: unknown): Parsed["tls"] => {
+const parseTls = (check: Checker<any>, input: unknown): Parsed["tls"] => {
   const tls = check.record("tls", input)
   check.known(tls, TLS_KNOWN, { sni: "servername", verify: "rejectUnauthorized" }, "tls.")
   rejectNull(check, tls, "tls.")
@@ -171,7 +171,7 @@ export const poolNameOf = (options: unknown): string =>
   typeof (options as { name?: unknown } | undefined)?.name === "string" ? (options as { name: string }).name : "http"
 
 /** Parses `options` with `check` (an edition's checker); throws the engine's `OptionInvalid`. */
-export const parse = (check: Checker, options: unknown): Parsed => {
+export const parse = (check: Checker<any>, options: unknown): Parsed => {
   {
     if (options === null || typeof options !== "object" || Array.isArray(options)) {
       check.fail("options", `must be an object, got ${describeValue(options)}`)
