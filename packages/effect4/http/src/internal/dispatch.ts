@@ -196,6 +196,8 @@ class Origin {
   protocol: "unknown" | "h1" | "h2" = "unknown"
   /** A borrow is out to learn the protocol (unknown) or to open another h2 connection. */
   probing = false
+  /** The exchange whose borrow is the probe. */
+  prober: Exchange | undefined = undefined
   /** Requests waiting for the probe. */
   readonly parked: Array<Exchange> = []
   readonly lanes: Array<Lane> = []
@@ -283,6 +285,18 @@ class Exchange implements Handler {
     lane.streams++
     this.lane = lane
     this.send()
+  }
+
+  /** Its borrow still waits in the pool's queue. */
+  get waitingInPool(): boolean {
+    return this.lease?.state === "waiting"
+  }
+
+  /** Leaves the pool's queue for a stream on `lane`, freed meanwhile. */
+  switchToLane(lane: Lane): void {
+    this.lease!.cancel()
+    this.lease = undefined
+    this.ride(lane)
   }
 
   /** Takes a connection of its own from the pool (h1, or the first of an h2 origin). */
@@ -550,6 +564,7 @@ export class PoolDispatcher extends Dispatcher {
       return
     }
     origin.probing = true
+    origin.prober = exchange
     exchange.borrowOwn()
   }
 
@@ -575,21 +590,29 @@ export class PoolDispatcher extends Dispatcher {
     if (conn.protocol === "h2" && exchange !== undefined) {
       origin.protocol = "h2"
       origin.lanes.push(exchange.becomeLane())
-      origin.probing = false
+      this.probeDone(origin, exchange)
       this.release(origin)
       return
     }
     origin.protocol = conn.protocol === "h2" ? "h2" : "h1"
     if (origin.protocol === "h1") {
-      origin.probing = false
+      this.probeDone(origin, exchange)
       this.release(origin)
+    }
+  }
+
+  /** The probe (of `exchange`, when it was the prober) has told. */
+  private probeDone(origin: Origin, exchange: Exchange | undefined): void {
+    if (exchange === undefined || origin.prober === exchange) {
+      origin.probing = false
+      origin.prober = undefined
     }
   }
 
   /** A pooled connection lent to `exchange` is h2 already: it becomes a lane, the parked ride it. */
   laneOpened(origin: Origin, exchange: Exchange, lease: Lease): void {
     origin.protocol = "h2"
-    origin.probing = false
+    this.probeDone(origin, exchange)
     const lane: Lane = { lease, conn: lease.value, streams: 0, retired: false }
     origin.lanes.push(lane)
     exchange.ride(lane)
@@ -600,6 +623,7 @@ export class PoolDispatcher extends Dispatcher {
   probeFailed(origin: Origin, error: Error | undefined): void {
     if (!origin.probing) return
     origin.probing = false
+    origin.prober = undefined
     if (error === undefined) return this.release(origin)
     const parked = origin.parked.splice(0)
     for (const exchange of parked) {
@@ -608,15 +632,33 @@ export class PoolDispatcher extends Dispatcher {
     }
   }
 
-  /** One stream of `lane` ended: its borrow returns with the last one; parked requests may ride. */
+  /**
+   * One stream of `lane` ended: the freed stream goes to a parked request, or to the probe still
+   * queued in the pool for another connection; the borrow returns with the lane's last stream.
+   */
   streamEnded(origin: Origin, lane: Lane): void {
     lane.streams--
     if (lane.conn.closed) lane.retired = true
-    if (lane.streams === 0 && (lane.retired || origin.parked.length === 0)) {
+    if (!lane.retired) {
+      while (origin.parked.length > 0 && lane.streams < lane.conn.maxStreams()) {
+        const exchange = origin.parked.shift()!
+        exchange.parkedAt = undefined
+        exchange.ride(lane)
+      }
+      const prober = origin.prober
+      if (prober !== undefined && prober.waitingInPool && lane.streams < lane.conn.maxStreams()) {
+        origin.probing = false
+        origin.prober = undefined
+        prober.switchToLane(lane)
+      }
+    }
+    if (lane.streams === 0) {
       const i = origin.lanes.indexOf(lane)
-      if (i >= 0) origin.lanes.splice(i, 1)
-      if (lane.retired) lane.lease.invalidate()
-      lane.lease.return()
+      if (i >= 0) {
+        origin.lanes.splice(i, 1)
+        if (lane.retired) lane.lease.invalidate()
+        lane.lease.return()
+      }
     }
     if (origin.parked.length > 0 && !origin.probing) this.release(origin)
   }
