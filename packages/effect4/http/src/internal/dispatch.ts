@@ -147,8 +147,8 @@ export const checkRequest = (opts: Options): void => {
   if (!isBodyLike(opts.body)) throw invalid("body must be a string, bytes, a stream, an iterable or form data")
 }
 
-/** A `FormData` of another undici than ours (Node's global one): undici only encodes its own. */
-const isForeignFormData = (body: unknown): body is FormData =>
+/** A `FormData`: the global one, or undici's (what platform-node's client converts a body to). */
+const isFormData = (body: unknown): body is FormData =>
   body !== null && typeof body === "object" &&
   (body as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === "FormData"
 
@@ -170,11 +170,23 @@ const withHeaders = (headers: Options["headers"], extra: Record<string, string>)
   return { ...out, ...extra }
 }
 
-/** `opts` with a FormData body encoded (by the runtime's `Response`) as a streamed multipart body. */
+/**
+ * `opts` with a FormData body encoded (by the runtime's `Response`) as a streamed multipart body:
+ * the same encoding whichever FormData class it is (the runtime's `Response` only reads its own,
+ * and stringifies another undici's to "[object FormData]").
+ */
 export const encodeBody = (opts: Options): Options => {
   const body = opts.body as unknown
-  if (!isForeignFormData(body)) return opts
-  const encoded = new Response(body)
+  if (!isFormData(body)) return opts
+  let form: FormData = body
+  if (!(body instanceof globalThis.FormData)) {
+    form = new globalThis.FormData()
+    for (const [name, value] of body as Iterable<[string, string | File]>) {
+      if (typeof value === "string") form.append(name, value)
+      else form.append(name, value, value.name)
+    }
+  }
+  const encoded = new Response(form)
   return {
     ...opts,
     headers: withHeaders(opts.headers, { "content-type": encoded.headers.get("content-type")! }),
