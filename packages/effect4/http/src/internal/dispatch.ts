@@ -214,7 +214,12 @@ class Origin {
   readonly parked: Array<Exchange> = []
   readonly lanes: Array<Lane> = []
 
-  constructor(readonly key: string) {}
+  /** The TLS name of an `https:` origin (its host), else undefined. */
+  readonly servername: string | undefined
+
+  constructor(readonly key: string) {
+    this.servername = key.startsWith("https:") ? new URL(key).hostname : undefined
+  }
 
   openLane(): Lane | undefined {
     for (const lane of this.lanes) {
@@ -521,15 +526,17 @@ export class PoolDispatcher extends Dispatcher {
     try {
       if (handler === null || typeof handler !== "object") throw invalid("handler must be an object")
       if (opts === null || typeof opts !== "object") throw invalid("opts must be an object")
-      const key = originOf(opts.origin)
+      // a known origin string (what platform-node passes: `url.origin`) skips the URL parse
+      const known = typeof opts.origin === "string" ? this.origins.get(opts.origin) : undefined
+      const origin = known ?? this.originState(originOf(opts.origin))
       checkRequest(opts)
       const encoded = encodeBody(opts)
       // one TLS name per origin, whatever a request's Host header says: undici would otherwise
       // reconnect, and name the TLS peer, after that header (the connector pins the name too)
-      const pinned = key.startsWith("https:")
-        ? { ...encoded, servername: this.servername ?? new URL(key).hostname }
+      const pinned = origin.servername !== undefined
+        ? { ...encoded, servername: this.servername ?? origin.servername }
         : encoded
-      exchange = new Exchange(this, this.originState(key), pinned, handler)
+      exchange = new Exchange(this, origin, pinned, handler)
     } catch (error) {
       // nothing borrowed yet: the request fails, typed, at once
       if (typeof handler?.onResponseError !== "function") throw error
