@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
 import { eventually, selfSignedCertificate, startHttpServer } from "@effect-pool/testing-effect4"
 import { Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { getText, server, why, withPool } from "./helpers.js"
 
@@ -197,6 +198,30 @@ describe("HttpPool (HTTP/1.1)", () => {
       expect(yield* build({ maxStreamsPerConnection: 0 })).toMatchObject({ _tag: "PoolConfigError", option: "maxStreamsPerConnection" })
       expect(yield* build({ http2: "yes" as any })).toMatchObject({ _tag: "PoolConfigError", option: "http2" })
       expect(yield* build({ allowH2: false } as any)).toMatchObject({ _tag: "PoolConfigError", option: "allowH2" })
+    }))
+
+  it.effect("acquireTimeout (on the TestClock): a request that gets no connection fails naming PoolTimeoutError; nothing leaks", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1, acquireTimeout: "2 seconds" }, Effect.gen(function*() {
+        let chunks = 0
+        const hanging = yield* Effect.forkChild(Effect.flatMap(
+          HttpClient.get(`${s.origin}/hang`),
+          (r) => Stream.runForEach(r.stream, () => Effect.sync(() => chunks++))
+        ))
+        yield* eventually("the only connection is held", () => chunks > 0)
+        const waiter = yield* Effect.forkChild(Effect.flip(getText(`${s.origin}/`)))
+        const pool = yield* HttpPool.HttpPool
+        yield* eventually("waiting", Effect.map(pool.stats, (st) => st.waiting === 1))
+        yield* TestClock.adjust("1 second")
+        expect((yield* pool.stats).waiting).toBe(1) // not before its time
+        yield* TestClock.adjust("1 second")
+        const error = yield* Fiber.join(waiter)
+        expect(why(error)).toMatch(/HttpClientError/)
+        expect(why(error)).toMatch(/PoolTimeoutError/)
+        yield* Fiber.interrupt(hanging)
+        yield* eventually("nothing borrowed", Effect.map(pool.stats, (st) => st.borrowed === 0 && st.waiting === 0))
+      }))
     }))
 
   it.live("closeIdle closes every idle connection", () =>
