@@ -292,7 +292,7 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient 
  * import { Config } from "effect"
  *
  * const HttpLive = HttpPool.layerConfig({
- *   maxConnectionsPerOrigin: Config.int("HTTP_MAX_CONNS").pipe(Config.withDefault(10))
+ *   maxConnectionsPerOrigin: Config.Int("HTTP_MAX_CONNS").pipe(Config.withDefault(10))
  * })
  * ```
  * @since 4.0.0
