@@ -245,3 +245,23 @@ describe("conformance: failures", () => {
       expect(results[1]).toEqual(results[0])
     }))
 })
+
+describe("conformance: differences (documented in the README)", () => {
+  it.live("a server closing kept-alive sockets as they are reused: layerUndici fails GETs, ours retries them once and none fails", () =>
+    Effect.gen(function*() {
+      const s = yield* Effect.acquireRelease(
+        Effect.promise(() => startHttpServer({ dropReusedSockets: true })),
+        (s) => Effect.promise(s.close)
+      )
+      const failures = (layer: Layer.Layer<HttpClient.HttpClient, unknown>) =>
+        Effect.provide(
+          Effect.map(
+            Effect.forEach(Array.from({ length: 100 }), () => Effect.exit(Effect.flatMap(HttpClient.get(`${s.origin}/`), (r) => r.text))),
+            (exits) => exits.filter(Exit.isFailure).length
+          ),
+          Layer.fresh(layer)
+        )
+      expect(yield* failures(HttpPool.layer({ maxConnectionsPerOrigin: 1 }))).toBe(0)
+      expect(yield* failures(NodeHttpClient.layerUndiciOptions({ connections: 1 }))).toBeGreaterThan(0)
+    }))
+})
