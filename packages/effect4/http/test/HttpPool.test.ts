@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
 import { eventually, selfSignedCertificate, startHttpServer } from "@effect-pool/testing-effect4"
-import { Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { Effect, Exit, Fiber, Layer, Metric, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { getText, server, why, withPool } from "./helpers.js"
@@ -221,6 +221,23 @@ describe("HttpPool (HTTP/1.1)", () => {
         expect(why(error)).toMatch(/PoolTimeoutError/)
         yield* Fiber.interrupt(hanging)
         yield* eventually("nothing borrowed", Effect.map(pool.stats, (st) => st.borrowed === 0 && st.waiting === 0))
+      }))
+    }))
+
+  it.live("metrics: the core's gauges, counters and histograms, labelled with the pool's name and the origin", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ name: "metered-http", maxConnectionsPerOrigin: 2 }, Effect.gen(function*() {
+        yield* Effect.all(Array.from({ length: 10 }, () => getText(`${s.origin}/`)), { concurrency: 2 })
+        yield* (yield* HttpPool.HttpPool).stats // refreshes gauges and counters now
+        const pairs = yield* Metric.snapshot
+        const find = (id: string) =>
+          pairs.filter((p) => p.id === id && p.attributes?.pool === "metered-http" && p.attributes?.key === s.origin)
+            .map((p) => p.state as unknown as { readonly value?: number; readonly count?: number })[0]
+        expect(find("effect_pool_borrows_total")?.count).toBe(10)
+        expect(find("effect_pool_created_total")?.count).toBe(2)
+        expect(find("effect_pool_size")?.value).toBe(2)
+        expect(find("effect_pool_wait_ms")).toBeDefined()
       }))
     }))
 
