@@ -2,9 +2,28 @@
 import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
 import { eventually, selfSignedCertificate } from "@effect-pool/testing-effect4"
-import { Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { getText, server2, withPool } from "./helpers.js"
+import * as net from "node:net"
+import { getText, server, server2, why, withPool } from "./helpers.js"
+
+/** A TCP server that accepts and never answers (no TLS handshake, no HTTP): connects hang. */
+const blackHole = Effect.acquireRelease(
+  Effect.promise(() =>
+    new Promise<{ origin: string; sockets: Set<net.Socket>; server: net.Server }>((resolve) => {
+      const sockets = new Set<net.Socket>()
+      const srv = net.createServer((socket) => {
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+      })
+      srv.listen(0, "127.0.0.1", () => resolve({ origin: `https://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, sockets, server: srv }))
+    })
+  ),
+  (b) => Effect.promise(() => new Promise<void>((resolve) => {
+    for (const socket of b.sockets) socket.destroy()
+    b.server.close(() => resolve())
+  }))
+)
 
 const certificate = selfSignedCertificate()
 const tls = { ca: certificate.cert }
@@ -126,6 +145,54 @@ describe("HttpPool (HTTP/2)", () => {
         const stats = (yield* (yield* HttpPool.HttpPool).stats).perKey.get(s.origin)!
         expect(stats.borrowed).toBe(0)
       }))
+    }))
+
+  it.live("a connect that never completes: connectTimeout fails the request and those waiting for that connect, naming the timeout", () =>
+    Effect.gen(function*() {
+      const b = yield* blackHole
+      yield* withPool({ tls, connectTimeout: "300 millis" }, Effect.gen(function*() {
+        const exits = yield* Effect.all(Array.from({ length: 5 }, () => Effect.exit(getText(`${b.origin}/`))), { concurrency: 5 })
+        expect(exits.every(Exit.isFailure)).toBe(true)
+        for (const exit of exits) if (Exit.isFailure(exit)) expect(why(Cause.squash(exit.cause))).toMatch(/timeout/i)
+        const stats = yield* (yield* HttpPool.HttpPool).stats
+        expect(stats).toMatchObject({ borrowed: 0, waiting: 0 })
+      }))
+    }))
+
+  it.live("requests interrupted while they wait for an origin's first connect leave nothing behind", () =>
+    Effect.gen(function*() {
+      const b = yield* blackHole
+      yield* withPool({ tls, connectTimeout: 0 }, Effect.gen(function*() {
+        const exits = yield* Effect.all(
+          Array.from({ length: 5 }, () => Effect.exit(getText(`${b.origin}/`).pipe(Effect.timeout("200 millis")))),
+          { concurrency: 5 }
+        )
+        expect(exits.every(Exit.isFailure)).toBe(true)
+        const pool = yield* HttpPool.HttpPool
+        yield* eventually("nothing borrowed or waiting", Effect.map(pool.stats, (st) => st.borrowed === 0 && st.waiting === 0))
+      }))
+    }))
+
+  it.live("maxConnectionsTotal holds across an h1 and an h2 origin", () =>
+    Effect.gen(function*() {
+      const a = yield* server()
+      const h = yield* server2({ tls: certificate, maxConcurrentStreams: 2 })
+      yield* withPool({ tls, maxConnectionsPerOrigin: 4, maxConnectionsTotal: 3 }, Effect.gen(function*() {
+        let peak = 0
+        const track = () => (peak = Math.max(peak, a.sockets.open + h.connections.open))
+        a.server.on("connection", track)
+        h.server.on("secureConnection", track)
+        yield* getText(`${h.origin}/`) // the h2 origin's settings are known
+        yield* Effect.all(
+          Array.from({ length: 120 }, (_, i) => getText(i % 2 ? `${a.origin}/bytes?n=20000` : `${h.origin}/bytes?n=20000`)),
+          { concurrency: "unbounded" }
+        )
+        expect(peak).toBeLessThanOrEqual(3)
+        const stats = yield* (yield* HttpPool.HttpPool).stats
+        expect(stats.size).toBeLessThanOrEqual(3)
+        expect(stats.borrowed).toBe(0)
+      }))
+      expect(h.streams.peak).toBeLessThanOrEqual(2 * 3)
     }))
 
   it.live("idleTimeout closes an idle h2 connection", () =>
