@@ -86,7 +86,11 @@ for (const option of durations) {
     [option, { [option]: "soon" }],
     [option, { [option]: "-5 seconds" }],
     [option, { [option]: {} }],
-    [option, { [option]: true }]
+    [option, { [option]: true }],
+    // Effect 4 reads any object as a DurationObject (unknown units as 0 ms): only known units count
+    [option, { [option]: { secs: 5 } }],
+    [option, { [option]: { seconds: -1 } }],
+    [option, { [option]: { seconds: "5" } }]
   )
 }
 
@@ -219,4 +223,13 @@ describe("OptionCheck", () => {
     const result = run((c) => c.string("password", { secret: "hunter2" }, undefined))
     expect(Result.isFailure(result) && result.failure.message).not.toMatch(/hunter2/)
   })
+})
+
+describe("Effect 4 Duration.Input objects", () => {
+  it.effect("{ seconds: 2 } is 2 s, like \"2 seconds\"", () =>
+    Effect.gen(function*() {
+      const pool = yield* Pool.make({ acquire, max: 1, acquireTimeout: { seconds: 2 } })
+      expect(pool.name).toBe("pool")
+      expect(OptionCheck.run("p", (check) => check.duration("t", { minutes: 1, seconds: 2 }, 0))).toEqual(Result.succeed(62_000))
+    }))
 })
