@@ -41,3 +41,4 @@ export const effectLoop = <X, Y, Z>(ops: number, concurrency: number, body: () =
     const worker = Effect.whileLoop({ while: () => next++ < ops, body, step: () => {} })
     return Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
   })
+export * from "./http2.js"

@@ -1,0 +1,4 @@
+/**
+ * @since 4.0.0
+ */
+export * as HttpPool from "./HttpPool.js"

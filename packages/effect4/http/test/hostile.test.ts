@@ -1,0 +1,373 @@
+/**
+ * HttpPool (Effect 4 edition) as a hostile or careless user would use it. Every option of `Options` with
+ * wrong types, out-of-range, overflowing, 0/Infinity/NaN and unknown keys; every per-call argument
+ * with invalid values; TLS never silently downgraded. Each case asserts the typed error (or the
+ * documented meaning) and that the pool still works afterwards with nothing left borrowed.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { HttpPool } from "@effect-pool/http"
+import { caSignedCertificate, eventually, selfSignedCertificate } from "@effect-pool/testing-effect4"
+import { Cause, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
+import { getText, server, why, withPool } from "./helpers.js"
+
+const run = (request: HttpClientRequest.HttpClientRequest) => Effect.flatMap(HttpClient.execute(request), (r) => r.text)
+
+const build = (options: unknown) =>
+  Effect.flip(Effect.scoped(Layer.build(HttpPool.layer(options as HttpPool.Options))))
+
+/** Nothing borrowed, nobody waiting, and the pool still serves. */
+const stillWorks = (origin: string) =>
+  Effect.gen(function*() {
+    const pool = yield* HttpPool.HttpPool
+    yield* eventually("borrowed and waiting back to 0", Effect.map(pool.stats, (s) => s.borrowed === 0 && s.waiting === 0))
+    expect(yield* getText(`${origin}/`)).toBe("ok")
+    const stats = yield* pool.stats
+    expect(stats.borrowed).toBe(0)
+    expect(stats.waiting).toBe(0)
+  })
+
+const OVER_TIMER = 2 ** 31 + 1000 // ms: a setTimeout with this fires after 1 ms
+
+describe("options: construction rejects what cannot work, naming the option", () => {
+  const rejected: ReadonlyArray<readonly [string, unknown, RegExp?]> = [
+    // the options object itself
+    ["options", null],
+    ["options", 42],
+    ["options", "fast"],
+    // unknown keys, with a suggestion, and other libraries' names naming ours
+    ["maxConection", { maxConection: 4 }, /use "maxConnectionsPerOrigin"/],
+    ["maxConnectionPerOrigin", { maxConnectionPerOrigin: 4 }, /did you mean "maxConnectionsPerOrigin"/],
+    ["idleTimout", { idleTimout: 4 }, /did you mean "idleTimeout"/],
+    ["connections", { connections: 4 }, /maxConnectionsPerOrigin/],
+    ["keepAliveTimeout", { keepAliveTimeout: 4000 }, /idleTimeout/],
+    ["keepAliveMaxTimeout", { keepAliveMaxTimeout: 4000 }, /idleTimeout/],
+    ["keepAliveTimeoutThreshold", { keepAliveTimeoutThreshold: 1000 }, /keepAliveMargin/],
+    ["connect", { connect: { rejectUnauthorized: false } }, /tls/],
+    ["pipelining", { pipelining: 10 }, /not supported/],
+    ["allowH2", { allowH2: false }, /http2/],
+    ["maxConcurrentStreams", { maxConcurrentStreams: 10 }, /maxStreamsPerConnection/],
+    ["http2", { http2: "no" }],
+    ["http2", { http2: 0 }],
+    ...[0, -1, 1.5, NaN, Infinity, "8", 2 ** 31].map((value) => ["maxStreamsPerConnection", { maxStreamsPerConnection: value }] as const),
+    ["maxRedirections", { maxRedirections: 3 }, /redirects/],
+    ["rejectUnauthorized", { rejectUnauthorized: false }, /tls\.rejectUnauthorized/],
+    ["ca", { ca: "x" }, /tls\.ca/],
+    ["max", { max: 3 }, /maxConnectionsPerOrigin/],
+    ["createTimeout", { createTimeout: 1000 }],
+    // name
+    ["name", { name: 42 }],
+    ["name", { name: "" }],
+    ["name", { name: "   " }],
+    // counts
+    ...(["maxConnectionsPerOrigin", "maxConnectionsTotal"] as const).flatMap((option) =>
+      [0, -1, 1.5, NaN, -Infinity, "8", true, null, {}].map((value) => [option, { [option]: value }] as const)
+    ),
+    ...(["maxIdlePerOrigin", "maxIdleTotal"] as const).flatMap((option) =>
+      [-1, 1.5, NaN, -Infinity, "8", false, []].map((value) => [option, { [option]: value }] as const)
+    ),
+    // durations: wrong types, negative, NaN, malformed; 0 where it cannot work
+    ...([
+      "idleTimeout",
+      "keepAliveMargin",
+      "connectTimeout",
+      "acquireTimeout",
+      "maxLifetime",
+      "idleOriginTimeout"
+    ] as const).flatMap((option) =>
+      [-1, NaN, -Infinity, "soon", "-1 seconds", true, {}, [1, 2, 3]].map((value) => [option, { [option]: value }] as const)
+    ),
+    ["idleTimeout", { idleTimeout: 0 }, /greater than 0/],
+    ["idleTimeout", { idleTimeout: "0 seconds" }, /greater than 0/],
+    ["acquireTimeout", { acquireTimeout: 0 }, /greater than 0/],
+    ["maxLifetime", { maxLifetime: 0 }, /greater than 0/],
+    // tls
+    ["tls", { tls: 42 }],
+    ["tls", { tls: "strict" }],
+    ["tls", { tls: null }],
+    ["tls", { tls: [] }],
+    ["tls.ca", { tls: { ca: 42 } }],
+    ["tls.ca", { tls: { ca: true } }],
+    ["tls.ca", { tls: { ca: {} } }],
+    ["tls.ca", { tls: { ca: "" } }],
+    ["tls.ca", { tls: { ca: "not a certificate" } }, /not a PEM certificate/],
+    ["tls.ca", { tls: { ca: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" } }, /not a valid certificate/],
+    ["tls.ca", { tls: { ca: [] } }],
+    ["tls.ca[1]", { tls: { ca: [selfSignedCertificate().cert, 42] } }],
+    ["tls.cert", { tls: { cert: 42, key: "k" } }],
+    ["tls.key", { tls: { cert: selfSignedCertificate().cert } }, /required/],
+    ["tls.cert", { tls: { key: selfSignedCertificate().key } }, /required/],
+    ["tls.cert", { tls: { cert: "garbage", key: "garbage" } }],
+    ["tls.cert", { tls: { cert: selfSignedCertificate().cert, key: selfSignedCertificate().key } }], // not a pair
+    ["tls.servername", { tls: { servername: 42 } }],
+    ["tls.servername", { tls: { servername: "" } }],
+    ["tls.rejectUnauthorized", { tls: { rejectUnauthorized: "false" } }],
+    ["tls.rejectUnauthorized", { tls: { rejectUnauthorized: 0 } }],
+    ["tls.rejectUnauthorized", { tls: { rejectUnauthorized: null } }],
+    ["tls.passphrase", { tls: { passphrase: "x" } }],
+    ["tls.rejectUnauthorised", { tls: { rejectUnauthorised: false } }, /did you mean "tls.rejectUnauthorized"/]
+  ]
+
+  it.live.each(rejected.map(([option, options, message], i) => ({ i, option, options, message })))(
+    "#$i $option",
+    ({ message, option, options }) =>
+      Effect.gen(function*() {
+        const error = yield* build(options)
+        expect(error).toMatchObject({ _tag: "PoolConfigError", option })
+        if (message !== undefined) expect(error.message).toMatch(message)
+      })
+  )
+
+  it.live("a key set to undefined is 'not given'", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: undefined, tls: undefined } as HttpPool.Options, stillWorks(s.origin))
+    }).pipe(Effect.scoped))
+})
+
+describe("options: 0, Infinity and past-the-timer-limit values work as documented", () => {
+  const accepted: ReadonlyArray<readonly [string, HttpPool.Options]> = [
+    ["idleTimeout Infinity", { idleTimeout: Infinity }],
+    ["idleTimeout past 2^31-1 ms", { idleTimeout: OVER_TIMER }],
+    ["idleTimeout 30 days", { idleTimeout: "30 days" }],
+    ["keepAliveMargin 0", { keepAliveMargin: 0 }],
+    ["keepAliveMargin Infinity", { keepAliveMargin: Infinity }],
+    ["keepAliveMargin past 2^31-1 ms", { keepAliveMargin: OVER_TIMER }],
+    ["connectTimeout 0 (none)", { connectTimeout: 0 }],
+    ["connectTimeout Infinity", { connectTimeout: Infinity }],
+    ["connectTimeout past 2^31-1 ms", { connectTimeout: OVER_TIMER }],
+    ["acquireTimeout Infinity", { acquireTimeout: Infinity }],
+    ["acquireTimeout past 2^31-1 ms", { acquireTimeout: OVER_TIMER }],
+    ["maxLifetime Infinity", { maxLifetime: Infinity }],
+    ["maxLifetime past 2^31-1 ms", { maxLifetime: OVER_TIMER }],
+    ["idleOriginTimeout 0", { idleOriginTimeout: 0 }],
+    ["idleOriginTimeout Infinity", { idleOriginTimeout: Infinity }],
+    ["idleOriginTimeout past 2^31-1 ms", { idleOriginTimeout: OVER_TIMER }],
+    ["maxConnectionsPerOrigin Infinity", { maxConnectionsPerOrigin: Infinity }],
+    ["maxConnectionsTotal Infinity", { maxConnectionsTotal: Infinity }],
+    ["maxIdlePerOrigin 0", { maxIdlePerOrigin: 0 }],
+    ["maxIdlePerOrigin Infinity", { maxIdlePerOrigin: Infinity }],
+    ["maxIdleTotal 0", { maxIdleTotal: 0 }],
+    ["maxIdleTotal Infinity", { maxIdleTotal: Infinity }]
+  ]
+
+  it.live.each(accepted.map(([what, options]) => ({ what, options })))("$what: requests succeed", ({ options }) =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool(options, Effect.gen(function*() {
+        for (let i = 0; i < 3; i++) expect(yield* getText(`${s.origin}/`)).toBe("ok")
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("a huge idleTimeout is honoured, never an instant close", () =>
+    Effect.gen(function*() {
+      // no Keep-Alive hint from the server, so the idle timer is ours alone
+      const s = yield* server({ keepAliveTimeout: 0 })
+      for (const idleTimeout of [Infinity, OVER_TIMER, "30 days"] as const) {
+        yield* withPool({ idleTimeout }, Effect.gen(function*() {
+          yield* getText(`${s.origin}/`)
+          yield* Effect.sleep("200 millis")
+          expect(s.sockets.open).toBe(1) // a 2^31+ ms setTimeout would have closed it after 1 ms
+          yield* getText(`${s.origin}/`)
+        }))
+      }
+      expect(s.sockets.opened).toBe(3) // one per pool: every second request reused its connection
+    }).pipe(Effect.scoped))
+
+  it.live("keepAliveMargin Infinity: a connection whose server announces a Keep-Alive timeout is not reused", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ keepAliveTimeout: 5_000 })
+      yield* withPool({ keepAliveMargin: Infinity }, Effect.gen(function*() {
+        for (let i = 0; i < 3; i++) expect(yield* getText(`${s.origin}/`)).toBe("ok")
+      }))
+      expect(s.sockets.opened).toBe(3)
+    }).pipe(Effect.scoped))
+})
+
+describe("per-call arguments: a bad one is a typed error at once, takes no connection, and the pool goes on", () => {
+  it.live("URLs with another protocol fail at once (not after acquireTimeout)", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ acquireTimeout: "20 seconds" }, Effect.gen(function*() {
+        for (const url of [`ws://127.0.0.1:${s.port}/`, `wss://127.0.0.1:${s.port}/`, `ftp://127.0.0.1:${s.port}/`, "file:///etc/passwd"]) {
+          const start = Date.now()
+          const error = yield* Effect.flip(getText(url))
+          expect(Date.now() - start).toBeLessThan(2_000)
+          expect(error._tag).toBe("HttpClientError")
+        }
+        const stats = yield* (yield* HttpPool.HttpPool).stats
+        expect(stats.size).toBe(0) // no connection was ever made for them
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("methods, paths, header names and values (CRLF injection), bodies: rejected before anything is sent", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({}, Effect.gen(function*() {
+        yield* getText(`${s.origin}/`) // one idle connection that must survive every bad request
+        const bad: ReadonlyArray<HttpClientRequest.HttpClientRequest> = [
+          HttpClientRequest.make("GE T" as any)(`${s.origin}/`),
+          HttpClientRequest.make("GET\r\nX: y" as any)(`${s.origin}/`),
+          HttpClientRequest.make("CONNECT" as any)(`${s.origin}/`),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("x-injected", "a\r\nx-evil: 1")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("x-nul", "a\u0000b")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("bad name", "v")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("x\r\ny", "v")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("", "v")),
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw(42))),
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw(Symbol("x")))),
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw({ not: "a body" })))
+        ]
+        for (const [i, request] of bad.entries()) {
+          const exit = yield* Effect.exit(run(request))
+          expect([i, Exit.isFailure(exit)]).toEqual([i, true])
+          if (Exit.isFailure(exit)) {
+            expect(Cause.hasDies(exit.cause)).toBe(false) // a typed failure, not a defect
+            expect((Cause.squash(exit.cause) as { _tag?: string })._tag).toBe("HttpClientError")
+          }
+        }
+        expect(s.requests).toEqual({ GET: 1 }) // nothing bad reached the server
+        expect(s.sockets.opened).toBe(1) // and no connection was given up for them
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("headers undici refuses on the connection (transfer-encoding, upgrade, content-length) are typed errors; counts return to 0", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({}, Effect.gen(function*() {
+        const bad = [
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("transfer-encoding", "chunked")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("content-length", "abc")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("keep-alive", "timeout=5"))
+        ]
+        for (const request of bad) {
+          const error = yield* Effect.flip(run(request))
+          expect(error._tag).toBe("HttpClientError")
+        }
+        // an upgrade header asks for an upgrade (Effect 4's undici client, as platform-node's): a
+        // server that does not switch answers as usual, and that connection is not reused
+        expect(yield* run(HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("upgrade", "websocket")))).toBe("ok")
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("a body stream that fails mid-way, and a Host header: typed, nothing leaked", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        const failing = Stream.concat(
+          Stream.make(new TextEncoder().encode("part")),
+          Stream.fail(new Error("the caller's stream broke"))
+        )
+        const error = yield* Effect.flip(run(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyStream(failing))))
+        expect(error._tag).toBe("HttpClientError")
+        expect(why(error)).toMatch(/stream broke/)
+        // a stream that dies
+        const dying = Stream.concat(Stream.make(new Uint8Array([1])), Stream.die("boom"))
+        yield* Effect.exit(run(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyStream(dying))))
+        // a custom Host header over plain http is the caller's business, and is sent
+        expect(yield* run(HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("host", "example.test")))).toBe("ok")
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("per-call timeouts and interruption: 0, tiny, Infinity; while waiting for a connection and mid-response", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        for (const timeout of [0, 1, "1 millis"] as const) {
+          yield* Effect.exit(Effect.timeout(getText(`${s.origin}/bytes?n=100000`), timeout))
+        }
+        expect(yield* Effect.timeout(getText(`${s.origin}/`), Infinity)).toBe("ok")
+        // one request holds the only connection; another waits and is interrupted while waiting
+        const hanging = yield* Effect.forkChild(Effect.scoped(Effect.flatMap(HttpClient.get(`${s.origin}/hang`), (r) => r.text)))
+        yield* eventually("hang started", () => (s.requests.GET ?? 0) >= 1 && s.sockets.open >= 1)
+        const waiter = yield* Effect.forkChild(getText(`${s.origin}/`))
+        const pool = yield* HttpPool.HttpPool
+        yield* eventually("waiting", Effect.map(pool.stats, (st) => st.waiting === 1))
+        yield* Fiber.interrupt(waiter)
+        yield* Fiber.interrupt(hanging)
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
+  it.live("a callback of ours never throws into undici or the pool: a throwing response consumer", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        const exit = yield* Effect.exit(Effect.scoped(Effect.flatMap(HttpClient.get(`${s.origin}/chunked?n=100`), (r) =>
+          Stream.runForEach(r.stream, () => Effect.sync(() => {
+            throw new Error("consumer threw")
+          })))))
+        expect(Exit.isFailure(exit)).toBe(true)
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+})
+
+describe("TLS is never silently downgraded", () => {
+  const cert = caSignedCertificate(["DNS:localhost", "IP:127.0.0.1"])
+
+  it.live("verified with the right CA; refused without it, with another CA, and for a self-signed certificate", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ tls: cert })
+      expect(yield* withPool({ tls: { ca: cert.ca } }, getText(`${s.origin}/`))).toBe("ok")
+      expect(yield* withPool({ tls: { ca: [caSignedCertificate(["DNS:x.test"]).ca, cert.ca] } }, getText(`${s.origin}/`)))
+        .toBe("ok")
+      const noCa = yield* withPool({}, Effect.flip(getText(`${s.origin}/`)))
+      expect(why(noCa)).toMatch(/UNABLE_TO_VERIFY|unable to verify|issuer/i)
+      const otherCa = yield* withPool({ tls: { ca: caSignedCertificate(["DNS:localhost"]).ca } }, Effect.flip(getText(`${s.origin}/`)))
+      expect(otherCa._tag).toBe("HttpClientError")
+      const selfSigned = yield* server({ tls: selfSignedCertificate() })
+      const refused = yield* withPool({ tls: { ca: cert.ca } }, Effect.flip(getText(`${selfSigned.origin}/`)))
+      expect(why(refused)).toMatch(/self.signed|certificate/i)
+      // explicitly asked: unverified
+      expect(yield* withPool({ tls: { rejectUnauthorized: false } }, getText(`${selfSigned.origin}/`))).toBe("ok")
+      // undefined is not "false"
+      const undef = yield* withPool({ tls: { rejectUnauthorized: undefined } }, Effect.flip(getText(`${selfSigned.origin}/`)))
+      expect(undef._tag).toBe("HttpClientError")
+    }).pipe(Effect.scoped))
+
+  it.live("NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn verification off", () =>
+    Effect.gen(function*() {
+      const s = yield* server({ tls: selfSignedCertificate() })
+      const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED
+      process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"
+      const error = yield* withPool({}, Effect.flip(getText(`${s.origin}/`))).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
+          else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous
+        }))
+      )
+      expect(why(error)).toMatch(/self.signed|certificate/i)
+    }).pipe(Effect.scoped))
+
+  it.live("the peer is verified against the URL's host, never a request's Host header; tls.servername only when given", () =>
+    Effect.gen(function*() {
+      // a certificate (from a trusted CA) for another name only
+      const other = caSignedCertificate(["DNS:evil.test"])
+      const s = yield* server({ tls: other })
+      yield* withPool({ tls: { ca: other.ca } }, Effect.gen(function*() {
+        const plain = yield* Effect.flip(getText(`${s.origin}/`))
+        expect(why(plain)).toMatch(/ALTNAME|does not match|not in the cert/i)
+        const viaHost = yield* Effect.flip(run(HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("host", "evil.test"))))
+        expect(why(viaHost)).toMatch(/ALTNAME|does not match|not in the cert/i)
+        expect(s.requests).toEqual({})
+        const pool = yield* HttpPool.HttpPool
+        yield* eventually("no borrow left", Effect.map(pool.stats, (st) => st.borrowed === 0))
+      }))
+      // asked for exactly that name
+      expect(yield* withPool({ tls: { ca: other.ca, servername: "evil.test" } }, getText(`${s.origin}/`))).toBe("ok")
+    }).pipe(Effect.scoped))
+
+  it.live("an https: URL never goes out in plaintext: a plaintext server on that port is an error", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      const error = yield* withPool({ tls: { rejectUnauthorized: false } }, Effect.flip(getText(`https://127.0.0.1:${s.port}/`)))
+      expect(error._tag).toBe("HttpClientError")
+      expect(s.requests).toEqual({})
+    }).pipe(Effect.scoped))
+})
