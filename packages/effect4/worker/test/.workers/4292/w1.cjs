@@ -1,0 +1,3 @@
+
+module.exports = ({ a, b }) => a + b
+module.exports.square = (n) => n * n
