@@ -1,3 +1,0 @@
-
-module.exports = ({ a, b }) => a + b
-module.exports.square = (n) => n * n

@@ -1,2 +1,0 @@
-export default async (x) => x + 1
-export async function square(n) { return n * n }
