@@ -94,10 +94,13 @@ const rpcWorkers = () =>
     "effect/rpc layerProtocolWorker",
     0.1,
     Effect.map(
-      RpcClient.make(Tasks).pipe(
-        Effect.provide(RpcClient.layerProtocolWorker({ size: THREADS }).pipe(
+      // the protocol (its workers) built in the contender's scope: Effect.provide(layer) would
+      // close it when `make` returns
+      Effect.flatMap(
+        Layer.build(RpcClient.layerProtocolWorker({ size: THREADS }).pipe(
           Layer.provide(NodeWorker.layer(() => new WT.Worker(rpcTasksFile)))
-        ))
+        )),
+        (context) => Effect.provide(RpcClient.make(Tasks), context)
       ) as Effect.Effect<any, unknown, Scope.Scope>,
       (client: any) => (input, handler) => handler === "default" ? client.Add(input) : client.Cpu(input)
     )
