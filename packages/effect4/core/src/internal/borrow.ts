@@ -37,23 +37,30 @@ export const use = <A, E, X, Y, Z>(
   })
 }
 
+/**
+ * Runs `f` on the item (interruptibly, through `restore`) and returns the item when it ends, with
+ * `f`'s own exit: Effect 4's `onExitPrimitive` hands that exit over as it is — no matcher, no
+ * exit rebuilt per borrow — and skips the finalizer effect entirely when there is nothing to
+ * recycle (the return is then a plain synchronous call).
+ */
 const useItem = <A, E, X, Y, Z>(
   shell: PoolShell<A, E>,
   item: State.Item<A>,
   f: (item: A) => Effect.Effect<X, Y, Z>,
   restore: Restore
-): Effect.Effect<X, Y, Z> =>
-  Effect.matchCauseEffect(restore(f(item.value)), {
-    onFailure: (cause) => returned(shell, item, Exit.failCause(cause)),
-    onSuccess: (value) => returned(shell, item, Exit.succeed(value))
-  })
-
-/** Returns the item (through `recycle` only when it has something to do), then ends as `exit`. */
-const returned = <A, E, X, Y>(shell: PoolShell<A, E>, item: State.Item<A>, exit: Exit.Exit<X, Y>): Effect.Effect<X, Y> => {
-  const recycling = shell.recycling(item, exit)
-  if (recycling === undefined) {
-    shell.releaseNow(item)
-    return exit
+): Effect.Effect<X, Y, Z> => {
+  let body: Effect.Effect<X, Y, Z>
+  try {
+    body = restore(f(item.value))
+  } catch (defect) {
+    body = Effect.die(defect)
   }
-  return Effect.andThen(recycling, exit)
+  return Effect.onExitPrimitive(body, (exit) => returned(shell, item, exit))
+}
+
+/** Returns the item: `undefined` when that was done synchronously, else the recycling effect. */
+const returned = <A, E>(shell: PoolShell<A, E>, item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  const recycling = shell.recycling(item, exit)
+  if (recycling === undefined) shell.releaseNow(item)
+  return recycling
 }
