@@ -163,12 +163,37 @@ export class WorkerPoolShell {
   )
 
   private onExit(thread: Thread, exited: Exited, item: Pool.ItemHandle): void {
+    // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
+    if (this.accountExit(thread, exited)) item.invalidate()
+  }
+
+  /** Threads whose exit is counted. */
+  private readonly accounted = new WeakSet<Thread>()
+
+  /**
+   * Counts a thread's exit once, from whichever comes first: the first of its tasks settled by
+   * the exit (Effect 4 resumes that task's caller synchronously: the stats it reads next must
+   * already hold the crash) or the exit itself (the engine calls `onExit` after the tasks).
+   * Returns whether the thread crashed (exited without the pool ending it).
+   */
+  private accountExit(thread: Thread, exited: Exited): boolean {
+    const crashed = exited.terminatedBy === undefined && thread.ready
+    if (this.accounted.has(thread)) return crashed
+    this.accounted.add(thread)
     this.counters.exited++
     this.threads.delete(thread)
-    if (exited.terminatedBy !== undefined || !thread.ready) return
-    this.counters.crashes++
-    // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
-    item.invalidate()
+    if (crashed) this.counters.crashes++
+    return crashed
+  }
+
+  /** Tasks each thread has finished (replied to), for `maxTasksPerWorker`. */
+  private readonly tasksRun = new WeakMap<Thread, number>()
+
+  /** Counts one more task finished on `thread`; returns its total. */
+  private countRun(thread: Thread): number {
+    const run = (this.tasksRun.get(thread) ?? 0) + 1
+    this.tasksRun.set(thread, run)
+    return run
   }
 
   /** Threads running at least one task. */
@@ -281,8 +306,9 @@ export class WorkerPoolShell {
     if (task.grace !== undefined) clearTimeout(task.grace)
     if (task.started !== 0) this.metrics.runTime.updateUnsafe(performance.now() - task.started, this.context)
     if (exited !== undefined) {
+      this.accountExit(thread, exited)
       lease.invalidate()
-    } else if (thread.tasksRun >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
+    } else if (this.countRun(thread) >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
       if (!thread.retired) {
         thread.retired = true
         this.counters.recycles++
