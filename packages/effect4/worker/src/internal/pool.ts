@@ -273,12 +273,13 @@ export class WorkerPoolShell {
         task.timer = undefined
         if (task.done) return
         this.counters.timedOut++
+        // cancelled (and counted) before its caller resumes: Effect 4 resumes it synchronously
+        this.cancel(task, "timeout")
         task.resume(Effect.fail(new TaskTimeoutError({
           threadId: thread.threadId,
           timeout: Duration.millis(timeout),
           message: `task ran longer than ${timeout} ms on worker ${thread.threadId} of pool "${this.poolName}"`
         })))
-        this.cancel(task, "timeout")
       }, timerMs)
     }
   }
