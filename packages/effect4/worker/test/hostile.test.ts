@@ -1,0 +1,304 @@
+/**
+ * Hostile options and arguments (issue 17): every option of `WorkerPool.make` given wrong types,
+ * out-of-range, overflowing, 0/Infinity/NaN values and unknown keys fails `make` with a
+ * `PoolConfigError` naming it (or is accepted with its documented meaning); every `run` argument
+ * that cannot be sent is a typed `TaskInputError`, the pool keeps working and no thread leaks.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { WorkerPool } from "@effect-pool/worker"
+import { Cause, Effect, Exit, Fiber, Option, Result } from "effect"
+import { until, workerFile } from "./helpers.js"
+
+const basic = workerFile(`
+import { threadId } from "node:worker_threads"
+export default (x) => x
+export const thread = () => threadId
+export const wait = (ms) => new Promise((resolve) => setTimeout(() => resolve(threadId), ms))
+`)
+
+const makeEither = (options: Record<string, unknown>) =>
+  Effect.scoped(Effect.result(WorkerPool.make({ filename: basic, maxWorkers: 1, minWorkers: 0, ...options } as any)))
+
+/** [option, value, expected option named in the error] */
+const rejected: ReadonlyArray<readonly [string, unknown, string?]> = [
+  ["filename", 12],
+  ["filename", ""],
+  ["filename", undefined],
+  ["name", 12],
+  ["name", ""],
+  ["poolName", 12],
+  ["poolName", "  "],
+  ["minWorkers", -1],
+  ["minWorkers", 1.5],
+  ["minWorkers", NaN],
+  ["minWorkers", "2"],
+  ["minWorkers", Infinity],
+  ["maxWorkers", 0],
+  ["maxWorkers", NaN],
+  ["maxWorkers", Infinity],
+  ["maxWorkers", "4"],
+  ["maxThreads", 0],
+  ["minThreads", -1],
+  ["idleTimeout", -1],
+  ["idleTimeout", NaN],
+  ["idleTimeout", "soon"],
+  ["idleTimeout", {}],
+  ["maxQueue", -1],
+  ["maxQueue", 1.5],
+  ["maxQueue", NaN],
+  ["maxQueue", "lots"],
+  ["concurrentTasksPerWorker", 0],
+  ["concurrentTasksPerWorker", Infinity],
+  ["concurrentTasksPerWorker", NaN],
+  ["taskTimeout", 0],
+  ["taskTimeout", -5],
+  ["taskTimeout", NaN],
+  ["taskTimeout", "soon"],
+  ["cancelGracePeriod", -1],
+  ["cancelGracePeriod", "later"],
+  ["startupTimeout", 0],
+  ["startupTimeout", NaN],
+  ["startupTimeout", true],
+  ["shutdownTimeout", -1],
+  ["shutdownTimeout", "x"],
+  ["maxTasksPerWorker", 0],
+  ["maxTasksPerWorker", 2.5],
+  ["maxTasksPerWorker", NaN],
+  ["maxHeapUsedBeforeRecycle", 0],
+  ["maxHeapUsedBeforeRecycle", -1],
+  ["maxHeapUsedBeforeRecycle", "1mb"],
+  ["resourceLimits", 0],
+  ["resourceLimits", "big"],
+  ["resourceLimits", { maxOldGenerationSizeMb: -1 }, "resourceLimits.maxOldGenerationSizeMb"],
+  ["resourceLimits", { maxOldGenerationSizeMb: NaN }, "resourceLimits.maxOldGenerationSizeMb"],
+  ["resourceLimits", { maxOldGenerationSizeMB: 64 }, "resourceLimits.maxOldGenerationSizeMB"],
+  ["workerData", () => 1],
+  ["workerData", { f: () => 1 }],
+  ["workerData", Symbol("x")],
+  ["env", "x"],
+  ["env", 12],
+  ["env", { A: { nested: true } }, "env.A"],
+  ["argv", "--flag"],
+  ["argv", [1], "argv[0]"],
+  ["execArgv", "--inspect"],
+  ["execArgv", [12], "execArgv[0]"],
+  ["schema", 1],
+  ["schema", { input: 1 }, "schema.input"],
+  ["schema", { inptu: 1 }, "schema.inptu"]
+]
+
+describe("WorkerPool hostile options", () => {
+  it.effect("every option with a wrong type, out of range or NaN: PoolConfigError naming it", () =>
+    Effect.gen(function*() {
+      for (const [option, value, named] of rejected) {
+        const result = yield* makeEither({ [option]: value })
+        if (Result.isSuccess(result)) throw new Error(`${option}: ${String(value)} was accepted`)
+        expect(result.failure._tag, `${option}: ${String(value)}`).toBe("PoolConfigError")
+        expect((result.failure as any).option, `${option}: ${String(value)}`).toBe(named ?? option)
+      }
+    }))
+
+  it.effect("options that are not an object", () =>
+    Effect.gen(function*() {
+      for (const options of [null, 1, "x", []]) {
+        const result = yield* Effect.scoped(Effect.result(WorkerPool.make(options as any)))
+        expect(Result.isFailure(result) && result.failure._tag).toBe("PoolConfigError")
+      }
+    }))
+
+  it.effect("unknown keys: PoolConfigError naming the key, with a suggestion or the option to use", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["maxWorker", "did you mean \"maxWorkers\""],
+        ["taskTimout", "did you mean \"taskTimeout\""],
+        ["closeTimeout", "use \"shutdownTimeout\""],
+        ["maxWaiters", "use \"maxQueue\""],
+        ["concurrency", "use \"concurrentTasksPerWorker\""],
+        ["useAtomics", "use \"nothing"],
+        ["zzzzzzzzzzzz", "is not a known option"]
+      ]
+      for (const [key, text] of cases) {
+        const result = yield* makeEither({ [key]: 1 })
+        expect(Result.isFailure(result), key).toBe(true)
+        const error = (result as Result.Failure<any, any>).failure
+        expect(error._tag).toBe("PoolConfigError")
+        expect(error.option).toBe(key)
+        expect(error.message).toContain(text)
+      }
+    }))
+
+  it.live("piscina's names: minThreads/maxThreads accepted; both names with different values rejected", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, minThreads: 2, maxThreads: 2 } as any)
+      expect((yield* WorkerPool.stats(pool)).workers).toBe(2)
+      expect(yield* WorkerPool.run(pool, 5)).toBe(5)
+      const both = yield* makeEither({ maxWorkers: 2, maxThreads: 3 })
+      expect(Result.isFailure(both) && (both.failure as any).option).toBe("maxThreads")
+      const same = yield* makeEither({ maxWorkers: 2, maxThreads: 2 })
+      expect(Result.isSuccess(same)).toBe(true)
+    }).pipe(Effect.scoped))
+
+  it.live("edges with a documented meaning are accepted: Infinity = none, huge durations honoured, 0 where it means now", () =>
+    Effect.gen(function*() {
+      const accepted: ReadonlyArray<Record<string, unknown>> = [
+        { taskTimeout: Infinity },
+        { taskTimeout: "30 days" },
+        { startupTimeout: Infinity },
+        { startupTimeout: "30 days" },
+        { cancelGracePeriod: 0 },
+        { cancelGracePeriod: Infinity },
+        { cancelGracePeriod: "30 days" },
+        { idleTimeout: 0 },
+        { idleTimeout: Infinity },
+        { idleTimeout: "30 days" },
+        { shutdownTimeout: 0 },
+        { shutdownTimeout: Infinity },
+        { maxQueue: 0 },
+        { maxQueue: Infinity },
+        { maxQueue: "auto" },
+        { maxTasksPerWorker: Infinity },
+        { maxHeapUsedBeforeRecycle: Infinity },
+        { minWorkers: 0 },
+        { env: { A: "1", B: 2 } },
+        { execArgv: [] },
+        { argv: ["--x"] },
+        { resourceLimits: { maxOldGenerationSizeMb: 256 } },
+        { workerData: { a: [1, 2], b: new Map([[1, 2]]) } },
+        { name: undefined, poolName: undefined }
+      ]
+      for (const options of accepted) {
+        const result = yield* makeEither(options)
+        if (Result.isFailure(result)) throw new Error(`${JSON.stringify(options)} rejected: ${result.failure.message}`)
+      }
+    }))
+
+  it.live("durations past 2^31-1 ms are honoured (the timer never fires), not fired after 1 ms", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<number, number>({
+        filename: basic,
+        name: "wait",
+        maxWorkers: 1,
+        minWorkers: 1,
+        taskTimeout: "30 days",
+        startupTimeout: "30 days",
+        cancelGracePeriod: "30 days"
+      })
+      expect(typeof (yield* WorkerPool.run(pool, 50))).toBe("number")
+      expect(typeof (yield* WorkerPool.run(pool, 50, { timeout: "40 days" }))).toBe("number")
+      expect((yield* WorkerPool.stats(pool)).timedOut).toBe(0)
+      // an interrupted task that ignores its signal keeps its thread for the (huge) grace period
+      const fiber = yield* Effect.forkChild(WorkerPool.run(pool, 300))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.sleep("100 millis")
+      const stats = yield* WorkerPool.stats(pool)
+      expect(stats.started).toBe(1)
+      expect(stats.exited).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("minWorkers above the default maxWorkers raises it (like piscina); above an explicit maxWorkers fails", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, minWorkers: 16 })
+      expect((yield* WorkerPool.stats(pool)).workers).toBe(16)
+      const both = yield* makeEither({ minWorkers: 3, maxWorkers: 2 })
+      expect(Result.isFailure(both) && (both.failure as any).option).toBe("minWorkers")
+    }).pipe(Effect.scoped))
+})
+
+describe("WorkerPool hostile run arguments", () => {
+  it.live("inputs and run options that cannot be sent: TaskInputError; the thread is kept and the pool works", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, maxWorkers: 1, minWorkers: 1 })
+      const first = yield* WorkerPool.run(pool, null, { name: "thread" })
+      const detached = new ArrayBuffer(8)
+      structuredClone(detached, { transfer: [detached] })
+      const cases: ReadonlyArray<readonly [unknown, unknown, string]> = [
+        [() => 1, undefined, "input"],
+        [Symbol("s"), undefined, "input"],
+        [{ nested: { f() {} } }, undefined, "input"],
+        [1, { transfer: "buffer" }, "transfer"],
+        [1, { transfer: [1] }, "transfer"],
+        [1, { transfer: [{}] }, "transfer"],
+        [1, { transfer: [detached] }, "transfer"],
+        [1, { timeout: "soon" }, "timeout"],
+        [1, { timeout: -1 }, "timeout"],
+        [1, { timeout: NaN }, "timeout"],
+        [1, { timeout: 0 }, "timeout"],
+        [1, { timeout: {} }, "timeout"],
+        [1, { name: 12 }, "name"],
+        [1, { name: "" }, "name"],
+        [1, { name: Symbol("n") }, "name"],
+        [1, { signal: new AbortController().signal }, "signal"],
+        [1, { tranfser: [] }, "tranfser"],
+        [1, "options", "options"],
+        [1, 12, "options"]
+      ]
+      for (const [input, options, argument] of cases) {
+        const exit = yield* Effect.exit(WorkerPool.run(pool, input, options as any))
+        if (Exit.isSuccess(exit)) throw new Error(`${argument} case succeeded`)
+        const failure = Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any
+        expect(failure?._tag, `${argument}: ${String(exit.cause)}`).toBe("TaskInputError")
+        expect((failure as any).argument).toBe(argument)
+      }
+      // the same thread (never lost, never replaced), and it still works
+      expect(yield* WorkerPool.run(pool, null, { name: "thread" })).toBe(first)
+      expect(yield* WorkerPool.run(pool, { ok: true })).toEqual({ ok: true })
+      const stats = yield* WorkerPool.stats(pool)
+      expect(stats.workers).toBe(1)
+      expect(stats.started).toBe(1)
+      expect(stats.running).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("export names that are missing or inherited (constructor, __proto__, toString): TaskFailedError, the pool works", () =>
+    Effect.gen(function*() {
+      const cjs = workerFile(`module.exports = { run: (x) => x + 1 }`, "cjs")
+      for (const filename of [basic, cjs]) {
+        const pool = yield* WorkerPool.make<unknown, unknown>({ filename, name: filename === cjs ? "run" : "default", maxWorkers: 1, minWorkers: 1 })
+        for (const name of ["missing", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+          const exit = yield* Effect.exit(WorkerPool.run(pool, 1, { name }))
+          expect(Exit.isFailure(exit) && (Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any)?._tag, name).toBe("TaskFailedError")
+        }
+        expect(yield* WorkerPool.run(pool, 1)).toBe(filename === cjs ? 2 : 1)
+        expect((yield* WorkerPool.stats(pool)).started).toBe(1)
+      }
+    }).pipe(Effect.scoped))
+
+  it.live("no thread is left after close, after all of the above", () =>
+    Effect.gen(function*() {
+      let threads = 0
+      yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, maxWorkers: 2, minWorkers: 2 })
+        yield* Effect.exit(WorkerPool.run(pool, () => 1))
+        yield* Effect.exit(WorkerPool.run(pool, 1, { transfer: [{}] as any }))
+        threads = (yield* WorkerPool.stats(pool)).workers
+        ;(globalThis as any).__hostilePool = pool
+      }))
+      expect(threads).toBe(2)
+      const pool = (globalThis as any).__hostilePool
+      yield* until("every thread started has exited", Effect.map(WorkerPool.stats(pool), (s) => s.exited === s.started))
+      expect((yield* WorkerPool.stats(pool)).workers).toBe(0)
+    }))
+})
+
+describe("WorkerPool hostile values from handlers and callers", () => {
+  it.live("a handler's value or error that throws when read fails its task; the thread lives on", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`
+import { threadId } from "node:worker_threads"
+export const thread = () => threadId
+export const badThen = () => ({ get then() { throw new Error("then getter") } })
+export const badError = () => { throw { get message() { throw new Error("message getter") } } }
+export const uncloneable = () => ({ f() {} })
+`)
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: file, name: "thread", maxWorkers: 1, minWorkers: 1 })
+      const first = yield* WorkerPool.run(pool, null)
+      for (const name of ["badThen", "badError", "uncloneable"]) {
+        const exit = yield* Effect.exit(WorkerPool.run(pool, null, { name }))
+        expect(Exit.isFailure(exit) && (Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any)?._tag, name).toBe("TaskFailedError")
+      }
+      expect(yield* WorkerPool.run(pool, null)).toBe(first)
+      const hostileOptions = new Proxy({}, { ownKeys: () => { throw new Error("proxy") } })
+      const exit = yield* Effect.exit(WorkerPool.run(pool, null, hostileOptions as any))
+      expect(Exit.isFailure(exit) && (Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any)?._tag).toBe("TaskInputError")
+    }).pipe(Effect.scoped))
+})

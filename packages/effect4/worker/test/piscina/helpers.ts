@@ -1,0 +1,14 @@
+/** Shared by the piscina port: paths of piscina's own fixtures (copied unchanged) and a pool maker. */
+import { fileURLToPath } from "node:url"
+import { WorkerPool } from "@effect-pool/worker"
+
+/** The path of one of piscina's fixtures (`resolve(__dirname, 'fixtures/…')` in piscina's tests). */
+export const fixture = (name: string): string => fileURLToPath(new URL(`../../../../worker/test/piscina/fixtures/${name}`, import.meta.url))
+
+/** Runs the same scenario as `new Piscina(options)`; `any` in and out, like piscina's `run`. */
+export const pool = (options: Omit<WorkerPool.Options<any, any>, "filename"> & { readonly filename: string | URL }) =>
+  WorkerPool.make<any, any>(options)
+
+/** `pool.run(input, options)`: always data-first (an input of `{}` would read as run's options). */
+export const run = (p: WorkerPool.WorkerPool<any, any>, input: unknown, options: WorkerPool.RunOptions = {}) =>
+  WorkerPool.run(p, input, options)
