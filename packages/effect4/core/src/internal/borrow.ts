@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -14,15 +15,20 @@ type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, 
 /** Borrow until the enclosing scope closes; the return goes through `recycle`. */
 export const get = <A, E>(shell: PoolShell<A, E>): Effect.Effect<A, unknown, Scope.Scope> => {
   const site = shell.borrowSite()
-  return Effect.flatMap(Effect.scope, (scope) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(
-        shell.borrow(restore, site),
-        // the scope is the caller's: the item goes back exactly when it closes
-        (item) => Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
-      )
-    ))
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.withFiber((fiber) => {
+      // the scope is the caller's: the item goes back exactly when it closes
+      const scope = Context.getUnsafe(fiber.context as Context.Context<Scope.Scope>, Scope.Scope)
+      const item = shell.tryTake(site)
+      if (item !== undefined && !shell.needsValidation(item)) return held(shell, scope, item)
+      return Effect.flatMap(shell.borrowFrom(item, restore, site), (item) => held(shell, scope, item))
+    })
+  )
 }
+
+/** The item lent until `scope` closes. */
+const held = <A, E>(shell: PoolShell<A, E>, scope: Scope.Scope, item: State.Item<A>): Effect.Effect<A> =>
+  Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
 
 /** Borrow around one effect. The fast path: an idle item is taken synchronously. */
 export const use = <A, E, X, Y, Z>(
