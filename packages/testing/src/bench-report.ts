@@ -30,59 +30,95 @@ interface Kind {
 const root = process.cwd()
 const out = join(root, "examples", "bench")
 
-const read = (pkg: string): any | undefined => {
-  const dir = join(root, "packages", pkg, "bench", "results")
-  if (!existsSync(dir)) return undefined
-  const file = readdirSync(dir).find((f) => f.endsWith(".json"))
-  return file === undefined ? undefined : JSON.parse(readFileSync(join(dir, file), "utf8"))
+/** The two editions' package folders: the Effect 3 edition's and the Effect 4 root's. */
+const editions = [
+  { label: "Effect 3", dir: join(root, "packages") },
+  { label: "Effect 4", dir: join(root, "packages", "effect4") }
+] as const
+
+const read = (dir: string, pkg: string): any | undefined => {
+  const results = join(dir, pkg, "bench", "results")
+  if (!existsSync(results)) return undefined
+  const file = readdirSync(results).find((f) => f.endsWith(".json"))
+  return file === undefined ? undefined : JSON.parse(readFileSync(join(results, file), "utf8"))
 }
 
 /** The core bench's rows side by side: each "ours" row against the peers doing the same thing. */
 const coreGroup = (name: string): string =>
   /200 fibers/.test(name) ? "200 fibers, 10 items" : /scoped/i.test(name) ? "Effect.scoped borrow" : "borrow + return (use)"
 
-/** Each package's results, as rows of one shape. */
+/** The Effect 4 pg bench's short contender names, spelled as the Effect 3 bench spells them. */
+const pgContender = (name: string): string =>
+  ({
+    raw: "raw pg.Pool (async/await)",
+    ceiling: "ceiling: SqlClient over pg.Pool",
+    ours: "ours: PgPool.layer",
+    "ours-mux": "ours: PgPool.layer (multiplex)",
+    theirs: "@effect/sql-pg 4 PgClient.layer",
+    "theirs-mux": "@effect/sql-pg 4 PgClient.layer (multiplex)"
+  } as Record<string, string>)[name] ?? name
+
+/** One kind's rows in one edition's results file. */
+const rowsOf = (name: string, data: any): ReadonlyArray<Row> => {
+  switch (name) {
+    case "core":
+      return data.rows.map((r: any) => ({ group: coreGroup(r.name), contender: r.name, value: 1e9 / r.nsPerOp }))
+    case "pg":
+      return data.results.map((r: any) => ({
+        group: `${r.kind === "select1" ? "SELECT 1" : "PK lookup"}, c=${r.concurrency}`,
+        contender: pgContender(r.contender),
+        value: r.qps
+      }))
+    case "http":
+      return data.results.map((r: any) => ({
+        group: `${r.protocol ?? "h1"} c=${r.concurrency}`,
+        contender: r.contender,
+        value: r.rps ?? r.medianRps
+      }))
+    case "worker":
+      return data.results.map((r: any) => ({ group: r.job, contender: r.contender, value: r.tasksPerSecond }))
+    default:
+      return data.results.map((r: any) => ({ group: r.job, contender: r.contender, value: r.callsPerSecond }))
+  }
+}
+
+const titles: Record<string, (data: any) => string> = {
+  core: () => "@effect-pool/core: borrow + return, pool of 10",
+  pg: () => "@effect-pool/pg: queries through SqlClient, pool of 10",
+  http: (data) => `@effect-pool/http: small GETs, ${data.cap} connections`,
+  worker: (data) => `@effect-pool/worker: ${data.threads} threads`,
+  grpc: (data) => `@effect-pool/grpc: unary calls, ${data.channels} channels for the pools`
+}
+const units: Record<string, string> = { core: "ops/s", pg: "queries/s", http: "requests/s", worker: "tasks/s", grpc: "calls/s" }
+
+/**
+ * Each kind's results from both editions, as rows of one shape: one table and one chart per kind,
+ * every contender prefixed with the edition whose run measured it ("Effect 4 · ours: …").
+ */
 const kinds = (): Array<Kind> => {
   const found: Array<Kind> = []
-  const core = read("core")
-  if (core) {
-    found.push({
-      name: "core", title: "@effect-pool/core: borrow + return, pool of 10", unit: "ops/s", date: core.date, node: core.node,
-      rows: core.rows.map((r: any) => ({ group: coreGroup(r.name), contender: r.name, value: 1e9 / r.nsPerOp }))
+  for (const name of Object.keys(titles)) {
+    const runs = editions.flatMap((edition) => {
+      const data = read(edition.dir, name)
+      return data === undefined ? [] : [{ edition: edition.label, data }]
     })
-  }
-  const pg = read("pg")
-  if (pg) {
+    if (runs.length === 0) continue
     found.push({
-      name: "pg", title: "@effect-pool/pg: queries through SqlClient, pool of 10", unit: "queries/s", date: pg.date, node: pg.node,
-      rows: pg.results.map((r: any) => ({ group: `${r.kind === "select1" ? "SELECT 1" : "PK lookup"}, c=${r.concurrency}`, contender: r.contender, value: r.qps }))
-    })
-  }
-  const http = read("http")
-  if (http) {
-    found.push({
-      name: "http", title: `@effect-pool/http: small GETs, ${http.cap} connections`, unit: "requests/s", date: http.date, node: http.node,
-      rows: http.results.map((r: any) => ({ group: `c=${r.concurrency}`, contender: r.contender, value: r.rps }))
-    })
-  }
-  const worker = read("worker")
-  if (worker) {
-    found.push({
-      name: "worker", title: `@effect-pool/worker: ${worker.threads} threads`, unit: "tasks/s", date: worker.date, node: worker.node,
-      rows: worker.results.map((r: any) => ({ group: r.job, contender: r.contender, value: r.tasksPerSecond }))
-    })
-  }
-  const grpc = read("grpc")
-  if (grpc) {
-    found.push({
-      name: "grpc", title: `@effect-pool/grpc: unary calls, ${grpc.channels} channels for the pools`, unit: "calls/s", date: grpc.date, node: grpc.node,
-      rows: grpc.results.map((r: any) => ({ group: r.job, contender: r.contender, value: r.callsPerSecond }))
+      name,
+      title: titles[name](runs[0].data),
+      unit: units[name],
+      date: runs.map((run) => `${run.edition} ${run.data.date.slice(0, 10)}`).join(", "),
+      node: runs.map((run) => `${run.edition} ${run.data.node}`).join(", "),
+      rows: runs.flatMap((run) =>
+        rowsOf(name, run.data).map((row) => ({ ...row, contender: `${run.edition} · ${row.contender}` }))
+      )
     })
   }
   return found
 }
 
-const isOurs = (contender: string) => contender.startsWith("ours")
+const editionOf = (contender: string) => contender.split(" · ")[0]
+const isOurs = (contender: string) => (contender.split(" · ")[1] ?? contender).startsWith("ours")
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1))
 
 const table = (kind: Kind): string => {
@@ -97,7 +133,7 @@ const table = (kind: Kind): string => {
     const cells = groups.map((group) => {
       const v = value(group, contender)
       if (v === undefined) return "—"
-      const ours = contenders.find((c) => isOurs(c) && value(group, c) !== undefined)
+      const ours = contenders.find((c) => isOurs(c) && editionOf(c) === editionOf(contender) && value(group, c) !== undefined)
       const o = ours === undefined ? undefined : value(group, ours)
       if (isOurs(contender) || o === undefined) return `**${fmt(v)}**`
       return `${fmt(v)} (ours ${(o / v).toFixed(2)}×)`
@@ -133,8 +169,9 @@ const main = async () => {
   mkdirSync(out, { recursive: true })
   const found = kinds()
   /** A package's version where the benchmarks load it from (a package's own node_modules first). */
-  const version = (pkg: string) => {
-    for (const dir of [...readdirSync(join(root, "packages")).map((p) => join(root, "packages", p, "node_modules")), join(root, "node_modules")]) {
+  const version = (pkg: string, base = root, packages = join(root, "packages")) => {
+    const folders = readdirSync(packages).filter((p) => p !== "effect4")
+    for (const dir of [...folders.map((p) => join(packages, p, "node_modules")), join(base, "node_modules")]) {
       const file = join(dir, pkg, "package.json")
       if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")).version as string
     }
@@ -147,22 +184,27 @@ const main = async () => {
       return "?"
     }
   })()
+  const e4 = join(root, "packages", "effect4")
   const sections: Array<string> = []
   for (const kind of found) {
     writeFileSync(join(out, `${kind.name}.svg`), await chart(kind))
-    sections.push(`## ${kind.title}\n\nRun ${kind.date.slice(0, 10)} on Node ${kind.node}; best of the rounds (same-run ratios are what matter: absolute figures vary ±15% between runs on this machine). \`npm run bench -w @effect-pool/${kind.name}\` reruns it; its package README explains each contender.\n\n![${kind.name}](${kind.name}.svg)\n\n${table(kind)}\n`)
+    sections.push(`## ${kind.title}\n\nRuns: ${kind.date}; Node: ${kind.node}; best (or median) of the rounds (same-run ratios are what matter: absolute figures vary ±15% between runs on this machine). \`npm run bench -w @effect-pool/${kind.name}\` reruns the Effect 3 edition's, \`npm run bench -w @effect-pool/${kind.name} --prefix packages/effect4\` the Effect 4 edition's; each package README explains its contenders.\n\n![${kind.name}](${kind.name}.svg)\n\n${table(kind)}\n`)
   }
   const report = `# Benchmark report
 
-Generated by \`npm run bench\` (every package's benchmark, then this report) from
-\`packages/*/bench/results/*.json\`, at commit ${commit}.
+Generated by \`npm run bench\` (every package's benchmark in both editions, then this report) from
+\`packages/*/bench/results/*.json\` (Effect 3) and \`packages/effect4/*/bench/results/*.json\` (Effect 4), at commit ${commit}.
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 1024 ** 3)} GiB; report written with Node ${process.version}.
 Versions: effect ${version("effect")}, @effect/platform ${version("@effect/platform")}, @effect/sql-pg ${version("@effect/sql-pg")},
 pg ${version("pg")}, undici ${version("undici")}, piscina ${version("piscina")}, tinypool ${version("tinypool")},
 @grpc/grpc-js ${version("@grpc/grpc-js")}, grpc-gcp ${version("grpc-gcp")}, generic-pool ${version("generic-pool")}, tarn ${version("tarn")}.
+Effect 4 edition: ${["effect", "@effect/sql-pg", "@effect/platform-node", "undici", "piscina", "@grpc/grpc-js"].map((pkg) => `${pkg} ${version(pkg, e4, e4)}`).join(", ")}.
 
-In each table a peer's cell says how many times its figure ours is ("ours 1.26×": ours does 1.26 times as many operations per second).
+Each contender is labelled with the edition whose benchmark measured it (the two editions' runs
+are separate processes, often on different days: compare within an edition, and across editions
+only with care). In each table a peer's cell says how many times its figure the same edition's
+ours is ("ours 1.26×": ours does 1.26 times as many operations per second).
 
 ${sections.join("\n")}`
   writeFileSync(join(out, "REPORT.md"), report)
