@@ -1,0 +1,688 @@
+/**
+ * The Effect shell around one pool's state: it carries out the core's commands (forks creations
+ * and destructions, wakes waiters), runs the borrow and return paths, and the background work
+ * (housekeeping, health checks, metrics). Every clock read goes through the pool's `Clock`, so
+ * `TestClock` drives all timing in tests.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Pull from "effect/Pull"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../PoolError.js"
+import type { PoolConfig } from "./config.js"
+import { handleOf, ItemHandleImpl, ValueIndex } from "./handle.js"
+import { PoolMetrics } from "./metrics.js"
+import * as State from "@effect-pool/engine/state"
+
+/** The effectful parts of a pool's options, with their environment already erased. */
+export interface Lifecycle<A, E> {
+  /** Makes one item; `handle` is the item's own (`Pool.ItemHandle`), made before it. */
+  readonly acquire: (handle: ItemHandleImpl<A>) => Effect.Effect<A, E, Scope.Scope>
+  readonly validate: ((item: A) => Effect.Effect<unknown, unknown>) | undefined
+  readonly recycle: ((item: A, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<unknown, unknown> | undefined) | undefined
+  readonly createRetry: Schedule.Schedule<unknown, unknown, unknown>
+  readonly spans: boolean
+}
+
+/** The default creation retry: exponential from 10 ms, capped at 1 s, jittered, forever. */
+export const defaultCreateRetry: Schedule.Schedule<unknown, unknown, unknown> = Schedule.min([
+  Schedule.exponential("10 millis", 2),
+  Schedule.spaced("1 second")
+]).pipe(Schedule.jittered)
+
+const USE_SAMPLE_MASK = 7
+
+const noop = (): void => {}
+
+/** One pool's shell. `PoolImpl` (public) and each key of a `KeyedPool` own one. */
+export class PoolShell<A, E> {
+  readonly state: State.PoolState<A>
+  readonly metrics: PoolMetrics
+  readonly runFork: <X, Y>(effect: Effect.Effect<X, Y>) => Fiber.Fiber<X, Y>
+  private readonly creations = new Set<Fiber.Fiber<void, never>>()
+  private readonly destructions = new Set<Fiber.Fiber<void, never>>()
+  /** Completed when the pool holds `min` items (or failed with why it cannot): `awaitMin`. */
+  private warmup: Deferred.Deferred<void, unknown> | undefined
+  /** Creation attempts still running, also those given up on (timed out, interrupted). */
+  private readonly attempts = new Set<Fiber.Fiber<unknown, unknown>>()
+  private drainSignal: Deferred.Deferred<void> | undefined
+  private releases = 0
+  private readonly scratch: Array<State.Command<A>> = []
+  /** Called after an item's destruction ends (KeyedPool uses it for idle keys). */
+  onDestroyed: (() => void) | undefined
+
+  constructor(
+    config: PoolConfig,
+    readonly lifecycle: Lifecycle<A, E>,
+    readonly clock: Clock.Clock,
+    /** The context the pool was made in: its fibers run with it (Clock, Scheduler, MetricRegistry, …). */
+    readonly context: Context.Context<never>,
+    labels: Record<string, string>,
+    budget?: State.Budget,
+    /** Live items by value (`Pool.invalidate`): a keyed pool's keys share one. */
+    private readonly index: ValueIndex<A> = new ValueIndex<A>()
+  ) {
+    this.state = new State.PoolState<A>(config, budget)
+    this.metrics = new PoolMetrics(labels, context)
+    const runFork = Effect.runForkWith(context)
+    this.runFork = (effect) => runFork(effect)
+  }
+
+  get config(): PoolConfig {
+    return this.state.config
+  }
+
+  now(): number {
+    return this.clock.currentTimeMillisUnsafe()
+  }
+
+  // -------------------------------------------------------------------------
+  // commands
+
+  /** Carries out the commands a transition returned. */
+  run(out: ReadonlyArray<State.Command<A>>): void {
+    for (let i = 0; i < out.length; i++) {
+      const command = out[i]
+      switch (command._tag) {
+        case "Create": {
+          this.track(this.creations, this.runFork(this.createOne))
+          break
+        }
+        case "Hand":
+        case "Reject": {
+          command.waiter.notify?.(command.waiter)
+          break
+        }
+        case "Destroy": {
+          this.destroyItem(command.item)
+          break
+        }
+        case "Reclaim": {
+          this.state.budget?.reclaim(this.state, command.starved)
+          break
+        }
+        case "Wake": {
+          this.state.budget?.wake()
+          break
+        }
+      }
+    }
+  }
+
+  /** Runs `transition` with a scratch command list and carries out what it returned. */
+  apply(transition: (out: Array<State.Command<A>>) => void): void {
+    const out = this.scratch
+    transition(out)
+    if (out.length > 0) this.run(out.splice(0))
+  }
+
+  demand(): void {
+    this.apply((out) => State.demand(this.state, out))
+  }
+
+  /** Keeps `fiber` in `set` while it runs (`runFork` may already have run it to its end). */
+  private track<X, Y>(set: Set<Fiber.Fiber<X, Y>>, fiber: Fiber.Fiber<X, Y>): void {
+    if (fiber.pollUnsafe() !== undefined) return
+    set.add(fiber)
+    fiber.addObserver(() => {
+      set.delete(fiber)
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // creation
+
+  /**
+   * One creation attempt in the item's scope, run in a fiber of its own so that `createTimeout`
+   * and close take effect at once even when `acquire` is uninterruptible (as
+   * `Effect.acquireRelease`'s acquire is): the attempt then ends in the background, and whatever
+   * it made is released at once into the item scope, which is closed by then. The fiber stays in
+   * `attempts` until it has ended, so that close can wait for it: a thread or socket still being
+   * opened when the pool closes is gone when the close ends.
+   */
+  private readonly attempt = (handle: ItemHandleImpl<A>): Effect.Effect<A, unknown> => {
+    let effect: Effect.Effect<A, unknown> = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.forkDetach(restore(Scope.provide(Effect.suspend(() => this.lifecycle.acquire(handle)), handle.scope))), (fiber) => {
+        this.track(this.attempts, fiber)
+        return restore(Fiber.join(fiber)).pipe(Effect.onInterrupt(() => Effect.sync(() => fiber.interruptUnsafe())))
+      })
+    )
+    const timeout = this.config.createTimeout
+    if (timeout !== Infinity) {
+      effect = Effect.timeoutOrElse(effect, {
+        duration: timeout,
+        orElse: () =>
+          Effect.fail(new PoolTimeoutError({ pool: this.config.name, phase: "create", timeout: Duration.millis(timeout) }))
+      })
+    }
+    return Effect.withSpan(effect, "pool.create", { attributes: { "pool.name": this.config.name } })
+  }
+
+  /** One creation: attempts with retries until an item is made, nobody needs it, or retries end. */
+  private readonly createOne: Effect.Effect<void> = Effect.uninterruptibleMask((restore) => {
+    const self = this
+    return Effect.gen(function*() {
+      const state = self.state
+      const step = yield* Schedule.toStepWithSleep(self.lifecycle.createRetry)
+      while (true) {
+        const scope = yield* Scope.make()
+        const handle = new ItemHandleImpl<A>(self, scope)
+        const started = self.now()
+        let exit = yield* Effect.exit(restore(self.attempt(handle)))
+        if (Exit.isSuccess(exit) && handle.early) {
+          // it broke (its handle was invalidated) before it was even lent: a failed creation
+          exit = Exit.fail(new Error(`pool "${self.config.name}": the item was invalidated while it was being created`))
+        }
+        if (Exit.isSuccess(exit)) {
+          const jitter = yield* Random.next
+          const now = self.now()
+          self.metrics.createdIn(now - started)
+          const item = State.newItem(state, exit.value, handle, now, jitter)
+          handle.item = item
+          self.index.add(item)
+          self.apply((out) => State.created(state, item, now, out))
+          if (self.warmup !== undefined && state.items.size >= self.config.min) Deferred.doneUnsafe(self.warmup, Exit.void)
+          return
+        }
+        yield* Scope.close(scope, exit)
+        if (Cause.hasInterruptsOnly(exit.cause)) {
+          self.apply((out) => State.creationAborted(state, out))
+          return
+        }
+        const error = Cause.squash(exit.cause)
+        yield* Effect.logDebug("pool: creation failed", exit.cause).pipe(
+          Effect.annotateLogs("pool", self.config.name)
+        )
+        let retry = false
+        self.apply((out) => (retry = State.createFailed(state, error, exit.cause, out)))
+        if (self.warmup !== undefined && self.config.failWaitersOnCreateError) {
+          Deferred.doneUnsafe(self.warmup, Exit.fail(error))
+        }
+        if (!retry) return
+        const next = yield* Effect.exit(restore(step(error)))
+        if (Exit.isFailure(next)) {
+          if (!Pull.isDoneCause(next.cause) && Cause.hasInterruptsOnly(next.cause)) {
+            self.apply((out) => State.creationAborted(state, out))
+          }
+          else {
+            self.apply((out) => State.createGaveUp(state, exit.cause, out))
+            if (self.warmup !== undefined) Deferred.doneUnsafe(self.warmup, Exit.fail(error))
+          }
+          return
+        }
+      }
+    })
+  })
+
+  /**
+   * Waits until the pool holds `min` items. Fails with the creation error when creating one
+   * fails for good (the first failure with `failWaitersOnCreateError`, else when `createRetry`
+   * ends), or with `PoolTimeoutError` (phase "create", the last failure as cause) after
+   * `acquireTimeout`.
+   */
+  awaitMin(): Effect.Effect<void, unknown> {
+    return Effect.suspend(() => {
+      if (this.state.items.size >= this.config.min) return Effect.void
+      const warmup = this.warmup ?? Deferred.makeUnsafe<void, unknown>()
+      this.warmup = warmup
+      const timeout = this.config.acquireTimeout
+      const wait = timeout === Infinity
+        ? Deferred.await(warmup)
+        : Effect.timeoutOrElse(Deferred.await(warmup), { duration: timeout, orElse: () => Effect.fail(this.timeoutError()) })
+      return Effect.ensuring(wait, Effect.sync(() => (this.warmup = undefined)))
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // destruction
+
+  /**
+   * Closes the item's scope in a fiber of its own. Bounded by `destroyTimeout`: a finalizer that
+   * hangs is logged and left running on its own, so that neither the pool nor its close hangs
+   * with it. Cheap on purpose — a server restart destroys every connection at once, while their
+   * replacements connect: a close that ends at once (a socket destroyed) costs one fiber, one
+   * that waits (a polite goodbye) one more, sleeping until `destroyTimeout`.
+   */
+  private destroyItem(item: State.Item<A>): void {
+    const config = this.config
+    this.index.remove(item)
+    let finished = false
+    const finish = () => {
+      if (finished) return
+      finished = true
+      this.apply((out) => State.destroyed(this.state, out))
+      this.onDestroyed?.()
+    }
+    const closing = this.runFork(
+      Effect.catchCause(Scope.close(handleOf(item).scope, Exit.void), (cause) =>
+        Effect.logWarning("pool: destroying an item failed", cause).pipe(Effect.annotateLogs("pool", config.name)))
+    )
+    if (closing.pollUnsafe() !== undefined) {
+      finish()
+      return
+    }
+    if (config.destroyTimeout === Infinity) {
+      closing.addObserver(finish)
+      this.track(this.destructions, closing)
+      return
+    }
+    const timer = this.runFork(Effect.flatMap(
+      Effect.sleep(config.destroyTimeout),
+      () =>
+        Effect.logWarning(
+          `pool "${config.name}": destroying item ${item.id} took longer than destroyTimeout ` +
+            `(${config.destroyTimeout} ms); it is left to finish on its own`
+        )
+    ))
+    closing.addObserver(() => {
+      finish()
+      timer.interruptUnsafe()
+    })
+    timer.addObserver(finish)
+    // close waits for the timer: it ends when the item is closed or given up
+    this.track(this.destructions, timer)
+  }
+
+  // -------------------------------------------------------------------------
+  // borrowing
+
+  /**
+   * Where a borrow was written (leak detection only): taken when `Pool.use`/`Pool.get` is
+   * called, so the stack shows the caller's code rather than the fiber runtime's.
+   */
+  borrowSite(): Error | undefined {
+    return this.config.leakDetectionThreshold === Infinity ? undefined : new Error("borrowed here")
+  }
+
+  /** The fast path: a lendable item, synchronously, or `undefined`. */
+  tryTake(site: Error | undefined): State.Item<A> | undefined {
+    const state = this.state
+    if (state.waiters.length > 0 || state.closed) return undefined
+    const out = this.scratch
+    const item = State.take(state, this.now(), out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (item !== undefined && site !== undefined) item.site = site
+    return item
+  }
+
+  /** Does this item need `validate` before it is lent? (Never for a brand-new item.) */
+  needsValidation(item: State.Item<A>): boolean {
+    return this.lifecycle.validate !== undefined && item.uses > 0 &&
+      this.now() - item.idleSince >= this.config.validateAfterIdle
+  }
+
+  /**
+   * Borrow: fast path when an item is lendable, else queue and wait (interruptibly, through
+   * `restore`); validation failures get another item. Must run uninterruptibly.
+   */
+  borrow(
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<State.Item<A>, unknown> {
+    return this.borrowFrom(this.tryTake(site), restore, site)
+  }
+
+  /** `borrow` for the outcome of a `tryTake` already made. */
+  borrowFrom(
+    item: State.Item<A> | undefined,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<State.Item<A>, unknown> {
+    if (item === undefined) return this.waitFor(restore, site)
+    if (this.needsValidation(item)) return this.validated(item, restore, site)
+    return Effect.succeed(item)
+  }
+
+  private validated(
+    item: State.Item<A>,
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<State.Item<A>, unknown> {
+    // interruptible even when the borrower is not: a timeout must be able to stop it
+    const check = Effect.timeoutOrElse(Effect.interruptible(this.lifecycle.validate!(item.value)), {
+      duration: this.config.validateTimeout,
+      orElse: () => Effect.fail(new Cause.TimeoutError("validate timed out"))
+    })
+    return Effect.flatMap(Effect.exit(restore(check)), (exit) => {
+      if (Exit.isSuccess(exit)) return Effect.succeed(item)
+      this.apply((out) => {
+        State.invalidate(this.state, item, out)
+        State.release(this.state, item, this.now(), out)
+      })
+      if (Cause.hasInterruptsOnly(exit.cause)) return exit as Exit.Exit<never>
+      return Effect.suspend(() => this.borrow(restore, site))
+    })
+  }
+
+  private waitFor(
+    restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+    site: Error | undefined
+  ): Effect.Effect<State.Item<A>, unknown> {
+    const state = this.state
+    const config = this.config
+    const started = this.now()
+    const waiter: State.Waiter<A> = { enqueuedAt: started, item: undefined, error: undefined, settled: false, notify: undefined }
+    const out = this.scratch
+    const outcome: State.WaitOutcome = State.enqueue(state, waiter, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (outcome === "closed") return Effect.fail(new PoolClosedError({ pool: config.name }))
+    if (outcome === "full") return Effect.fail(new PoolQueueFullError({ pool: config.name, maxWaiters: config.maxWaiters }))
+    this.startTimer()
+    let wait: Effect.Effect<void> = Effect.callback<void>((resume) => {
+      if (waiter.settled) return resume(Effect.void)
+      waiter.notify = () => resume(Effect.void)
+    })
+    if (this.lifecycle.spans) {
+      wait = Effect.withSpan(wait, "pool.acquire", { attributes: { "pool.name": config.name } })
+    }
+    return Effect.matchCauseEffect(restore(wait), {
+      onFailure: (cause) => {
+        this.apply((out) => State.cancel(state, waiter, this.now(), out))
+        return Effect.failCause(cause)
+      },
+      onSuccess: () => {
+        const item = waiter.item
+        if (item === undefined) return Effect.failCause(waiter.error as Cause.Cause<unknown>)
+        waiter.item = undefined
+        this.metrics.waited(this.now() - started)
+        if (site !== undefined) item.site = site
+        return Effect.succeed(item)
+      }
+    })
+  }
+
+  /**
+   * Starts the waiters' timer unless it runs: one fiber for all waiters, sleeping until the
+   * oldest one's deadline (deadlines follow queue order), ending when the queue is empty.
+   */
+  private startTimer(): void {
+    if (this.timer !== undefined || this.config.acquireTimeout === Infinity) return
+    const timer = this.runFork(this.timerLoop)
+    if (timer.pollUnsafe() === undefined) this.timer = timer
+  }
+
+  private timer: Fiber.Fiber<void, never> | undefined
+
+  private readonly timerLoop: Effect.Effect<void> = Effect.suspend(() => {
+    const now = this.now()
+    this.apply((out) => State.expire(this.state, now, () => Cause.fail(this.timeoutError()), out))
+    const next = State.nextExpiry(this.state)
+    if (next === Infinity) {
+      this.timer = undefined
+      return Effect.void
+    }
+    return Effect.flatMap(Effect.sleep(next - now), () => this.timerLoop)
+  })
+
+  /**
+   * Borrow without a fiber (for kind implementations whose I/O is callback-based): `callback`
+   * gets the item — synchronously when one is idle, else from inside the return that frees it,
+   * so the next request can be sent in the same tick — or the cause of the failure. Returns a
+   * cancel function for a borrower that gives up while waiting. The item goes back with
+   * `unsafeReturn`.
+   */
+  unsafeBorrow(
+    site: Error | undefined,
+    callback: (item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+  ): () => void {
+    const item = this.tryTake(site)
+    if (item !== undefined) {
+      if (!this.needsValidation(item)) {
+        callback(item, undefined)
+        return noop
+      }
+      return this.borrowThroughFiber(item, site, callback)
+    }
+    const state = this.state
+    const config = this.config
+    const waiter: State.Waiter<A> = {
+      enqueuedAt: this.now(),
+      item: undefined,
+      error: undefined,
+      settled: false,
+      notify: (w) => {
+        const handed = w.item
+        w.item = undefined
+        if (handed !== undefined) {
+          if (site !== undefined) handed.site = site
+          this.metrics.waited(this.now() - w.enqueuedAt) // the slow path only: it waited
+          callback(handed, undefined)
+        } else {
+          callback(undefined, w.error as Cause.Cause<unknown>)
+        }
+      }
+    }
+    const out = this.scratch
+    const outcome = State.enqueue(state, waiter, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (outcome === "closed") {
+      callback(undefined, Cause.fail(new PoolClosedError({ pool: config.name })))
+      return noop
+    }
+    if (outcome === "full") {
+      callback(undefined, Cause.fail(new PoolQueueFullError({ pool: config.name, maxWaiters: config.maxWaiters })))
+      return noop
+    }
+    this.startTimer()
+    return () => this.apply((out) => State.cancel(state, waiter, this.now(), out))
+  }
+
+  /** `unsafeBorrow` for an item that must be validated first: that takes a fiber. */
+  private borrowThroughFiber(
+    item: State.Item<A>,
+    site: Error | undefined,
+    callback: (item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined) => void
+  ): () => void {
+    let cancelled = false
+    const fiber = this.runFork(Effect.uninterruptibleMask((restore) => this.borrowFrom(item, restore, site)))
+    const settle = (exit: Exit.Exit<State.Item<A>, unknown>) => {
+      if (Exit.isSuccess(exit)) {
+        if (cancelled) this.releaseNow(exit.value)
+        else callback(exit.value, undefined)
+      } else if (!cancelled) {
+        callback(undefined, exit.cause)
+      }
+    }
+    const done = fiber.pollUnsafe()
+    if (done !== undefined) settle(done)
+    else fiber.addObserver(settle)
+    return () => {
+      cancelled = true
+      fiber.interruptUnsafe()
+    }
+  }
+
+  /** Returns an item borrowed with `unsafeBorrow`, through `recycle` when it has work to do. */
+  unsafeReturn(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): void {
+    const recycling = this.recycling(item, exit)
+    if (recycling === undefined) this.releaseNow(item)
+    else this.runFork(recycling)
+  }
+
+  /** The error of a borrower whose `acquireTimeout` fired: the last creation failure as cause. */
+  timeoutError(): PoolTimeoutError {
+    const config = this.config
+    return new PoolTimeoutError({
+      pool: config.name,
+      timeout: Duration.millis(config.acquireTimeout),
+      ...State.timeoutCause(this.state)
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // returning
+
+  /** Return without recycling (synchronous). */
+  releaseNow(item: State.Item<A>): void {
+    const state = this.state
+    const now = this.now()
+    if ((++this.releases & USE_SAMPLE_MASK) === 0 && item.borrowers === 1) this.metrics.used(now - item.borrowedAt)
+    const out = this.scratch
+    State.release(state, item, now, out)
+    if (out.length > 0) this.run(out.splice(0))
+    if (state.closed && state.borrowers === 0 && this.drainSignal !== undefined) {
+      Deferred.doneUnsafe(this.drainSignal, Exit.void)
+    }
+  }
+
+  /**
+   * Return through `recycle` when there is one: a failing (or timed-out) recycle evicts the
+   * item. A recycle returning `undefined` (nothing to do) costs nothing more than a plain return.
+   */
+  release(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return this.recycling(item, exit) ?? Effect.sync(() => this.releaseNow(item))
+  }
+
+  /**
+   * The effect that recycles and returns `item`, or `undefined` when there is nothing to
+   * recycle (the caller then returns it with `releaseNow`).
+   */
+  recycling(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+    const recycle = this.lifecycle.recycle
+    const effect = recycle === undefined || item.destroyed ? undefined : recycle(item.value, exit)
+    if (effect === undefined) return undefined
+    const timeout = this.config.recycleTimeout
+    // returns run uninterruptibly; the recycle itself must stay interruptible for its timeout
+    const bounded = timeout === Infinity ? effect : Effect.timeoutOrElse(Effect.interruptible(effect), {
+      duration: timeout,
+      orElse: () => Effect.fail(new Cause.TimeoutError("recycle timed out"))
+    })
+    return Effect.flatMap(Effect.exit(bounded), (recycled) =>
+      Effect.sync(() => {
+        if (Exit.isFailure(recycled)) this.invalidate(item)
+        this.releaseNow(item)
+      }))
+  }
+
+  refreshMetrics(): void {
+    this.metrics.refresh(this.state)
+  }
+
+  invalidate(item: State.Item<A>): void {
+    this.apply((out) => State.invalidate(this.state, item, out))
+  }
+
+  /** Invalidates the live item holding `value`, if any (in whichever pool of the index holds it). */
+  invalidateValue(value: A): void {
+    this.index.invalidate(value)
+  }
+
+  /** Destroys every idle item now (then tops up `min`). */
+  evictIdle(): void {
+    this.apply((out) => State.evictIdle(this.state, out))
+  }
+
+  resize(config: PoolConfig): void {
+    this.apply((out) => State.resize(this.state, config, out))
+  }
+
+  // -------------------------------------------------------------------------
+  // background work
+
+  /** One housekeeping pass: evictions, min top-up, leak reports. Returns ms until the next. */
+  housekeep(): Effect.Effect<number> {
+    return Effect.suspend(() => {
+      const state = this.state
+      const config = this.config
+      const now = this.now()
+      this.apply((out) => State.evict(state, now, out))
+      const next = State.nextHousekeeping(state, now)
+      const leaks = State.leaks(state, now)
+      if (leaks.length === 0) return Effect.succeed(next)
+      return Effect.as(
+        Effect.forEach(leaks, (item) =>
+          Effect.logWarning(
+            `pool "${config.name}": item ${item.id} borrowed for ${now - item.borrowedAt} ms, longer than ` +
+              `leakDetectionThreshold (${config.leakDetectionThreshold} ms); borrowed at:\n${item.site?.stack ?? "?"}`
+          ), { discard: true }),
+        next
+      )
+    })
+  }
+
+  /** Checks every idle (and every suspended) item with `check`; failures (and time-outs) evict or suspend. */
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const items = State.checkOut(this.state)
+      return Effect.forEach(
+        items,
+        (item) =>
+          Effect.onExit(
+            Effect.timeoutOrElse(Effect.interruptible(check(item.value)), {
+              duration: this.config.validateTimeout,
+              orElse: () => Effect.fail(new Cause.TimeoutError("health check timed out"))
+            }),
+            (exit) =>
+              Effect.sync(() => {
+                const failure = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+                const suspend = failure !== undefined && suspends(failure)
+                this.apply((out) => State.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
+              })
+          ).pipe(Effect.ignore),
+        { concurrency: "unbounded", discard: true }
+      )
+    })
+  }
+
+  // -------------------------------------------------------------------------
+  // closing
+
+  /**
+   * Waits for `effect` at most `ms` during close, logging `warning` when it did not end in time.
+   * A finalizer runs uninterruptibly: the wait is made interruptible for its timeout.
+   */
+  private waitAtMost(effect: Effect.Effect<unknown>, ms: number, warning: () => string): Effect.Effect<void> {
+    return Effect.interruptible(effect).pipe(
+      Effect.timeoutOption(ms),
+      Effect.flatMap((ended) =>
+        ended._tag === "Some" ? Effect.void : Effect.logWarning(`pool "${this.config.name}": ${warning()}`)
+      )
+    )
+  }
+
+  /**
+   * Close: reject waiters, destroy idle items, give borrowers up to `shutdownTimeout` to return
+   * theirs, then destroy everything left and wait until every destruction has finished.
+   */
+  readonly shutdown: Effect.Effect<void> = Effect.suspend(() => {
+    const state = this.state
+    if (state.closed) return Effect.void
+    const closedError = Cause.fail(new PoolClosedError({ pool: this.config.name }))
+    this.drainSignal = Deferred.makeUnsafe<void>()
+    this.apply((out) => State.close(state, closedError, out))
+    const drain = state.borrowers === 0 ? Effect.void : this.waitAtMost(
+      Deferred.await(this.drainSignal),
+      this.config.shutdownTimeout,
+      () => `${state.borrowers} borrowed item(s) not returned within shutdownTimeout; destroying them`
+    )
+    return drain.pipe(
+      Effect.andThen(Effect.sync(() => this.apply((out) => State.forceDestroy(state, out)))),
+      Effect.andThen(Effect.suspend(() => Fiber.interruptAll(this.timer ? [...this.creations, this.timer] : this.creations))),
+      // creations given up on end in the background: wait for them (and so for the release of
+      // what they made), as long as a destruction may take
+      Effect.andThen(Effect.suspend(() =>
+        this.attempts.size === 0 ? Effect.void : this.waitAtMost(
+          Fiber.awaitAll([...this.attempts]),
+          this.config.destroyTimeout,
+          () => `${this.attempts.size} creation(s) still running destroyTimeout after close; not waiting for them`
+        )
+      )),
+      Effect.andThen(Effect.whileLoop({
+        while: () => this.destructions.size > 0,
+        body: () => Fiber.awaitAll([...this.destructions]),
+        step: () => {}
+      })),
+      Effect.ensuring(Effect.sync(() => this.refreshMetrics()))
+    )
+  })
+}
