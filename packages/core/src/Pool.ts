@@ -119,7 +119,7 @@ export type BorrowError = PoolTimeoutError | PoolClosedError | PoolQueueFullErro
  *   maxLifetime: "30 minutes",
  *   validate: (conn) => (conn.ping() ? Effect.void : Effect.fail("dead")),
  *   validateAfterIdle: "500 millis",
- *   healthCheck: { check: (conn) => Effect.void, schedule: Schedule.spaced("30 seconds") }
+ *   healthCheck: { check: (conn) => Effect.void, schedule: Schedule.spaced("30 seconds"), timeout: "2 seconds" }
  * }
  * ```
  * @since 0.1.0
@@ -178,17 +178,15 @@ export interface Options<A, E, R> {
   /** Longest `recycle` may take before it counts as failed. [5 s] */
   readonly recycleTimeout?: Duration.DurationInput | undefined
   /**
-   * Checks idle items in the background on `schedule` [every 30 s]. `onFailure`: `"evict"`
-   * [default] destroys an item whose check fails; `"suspend"` keeps it out of rotation — alive,
-   * not lent, checked again on the schedule — until a check passes (a service that says "not now"
-   * rather than a connection that is broken, e.g. gRPC health NOT_SERVING); a function decides
-   * per failure (its argument: the check's error, or a `TimeoutException` after `validateTimeout`).
+   * Checks idle items in the background on `schedule` [every 30 s], each check within `timeout`
+   * [`validateTimeout`]. `onFailure`: `"evict"` [default] destroys an item whose check fails;
+   * `"suspend"` keeps it out of rotation — alive, not lent, checked again on the schedule — until
+   * a check passes (a service that says "not now" rather than a connection that is broken, e.g.
+   * gRPC health NOT_SERVING); a function decides per failure (its argument: the check's error, or
+   * a `TimeoutException` after `timeout`). Every kind takes the same `{ schedule, timeout }`
+   * (its check is its own). [off]
    */
-  readonly healthCheck?: {
-    readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
-    readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
-    readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
-  } | undefined
+  readonly healthCheck?: HealthCheck<A, R> | undefined
   /**
    * How a failed creation is retried while someone still needs the item (its input is the
    * error). When it ends, the oldest waiter fails with the creation error itself.
@@ -347,6 +345,50 @@ export type ConfigOptions = Omit<Options<unknown, unknown, unknown>, keyof Lifec
  * @category models
  */
 export type LifecycleOptions<A, E, R> = Pick<Options<A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">
+
+/**
+ * When and how long a background health check runs: the part of `healthCheck` that core and
+ * every kind spell the same (a kind's own check replaces `check`; gRPC adds `service`).
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Schedule } from "effect"
+ *
+ * const timing: Pool.HealthCheckTiming = { schedule: Schedule.spaced("10 seconds"), timeout: "2 seconds" }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface HealthCheckTiming<R = never> {
+  /** When checks run. [every 30 s; gRPC: 10 s] */
+  readonly schedule?: Schedule.Schedule<unknown, unknown, R> | undefined
+  /** Longest one check may take; past it the check fails with a `TimeoutException`. Not 0; Infinity = no limit. [`validateTimeout`, 5 s] */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * A pool's `healthCheck`: {@link HealthCheckTiming} plus the check and what a failure does.
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const health: Pool.HealthCheck<{ ping: () => boolean }> = {
+ *   check: (conn) => (conn.ping() ? Effect.void : Effect.fail("no pong")),
+ *   schedule: Schedule.spaced("30 seconds"),
+ *   timeout: "1 second",
+ *   onFailure: "evict"
+ * }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface HealthCheck<A, R = never> extends HealthCheckTiming<R> {
+  readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
+  readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
+}
 
 /**
  * `layer` with the pool's settings read from `Config` (the lifecycle callbacks stay in code).

@@ -13,7 +13,7 @@
  * ```
  * @since 0.1.0
  */
-import type { Checker } from "./options.js"
+import { type Checker, describeValue } from "./options.js"
 
 /** The validated, normalised configuration of one pool. Durations in ms; `Infinity` = none. */
 export interface PoolConfig {
@@ -165,3 +165,68 @@ export const parseKeyedLimits = <D>(
   maxIdleTotal: check.integer("maxIdleTotal", input.maxIdleTotal, Infinity, { min: 0, infinity: true }),
   idleKeyTimeout: check.duration("idleKeyTimeout", input.idleKeyTimeout, 300_000 as D)
 })
+
+/**
+ * The one `healthCheck` shape of core and every kind: `{ schedule, timeout }`, plus `check` and
+ * `onFailure` where the pool's user writes the check (core), plus a kind's own fields (gRPC's
+ * `service`). The schedule and the check are the edition's values: `rules` says how to recognise
+ * them.
+ */
+export interface HealthCheckRules<D> {
+  /** Is `input` the edition's Schedule? */
+  readonly isSchedule: (input: unknown) => boolean
+  /** `check` and `onFailure` are the user's (core); a kind brings its own check. */
+  readonly userCheck: boolean
+  /** The kind's own keys, validated by the kind. [none] */
+  readonly extraKeys?: ReadonlyArray<string> | undefined
+  /** The timeout when none is given; `undefined`: the pool's `validateTimeout`. */
+  readonly timeout?: D | undefined
+}
+
+/** A validated `healthCheck` (the schedule and the check still the edition's values). */
+export interface HealthCheck {
+  /** `undefined`: the pool's default schedule. */
+  readonly schedule: unknown
+  /** ms a check may take (Infinity: no limit); `undefined`: the pool's `validateTimeout`. */
+  readonly timeout: number | undefined
+  /** Only with `userCheck`. */
+  readonly check: unknown
+  /** Only with `userCheck`: "evict" [default], "suspend", or the user's function. */
+  readonly onFailure: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend")
+  /** The record as given (for the kind's own keys). */
+  readonly input: Readonly<Record<string, unknown>>
+}
+
+/**
+ * Validates `healthCheck` (`undefined` → `undefined`, off): a plain object of known keys, a
+ * Schedule, a timeout that is not 0 (Infinity: no limit; past a timer's limit rejected), and —
+ * with `userCheck` — a `check` function and an `onFailure` of "evict", "suspend" or a function.
+ */
+export const parseHealthCheck = <D>(check: Checker<D>, input: unknown, rules: HealthCheckRules<D>): HealthCheck | undefined => {
+  if (rules.isSchedule(input)) {
+    check.fail("healthCheck", "must be { schedule, timeout }, not a Schedule: write healthCheck: { schedule }")
+  }
+  const health = check.record("healthCheck", input)
+  if (health === undefined) return undefined
+  if (!rules.userCheck) {
+    for (const key of ["check", "onFailure"]) {
+      if (health[key] !== undefined) check.fail(`healthCheck.${key}`, "is the pool's own here (only schedule and timeout are yours)")
+    }
+  }
+  const keys = rules.userCheck ? ["check", "schedule", "timeout", "onFailure"] : ["schedule", "timeout"]
+  check.known(health, [...keys, ...(rules.extraKeys ?? [])], undefined, "healthCheck.")
+  if (health.schedule !== undefined && !rules.isSchedule(health.schedule)) {
+    check.fail("healthCheck.schedule", `must be a Schedule, got ${describeValue(health.schedule)}`)
+  }
+  const timeout = health.timeout === undefined && rules.timeout === undefined
+    ? undefined
+    : check.duration("healthCheck.timeout", health.timeout, rules.timeout as D, { zero: "reject" })
+  if (!rules.userCheck) return { schedule: health.schedule, timeout, check: undefined, onFailure: "evict", input: health }
+  if (typeof health.check !== "function") {
+    check.fail("healthCheck.check", `must be a function, got ${describeValue(health.check)}`)
+  }
+  const onFailure = typeof health.onFailure === "function"
+    ? health.onFailure as (error: unknown) => "evict" | "suspend"
+    : check.oneOf("healthCheck.onFailure", health.onFailure, "evict", ["evict", "suspend"])
+  return { schedule: health.schedule, timeout, check: health.check, onFailure, input: health }
+}

@@ -117,3 +117,53 @@ describe("Config.parseKeyedLimits", () => {
     expect(limits({ idleKeyTimeout: -1 })).toBe("idleKeyTimeout: must be a non-negative duration, got -1")
   })
 })
+
+describe("parseHealthCheck: the one healthCheck shape", () => {
+  const isSchedule = (input: unknown) => typeof input === "object" && input !== null && "schedule!" in input
+  const schedule = { "schedule!": true }
+  const parse = (input: unknown, userCheck: boolean, extraKeys?: ReadonlyArray<string>, timeout?: number) =>
+    Options.checkWith(checker, (check) => Config.parseHealthCheck(check, input, { isSchedule, userCheck, extraKeys, timeout }))
+  const fails = (input: unknown, userCheck: boolean, option: string, reason?: RegExp) => {
+    const result = parse(input, userCheck, ["service"])
+    expect(result._tag).toBe("Invalid")
+    if (result._tag === "Invalid") {
+      expect(result.option).toBe(option)
+      if (reason !== undefined) expect(result.reason).toMatch(reason)
+    }
+  }
+
+  it("undefined is off; the check, the schedule and the record are handed back; onFailure defaults to evict", () => {
+    expect(parse(undefined, true)).toEqual({ _tag: "Valid", value: undefined })
+    const check = () => 1
+    const valid = parse({ check, schedule }, true)
+    expect(valid).toEqual({ _tag: "Valid", value: { schedule, timeout: undefined, check, onFailure: "evict", input: { check, schedule } } })
+    const decide = () => "suspend" as const
+    expect(parse({ check, onFailure: decide, timeout: 100 }, true)).toMatchObject({ value: { onFailure: decide, timeout: 100 } })
+    expect(parse({ check, onFailure: "suspend" }, true)).toMatchObject({ value: { onFailure: "suspend" } })
+  })
+
+  it("a kind's: only schedule, timeout and its own keys; its default timeout applies; Infinity is no limit", () => {
+    expect(parse({ service: "s" }, false, ["service"], 5_000)).toMatchObject({ value: { timeout: 5_000, input: { service: "s" } } })
+    expect(parse({ timeout: Infinity }, false)).toMatchObject({ value: { timeout: Infinity } })
+    expect(parse({}, false)).toMatchObject({ value: { timeout: undefined, schedule: undefined } })
+  })
+
+  it("hostile: each bad value names its option", () => {
+    fails(schedule, false, "healthCheck", /write healthCheck: \{ schedule \}/)
+    fails("30 seconds", true, "healthCheck")
+    fails([], true, "healthCheck")
+    fails(null, true, "healthCheck")
+    fails({}, true, "healthCheck.check")
+    fails({ check: "x" }, true, "healthCheck.check")
+    fails({ check: () => 1, onFailure: "restart" }, true, "healthCheck.onFailure")
+    fails({ check: () => 1 }, false, "healthCheck.check", /the pool's own/)
+    fails({ onFailure: "evict" }, false, "healthCheck.onFailure")
+    fails({ schedule: 30_000 }, false, "healthCheck.schedule")
+    fails({ timeout: 0 }, false, "healthCheck.timeout")
+    fails({ timeout: -1 }, false, "healthCheck.timeout")
+    fails({ timeout: NaN }, false, "healthCheck.timeout")
+    fails({ timeout: "soon" }, false, "healthCheck.timeout")
+    fails({ sheduel: schedule }, false, "healthCheck.sheduel", /did you mean "healthCheck.schedule"/)
+    fails({ interval: 1 }, true, "healthCheck.interval")
+  })
+})

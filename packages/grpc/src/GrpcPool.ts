@@ -31,13 +31,12 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { GrpcError } from "./GrpcError.js"
 import { clientOf } from "./internal/client.js"
 import * as internal from "./internal/pool.js"
-import { channelStats } from "./internal/stats.js"
+import { channelStats } from "@effect-pool/engine/grpc/stats"
 
 /**
  * @example
@@ -84,6 +83,25 @@ export interface GrpcPool extends Pipeable {
 }
 
 /**
+ * `Options.healthCheck`: core's `{ schedule, timeout }` (`Pool.HealthCheckTiming`) plus the
+ * health service to ask. Defaults: service "" (the server as a whole), every 10 s, 5 s each.
+ *
+ * @example
+ * ```ts
+ * import type { GrpcPool } from "@effect-pool/grpc"
+ * import { Schedule } from "effect"
+ *
+ * const health: GrpcPool.HealthCheck = { service: "orders.Orders", schedule: Schedule.spaced("10 seconds"), timeout: "2 seconds" }
+ * ```
+ * @since 0.2.0
+ * @category models
+ */
+export interface HealthCheck extends Pool.HealthCheckTiming {
+  /** The `grpc.health.v1` service name. [""] */
+  readonly service?: string | undefined
+}
+
+/**
  * Options of `make`. Defaults in brackets.
  *
  * @example
@@ -100,7 +118,7 @@ export interface GrpcPool extends Pipeable {
  *   maxConcurrentStreamsPerChannel: 100,
  *   maxAge: "1 hour",
  *   keepalive: { time: "1 minute", timeout: "10 seconds", permitWithoutCalls: true },
- *   healthCheck: { service: "orders.Orders", schedule: Schedule.spaced("10 seconds") }
+ *   healthCheck: { service: "orders.Orders", schedule: Schedule.spaced("10 seconds"), timeout: "2 seconds" }
  * }
  * ```
  * @since 0.1.0
@@ -144,13 +162,10 @@ export interface Options {
    * and on every new channel before it is lent. A channel whose service answers other than
    * SERVING (NOT_SERVING, SERVICE_UNKNOWN) leaves rotation on its connection and comes back when a
    * check finds it SERVING; a check with no answer within `timeout` [5 s] (or failing otherwise)
-   * replaces the channel. [off]
+   * replaces the channel. Core's `healthCheck` shape (`schedule`, `timeout`) plus `service`; the
+   * check is the pool's. [off]
    */
-  readonly healthCheck?: {
-    readonly service?: string | undefined
-    readonly schedule?: Schedule.Schedule<unknown> | undefined
-    readonly timeout?: Duration.DurationInput | undefined
-  } | undefined
+  readonly healthCheck?: HealthCheck | undefined
   /** Channels beyond `minChannels` close after this long without calls. [10 minutes] */
   readonly idleTimeout?: Duration.DurationInput | undefined
   /** Longest a new channel may take to become READY. [10 seconds] */

@@ -98,8 +98,12 @@ export interface Options extends
   readonly prepareThreshold?: number | undefined
   /** Most distinct statements prepared (per pool, so per connection on the server). [256] */
   readonly maxPreparedStatements?: number | undefined
-  /** `SELECT 1` on idle connections on this schedule; failures are evicted. [none] */
-  readonly healthCheck?: Schedule.Schedule<unknown> | undefined
+  /**
+   * `SELECT 1` on idle connections on `schedule` [every 30 s], each within `timeout`
+   * [`validateTimeout`]; a connection that fails it is evicted. Core's `healthCheck` shape without
+   * `check` and `onFailure` (the check is the pool's). [off]
+   */
+  readonly healthCheck?: Pool.HealthCheckTiming | undefined
   readonly transformQueryNames?: ((name: string) => string) | undefined
   readonly transformResultNames?: ((name: string) => string) | undefined
   /** Apply the name transforms to JSON values too. [true] */
@@ -204,7 +208,7 @@ export const make = (
       acquire,
       validate: check,
       recycle: (conn) => Connection.recycle(conn, cancel),
-      healthCheck: options.healthCheck === undefined ? undefined : { check, schedule: options.healthCheck }
+      healthCheck: options.healthCheck === undefined ? undefined : { ...options.healthCheck, check }
     }).pipe(Effect.mapError((error) => aliasedError(options, error)))
     const listener = yield* makeListener(settings)
     const client = yield* makeClient(pool, settings, listener, options)

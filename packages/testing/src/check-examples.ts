@@ -1,12 +1,13 @@
 /**
- * Typechecks every JSDoc example of the public modules (`packages/*\/src/*.ts`, or `<dir>/*\/src/*.ts`
- * with a directory argument: the Effect 4 root passes `.`) against the built packages: each ```ts
+ * Typechecks every JSDoc example of the public modules (`packages/*\/src/**\/*.ts` outside `internal/`
+ * folders — e.g. the engine's `src/worker/*.ts` subpaths —, or `<dir>/*\/src/…` with a directory
+ * argument: the Effect 4 root passes `.`) against the built packages: each ```ts
  * block becomes a file under the current root's node_modules/.cache/doc-examples, and that root's
  * tsc must accept them all. Run by `npm run check`.
  */
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { basename, join, resolve } from "node:path"
+import { join, resolve } from "node:path"
 
 const root = process.cwd()
 const out = join(root, "node_modules", ".cache", "doc-examples")
@@ -14,11 +15,18 @@ rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
 let count = 0
+/** The `.ts` files of `src` and its folders, `internal/` left out, as paths relative to `src`. */
+const publicModules = (src: string, folder = ""): Array<string> =>
+  readdirSync(join(src, folder), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? entry.name === "internal" ? [] : publicModules(src, join(folder, entry.name))
+      : entry.name.endsWith(".ts") ? [join(folder, entry.name)] : []
+  )
 const packages = process.argv[2] === undefined ? join(root, "packages") : resolve(process.argv[2])
 for (const pkg of readdirSync(packages)) {
   const src = join(packages, pkg, "src")
   if (pkg.startsWith("testing") || !existsSync(src)) continue
-  for (const file of readdirSync(src).filter((f) => f.endsWith(".ts"))) {
+  for (const file of publicModules(src)) {
     const text = readFileSync(join(src, file), "utf8")
     const blocks = text.matchAll(/@example\n((?:\s*\*.*\n)*?)\s*\*\/\n/g)
     let n = 0
@@ -26,7 +34,7 @@ for (const pkg of readdirSync(packages)) {
       const code = block.split("\n").map((line) => line.replace(/^\s*\* ?/, "")).join("\n")
       const ts = /```ts\n([\s\S]*?)```/.exec(code)?.[1]
       if (ts === undefined) continue
-      writeFileSync(join(out, `${pkg}_${basename(file, ".ts")}_${n++}.ts`), `export {}\n${ts}`)
+      writeFileSync(join(out, `${pkg}_${file.slice(0, -3).replaceAll("/", "_")}_${n++}.ts`), `export {}\n${ts}`)
       count++
     }
   }

@@ -22,8 +22,8 @@ export type CommonOptions<A, E, R> = Omit<Options<A, E, R>, "acquire">
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
 /** `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict it)? */
-const suspendsOn = (onFailure: NonNullable<CommonOptions<any, any, any>["healthCheck"]>["onFailure"]): (error: unknown) => boolean =>
-  onFailure === undefined || onFailure === "evict"
+const suspendsOn = (onFailure: OptionCheck.HealthCheck["onFailure"]): (error: unknown) => boolean =>
+  onFailure === "evict"
     ? () => false
     : onFailure === "suspend"
     ? () => true
@@ -75,19 +75,18 @@ export const configOf = (options: ConfigInput, maxName?: string): Effect.Effect<
 
 /** The lifecycle options every pool reads besides `ConfigInput`'s (named once, in the engine). */
 const lifecycleKeys: ReadonlyArray<string> = Config.effectfulKeys
-const healthCheckKeys = ["check", "schedule", "onFailure"]
 
 /**
  * The checks `parseConfig` cannot make: no unknown key (a misspelt option would otherwise be
  * ignored), and every callback, Effect and Schedule of the right kind — a missing `acquire`
- * would make every borrow wait `acquireTimeout`.
+ * would make every borrow wait `acquireTimeout`. Returns the checked `healthCheck`.
  */
 export const checkOptions = (
   options: CommonOptions<any, any, any> & { readonly acquire?: unknown },
   acquire: "effect or function" | "function",
   extraKeys: ReadonlyArray<string> = [],
   renamed: Readonly<Record<string, string>> = {}
-): Effect.Effect<void, PoolConfigError> =>
+): Effect.Effect<OptionCheck.HealthCheck | undefined, PoolConfigError> =>
   OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
     check.record("options", options)
     const keys = [...configKeys, ...lifecycleKeys, ...extraKeys].filter((key) => !(key in renamed))
@@ -102,19 +101,7 @@ export const checkOptions = (
     if (options.createRetry !== undefined && !Schedule.isSchedule(options.createRetry)) {
       check.fail("createRetry", `must be a Schedule, got ${OptionCheck.describeValue(options.createRetry)}`)
     }
-    const health = check.record("healthCheck", options.healthCheck)
-    if (health !== undefined) {
-      check.known(health, healthCheckKeys, undefined, "healthCheck.")
-      if (typeof health.check !== "function") {
-        check.fail("healthCheck.check", `must be a function, got ${OptionCheck.describeValue(health.check)}`)
-      }
-      if (health.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
-        check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
-      }
-      if (typeof health.onFailure !== "function") {
-        check.oneOf("healthCheck.onFailure", health.onFailure, "evict", ["evict", "suspend"])
-      }
-    }
+    return OptionCheck.healthCheck(check, options.healthCheck, { userCheck: true })
   })
 
 /** Housekeeping forever: evict, top up, report leaks, sleep until the next deadline. */
@@ -140,7 +127,7 @@ const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
 export interface Background<A> {
   readonly shutdown: Effect.Effect<void>
   housekeep(): Effect.Effect<number>
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void>
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void>
   refreshMetrics(): void
 }
 
@@ -150,15 +137,16 @@ export interface Background<A> {
  */
 export const startBackground = <A, R>(
   pool: Background<A>,
-  healthCheck: CommonOptions<A, unknown, R>["healthCheck"],
+  healthCheck: OptionCheck.HealthCheck | undefined,
   runtime: Runtime<R>
 ): Effect.Effect<void, never, Scope.Scope | R> =>
   Effect.gen(function*() {
     yield* Effect.addFinalizer(() => pool.shutdown)
     yield* Effect.forkScoped(housekeeper(pool.housekeep()))
     if (healthCheck !== undefined) {
-      const check = provided(healthCheck.check, runtime)!
-      yield* Effect.forkScoped(healthChecker(healthCheck.schedule ?? defaultHealthSchedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure))))
+      const check = provided(healthCheck.check as (item: A) => Effect.Effect<unknown, unknown, R>, runtime)!
+      const schedule = (healthCheck.schedule ?? defaultHealthSchedule) as Schedule.Schedule<unknown, unknown, R>
+      yield* Effect.forkScoped(healthChecker(schedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure), healthCheck.timeout)))
     }
     yield* Effect.forkScoped(metricsRefresher(() => pool.refreshMetrics()))
   })
@@ -169,7 +157,7 @@ export const makeShell = <A, E, R>(
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    yield* checkOptions({ ...options, acquire }, "effect or function")
+    const healthCheck = yield* checkOptions({ ...options, acquire }, "effect or function")
     const config = yield* configOf(options)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock
@@ -180,7 +168,7 @@ export const makeShell = <A, E, R>(
       runtime as Runtime<never>,
       { pool: config.name }
     )
-    yield* startBackground(shell, options.healthCheck, runtime)
+    yield* startBackground(shell, healthCheck, runtime)
     shell.demand()
     return shell
   })

@@ -603,8 +603,8 @@ export class PoolShell<A, E> {
     })
   }
 
-  /** Checks every idle (and every suspended) item with `check`; failures (and time-outs) evict or suspend. */
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
+  /** Checks every idle (and every suspended) item with `check` within `timeout` ms (none: `validateTimeout`); failures (and time-outs) evict or suspend. */
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void> {
     return Effect.suspend(() => {
       const items = State.checkOut(this.state)
       return Effect.forEach(
@@ -612,7 +612,7 @@ export class PoolShell<A, E> {
         (item) =>
           Effect.onExit(
             Effect.timeoutFail(Effect.interruptible(check(item.value)), {
-              duration: this.config.validateTimeout,
+              duration: timeout ?? this.config.validateTimeout,
               onTimeout: () => new Cause.TimeoutException("health check timed out")
             }),
             (exit) =>

@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import { GrpcError } from "../GrpcError.js"
 import { noCallOptions } from "./callOptions.js"
-import type { PooledChannel } from "./channel.js"
+import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
 import { toGrpcError } from "./errors.js"
 import { UnaryCall } from "./unary.js"
 

@@ -6,7 +6,7 @@
  */
 import { OptionCheck } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type { Options } from "../GrpcPool.js"
 
 /** The options of `GrpcPool.make`, as documented on the public type. */
@@ -117,13 +117,10 @@ export const parseOptions = (options: PoolOptions) => {
         check.fail(`channelOptions["${key}"]`, `must be a number or a string, got ${OptionCheck.describeValue(value)}`)
       }
     }
-    const health = check.record("healthCheck", options.healthCheck)
-    check.known(health, ["service", "schedule", "timeout"], {}, "healthCheck.")
-    const healthService = health === undefined ? undefined : check.string("healthCheck.service", health.service, "")
-    if (health?.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
-      check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
-    }
-    const healthTimeout = check.duration("healthCheck.timeout", health?.timeout, "5 seconds", { zero: "reject" })
+    // core's shape without its check (Health/Check is the pool's) plus `service`
+    const health = OptionCheck.healthCheck(check, options.healthCheck, { userCheck: false, extraKeys: ["service"], timeout: "5 seconds" })
+    const healthService = health === undefined ? undefined : check.string("healthCheck.service", health.input.service, "")
+    const healthTimeout = health?.timeout ?? 5_000
     return {
       name, target: target!, credentials: credentials as grpc.ChannelCredentials, minChannels, maxChannels, streams, targetUtilization,
       maxAge, maxAgeJitter, idleTimeout, connectTimeout, acquireTimeout, shutdownTimeout, keepaliveTime, keepaliveTimeout,

@@ -16,7 +16,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { GrpcError } from "../GrpcError.js"
 import { type CallOptions, invalidArgument, noCallOptions, type ParsedCall, parseCallOptions } from "./callOptions.js"
-import { PooledChannel } from "./channel.js"
+import { PooledChannel } from "@effect-pool/engine/grpc/channel"
 import { type CallError, deadlineExceeded, unavailable } from "./errors.js"
 import { checkHealth, isNotServing } from "./health.js"
 import { type PoolOptions, parseOptions } from "./options.js"
@@ -270,10 +270,10 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
       acquireTimeout: o.acquireTimeout,
       createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
       shutdownTimeout: o.shutdownTimeout,
-      validateTimeout: o.healthTimeout,
       healthCheck: o.healthService === undefined ? undefined : {
         check: (pooled) => checkHealth(pooled, o.healthService!, o.healthTimeout),
         schedule: o.healthSchedule ?? Schedule.spaced("10 seconds"),
+        timeout: o.healthTimeout,
         // NOT_SERVING is the service's word, not a broken connection: the channel stays
         // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
         // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel

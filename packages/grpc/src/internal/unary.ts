@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import { type CallOptions, guarded, messageOf, type ParsedCall } from "./callOptions.js"
-import type { PooledChannel } from "./channel.js"
+import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
 import { type CallError, internalError, toGrpcError } from "./errors.js"
 import type { GrpcPoolImpl } from "./pool.js"
 

@@ -9,6 +9,7 @@
 import { KeyedPool } from "@effect-pool/core"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Cause from "effect/Cause"
+import { mayResend } from "@effect-pool/engine/http/resend"
 import { encodeBody } from "./body.js"
 
 /** One pooled connection. */
@@ -20,30 +21,10 @@ export interface Connection {
   closed: boolean
 }
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
-/** Socket errors meaning the server closed (or reset) the connection. */
-const STALE = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_CLOSED"])
-/** "Retried once on a fresh connection" (the issue's and Go's rule). */
-const MAX_RETRIES = 1
-
 type Handler = Undici.Dispatcher.DispatchHandler & Record<string, any>
 
 const asError = (error: unknown): Error =>
   error instanceof Error ? error : new Undici.errors.UndiciError(`request failed: ${String(error)}`)
-
-const isReplayable = (body: unknown): boolean =>
-  body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array
-
-/**
- * A request that failed on a reused keep-alive connection before any response byte arrived,
- * when it is idempotent and its body can be sent again, is retried once on a fresh connection:
- * the server closed the idle socket as we reused it (Go's http.Transport does the same).
- */
-const retryable = (opts: Undici.Dispatcher.DispatchOptions, connection: Connection, error: any): boolean =>
-  connection.completed > 0 &&
-  STALE.has(error?.code) &&
-  (IDEMPOTENT.has(String(opts.method).toUpperCase()) || (opts as { idempotent?: boolean }).idempotent === true) &&
-  isReplayable(opts.body)
 
 const invalid = (message: string): Error => new Undici.errors.InvalidArgumentError(message)
 
@@ -238,8 +219,16 @@ class Exchange {
     }
     const conn = borrow.value
     if (
-      this.abortReason === undefined && !this.responseStarted && this.redispatched < MAX_RETRIES &&
-      retryable(this.opts, conn, error)
+      mayResend({
+        method: this.opts.method,
+        idempotent: (this.opts as { idempotent?: boolean }).idempotent,
+        body: this.opts.body,
+        reused: conn.completed > 0,
+        error,
+        responseStarted: this.responseStarted,
+        aborted: this.abortReason !== undefined,
+        resent: this.redispatched
+      })
     ) {
       // a kept-alive socket the server had closed: nothing of the request was processed. The
       // same Client opens a fresh socket (cheaper than another pooled connection)

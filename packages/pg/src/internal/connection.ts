@@ -9,6 +9,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import Pg from "pg"
+import { needsRollback } from "@effect-pool/engine/pg/transaction"
 
 /** A pooled connection. `broken` is set as soon as its socket errors or ends. */
 export interface PgConnection {
@@ -233,8 +234,7 @@ export const recycle = (
   cancelConfig: Pg.ClientConfig
 ): Effect.Effect<void, SqlError | Error> | undefined => {
   if (conn.broken !== undefined) return Effect.fail(conn.broken)
-  const status = conn.client.getTransactionStatus?.()
-  if (status === "I" || status === null || status === undefined) return undefined
+  if (!needsRollback(conn.client.getTransactionStatus?.())) return undefined
   return Effect.asVoid(query(conn, { text: "ROLLBACK", values: [] }, cancelConfig))
 }
 

@@ -9,7 +9,6 @@ import * as Redacted from "effect/Redacted"
 import type Pg from "pg"
 import type { ConnectionOptions } from "node:tls"
 import { readFileSync } from "node:fs"
-import * as Schedule from "effect/Schedule"
 import { OptionCheck, type PoolConfigError } from "@effect-pool/core"
 import type { Options } from "../PgPool.js"
 
@@ -336,9 +335,8 @@ export const parseOptions = (
     check.func("transformResultNames", options.transformResultNames)
     check.boolean("transformJson", options.transformJson, true)
     check.record("spanAttributes", options.spanAttributes)
-    if (options.healthCheck !== undefined && !Schedule.isSchedule(options.healthCheck)) {
-      check.fail("healthCheck", `must be a Schedule, got ${OptionCheck.describeValue(options.healthCheck)}`)
-    }
+    // core's shape without its check (SELECT 1 is the pool's): { schedule, timeout }
+    OptionCheck.healthCheck(check, options.healthCheck, { userCheck: false })
     return core
   })
 

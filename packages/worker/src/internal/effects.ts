@@ -1,5 +1,6 @@
 /**
- * The worker side's Effect runtime, loaded only by handlers that return an `Effect` or are made
+ * The worker side's Effect 3 runtime (the engine runner's `EffectsModule`, named in its
+ * settings by ./pool.ts), loaded only by handlers that return an `Effect` or are made
  * with `WorkerPool.handler`: runs a task's Effect as a fiber that the pool can interrupt, builds a
  * handler's layer once per thread, and decodes/encodes through its Schemas.
  *
@@ -12,10 +13,8 @@ import * as FiberId from "effect/FiberId"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
+import type { HandlerMark, Running } from "@effect-pool/engine/worker/protocol"
 import type { HandlerDefinition } from "./handler.js"
-
-/** A running task: a promise of its value that can be interrupted. */
-export type Running = Promise<unknown> & { interrupt?: () => void }
 
 const fork = <R>(runtime: Runtime.Runtime<R>, effect: Effect.Effect<unknown, unknown, R>): Running => {
   const fiber = Runtime.runFork(runtime)(effect)
@@ -41,7 +40,8 @@ const toEffect = (output: unknown): Effect.Effect<unknown, unknown> => {
 }
 
 /** Prepares a `WorkerPool.handler` definition: builds its layer (a failure is a start-up error). */
-export const make = async (definition: HandlerDefinition): Promise<(input: unknown, context: { readonly signal: AbortSignal }) => Running> => {
+export const make = async (mark: HandlerMark): Promise<(input: unknown, context: { readonly signal: AbortSignal }) => Running> => {
+  const definition = mark as HandlerDefinition
   const runtime = definition.layer === undefined
     ? Runtime.defaultRuntime
     : await ManagedRuntime.make(definition.layer).runtime()

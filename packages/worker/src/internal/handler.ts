@@ -1,16 +1,17 @@
 /**
- * What `WorkerPool.handler` makes: a handler with services and Schemas, recognised by the worker
- * runner by its type id. Type-only imports of Effect: the runner loads `effect` only for these.
+ * What `WorkerPool.handler` makes: a handler with services and Schemas, recognised by the
+ * engine's worker runner by its mark (`HandlerTypeId`) and run by ./effects.ts in the thread.
+ * Type-only imports of Effect.
  *
  * @internal
  */
+import { type HandlerMark, HandlerTypeId } from "@effect-pool/engine/worker/protocol"
 import type * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 
-export const HandlerTypeId: unique symbol = Symbol.for("@effect-pool/worker/Handler") as any
+export { HandlerTypeId }
 
-export interface HandlerDefinition {
-  readonly [HandlerTypeId]: typeof HandlerTypeId
+export interface HandlerDefinition extends HandlerMark {
   readonly layer: Layer.Layer<any, any, never> | undefined
   readonly input: Schema.Schema<any, any, never> | undefined
   readonly output: Schema.Schema<any, any, never> | undefined

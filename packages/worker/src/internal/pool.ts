@@ -21,8 +21,8 @@ import { pathToFileURL } from "node:url"
 import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
-import { deserializeError, isCloneable, type ReplyMessage } from "./protocol.js"
-import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "./thread.js"
+import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
+import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "@effect-pool/engine/worker/thread"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
 export type PoolOptions = Options<any, any>
@@ -58,6 +58,9 @@ const metrics = {
   runTime: Metric.histogram("effect_pool_worker_run_ms", timeBoundaries, "time tasks ran on a thread (ms, sampled)")
 }
 const RUN_SAMPLE_MASK = 7
+
+/** This edition's Effect runtime for the threads (the engine runner imports it when a handler needs it). */
+const effects = new URL("./effects.js", import.meta.url).href
 
 const fileHref = (filename: string | URL): string => {
   if (filename instanceof URL) return filename.href
@@ -585,7 +588,7 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     const shell = new WorkerPoolShell(
       poolName,
       {
-        settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity },
+        settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity, effects },
         workerData: (options as { workerData?: unknown }).workerData,
         env: o.env,
         argv: o.argv,

@@ -1,11 +1,48 @@
 /**
- * The messages between the pool (main side) and a worker thread, and how errors cross the
- * thread boundary. Plain data, no Effect imports: the Effect 4 edition reuses it as it is.
+ * The messages between a worker pool (main side) and its threads, and how errors cross the
+ * thread boundary. Plain data, no Effect import: every edition's worker pool speaks it.
  *
  * One `postMessage` each way per task, on the worker's own port (no channel per task).
  *
- * @internal
+ * @example
+ * ```ts
+ * import { deserializeError, serializeError } from "@effect-pool/engine/worker/protocol"
+ *
+ * const error = deserializeError(serializeError(Object.assign(new RangeError("too big"), { code: 7 })))
+ * console.log(error.name, error.message, (error as Error & { code: number }).code) // RangeError too big 7
+ * ```
+ * @since 0.1.0
  */
+
+/**
+ * The mark of a handler that needs the edition's Effect runtime in the thread (`WorkerPool.handler`
+ * of either edition): the runner hands such an export to the `effects` module named in
+ * {@link RunnerSettings}.
+ */
+export const HandlerTypeId: unique symbol = Symbol.for("@effect-pool/worker/Handler") as any
+
+/** A handler made by an edition's `WorkerPool.handler` (its other fields are the edition's). */
+export interface HandlerMark {
+  readonly [HandlerTypeId]: typeof HandlerTypeId
+}
+
+/** A task running on an edition's Effect runtime: a promise of its value that can be interrupted. */
+export type Running = Promise<unknown> & { interrupt?: () => void }
+
+/**
+ * What the module named by {@link RunnerSettings.effects} exports: an edition's Effect runtime
+ * for the thread, loaded only by the first task that needs it.
+ */
+export interface EffectsModule {
+  /** Runs the Effect a plain handler returned. */
+  readonly runTask: (effect: unknown) => Running
+  /** Prepares a marked handler (builds its services once per thread; a failure is a start-up error). */
+  readonly make: (definition: HandlerMark) => Promise<(input: unknown, context: { readonly signal: AbortSignal }) => Running>
+}
+
+/** Whether `value` is an Effect of either major (Effect 3's symbol, Effect 4's string key). */
+export const isEffect = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && (Symbol.for("effect/Effect") in value || "~effect/Effect" in value)
 
 /** The worker's settings, sent with its port in its first message (`workerData` and `argv` stay the user's). */
 export interface RunnerSettings {
@@ -17,6 +54,8 @@ export interface RunnerSettings {
   readonly explicitName: boolean
   /** Report the heap used with every reply (for `maxHeapUsedBeforeRecycle`). */
   readonly reportHeap: boolean
+  /** The edition's {@link EffectsModule}, as a `file:` URL: imported by the first task that returns an Effect or is a marked handler. */
+  readonly effects: string
 }
 
 /** main → worker, once on `parentPort`: the port tasks come on, and the settings. */

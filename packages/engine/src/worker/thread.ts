@@ -1,9 +1,23 @@
 /**
- * The main side of one worker thread: starts it (and waits for its module to load), posts tasks
- * on its port, routes replies to their tasks, and reports a crash to every task it was running.
- * Callback-based and free of Effect imports (the Effect 4 edition reuses it).
+ * The main side of one worker thread: starts it on the runner (`./runner.js` next to this
+ * module, found by path) and waits for its module to load, posts tasks on its port, routes
+ * replies to their tasks, and reports a crash to every task it was running. Callback-based, no
+ * Effect import: every edition's worker pool drives it.
  *
- * @internal
+ * @example
+ * ```ts
+ * import { Thread, taskId } from "@effect-pool/engine/worker/thread"
+ *
+ * const settings = { module: "file:///app/square.mjs", name: "default", explicitName: false, reportHeap: false, effects: "file:///app/effects.mjs" }
+ * const thread = new Thread(
+ *   { settings, workerData: undefined, env: undefined, argv: undefined, execArgv: undefined, resourceLimits: undefined, startupTimeout: 10_000 },
+ *   (failure) => {
+ *     if (failure !== undefined) return console.error(failure.reason)
+ *     thread.post({ id: taskId(), settle: (reply) => { console.log(reply?.value); void thread.terminate("done") } }, 7, undefined, undefined)
+ *   }
+ * )
+ * ```
+ * @since 0.1.0
  */
 import { fileURLToPath } from "node:url"
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, type TransferListItem, Worker } from "node:worker_threads"

@@ -1,10 +1,22 @@
 /**
  * One pooled channel: a grpc-js `Channel` with a connection of its own
  * (`grpc.use_local_subchannel_pool`: without it every channel to a target shares one
- * connection), a `Client` bound to it, its connectivity watched, its calls counted. Callback-based
- * and free of Effect imports (the Effect 4 edition reuses it).
+ * connection), a `Client` bound to it, its connectivity watched, the calls made on it tracked so
+ * a close can end them. Callback-based, no Effect import: every edition's gRPC pool drives it.
+ * Needs `@grpc/grpc-js` (an optional peer dependency of the engine: only this subpath loads it).
  *
- * @internal
+ * @example
+ * ```ts
+ * import * as grpc from "@grpc/grpc-js"
+ * import { PooledChannel } from "@effect-pool/engine/grpc/channel"
+ *
+ * const channel = new PooledChannel({ target: "127.0.0.1:50051", credentials: grpc.credentials.createInsecure(), options: { "grpc.use_local_subchannel_pool": 1 } })
+ * channel.connect(5_000, () => console.log("an attempt failed"), (failure) => {
+ *   console.log(failure ?? "READY")
+ *   channel.close()
+ * })
+ * ```
+ * @since 0.1.0
  */
 import * as grpc from "@grpc/grpc-js"
 

@@ -1,14 +1,16 @@
 /**
- * The entry of every pooled worker thread: loads the user's handler module and runs the tasks
+ * The entry of every pooled worker thread (started by `Thread` by its path; it never imports
+ * `effect` itself): loads the user's handler module and runs the tasks
  * the pool posts on the port it sent at start (one port per worker, never one per task).
  *
  * A handler is a function `(input, { signal }) => output` whose output may be a value, a Promise
  * or an Effect (run here, interrupted when the task is cancelled) — a piscina worker file runs
- * unchanged — or a `WorkerPool.handler(…)` (services from a layer built once per thread, Schemas
- * for input and output). `effect` is loaded only when a handler needs it, so plain handlers
+ * unchanged — or a handler marked with `HandlerTypeId` (an edition's `WorkerPool.handler(…)`:
+ * services built once per thread, Schemas for input and output). Both are run by the edition's
+ * effects module named in the settings, loaded only when a handler needs it, so plain handlers
  * start as fast as piscina's.
  *
- * @internal
+ * @since 0.1.0
  */
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
@@ -16,24 +18,25 @@ import { fileURLToPath } from "node:url"
 import { type MessagePort, parentPort, receiveMessageOnPort, type TransferListItem, workerData } from "node:worker_threads"
 import {
   type CancelMessage,
+  type EffectsModule,
+  type HandlerMark,
+  HandlerTypeId,
+  isEffect,
   type ReadyMessage,
   type ReplyMessage,
   type RunnerSettings,
   type SerializedError,
   serializeError,
   type StartMessage,
+  type Running as RunningTask,
   type TaskMessage
 } from "./protocol.js"
-import { HandlerTypeId, type HandlerDefinition } from "./handler.js"
 
 type Plain = (input: unknown, context: TaskContext) => unknown
-type Effects = typeof import("./effects.js")
-
 let settings: RunnerSettings
-const EffectTypeId = Symbol.for("effect/Effect")
 
-let effects: Effects | undefined
-const loadEffects = async (): Promise<Effects> => (effects ??= await import("./effects.js"))
+let effects: EffectsModule | undefined
+const loadEffects = async (): Promise<EffectsModule> => (effects ??= (await import(settings.effects)) as EffectsModule)
 
 /** What a handler gets besides its input. Its `signal` is made on first use (most never ask). */
 class TaskContext {
@@ -54,7 +57,7 @@ interface Running {
 }
 
 /** A resolved export: a plain function, or a definition run through Effect. */
-type Resolved = { readonly plain: Plain } | { readonly definition: HandlerDefinition; readonly run: (input: unknown, context: TaskContext) => import("./effects.js").Running }
+type Resolved = { readonly plain: Plain } | { readonly definition: HandlerMark; readonly run: (input: unknown, context: TaskContext) => RunningTask }
 
 const running = new Map<number, Running>()
 const handlers = new Map<string, Promise<Resolved>>()
@@ -133,7 +136,7 @@ const resolveExport = async (name: string): Promise<Resolved> => {
   value = await value
   if (typeof value === "function") return { plain: value as Plain }
   if (value !== null && typeof value === "object" && HandlerTypeId in value) {
-    const definition = value as HandlerDefinition
+    const definition = value as HandlerMark
     const { make } = await loadEffects()
     return { definition, run: await make(definition) }
   }
@@ -193,8 +196,6 @@ const fail = (id: number, error: unknown): void => settle(id, () => ({ status: 1
 
 const isPromise = (value: unknown): boolean =>
   value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function"
-
-const isEffect = (value: unknown): boolean => typeof value === "object" && value !== null && EffectTypeId in value
 
 const runResolved = (resolved: Resolved, task: TaskMessage, entry: Running): void => {
   const id = task.id
