@@ -156,7 +156,7 @@ export class GrpcPoolImpl {
     // interruptible while it connects (acquireRelease's acquire is not): a pool closing while a
     // channel connects to a server that is down closes it now instead of awaiting connectTimeout
     Effect.interruptible(Effect.callback<PooledChannel, GrpcError>((resume) => {
-      const pooled = new PooledChannel({ target: this.target, credentials: this.credentials, options: this.channelOptions })
+      const pooled = new PooledChannel({ target: this.target, credentials: this.credentials, options: this.channelOptions, grpc })
       let connecting = true
       const settle = () => {
         if (connecting) this.connecting--
