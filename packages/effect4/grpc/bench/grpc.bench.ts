@@ -20,7 +20,9 @@ import { fileURLToPath } from "node:url"
 
 const CHANNELS = 5
 const STREAMS = 100
-const { Echo } = echoPackage()
+// the Echo client class made with this root's grpc-js (the test kit's `echoPackage` uses its own
+// copy, whose clients refuse credentials of another copy)
+const Echo = grpc.makeClientConstructor(echoPackage().Echo.service, "Echo")
 const require = createRequire(import.meta.url)
 const grpcGcp = require("grpc-gcp")(grpc)
 
