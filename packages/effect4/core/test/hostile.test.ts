@@ -1,0 +1,222 @@
+/**
+ * Hostile and careless input: every option of `Pool.make` and `KeyedPool.make` with wrong
+ * types, out-of-range, overflowing, 0/Infinity/NaN values and unknown keys — as a JavaScript
+ * caller or a `Config` could pass them. Each is a `PoolConfigError` naming the option (or has a
+ * documented meaning), and a pool made afterwards works.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Result, Fiber, Schedule } from "effect"
+import { KeyedPool, OptionCheck, Pool, PoolConfigError } from "../src/index.js"
+
+const acquire = Effect.succeed({ id: 1 })
+
+/** `Pool.make` with options a JavaScript caller could pass; the error it fails with, if any. */
+const makeError = (options: Record<string, unknown>) =>
+  Effect.scoped(Pool.make(options as never)).pipe(Effect.flip, Effect.map((e) => e as PoolConfigError))
+
+const bad: Array<[string, Record<string, unknown>, RegExp?]> = [
+  // acquire and the callbacks
+  ["acquire", {}],
+  ["acquire", { acquire: undefined }],
+  ["acquire", { acquire: "connect" }, /must be an Effect or a function returning one/],
+  ["acquire", { acquire: 42 }],
+  ["validate", { validate: "x" }],
+  ["recycle", { recycle: 1 }],
+  ["spans", { spans: "yes" }],
+  ["createRetry", { createRetry: "forever" }],
+  ["healthCheck", { healthCheck: "30 seconds" }],
+  ["healthCheck.check", { healthCheck: {} }],
+  ["healthCheck.schedule", { healthCheck: { check: () => Effect.void, schedule: 30_000 } }],
+  ["healthCheck.onFailure", { healthCheck: { check: () => Effect.void, onFailure: "restart" } }],
+  ["healthCheck.sheduel", { healthCheck: { check: () => Effect.void, sheduel: Schedule.forever } }, /did you mean "healthCheck.schedule"/],
+  // unknown keys, with a suggestion when one is close
+  ["maxConection", { maxConection: 3 }, /is not a known option/],
+  ["maxIdel", { maxIdel: 3 }, /did you mean "maxIdle"/],
+  ["mx", { mx: 3 }],
+  ["idleTimeoutMillis", { idleTimeoutMillis: 1000 }, /is not a known option/],
+  // label
+  ["name", { name: 42 }],
+  ["name", { name: "" }],
+  // counts
+  ["max", { max: 0 }],
+  ["max", { max: -1 }],
+  ["max", { max: 1.5 }],
+  ["max", { max: NaN }],
+  ["max", { max: "10" }],
+  ["max", { max: -Infinity }],
+  ["min", { min: -1 }],
+  ["min", { min: Infinity }],
+  ["min", { min: 11 }],
+  ["min", { min: "2" }],
+  ["concurrency", { concurrency: 0 }],
+  ["concurrency", { concurrency: 2.5 }],
+  // Infinity borrowers per item would make the creation arithmetic NaN: rejected, finite only
+  ["concurrency", { concurrency: Infinity }],
+  ["maxUses", { maxUses: 0 }],
+  ["maxWaiters", { maxWaiters: -1 }],
+  ["maxWaiters", { maxWaiters: NaN }],
+  ["maxIdle", { min: 2, maxIdle: 1 }],
+  // fractions
+  ["targetUtilization", { targetUtilization: 0 }],
+  ["targetUtilization", { targetUtilization: 1.5 }],
+  ["targetUtilization", { targetUtilization: NaN }],
+  ["maxLifetimeJitter", { maxLifetimeJitter: -0.1 }],
+  ["maxLifetimeJitter", { maxLifetimeJitter: "0.1" }],
+  // choices and flags
+  ["order", { order: "random" }],
+  ["failWaitersOnCreateError", { failWaitersOnCreateError: 1 }]
+]
+
+const durations = [
+  "acquireTimeout",
+  "createTimeout",
+  "idleTimeout",
+  "maxLifetime",
+  "validateAfterIdle",
+  "validateTimeout",
+  "recycleTimeout",
+  "shutdownTimeout",
+  "destroyTimeout",
+  "leakDetectionThreshold"
+]
+for (const option of durations) {
+  bad.push(
+    [option, { [option]: -1 }],
+    [option, { [option]: NaN }],
+    [option, { [option]: "soon" }],
+    [option, { [option]: "-5 seconds" }],
+    [option, { [option]: {} }],
+    [option, { [option]: true }]
+  )
+}
+
+describe("Pool.make: hostile options", () => {
+  for (const [option, options, reason] of bad) {
+    it.effect(`${option} = ${OptionCheck.describeValue(Object.values(options)[0])} is a PoolConfigError naming it`, () =>
+      Effect.gen(function*() {
+        const withAcquire = "acquire" in options || option === "acquire" ? options : { acquire, ...options }
+        const error = yield* makeError(withAcquire)
+        expect(error).toBeInstanceOf(PoolConfigError)
+        expect(error.option).toBe(option)
+        if (reason !== undefined) expect(error.message).toMatch(reason)
+      }))
+  }
+
+  it.effect("an option given as undefined is the default, not an unknown key", () =>
+    Effect.gen(function*() {
+      const stats = yield* Effect.scoped(
+        Effect.flatMap(Pool.make({ acquire, max: undefined, name: undefined, spans: undefined }), (pool) =>
+          Effect.andThen(Pool.use(pool, () => Effect.void), Pool.stats(pool)))
+      )
+      expect(stats.max).toBe(10)
+    }))
+
+  it.effect("0 and Infinity mean what the README says: 0 ms timeouts time out at once, Infinity never", () =>
+    Effect.gen(function*() {
+      // Infinity counts and durations are "no limit"
+      const stats = yield* Effect.scoped(
+        Effect.flatMap(
+          Pool.make({ acquire, max: Infinity, maxUses: Infinity, acquireTimeout: Infinity, idleTimeout: Infinity }),
+          (pool) => Effect.andThen(Pool.use(pool, () => Effect.void), Pool.stats(pool))
+        )
+      )
+      expect(stats.max).toBe(Infinity)
+      // maxWaiters 0: no waiting at all, a full pool turns borrowers away at once
+      const rejected = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const pool = yield* Pool.make({ acquire, max: 1, maxWaiters: 0 })
+          yield* Pool.get(pool)
+          return yield* Effect.flip(Effect.scoped(Pool.get(pool)))
+        })
+      )
+      expect(rejected._tag).toBe("PoolQueueFullError")
+    }))
+
+  it.live("a duration past setTimeout's limit (30 days) is honoured, not fired at once", () =>
+    Effect.gen(function*() {
+      const pool = yield* Pool.make({ acquire, max: 1, acquireTimeout: "30 days" })
+      const held = yield* Effect.forkScoped(Effect.scoped(Effect.andThen(Pool.get(pool), Effect.never)))
+      yield* Effect.yieldNow
+      const waiter = yield* Effect.forkChild(Effect.scoped(Pool.get(pool)))
+      // were the 30 days handed to setTimeout they would fire after 1 ms
+      yield* Effect.sleep("50 millis")
+      expect(waiter.pollUnsafe() === undefined).toBe(true)
+      yield* Fiber.interrupt(held)
+      const item = yield* Fiber.join(waiter)
+      expect(item).toEqual({ id: 1 })
+    }).pipe(Effect.scoped))
+
+  it.effect("a pool made after every rejected option works", () =>
+    Effect.gen(function*() {
+      for (const [, options] of bad) yield* Effect.result(Effect.scoped(Pool.make(options as never)))
+      const id = yield* Effect.scoped(Effect.flatMap(Pool.make({ acquire, max: 2 }), (pool) => Pool.use(pool, (c) => Effect.succeed(c.id))))
+      expect(id).toBe(1)
+    }))
+})
+
+describe("KeyedPool.make: hostile options", () => {
+  const keyedAcquire = (key: string) => Effect.succeed({ key })
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ["acquire", { acquire: Effect.succeed(1) }],
+    ["maxPerKey", { maxPerKey: 0 }],
+    ["maxPerKey", { maxPerKey: "4" }],
+    ["maxPerKey", { maxPerKey: 2, min: 3 }],
+    ["maxTotal", { maxTotal: NaN }],
+    ["maxIdleTotal", { maxIdleTotal: 0.5 }],
+    ["idleKeyTimeout", { idleKeyTimeout: "later" }],
+    ["maxPerKy", { maxPerKy: 3 }],
+    // a keyed pool's per-key limit is maxPerKey (the type has no max): never read silently
+    ["max", { max: 4 }]
+  ]
+  for (const [option, options] of cases) {
+    it.effect(`${option}: ${OptionCheck.describeValue(Object.values(options)[0])} is a PoolConfigError naming it`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Effect.scoped(KeyedPool.make({ acquire: keyedAcquire, ...options } as never)))
+        expect(error).toBeInstanceOf(PoolConfigError)
+        expect((error as PoolConfigError).option).toBe(option === "maxPerKey" && "min" in options ? "min" : option)
+      }))
+  }
+
+  it.effect("the suggestion for a misspelt keyed option names the keyed option", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(KeyedPool.make({ acquire: keyedAcquire, maxPerKy: 3 } as never)))
+      expect((error as PoolConfigError).message).toMatch(/did you mean "maxPerKey"/)
+    }))
+})
+
+describe("OptionCheck", () => {
+  const run = <A>(f: (check: OptionCheck.Checker) => A) => OptionCheck.run("p", f)
+
+  it("duration edges: 0 → none or rejected as asked, Infinity → none, max enforced", () => {
+    expect(run((c) => c.duration("t", 0, "1 second", { zero: "none" }))).toStrictEqual(Result.succeed(Infinity))
+    expect(Result.isFailure(run((c) => c.duration("t", 0, "1 second", { zero: "reject" })))).toBe(true)
+    expect(run((c) => c.duration("t", Infinity, "1 second"))).toStrictEqual(Result.succeed(Infinity))
+    expect(Result.isFailure(run((c) => c.duration("t", Infinity, "1 second", { infinity: "reject" })))).toBe(true)
+    expect(Result.isFailure(run((c) => c.duration("t", "30 days", "1 second", { max: OptionCheck.MAX_TIMER_MILLIS })))).toBe(true)
+    expect(run((c) => c.duration("t", "30 days", "1 second"))).toStrictEqual(Result.succeed(30 * 86_400_000))
+    expect(run((c) => c.duration("t", undefined, "1 second"))).toStrictEqual(Result.succeed(1000))
+  })
+
+  it("timerMillis: past the timer limit or Infinity is never", () => {
+    expect(OptionCheck.timerMillis(1000)).toBe(1000)
+    expect(OptionCheck.timerMillis(OptionCheck.MAX_TIMER_MILLIS)).toBe(OptionCheck.MAX_TIMER_MILLIS)
+    expect(OptionCheck.timerMillis(OptionCheck.MAX_TIMER_MILLIS + 1)).toBeUndefined()
+    expect(OptionCheck.timerMillis(Infinity)).toBeUndefined()
+  })
+
+  it("known: aliases name our option; a close key is suggested; a far one is not", () => {
+    const alias = run((c) => c.known({ maxConnections: 3 }, ["max"], { maxConnections: "max" }))
+    expect(Result.isFailure(alias) && alias.failure.message).toMatch(/use "max" instead/)
+    const near = run((c) => c.known({ maxConection: 3 }, ["maxConnections", "min"]))
+    expect(Result.isFailure(near) && near.failure.message).toMatch(/did you mean "maxConnections"/)
+    const prefix = run((c) => c.known({ maxConection: 3 }, ["maxLifetime", "maxConnectionsPerOrigin"]))
+    expect(Result.isFailure(prefix) && prefix.failure.message).toMatch(/did you mean "maxConnectionsPerOrigin"/)
+    const far = run((c) => c.known({ zzzzzzzz: 3 }, ["max", "min"]))
+    expect(Result.isFailure(far) && far.failure.message).not.toMatch(/did you mean/)
+  })
+
+  it("values in reasons never print an object's contents (they may hold secrets)", () => {
+    const result = run((c) => c.string("password", { secret: "hunter2" }, undefined))
+    expect(Result.isFailure(result) && result.failure.message).not.toMatch(/hunter2/)
+  })
+})
