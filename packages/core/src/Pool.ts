@@ -582,6 +582,8 @@ export interface ItemHandle {
   readonly id: number
   /** Borrowers holding it now (the core's own count: kinds keep no copy). */
   readonly borrowers: number
+  /** Returns counted toward `maxUses` so far (the core's own count; `return(exit, { used: false })` and `retry()` are not counted). */
+  readonly uses: number
   /** When it last went idle or was created, in the pool's `Clock` ms (`NaN` while created). */
   readonly idleSince: number
   /** It was invalidated, or destroyed: it is not lent again. */
@@ -625,18 +627,48 @@ export interface Borrow<A> extends Lease<A> {
   readonly value: A
   /** The held item's handle; `undefined` unless `state` is "held". */
   readonly handle: ItemHandle | undefined
-  /** Gives the item back, with how its use ended (for `recycle`). Only the first call counts. */
-  return(exit?: Exit.Exit<unknown, unknown>): void
+  /**
+   * Gives the item back, with how its use ended (for `recycle`). Only the first call counts.
+   * `{ used: false }`: nothing was sent on it (a request refused before it left), so the return
+   * does not count toward `maxUses`.
+   */
+  return(exit?: Exit.Exit<unknown, unknown>, options?: ReturnOptions): void
   /** Stops waiting, or returns the item held as interrupted. Idempotent. */
   cancel(): void
+  /**
+   * Ends a wait with `failure` — the kind's own deadline, or a signal that the wait is hopeless
+   * (gRPC's fail-fast): the callback runs with it and `state` is "failed". Does nothing unless
+   * `state` is "waiting" (an item handed over at that moment goes back unused).
+   */
+  abort(failure: Cause.Cause<unknown>): void
   /** The held item is destroyed when returned, not reused (its connection broke, …). */
   invalidate(): void
   /**
    * Nothing of the request left the item (found broken, refused before running): return it
-   * and wait for another; the callback runs again. At most `retries` times per borrow (the
+   * (not counted as a use) and wait for another; the callback runs again. At most `retries` times per borrow (the
    * option of `unsafeBorrow`, [1]); `false` when none is left (the item is still held).
    */
   retry(): boolean
+}
+
+/**
+ * Options of `Borrow.return`.
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const held: Pool.Borrow<{ send: () => boolean }>
+ * const sent = held.value.send()
+ * held.return(Exit.void, { used: sent }) // a request that never left does not use up the item
+ * ```
+ * @since 0.2.0
+ * @category kind implementations
+ */
+export interface ReturnOptions {
+  /** The borrower used the item [true]; `false` does not count toward `maxUses`. */
+  readonly used?: boolean | undefined
 }
 
 /**

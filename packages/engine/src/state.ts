@@ -265,13 +265,15 @@ export const nextExpiry = <A>(state: PoolState<A>): number =>
 
 /**
  * A borrower is done with `item`. The item goes to the oldest waiter, back to idle, or — when it
- * is invalid, expired, used up, over `max` or the pool is closed — to destruction.
+ * is invalid, expired, used up, over `max` or the pool is closed — to destruction. `used: false`:
+ * the borrower never used it (its `maxUses` count stays).
  */
-export const release = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>): void => {
+export const release = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>, used = true): void => {
   if (item.destroyed) return
   item.borrowers--
   state.borrowers--
-  item.uses++
+  // a borrow that never used the item (nothing was sent on it) does not count toward maxUses
+  if (used) item.uses++
   const config = state.config
   if (
     item.invalid || state.closed || item.uses >= config.maxUses || item.expiresAt <= now ||

@@ -373,6 +373,19 @@ describe("release: where a returned item goes", () => {
     expect([items[0].borrowers, state.borrowers, items[0].uses, items[0].idleSince, state.idle]).toEqual([0, 0, 1, 5, [items[0]]])
   })
 
+  it("a return marked unused frees the borrow without counting a use: not retired at maxUses", () => {
+    const { state, items } = poolWith({ max: 1, maxUses: 1 }, ["a"])
+    borrow(state)
+    const out: Array<Cmd> = []
+    State.release(state, items[0], 5, out, false)
+    expect([items[0].borrowers, state.borrowers, items[0].uses, items[0].invalid, state.idle]).toEqual([0, 0, 0, false, [items[0]]])
+    expect(out).toEqual([])
+    borrow(state)
+    State.release(state, items[0], 6, out)
+    expect(items[0].uses).toBe(1)
+    expect(destroyedItems(out)).toEqual(["a"])
+  })
+
   it("an item already destroyed (force-destroyed) is not counted back", () => {
     const { state, items } = poolWith({ max: 1 }, ["a"])
     borrow(state)

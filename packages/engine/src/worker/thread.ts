@@ -75,15 +75,13 @@ export class Thread {
   readonly threadId: number
   readonly tasks = new Map<number, PostedTask>()
   private readonly port: MessagePort
-  /** Tasks this thread has finished (replied to). */
-  tasksRun = 0
   /** Heap used after its last task (only when the pool asked for heap reports). */
   heapUsed = 0
   ready = false
   exited = false
   /** How it ended, once it has. */
   exitInfo: Exited | undefined
-  /** Marked for replacement (recycled): counted once. */
+  /** The pool marked it for replacement (its own bookkeeping: counted once). */
   retired = false
   /** Set when the pool ends the thread on purpose, before it does. */
   terminatedBy: string | undefined
@@ -169,7 +167,6 @@ export class Thread {
     const task = this.tasks.get(message.id)
     if (task === undefined) return
     this.tasks.delete(message.id)
-    this.tasksRun++
     if (message.heap !== undefined) this.heapUsed = message.heap
     task.settle(message, undefined)
   }

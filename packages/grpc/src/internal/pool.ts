@@ -68,57 +68,33 @@ export class GrpcPoolImpl {
   /**
    * Borrows a channel for one call, with grpc's semantics of a call waiting for a connection:
    * fail-fast (UNAVAILABLE once a connection attempt fails while no channel is connected — at
-   * once if the pool is failing to connect right now), or with \`waitForReady\` until a channel
+   * once if the pool is failing to connect right now), or with `waitForReady` until a channel
    * is READY; either way DEADLINE_EXCEEDED once the call's deadline passes, and the pool's
-   * \`acquireTimeout\`. \`done\` is called once (synchronously when a channel is free); the
-   * function returned gives up a wait still going.
+   * `acquireTimeout`. `done` is called once (synchronously when a channel is free); the
+   * `Borrow` returned is the call's: `cancel()` gives up a wait still going. The deadline and
+   * fail-fast end the wait through `borrow.abort`.
    */
-  lend(options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): () => void {
-    let settled = false
-    let listed = false
+  lend(options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): Pool.Borrow<PooledChannel> {
     let timer: ReturnType<typeof setTimeout> | undefined
-    let cancel: () => void = () => {}
-    const giveUp = (error: GrpcError) => {
-      if (settled) return
-      stop()
-      cancel()
-      done(undefined, Cause.fail(error))
-    }
-    const stop = () => {
-      settled = true
+    let listed = false
+    const giveUp = (error: GrpcError) => borrow.abort(Cause.fail(error))
+    const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
+      // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       if (timer !== undefined) clearTimeout(timer)
       if (listed) this.failFast.delete(giveUp)
-    }
-    const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
-      if (settled) {
-        // given up (a timer, fail-fast) while the pool was handing it over: not ours any more
-        lease?.return()
-        return
-      }
-      stop()
       done(lease, failure as Cause.Cause<CallError> | undefined)
     })
-    // gives up a wait only: a channel once lent is the call's to return
-    cancel = () => {
-      if (borrow.state === "waiting") borrow.cancel()
-    }
-    if (settled) return cancel // lent at once: the fast path
+    if (borrow.state !== "waiting") return borrow // lent at once: the fast path
     if (!(options.waitForReady ?? this.waitForReady)) {
       // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
       // last attempt failed, that is trying again, and has no connection up
       if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
-        stop()
-        cancel()
         // on the next turn of the event loop, as grpc-js reports it: a caller retrying in a loop
-        // without a pause must not starve the I/O that would let the pool connect again
+        // without a pause must not starve the I/O that would let the pool connect again (a
+        // channel lent meanwhile is the call's; a cancel meanwhile drops the failure)
         const failure = this.failure
-        let dropped = false
-        setImmediate(() => {
-          if (!dropped) done(undefined, Cause.fail(failure))
-        })
-        return () => {
-          dropped = true
-        }
+        setImmediate(() => giveUp(failure))
+        return borrow
       }
       this.failFast.add(giveUp)
       listed = true
@@ -132,11 +108,7 @@ export class GrpcPoolImpl {
       }
       arm()
     }
-    return () => {
-      if (settled) return
-      stop()
-      cancel()
-    }
+    return borrow
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
@@ -212,16 +184,12 @@ export class GrpcPoolImpl {
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
         restore(Effect.async<Pool.Borrow<PooledChannel>, CallError>((resume) => {
-          let lent: Pool.Borrow<PooledChannel> | undefined
-          const cancel = this.lend(options, (lease, failure) => {
+          const borrow = this.lend(options, (lease, failure) => {
             if (lease === undefined) return resume(Effect.failCause(failure!))
-            lent = lease
             resume(Effect.succeed(lease))
           })
-          return Effect.sync(() => {
-            if (lent === undefined) return cancel()
-            lent.return() // interrupted as it was lent: given back here
-          })
+          // stops a wait; a channel lent as the fiber was interrupted is given back here
+          return Effect.sync(() => borrow.cancel())
         })),
         (lease) => Effect.as(Effect.addFinalizer(() => Effect.sync(() => lease.return())), lease.value)
       )

@@ -9,6 +9,7 @@ import { OptionCheck, Pool, PoolClosedError, PoolConfigError } from "@effect-poo
 import type * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
@@ -20,32 +21,21 @@ import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
-import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
+import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
-import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "@effect-pool/engine/worker/thread"
+import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
+import { type Counters, Threads } from "./threads.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
 export type PoolOptions = Options<any, any>
-
-/** Counters of `WorkerPool.stats` beyond the core's. */
-export interface Counters {
-  completed: number
-  failed: number
-  cancelled: number
-  timedOut: number
-  crashes: number
-  recycles: number
-  started: number
-  exited: number
-  running: number
-}
 
 /** The core's option names, as users of this package know them. */
 const optionNames: Record<string, string> = {
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
-  maxWaiters: "maxQueue"
+  maxWaiters: "maxQueue",
+  maxUses: "maxTasksPerWorker"
 }
 
 const timeBoundaries = MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 18 })
@@ -87,23 +77,10 @@ class Task implements PostedTask {
   }
 }
 
-/** One pool's threads, tasks and counters around its core `Pool` (the public `WorkerPool` wraps it). */
+/** One pool's tasks on its threads, around its core `Pool` (the public `WorkerPool` wraps it). */
 export class WorkerPoolShell {
-  readonly counters: Counters = {
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timedOut: 0,
-    crashes: 0,
-    recycles: 0,
-    started: 0,
-    exited: 0,
-    running: 0
-  }
-  pool!: Pool.Pool<Thread, WorkerStartupError>
-  closing = false
-  /** Threads started and not yet exited. */
-  readonly threads = new Set<Thread>()
+  readonly counters: Counters
+  readonly poolName: string
   private readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
   private readonly reported: Record<"completed" | "failed" | "cancelled" | "timedOut" | "crashes" | "recycles", number> = {
     completed: 0,
@@ -116,56 +93,25 @@ export class WorkerPoolShell {
   private sampled = 0
 
   constructor(
-    readonly poolName: string,
-    readonly threadOptions: ThreadOptions,
+    readonly threads: Threads,
+    readonly pool: Pool.Pool<Thread, WorkerStartupError>,
     readonly taskTimeout: number,
     readonly cancelGracePeriod: number,
+    /** The core pool's `maxUses` (read back only to count `recycles`). */
     readonly maxTasksPerWorker: number,
     readonly maxHeap: number,
     readonly concurrency: number,
     readonly encode: ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
     readonly decode: ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined
   ) {
-    this.tags = [MetricLabel.make("pool", poolName)]
-  }
-
-  /** Starts one thread: the core pool's `acquire`. */
-  readonly acquire = (item: Pool.ItemHandle): Effect.Effect<Thread, WorkerStartupError, Scope.Scope> => Effect.acquireRelease(
-    Effect.async<Thread, WorkerStartupError>((resume) => {
-      this.counters.started++
-      const thread: Thread = new Thread(this.threadOptions, (failure: StartupFailure | undefined) => {
-        if (failure === undefined) {
-          this.threads.add(thread)
-          return resume(Effect.succeed(thread))
-        }
-        const cause = failure.error === undefined ? "" : `: ${failure.error.name}: ${failure.error.message}`
-        const error = new WorkerStartupError({
-          threadId: failure.threadId,
-          error: failure.error,
-          message: `worker ${failure.threadId} of pool "${this.poolName}" ${failure.reason}${cause}`
-        })
-        resume(Effect.fail(error))
-      })
-      thread.onExit = (thread, exited) => this.onExit(thread, exited, item)
-      return Effect.promise(() => thread.terminate("startup interrupted"))
-    }),
-    (thread) => Effect.promise(() => thread.terminate(this.closing ? "close" : "evicted"))
-  )
-
-  private onExit(thread: Thread, exited: Exited, item: Pool.ItemHandle): void {
-    this.counters.exited++
-    this.threads.delete(thread)
-    if (exited.terminatedBy !== undefined || !thread.ready) return
-    this.counters.crashes++
-    // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
-    item.invalidate()
+    this.counters = threads.counters
+    this.poolName = threads.poolName
+    this.tags = [MetricLabel.make("pool", this.poolName)]
   }
 
   /** Threads running at least one task. */
   busyThreads(): number {
-    let busy = 0
-    for (const thread of this.threads) if (thread.tasks.size > 0) busy++
-    return busy
+    return this.threads.busy()
   }
 
   /** `WorkerPool.run`. */
@@ -216,8 +162,9 @@ export class WorkerPoolShell {
     try {
       thread.post(task, payload, name, transfer)
     } catch (error) {
-      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread stays
-      lease.return()
+      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread
+      // stays and the task does not count toward maxTasksPerWorker
+      lease.return(Exit.void, { used: false })
       task.done = true
       this.counters.failed++
       const e = error instanceof Error ? error : new Error(String(error))
@@ -270,17 +217,17 @@ export class WorkerPoolShell {
     if (task.timer !== undefined) clearTimeout(task.timer)
     if (task.grace !== undefined) clearTimeout(task.grace)
     if (task.started !== 0) metrics.runTime.unsafeUpdate(performance.now() - task.started, this.tags)
+    const handle = lease.handle!
     if (exited !== undefined) {
       lease.invalidate()
-    } else if (thread.tasksRun >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
-      if (!thread.retired) {
-        thread.retired = true
-        this.counters.recycles++
-      }
+    } else if (thread.heapUsed > this.maxHeap) {
+      this.retire(thread)
       lease.invalidate()
     }
-    // the next queued task is posted to this thread right here, before the caller resumes
+    // the next queued task is posted to this thread right here, before the caller resumes; at
+    // maxTasksPerWorker (the core's maxUses) the core retires the thread in this return
     lease.return()
+    if (exited === undefined && handle.uses >= this.maxTasksPerWorker) this.retire(thread)
     if (task.done) return // cancelled: counted when its caller left
     task.done = true
     if (exited !== undefined) {
@@ -311,6 +258,13 @@ export class WorkerPoolShell {
         return
       }
     }
+  }
+
+  /** Counts a thread replaced for its task count or heap once. */
+  private retire(thread: Thread): void {
+    if (thread.retired) return
+    thread.retired = true
+    this.counters.recycles++
   }
 
   private exitError(exited: Exited): WorkerError {
@@ -427,6 +381,7 @@ const foreignOptions: Record<string, string> = {
   stdout: "nothing (threads' stdout goes to the parent's)",
   stderr: "nothing (threads' stderr goes to the parent's)",
   workerHistogram: "WorkerPool.stats",
+  maxUses: "maxTasksPerWorker",
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
@@ -585,7 +540,7 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     const minWorkers = o.minWorkers
     const encodeInput = o.schema?.input === undefined ? undefined : Schema.encode(o.schema.input)
     const decodeOutput = o.schema?.output === undefined ? undefined : Schema.decodeUnknown(o.schema.output)
-    const shell = new WorkerPoolShell(
+    const threads = new Threads(
       poolName,
       {
         settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity, effects },
@@ -595,21 +550,15 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
         execArgv: o.execArgv,
         resourceLimits: o.resourceLimits,
         startupTimeout: o.startupTimeout
-      },
-      o.taskTimeout,
-      o.cancelGracePeriod,
-      o.maxTasksPerWorker,
-      o.maxHeap,
-      o.concurrency,
-      encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
-      decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined
+      }
     )
-    shell.pool = yield* Pool.make({
-      acquire: shell.acquire,
+    const pool = yield* Pool.make({
+      acquire: threads.acquire,
       name: poolName,
       min: minWorkers,
       max: o.maxWorkers,
       concurrency: o.concurrency,
+      maxUses: o.maxTasksPerWorker, // piscina's name for it; a task never sent is returned unused
       maxWaiters: o.maxQueue,
       idleTimeout: o.idleTimeout,
       acquireTimeout: Infinity, // tasks wait in the queue as long as it takes (bound it with maxQueue)
@@ -620,7 +569,18 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
     // runs before the core pool closes (finalizers run in reverse): threads ended by the close
     // report PoolClosedError to their tasks
-    yield* Effect.addFinalizer(() => Effect.sync(() => (shell.closing = true)))
+    yield* Effect.addFinalizer(() => Effect.sync(() => (threads.closing = true)))
+    const shell = new WorkerPoolShell(
+      threads,
+      pool,
+      o.taskTimeout,
+      o.cancelGracePeriod,
+      o.maxTasksPerWorker,
+      o.maxHeap,
+      o.concurrency,
+      encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
+      decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined
+    )
     const refresh = Effect.flatMap(Pool.stats(shell.pool), (s) => Effect.sync(() => shell.refreshMetrics(s.size)))
     yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced("1 second")))
     // make returns once all minWorkers threads are ready; a module that does not load fails make
