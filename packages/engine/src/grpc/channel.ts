@@ -29,6 +29,12 @@ export interface ChannelSettings {
   readonly target: string
   readonly credentials: grpc.ChannelCredentials
   readonly options: grpc.ChannelOptions
+  /**
+   * The `@grpc/grpc-js` the channel is made with: the caller's, when it may not be the one this
+   * module resolves (grpc-js checks its credentials with `instanceof`, so credentials of one copy
+   * fail in another's `Channel`). [the engine's own import]
+   */
+  readonly grpc?: { readonly Channel: typeof grpc.Channel; readonly Client: typeof grpc.Client } | undefined
 }
 
 export class PooledChannel {
@@ -48,8 +54,9 @@ export class PooledChannel {
   onLost: ((channel: PooledChannel) => void) | undefined
 
   constructor(readonly settings: ChannelSettings) {
-    this.channel = new grpc.Channel(settings.target, settings.credentials, settings.options)
-    this.client = new grpc.Client(settings.target, settings.credentials, { channelOverride: this.channel })
+    const module = settings.grpc ?? grpc
+    this.channel = new module.Channel(settings.target, settings.credentials, settings.options)
+    this.client = new module.Client(settings.target, settings.credentials, { channelOverride: this.channel })
   }
 
   state(): grpc.connectivityState {

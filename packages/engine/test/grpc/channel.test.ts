@@ -5,6 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { freePort, startGrpcServer } from "@effect-pool/testing/servers"
+import { createRequire } from "node:module"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { PooledChannel } from "../../src/grpc/channel.js"
 import { channelStats } from "../../src/grpc/stats.js"
@@ -75,5 +76,19 @@ describe("PooledChannel", () => {
     expect(channel.lost).toBe(true)
     channel.close()
     await own.close()
+  })
+
+  it("is made with the caller's grpc-js when given (settings.grpc): credentials of another copy of grpc-js connect", async () => {
+    // a real second copy: the Effect 4 root's own @grpc/grpc-js (installed with the top-level install)
+    const other: typeof grpc = createRequire(new URL("../../../effect4/package.json", import.meta.url))("@grpc/grpc-js")
+    expect(other.Channel).not.toBe(grpc.Channel)
+    const theirs = { ...settings(server.target), credentials: other.credentials.createInsecure() }
+    // without it, the engine's own copy refuses them (grpc-js checks credentials with instanceof)
+    expect(() => new PooledChannel(theirs)).toThrow(/ChannelCredentials/)
+    const channel = new PooledChannel({ ...theirs, grpc: other })
+    expect(channel.channel).toBeInstanceOf(other.Channel)
+    expect((await connect(channel, 10_000)).failure).toBeUndefined()
+    expect(channelStats(channel).state).toBe("READY")
+    channel.close()
   })
 })
