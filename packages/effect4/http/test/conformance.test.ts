@@ -9,7 +9,7 @@ import { HttpPool } from "@effect-pool/http"
 import { selfSignedCertificate, startHttp2Server, startHttpServer } from "@effect-pool/testing-effect4"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref, Schema, Stream } from "effect"
-import { Cookies, HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
+import { type Cookies, HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { gzipSync } from "node:zlib"
 
 const readBody = async (req: AsyncIterable<Buffer>) => {

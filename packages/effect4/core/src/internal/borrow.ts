@@ -5,7 +5,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { PoolShell } from "./shell.js"
 import type * as State from "@effect-pool/engine/state"

@@ -574,9 +574,15 @@ export class PoolDispatcher extends Dispatcher {
   /** Where a new exchange goes: a lane with a free stream, the probe's queue, or a borrow of its own. */
   route(exchange: Exchange): void {
     const origin = exchange.origin
-    if (origin.protocol === "h1") return exchange.borrowOwn()
+    if (origin.protocol === "h1") {
+      exchange.borrowOwn()
+      return
+    }
     const lane = origin.protocol === "h2" ? origin.openLane() : undefined
-    if (lane !== undefined) return exchange.ride(lane)
+    if (lane !== undefined) {
+      exchange.ride(lane)
+      return
+    }
     if (origin.probing) {
       exchange.parkedAt = origin
       origin.parked.push(exchange)
@@ -643,7 +649,10 @@ export class PoolDispatcher extends Dispatcher {
     if (!origin.probing) return
     origin.probing = false
     origin.prober = undefined
-    if (error === undefined) return this.release(origin)
+    if (error === undefined) {
+      this.release(origin)
+      return
+    }
     const parked = origin.parked.splice(0)
     for (const exchange of parked) {
       exchange.parkedAt = undefined
@@ -665,7 +674,7 @@ export class PoolDispatcher extends Dispatcher {
         exchange.ride(lane)
       }
       const prober = origin.prober
-      if (prober !== undefined && prober.waitingInPool && lane.streams < lane.conn.maxStreams()) {
+      if (prober?.waitingInPool && lane.streams < lane.conn.maxStreams()) {
         origin.probing = false
         origin.prober = undefined
         prober.switchToLane(lane)
