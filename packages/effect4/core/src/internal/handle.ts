@@ -38,6 +38,10 @@ export class ItemHandleImpl<A> {
     return this.item === undefined ? 0 : this.item.borrowers
   }
 
+  get uses(): number {
+    return this.item === undefined ? 0 : this.item.uses
+  }
+
   get idleSince(): number {
     return this.item === undefined ? Number.NaN : this.item.idleSince
   }
