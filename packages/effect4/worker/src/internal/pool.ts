@@ -1,6 +1,6 @@
 /**
  * The worker pool's Effect shell: a core `Pool` of threads (one item = one thread, `concurrency`
- * = tasks per thread), tasks borrowed through the core's lease API so that the reply that frees a
+ * = tasks per thread, `maxUses` = `maxTasksPerWorker`), tasks borrowed through the core's lease API so that the reply that frees a
  * thread posts the next queued task in the same tick, and every fault turned into a typed error.
  *
  * @internal
@@ -10,6 +10,7 @@ import type * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -44,7 +45,8 @@ const optionNames: Record<string, string> = {
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
-  maxWaiters: "maxQueue"
+  maxWaiters: "maxQueue",
+  maxUses: "maxTasksPerWorker"
 }
 
 const timeBoundaries = Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 18 })
@@ -186,16 +188,6 @@ export class WorkerPoolShell {
     return crashed
   }
 
-  /** Tasks each thread has finished (replied to), for `maxTasksPerWorker`. */
-  private readonly tasksRun = new WeakMap<Thread, number>()
-
-  /** Counts one more task finished on `thread`; returns its total. */
-  private countRun(thread: Thread): number {
-    const run = (this.tasksRun.get(thread) ?? 0) + 1
-    this.tasksRun.set(thread, run)
-    return run
-  }
-
   /** Threads running at least one task. */
   busyThreads(): number {
     let busy = 0
@@ -251,8 +243,9 @@ export class WorkerPoolShell {
     try {
       thread.post(task, payload, name, transfer)
     } catch (error) {
-      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread stays
-      lease.return()
+      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread
+      // stays and the task does not count toward maxTasksPerWorker
+      lease.return(Exit.void, { used: false })
       task.done = true
       this.counters.failed++
       const e = error instanceof Error ? error : new Error(String(error))
@@ -306,18 +299,18 @@ export class WorkerPoolShell {
     if (task.timer !== undefined) clearTimeout(task.timer)
     if (task.grace !== undefined) clearTimeout(task.grace)
     if (task.started !== 0) this.metrics.runTime.updateUnsafe(performance.now() - task.started, this.context)
+    const handle = lease.handle!
     if (exited !== undefined) {
       this.accountExit(thread, exited)
       lease.invalidate()
-    } else if (this.countRun(thread) >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
-      if (!thread.retired) {
-        thread.retired = true
-        this.counters.recycles++
-      }
+    } else if (thread.heapUsed > this.maxHeap) {
+      this.retire(thread)
       lease.invalidate()
     }
-    // the next queued task is posted to this thread right here, before the caller resumes
+    // the next queued task is posted to this thread right here, before the caller resumes; at
+    // maxTasksPerWorker (the core's maxUses) the core retires the thread in this return
     lease.return()
+    if (exited === undefined && handle.uses >= this.maxTasksPerWorker) this.retire(thread)
     if (task.done) return // cancelled: counted when its caller left
     task.done = true
     if (exited !== undefined) {
@@ -348,6 +341,13 @@ export class WorkerPoolShell {
         return
       }
     }
+  }
+
+  /** Counts a thread replaced for its task count or heap once. */
+  private retire(thread: Thread): void {
+    if (thread.retired) return
+    thread.retired = true
+    this.counters.recycles++
   }
 
   private exitError(exited: Exited): WorkerError {
@@ -465,6 +465,7 @@ const foreignOptions: Record<string, string> = {
   stdout: "nothing (threads' stdout goes to the parent's)",
   stderr: "nothing (threads' stderr goes to the parent's)",
   workerHistogram: "WorkerPool.stats",
+  maxUses: "maxTasksPerWorker",
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
@@ -650,6 +651,7 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
       min: minWorkers,
       max: o.maxWorkers,
       concurrency: o.concurrency,
+      maxUses: o.maxTasksPerWorker, // piscina's name for it; a task never sent is returned unused
       maxWaiters: o.maxQueue,
       idleTimeout: o.idleTimeout,
       acquireTimeout: Infinity, // tasks wait in the queue as long as it takes (bound it with maxQueue)
