@@ -472,7 +472,7 @@ describe("Pool: leak detection", () => {
 })
 
 describe("Pool.use: a callback that throws", () => {
-  it.effect("returns its item (Effect 3's edition leaks it: borrowed stays 1)", () =>
+  it.effect("returns its item: borrowed back to 0, the next use gets it", () =>
     Effect.gen(function*() {
       const backend = new Backend()
       const pool = yield* Pool.make({ acquire: backend.acquire, max: 1 })
