@@ -23,6 +23,7 @@ import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import type { Snapshot } from "@effect-pool/engine/stats"
 import * as borrow from "./internal/borrow.js"
 import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
@@ -224,34 +225,7 @@ export interface Options<A, E, R> {
  * @since 0.1.0
  * @category models
  */
-export interface PoolStats {
-  readonly name: string
-  /** Items alive: idle + borrowed. */
-  readonly size: number
-  readonly idle: number
-  /** Active borrows (with `concurrency` > 1, can exceed the items borrowed). */
-  readonly borrowed: number
-  readonly waiting: number
-  readonly creating: number
-  /** Items out of rotation after a failed health check (`healthCheck.onFailure: "suspend"`). */
-  readonly suspended: number
-  readonly destroying: number
-  readonly min: number
-  readonly max: number
-  /** Items created since start. */
-  readonly created: number
-  /** Items destroyed since start. */
-  readonly destroyed: number
-  /** Borrowers that hit `acquireTimeout`. */
-  readonly timeouts: number
-  /** Failed creation attempts. */
-  readonly failures: number
-  /** Borrows served. */
-  readonly borrows: number
-  /** Items invalidated (explicitly, by validation, recycle or health checks). */
-  readonly invalidated: number
-  readonly closed: boolean
-}
+export interface PoolStats extends Snapshot {}
 
 const variance = { _A: (_: any) => _, _E: (_: any) => _ }
 

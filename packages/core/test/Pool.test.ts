@@ -469,3 +469,17 @@ describe("Pool: leak detection", () => {
     }).pipe(Effect.provide(capture))
   })
 })
+
+describe("Pool.use: a callback that throws", () => {
+  it.scoped("returns its item: borrowed back to 0, the next use gets it", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1 })
+      const exit = yield* Effect.exit(Pool.use(pool, (): Effect.Effect<void> => {
+        throw new Error("sync throw")
+      }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(stats(pool)).toMatchObject({ borrowed: 0, idle: 1, size: 1 })
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(0)
+    }))
+})

@@ -37,16 +37,28 @@ export const use = <A, E, X, Y, Z>(
   })
 }
 
+/**
+ * Runs `f` on the item (interruptibly, through `restore`) and returns the item when it ends. A
+ * callback that throws instead of returning an Effect is a defect of this use — its item goes
+ * back like after any other failure (it used to stay borrowed, and close waited shutdownTimeout).
+ */
 const useItem = <A, E, X, Y, Z>(
   shell: PoolShell<A, E>,
   item: State.Item<A>,
   f: (item: A) => Effect.Effect<X, Y, Z>,
   restore: Restore
-): Effect.Effect<X, Y, Z> =>
-  Effect.matchCauseEffect(restore(f(item.value)), {
+): Effect.Effect<X, Y, Z> => {
+  let body: Effect.Effect<X, Y, Z>
+  try {
+    body = restore(f(item.value))
+  } catch (defect) {
+    body = Effect.die(defect)
+  }
+  return Effect.matchCauseEffect(body, {
     onFailure: (cause) => returned(shell, item, Exit.failCause(cause)),
     onSuccess: (value) => returned(shell, item, Exit.succeed(value))
   })
+}
 
 /** Returns the item (through `recycle` only when it has something to do), then ends as `exit`. */
 const returned = <A, E, X, Y>(shell: PoolShell<A, E>, item: State.Item<A>, exit: Exit.Exit<X, Y>): Effect.Effect<X, Y> => {

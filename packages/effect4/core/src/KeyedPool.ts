@@ -406,6 +406,7 @@ const closedBorrow = <K, A>(key: K): KeyedBorrow<K, A> => ({
   handle: undefined,
   return: () => {},
   cancel: () => {},
+  abort: () => {},
   invalidate: () => {},
   retry: () => false
 })

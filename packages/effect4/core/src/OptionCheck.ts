@@ -19,10 +19,11 @@
  * ```
  * @since 4.0.0
  */
-import { Options } from "@effect-pool/engine"
+import { Config, Options } from "@effect-pool/engine"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import { PoolConfigError } from "./PoolError.js"
 
 /**
@@ -144,3 +145,40 @@ export const run = <A>(pool: string, f: (check: Checker) => A): Result.Result<A,
  * @since 4.0.0
  */
 export const describeValue: (value: unknown) => string = Options.describeValue
+
+/**
+ * Checks a `healthCheck` option — the one shape of core and every kind: `{ schedule, timeout }`,
+ * plus `check` and `onFailure` when `userCheck` (core), plus a kind's `extraKeys` (checked by the
+ * kind). `undefined` when off; the timeout in ms (`timeout`: the default; none: the pool's `validateTimeout`).
+ * A bare Schedule (pg's old spelling) is a `PoolConfigError` naming `healthCheck: { schedule }`.
+ *
+ * @example
+ * ```ts
+ * import { OptionCheck } from "@effect-pool/core"
+ * import { Schedule } from "effect"
+ *
+ * const parsed = OptionCheck.run("db", (check) =>
+ *   OptionCheck.healthCheck(check, { schedule: Schedule.spaced("1 minute") }, { userCheck: false, timeout: "5 seconds" })
+ * )
+ * ```
+ * @since 4.0.0
+ */
+export const healthCheck = (
+  check: Checker,
+  input: unknown,
+  rules: { readonly userCheck: boolean; readonly extraKeys?: ReadonlyArray<string> | undefined; readonly timeout?: Duration.Input | undefined }
+): HealthCheck | undefined => Config.parseHealthCheck(check, input, { ...rules, isSchedule: Schedule.isSchedule })
+
+/**
+ * A checked `healthCheck` (see {@link healthCheck}): its schedule (`undefined`: the pool's
+ * default), timeout in ms, and — for core — the check and `onFailure`.
+ *
+ * @example
+ * ```ts
+ * import type { OptionCheck } from "@effect-pool/core"
+ *
+ * const timeoutOf = (health: OptionCheck.HealthCheck) => health.timeout
+ * ```
+ * @since 4.0.0
+ */
+export type HealthCheck = Config.HealthCheck

@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import type { Snapshot } from "@effect-pool/engine/stats"
 import * as borrow from "./internal/borrow.js"
 import * as config from "./internal/config.js"
 import { statsOf } from "./internal/stats.js"
@@ -117,7 +118,7 @@ export type BorrowError = PoolTimeoutError | PoolClosedError | PoolQueueFullErro
  *   maxLifetime: "30 minutes",
  *   validate: (conn) => (conn.ping() ? Effect.void : Effect.fail("dead")),
  *   validateAfterIdle: "500 millis",
- *   healthCheck: { check: (conn) => Effect.void, schedule: Schedule.spaced("30 seconds") }
+ *   healthCheck: { check: (conn) => Effect.void, schedule: Schedule.spaced("30 seconds"), timeout: "2 seconds" }
  * }
  * ```
  * @since 4.0.0
@@ -176,17 +177,15 @@ export interface Options<A, E, R> {
   /** Longest `recycle` may take before it counts as failed. [5 s] */
   readonly recycleTimeout?: Duration.Input | undefined
   /**
-   * Checks idle items in the background on `schedule` [every 30 s]. `onFailure`: `"evict"`
-   * [default] destroys an item whose check fails; `"suspend"` keeps it out of rotation — alive,
-   * not lent, checked again on the schedule — until a check passes (a service that says "not now"
-   * rather than a connection that is broken, e.g. gRPC health NOT_SERVING); a function decides
-   * per failure (its argument: the check's error, or a `TimeoutException` after `validateTimeout`).
+   * Checks idle items in the background on `schedule` [every 30 s], each check within `timeout`
+   * [`validateTimeout`]. `onFailure`: `"evict"` [default] destroys an item whose check fails;
+   * `"suspend"` keeps it out of rotation — alive, not lent, checked again on the schedule — until
+   * a check passes (a service that says "not now" rather than a connection that is broken, e.g.
+   * gRPC health NOT_SERVING); a function decides per failure (its argument: the check's error, or
+   * a `TimeoutError` after `timeout`). Every kind takes the same `{ schedule, timeout }`
+   * (its check is its own). [off]
    */
-  readonly healthCheck?: {
-    readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
-    readonly schedule?: Schedule.Schedule<unknown, unknown, unknown, R> | undefined
-    readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
-  } | undefined
+  readonly healthCheck?: HealthCheck<A, R> | undefined
   /**
    * How a failed creation is retried while someone still needs the item (its input is the
    * error). When it ends, the oldest waiter fails with the creation error itself.
@@ -224,34 +223,7 @@ export interface Options<A, E, R> {
  * @since 4.0.0
  * @category models
  */
-export interface PoolStats {
-  readonly name: string
-  /** Items alive: idle + borrowed. */
-  readonly size: number
-  readonly idle: number
-  /** Active borrows (with `concurrency` > 1, can exceed the items borrowed). */
-  readonly borrowed: number
-  readonly waiting: number
-  readonly creating: number
-  /** Items out of rotation after a failed health check (`healthCheck.onFailure: "suspend"`). */
-  readonly suspended: number
-  readonly destroying: number
-  readonly min: number
-  readonly max: number
-  /** Items created since start. */
-  readonly created: number
-  /** Items destroyed since start. */
-  readonly destroyed: number
-  /** Borrowers that hit `acquireTimeout`. */
-  readonly timeouts: number
-  /** Failed creation attempts. */
-  readonly failures: number
-  /** Borrows served. */
-  readonly borrows: number
-  /** Items invalidated (explicitly, by validation, recycle or health checks). */
-  readonly invalidated: number
-  readonly closed: boolean
-}
+export interface PoolStats extends Snapshot {}
 
 const variance = { _A: (_: any) => _, _E: (_: any) => _ }
 
@@ -345,6 +317,50 @@ export type ConfigOptions = Omit<Options<unknown, unknown, unknown>, keyof Lifec
  * @category models
  */
 export type LifecycleOptions<A, E, R> = Pick<Options<A, E, R>, "acquire" | "validate" | "recycle" | "healthCheck" | "createRetry">
+
+/**
+ * When and how long a background health check runs: the part of `healthCheck` that core and
+ * every kind spell the same (a kind's own check replaces `check`; gRPC adds `service`).
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Schedule } from "effect"
+ *
+ * const timing: Pool.HealthCheckTiming = { schedule: Schedule.spaced("10 seconds"), timeout: "2 seconds" }
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export interface HealthCheckTiming<R = never> {
+  /** When checks run. [every 30 s; gRPC: 10 s] */
+  readonly schedule?: Schedule.Schedule<unknown, unknown, unknown, R> | undefined
+  /** Longest one check may take; past it the check fails with a `TimeoutError`. Not 0; Infinity = no limit. [`validateTimeout`, 5 s] */
+  readonly timeout?: Duration.Input | undefined
+}
+
+/**
+ * A pool's `healthCheck`: {@link HealthCheckTiming} plus the check and what a failure does.
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Effect, Schedule } from "effect"
+ *
+ * const health: Pool.HealthCheck<{ ping: () => boolean }> = {
+ *   check: (conn) => (conn.ping() ? Effect.void : Effect.fail("no pong")),
+ *   schedule: Schedule.spaced("30 seconds"),
+ *   timeout: "1 second",
+ *   onFailure: "evict"
+ * }
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export interface HealthCheck<A, R = never> extends HealthCheckTiming<R> {
+  readonly check: (item: A) => Effect.Effect<unknown, unknown, R>
+  readonly onFailure?: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend") | undefined
+}
 
 /**
  * `layer` with the pool's settings read from `Config` (the lifecycle callbacks stay in code).
@@ -538,6 +554,8 @@ export interface ItemHandle {
   readonly id: number
   /** Borrowers holding it now (the core's own count: kinds keep no copy). */
   readonly borrowers: number
+  /** Returns counted toward `maxUses` so far (the core's own count; `return(exit, { used: false })` and `retry()` are not counted). */
+  readonly uses: number
   /** When it last went idle or was created, in the pool's `Clock` ms (`NaN` while created). */
   readonly idleSince: number
   /** It was invalidated, or destroyed: it is not lent again. */
@@ -581,18 +599,48 @@ export interface Borrow<A> extends Lease<A> {
   readonly value: A
   /** The held item's handle; `undefined` unless `state` is "held". */
   readonly handle: ItemHandle | undefined
-  /** Gives the item back, with how its use ended (for `recycle`). Only the first call counts. */
-  return(exit?: Exit.Exit<unknown, unknown>): void
+  /**
+   * Gives the item back, with how its use ended (for `recycle`). Only the first call counts.
+   * `{ used: false }`: nothing was sent on it (a request refused before it left), so the return
+   * does not count toward `maxUses`.
+   */
+  return(exit?: Exit.Exit<unknown, unknown>, options?: ReturnOptions): void
   /** Stops waiting, or returns the item held as interrupted. Idempotent. */
   cancel(): void
+  /**
+   * Ends a wait with `failure` — the kind's own deadline, or a signal that the wait is hopeless
+   * (gRPC's fail-fast): the callback runs with it and `state` is "failed". Does nothing unless
+   * `state` is "waiting" (an item handed over at that moment goes back unused).
+   */
+  abort(failure: Cause.Cause<unknown>): void
   /** The held item is destroyed when returned, not reused (its connection broke, …). */
   invalidate(): void
   /**
    * Nothing of the request left the item (found broken, refused before running): return it
-   * and wait for another; the callback runs again. At most `retries` times per borrow (the
+   * (not counted as a use) and wait for another; the callback runs again. At most `retries` times per borrow (the
    * option of `unsafeBorrow`, [1]); `false` when none is left (the item is still held).
    */
   retry(): boolean
+}
+
+/**
+ * Options of `Borrow.return`.
+ *
+ * @example
+ * ```ts
+ * import type { Pool } from "@effect-pool/core"
+ * import { Exit } from "effect"
+ *
+ * declare const held: Pool.Borrow<{ send: () => boolean }>
+ * const sent = held.value.send()
+ * held.return(Exit.void, { used: sent }) // a request that never left does not use up the item
+ * ```
+ * @since 4.0.0
+ * @category kind implementations
+ */
+export interface ReturnOptions {
+  /** The borrower used the item [true]; `false` does not count toward `maxUses`. */
+  readonly used?: boolean | undefined
 }
 
 /**

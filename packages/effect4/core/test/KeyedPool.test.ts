@@ -205,3 +205,17 @@ describe("KeyedPool", () => {
       }
     }))
 })
+
+describe("KeyedPool.use: a callback that throws", () => {
+  it.effect("returns its item to its key: borrowed back to 0, the next use gets it", () =>
+    Effect.gen(function*() {
+      const b = backends()
+      const pool: KP = yield* KeyedPool.make({ acquire: b.acquire, maxPerKey: 1 })
+      const exit = yield* Effect.exit(KeyedPool.use(pool, "a", (): Effect.Effect<void> => {
+        throw new Error("sync throw")
+      }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(stats(pool)).toMatchObject({ borrowed: 0, idle: 1, size: 1 })
+      expect(yield* KeyedPool.use(pool, "a", (c) => Effect.succeed(c.id))).toBe(0)
+    }))
+})

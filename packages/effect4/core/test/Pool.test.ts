@@ -342,6 +342,28 @@ describe("Pool: time-based eviction (TestClock)", () => {
       expect(backend.destroyed).toBe(1)
     }))
 
+  it.effect("healthCheck.timeout bounds each check (not validateTimeout): a hanging check evicts its item at the timeout", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      let hang = false
+      const pool = yield* Pool.make({
+        acquire: backend.acquire,
+        min: 1,
+        max: 1,
+        validateTimeout: "1 minute",
+        healthCheck: { check: () => (hang ? Effect.never : Effect.void), schedule: Schedule.spaced("10 seconds"), timeout: "2 seconds" }
+      })
+      yield* until("min", () => stats(pool).idle === 1)
+      hang = true
+      yield* TestClock.adjust("10 seconds") // the check starts and hangs
+      yield* settle
+      yield* TestClock.adjust("1999 millis")
+      yield* settle
+      expect(backend.destroyed).toBe(0)
+      yield* TestClock.adjust("1 millis")
+      yield* until("evicted at the health check's timeout", () => backend.destroyed === 1)
+    }))
+
   it.effect("health checks with onFailure \"suspend\": a failing item leaves rotation alive, borrowers wait (and time out naming the check's failure), and it comes back when a check passes", () =>
     Effect.gen(function*() {
       const backend = new Backend()
@@ -450,7 +472,7 @@ describe("Pool: leak detection", () => {
 })
 
 describe("Pool.use: a callback that throws", () => {
-  it.effect("returns its item (Effect 3's edition leaks it: borrowed stays 1)", () =>
+  it.effect("returns its item: borrowed back to 0, the next use gets it", () =>
     Effect.gen(function*() {
       const backend = new Backend()
       const pool = yield* Pool.make({ acquire: backend.acquire, max: 1 })

@@ -3,7 +3,7 @@
  * `unsafeBorrow` — the only two things a kind implementation needs of its pool.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { KeyedPool, Pool } from "../src/index.js"
 import { Backend, type Conn, settle, stats, until } from "./helpers.js"
@@ -193,6 +193,60 @@ describe("Borrow: what unsafeBorrow returns", () => {
       expect(stats(pool)).toMatchObject({ borrows: 4, borrowed: 0 })
     }))
 
+  it.effect("return(exit, { used: false }) and retry() do not count toward maxUses; a used return does, and the item is retired at maxUses", () =>
+    Effect.gen(function*() {
+      const { acquire, made } = sockets()
+      const pool = yield* Pool.make({ acquire, max: 1, maxUses: 2 })
+      const borrowOnce = (used: boolean | undefined) =>
+        Effect.gen(function*() {
+          const borrow = Pool.unsafeBorrow(pool, () => {})
+          yield* until("held", () => borrow.state === "held")
+          const handle = borrow.handle!
+          borrow.return(Exit.void, used === undefined ? undefined : { used })
+          borrow.return() // idempotent: not counted again
+          return handle
+        })
+      const first = yield* borrowOnce(false) // e.g. the input could not be sent
+      expect(first.uses).toBe(0)
+      yield* borrowOnce(false)
+      expect(first.uses).toBe(0)
+      // a retry (nothing left the item) is not a use either
+      let calls = 0
+      const retried = Pool.unsafeBorrow(pool, (held) => {
+        if (calls++ === 0) expect(held!.retry()).toBe(true)
+      })
+      yield* until("held again", () => retried.state === "held" && calls === 2)
+      expect(first.uses).toBe(0)
+      retried.return()
+      expect(first.uses).toBe(1)
+      expect(made).toHaveLength(1)
+      const last = yield* borrowOnce(undefined) // used (the default): the second use retires it
+      expect(last).toBe(first)
+      expect(first.uses).toBe(2)
+      yield* until("retired at maxUses", () => stats(pool).destroyed === 1)
+      const next = yield* borrowOnce(true)
+      expect(next).not.toBe(first)
+      expect(made).toHaveLength(2)
+      expect(next.uses).toBe(1)
+    }))
+
+  it.effect("KeyedPool: return(exit, { used: false }) is not a use of the key's item", () =>
+    Effect.gen(function*() {
+      const { acquire } = sockets()
+      const pool = yield* KeyedPool.make({ acquire: (_key: string, item: Pool.ItemHandle) => acquire(item), maxPerKey: 1, maxUses: 1 })
+      const borrow = KeyedPool.unsafeBorrow(pool, "a", () => {})
+      yield* until("held", () => borrow.state === "held")
+      const handle = borrow.handle!
+      borrow.return(Exit.void, { used: false })
+      expect(handle.uses).toBe(0)
+      expect(handle.invalidated).toBe(false)
+      const again = KeyedPool.unsafeBorrow(pool, "a", () => {})
+      yield* until("held again", () => again.state === "held")
+      expect(again.handle).toBe(handle)
+      again.return()
+      expect(handle.invalidated).toBe(true)
+    }))
+
   it.effect("retries is checked before anything is borrowed: NaN, negative, fractional, a string, an unknown key", () =>
     Effect.gen(function*() {
       const backend = new Backend()
@@ -208,6 +262,31 @@ describe("Borrow: what unsafeBorrow returns", () => {
       const endless = Pool.unsafeBorrow(pool, (held) => (++calls < 5 ? held!.retry() : held!.return()), { retries: Infinity })
       yield* until("returned", () => endless.state === "returned")
       expect(calls).toBe(5)
+    }))
+
+  it.effect("abort ends a wait with the kind's failure (a deadline, fail-fast); a no-op unless waiting", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, max: 1 })
+      const holder = Pool.unsafeBorrow(pool, () => {})
+      yield* until("held", () => holder.state === "held")
+      const seen: Array<unknown> = []
+      const waiting = Pool.unsafeBorrow(pool, (held, failure) => seen.push(held ?? Cause.squash(failure!)))
+      expect(waiting.state).toBe("waiting")
+      expect(stats(pool).waiting).toBe(1)
+      waiting.abort(Cause.fail("deadline"))
+      expect(waiting.state).toBe("failed")
+      expect(seen).toEqual(["deadline"])
+      expect(stats(pool).waiting).toBe(0)
+      waiting.abort(Cause.fail("again")) // once
+      waiting.cancel()
+      expect(seen).toEqual(["deadline"])
+      // a held borrow is not aborted: it still holds its item
+      holder.abort(Cause.fail("late"))
+      expect(holder.state).toBe("held")
+      holder.return()
+      // the item goes to nobody aborted: idle again, no borrower left
+      expect(stats(pool)).toMatchObject({ idle: 1, borrowed: 0, waiting: 0 })
     }))
 
   it.effect("a failed borrow has state failed and the cause", () =>

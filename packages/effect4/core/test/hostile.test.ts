@@ -29,6 +29,11 @@ const bad: Array<[string, Record<string, unknown>, RegExp?]> = [
   ["healthCheck.schedule", { healthCheck: { check: () => Effect.void, schedule: 30_000 } }],
   ["healthCheck.onFailure", { healthCheck: { check: () => Effect.void, onFailure: "restart" } }],
   ["healthCheck.sheduel", { healthCheck: { check: () => Effect.void, sheduel: Schedule.forever } }, /did you mean "healthCheck.schedule"/],
+  ["healthCheck", { healthCheck: Schedule.spaced("30 seconds") }, /write healthCheck: \{ schedule \}/],
+  ["healthCheck.timeout", { healthCheck: { check: () => Effect.void, timeout: 0 } }],
+  ["healthCheck.timeout", { healthCheck: { check: () => Effect.void, timeout: -1 } }],
+  ["healthCheck.timeout", { healthCheck: { check: () => Effect.void, timeout: NaN } }],
+  ["healthCheck.timeout", { healthCheck: { check: () => Effect.void, timeout: "soon" } }],
   // unknown keys, with a suggestion when one is close
   ["maxConection", { maxConection: 3 }, /is not a known option/],
   ["maxIdel", { maxIdel: 3 }, /did you mean "maxIdle"/],

@@ -82,8 +82,12 @@ export interface Options extends
    * statements unless `prepare: true` (PgBouncer 1.21+ with `max_prepared_statements`). [false]
    */
   readonly pgbouncer?: boolean | undefined
-  /** `SELECT 1` on idle connections on this schedule; failures are evicted. [none] */
-  readonly healthCheck?: Schedule.Schedule<unknown> | undefined
+  /**
+   * `SELECT 1` on idle connections on `schedule` [every 30 s], each within `timeout`
+   * [`validateTimeout`]; a connection that fails it is evicted. Core's `healthCheck` shape without
+   * `check` and `onFailure` (the check is the pool's). [off]
+   */
+  readonly healthCheck?: Pool.HealthCheckTiming | undefined
   /** @effect/sql-pg's name for `max` (giving both with different values is an error). */
   readonly maxConnections?: number | undefined
   /** @effect/sql-pg's name for `min`. */
@@ -180,7 +184,7 @@ export const make = (
       acquire: (item: Pool.ItemHandle) => Connection.open(settings.connection, item),
       validate: check,
       recycle: Connection.recycle,
-      healthCheck: options.healthCheck === undefined ? undefined : { check, schedule: options.healthCheck }
+      healthCheck: options.healthCheck === undefined ? undefined : { ...options.healthCheck, check }
     }).pipe(Effect.mapError((error) => aliasedError(input, error)))
     const client = yield* makeClient(pool, settings, options)
     return {

@@ -193,7 +193,7 @@ describe("pg faults", () => {
       }))
   })
 
-  layer(poolLayer({ name: "faults-health", min: 2, max: 2, healthCheck: Schedule.spaced("100 millis") }), live)((it) => {
+  layer(poolLayer({ name: "faults-health", min: 2, max: 2, healthCheck: { schedule: Schedule.spaced("100 millis") } }), live)((it) => {
     it.effect("healthCheck runs SELECT 1 on idle connections in the background", () =>
       Effect.gen(function*() {
         const pg = yield* PgPool.PgPool

@@ -118,7 +118,15 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["maxPreparedStatements", 256],
   // client
   ["healthCheck", "30 seconds"],
-  ["healthCheck", { check: () => Effect.void }],
+  ["healthCheck", Schedule.spaced("30 seconds")], // the old spelling: the error names the new one
+  ["healthCheck", { check: () => Effect.void }, "healthCheck.check"],
+  ["healthCheck", { onFailure: "suspend" }, "healthCheck.onFailure"],
+  ["healthCheck", { schedule: "30 seconds" }, "healthCheck.schedule"],
+  ["healthCheck", { timeout: 0 }, "healthCheck.timeout"],
+  ["healthCheck", { timeout: -1 }, "healthCheck.timeout"],
+  ["healthCheck", { timeout: NaN }, "healthCheck.timeout"],
+  ["healthCheck", { timeout: "soon" }, "healthCheck.timeout"],
+  ["healthCheck", { shedule: Schedule.spaced("1 second") }, "healthCheck.shedule"],
   ["transformQueryNames", "camel"],
   ["transformResultNames", true],
   ["transformJson", "yes"],
@@ -301,5 +309,15 @@ describe("per-call arguments", () => {
       expect((yield* pool.stats).max).toBe(4)
     })))
 
-  it.live("a healthCheck schedule is accepted", () => works({ healthCheck: Schedule.spaced("1 minute") }))
+  it.live("healthCheck: { schedule, timeout } is accepted (Infinity: no limit), and {} (core's defaults)", () =>
+    Effect.gen(function*() {
+      yield* works({ healthCheck: { schedule: Schedule.spaced("1 minute"), timeout: Infinity } })
+      yield* works({ healthCheck: {} })
+    }))
+
+  it.live("healthCheck as a bare Schedule (the old spelling) names the new one", () =>
+    Effect.gen(function*() {
+      const error = yield* rejects({ healthCheck: Schedule.spaced("1 minute") }, "healthCheck")
+      expect(error.reason).toContain("healthCheck: { schedule }")
+    }))
 })

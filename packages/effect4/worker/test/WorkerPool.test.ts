@@ -176,6 +176,31 @@ export default WorkerPool.handler(
       expect(yield* WorkerPool.stats(pool)).toMatchObject({ recycles: 2, crashes: 0, completed: 7 })
     }).pipe(Effect.scoped))
 
+  it.live("maxTasksPerWorker is the core's maxUses: a task whose input never left does not count", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, number>({ filename: basic, name: "thread", maxWorkers: 1, minWorkers: 1, maxTasksPerWorker: 2 })
+      const first = yield* WorkerPool.run(pool, null)
+      // a function cannot be cloned to the thread: TaskInputError, nothing was sent
+      const refused = yield* Effect.flip(WorkerPool.run(pool, () => 1))
+      expect(refused._tag).toBe("TaskInputError")
+      const refusedAgain = yield* Effect.flip(WorkerPool.run(pool, Symbol("no")))
+      expect(refusedAgain._tag).toBe("TaskInputError")
+      // the second task that ran is the thread's second use: still the same thread, retired after it
+      expect(yield* WorkerPool.run(pool, null)).toBe(first)
+      const next = yield* WorkerPool.run(pool, null)
+      expect(next).not.toBe(first)
+      const stats = yield* WorkerPool.stats(pool)
+      expect(stats).toMatchObject({ recycles: 1, crashes: 0, completed: 3, failed: 2 })
+    }).pipe(Effect.scoped))
+
+  it.live("the core's maxUses is refused, naming maxTasksPerWorker (piscina's name is the option)", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(WorkerPool.make({ filename: basic, maxUses: 3 } as any)))
+      expect(error).toBeInstanceOf(PoolConfigError)
+      expect((error as PoolConfigError).option).toBe("maxUses")
+      expect((error as PoolConfigError).reason).toContain("maxTasksPerWorker")
+    }))
+
   it.live("recycles a thread whose heap passes maxHeapUsedBeforeRecycle", () =>
     Effect.gen(function*() {
       const file = workerFile(`

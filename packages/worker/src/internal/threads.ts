@@ -8,20 +8,10 @@ import type { Pool } from "@effect-pool/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type Exited, type StartupFailure, Thread, type ThreadOptions } from "@effect-pool/engine/worker/thread"
+import { type Counters, makeCounters } from "@effect-pool/engine/worker/counters"
 import { WorkerStartupError } from "../WorkerError.js"
 
-/** Counters of `WorkerPool.stats` beyond the core's. */
-export interface Counters {
-  completed: number
-  failed: number
-  cancelled: number
-  timedOut: number
-  crashes: number
-  recycles: number
-  started: number
-  exited: number
-  running: number
-}
+export type { Counters } from "@effect-pool/engine/worker/counters"
 
 /**
  * A pool's threads as its core `Pool`'s items: starts them (`acquire`), knows which are alive,
@@ -29,17 +19,7 @@ export interface Counters {
  * before the core pool (whose `acquire` it is), so the task side gets a finished pool.
  */
 export class Threads {
-  readonly counters: Counters = {
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timedOut: 0,
-    crashes: 0,
-    recycles: 0,
-    started: 0,
-    exited: 0,
-    running: 0
-  }
+  readonly counters: Counters = makeCounters()
   /** The pool is closing: threads it ends report PoolClosedError to their tasks. */
   closing = false
   /** Threads started and not yet exited. */

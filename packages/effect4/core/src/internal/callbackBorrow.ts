@@ -46,6 +46,11 @@ export class CallbackBorrow<A, K = never> {
 
   private settle(item: State.Item<A> | undefined, failure: Cause.Cause<unknown> | undefined): void {
     this.cancelWait = undefined
+    if (this.state !== "waiting") {
+      // given up (cancel, abort) while the pool was handing an item over: back unused, unseen
+      if (item !== undefined) this.shell.unsafeReturn(item, Exit.void, false)
+      return
+    }
     if (item === undefined) {
       this.state = "failed"
       this.callback(undefined, failure)
@@ -62,13 +67,16 @@ export class CallbackBorrow<A, K = never> {
     return this.item === undefined ? undefined : handleOf(this.item)
   }
 
-  /** Gives the item back once (later calls do nothing), with how its use ended (for `recycle`). */
-  return(exit: Exit.Exit<unknown, unknown> = Exit.void): void {
+  /**
+   * Gives the item back once (later calls do nothing), with how its use ended (for `recycle`);
+   * `used: false` — nothing was sent on it — does not count toward `maxUses`.
+   */
+  return(exit: Exit.Exit<unknown, unknown> = Exit.void, options?: { readonly used?: boolean | undefined }): void {
     if (this.state !== "held") return
     const item = this.item!
     this.item = undefined
     this.state = "returned"
-    this.shell.unsafeReturn(item, exit)
+    this.shell.unsafeReturn(item, exit, options?.used !== false)
   }
 
   /** Gives up: stops waiting, or returns the item held (its use interrupted). Idempotent. */
@@ -83,6 +91,19 @@ export class CallbackBorrow<A, K = never> {
     }
   }
 
+  /**
+   * Ends a wait with `failure` (the kind's own deadline or fail-fast signal): the callback runs
+   * with it, state "failed". Does nothing unless waiting.
+   */
+  abort(failure: Cause.Cause<unknown>): void {
+    if (this.state !== "waiting") return
+    this.state = "failed"
+    const cancel = this.cancelWait
+    this.cancelWait = undefined
+    cancel?.()
+    this.callback(undefined, failure)
+  }
+
   /** The held item is destroyed when it comes back instead of reused. */
   invalidate(): void {
     if (this.item !== undefined) this.shell.invalidate(this.item)
@@ -90,7 +111,7 @@ export class CallbackBorrow<A, K = never> {
 
   /**
    * Nothing of the request left on the item held (it was found broken, or refused the request
-   * before running it): return it and wait for another, once per `retries`. `false` when no
+   * before running it): return it (not counted as a use) and wait for another, once per `retries`. `false` when no
    * retry is left (the borrow still holds its item) or nothing is held.
    */
   retry(): boolean {
@@ -98,7 +119,8 @@ export class CallbackBorrow<A, K = never> {
     this.retriesLeft--
     const item = this.item!
     this.item = undefined
-    this.shell.unsafeReturn(item, Exit.void)
+    // nothing left on it: not a use
+    this.shell.unsafeReturn(item, Exit.void, false)
     this.start()
     return true
   }

@@ -207,9 +207,9 @@ export class KeyedPoolShell<K, A, E> {
     state.closed = true
   }
 
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void> {
     return Effect.suspend(() =>
-      Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.healthCheck(check, suspends), {
+      Effect.forEach([...this.shells].map(([, shell]) => shell), (shell) => shell.healthCheck(check, suspends, timeout), {
         concurrency: "unbounded",
         discard: true
       })
@@ -234,12 +234,12 @@ export const makeKeyed = <K, A, E, R>(
   options: KeyedOptions<K, A, E, R>
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
+    const healthCheck = yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
     const config = yield* configOf({ ...options, max: options.maxPerKey }, "maxPerKey")
     const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* Effect.fromResult(parseKeyedLimits(config.name, options))
     const context = yield* Effect.context<R>()
     const clock = Context.get(context as Context.Context<never>, Clock.Clock)
     const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, maxIdleTotal, idleKeyTimeout, options, context as Context.Context<never>, clock)
-    yield* startBackground(keyed, options.healthCheck, context)
+    yield* startBackground(keyed, healthCheck, context)
     return keyed
   })

@@ -23,8 +23,8 @@ export type CommonOptions<A, E, R> = Omit<Options<A, E, R>, "acquire">
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
 /** `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict it)? */
-const suspendsOn = (onFailure: NonNullable<CommonOptions<any, any, any>["healthCheck"]>["onFailure"]): (error: unknown) => boolean =>
-  onFailure === undefined || onFailure === "evict"
+const suspendsOn = (onFailure: OptionCheck.HealthCheck["onFailure"]): (error: unknown) => boolean =>
+  onFailure === "evict"
     ? () => false
     : onFailure === "suspend"
     ? () => true
@@ -76,19 +76,18 @@ export const configOf = (options: ConfigInput, maxName?: string): Effect.Effect<
 
 /** The lifecycle options every pool reads besides `ConfigInput`'s (named once, in the engine). */
 const lifecycleKeys: ReadonlyArray<string> = Config.effectfulKeys
-const healthCheckKeys = ["check", "schedule", "onFailure"]
 
 /**
  * The checks `parseConfig` cannot make: no unknown key (a misspelt option would otherwise be
  * ignored), and every callback, Effect and Schedule of the right kind — a missing `acquire`
- * would make every borrow wait `acquireTimeout`.
+ * would make every borrow wait `acquireTimeout`. Returns the checked `healthCheck`.
  */
 export const checkOptions = (
   options: CommonOptions<any, any, any> & { readonly acquire?: unknown },
   acquire: "effect or function" | "function",
   extraKeys: ReadonlyArray<string> = [],
   renamed: Readonly<Record<string, string>> = {}
-): Effect.Effect<void, PoolConfigError> =>
+): Effect.Effect<OptionCheck.HealthCheck | undefined, PoolConfigError> =>
   Effect.suspend(() => Effect.fromResult(checkOptionsNow(options, acquire, extraKeys, renamed)))
 
 const checkOptionsNow = (
@@ -111,19 +110,7 @@ const checkOptionsNow = (
     if (options.createRetry !== undefined && !Schedule.isSchedule(options.createRetry)) {
       check.fail("createRetry", `must be a Schedule, got ${OptionCheck.describeValue(options.createRetry)}`)
     }
-    const health = check.record("healthCheck", options.healthCheck)
-    if (health !== undefined) {
-      check.known(health, healthCheckKeys, undefined, "healthCheck.")
-      if (typeof health.check !== "function") {
-        check.fail("healthCheck.check", `must be a function, got ${OptionCheck.describeValue(health.check)}`)
-      }
-      if (health.schedule !== undefined && !Schedule.isSchedule(health.schedule)) {
-        check.fail("healthCheck.schedule", `must be a Schedule, got ${OptionCheck.describeValue(health.schedule)}`)
-      }
-      if (typeof health.onFailure !== "function") {
-        check.oneOf("healthCheck.onFailure", health.onFailure, "evict", ["evict", "suspend"])
-      }
-    }
+    return OptionCheck.healthCheck(check, options.healthCheck, { userCheck: true })
   })
 
 /** Housekeeping forever: evict, top up, report leaks, sleep until the next deadline. */
@@ -149,7 +136,7 @@ const metricsRefresher = (refresh: () => void): Effect.Effect<void> =>
 export interface Background<A> {
   readonly shutdown: Effect.Effect<void>
   housekeep(): Effect.Effect<number>
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void>
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void>
   refreshMetrics(): void
 }
 
@@ -159,15 +146,16 @@ export interface Background<A> {
  */
 export const startBackground = <A, R>(
   pool: Background<A>,
-  healthCheck: CommonOptions<A, unknown, R>["healthCheck"],
+  healthCheck: OptionCheck.HealthCheck | undefined,
   context: Context.Context<R>
 ): Effect.Effect<void, never, Scope.Scope | R> =>
   Effect.gen(function*() {
     yield* Effect.addFinalizer(() => pool.shutdown)
     yield* Effect.forkScoped(housekeeper(pool.housekeep()))
     if (healthCheck !== undefined) {
-      const check = provided(healthCheck.check, context)!
-      yield* Effect.forkScoped(healthChecker(healthCheck.schedule ?? defaultHealthSchedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure))))
+      const check = provided(healthCheck.check as (item: A) => Effect.Effect<unknown, unknown, R>, context)!
+      const schedule = (healthCheck.schedule ?? defaultHealthSchedule) as Schedule.Schedule<unknown, unknown, unknown, R>
+      yield* Effect.forkScoped(healthChecker(schedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure), healthCheck.timeout)))
     }
     yield* Effect.forkScoped(metricsRefresher(() => pool.refreshMetrics()))
   })
@@ -178,7 +166,7 @@ export const makeShell = <A, E, R>(
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    yield* checkOptions({ ...options, acquire }, "effect or function")
+    const healthCheck = yield* checkOptions({ ...options, acquire }, "effect or function")
     const config = yield* configOf(options)
     const context = yield* Effect.context<R>()
     const clock = Context.get(context as Context.Context<never>, Clock.Clock)
@@ -189,7 +177,7 @@ export const makeShell = <A, E, R>(
       context as Context.Context<never>,
       { pool: config.name }
     )
-    yield* startBackground(shell, options.healthCheck, context)
+    yield* startBackground(shell, healthCheck, context)
     shell.demand()
     return shell
   })

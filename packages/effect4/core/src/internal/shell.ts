@@ -503,9 +503,9 @@ export class PoolShell<A, E> {
   }
 
   /** Returns an item borrowed with `unsafeBorrow`, through `recycle` when it has work to do. */
-  unsafeReturn(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): void {
-    const recycling = this.recycling(item, exit)
-    if (recycling === undefined) this.releaseNow(item)
+  unsafeReturn(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>, used = true): void {
+    const recycling = this.recycling(item, exit, used)
+    if (recycling === undefined) this.releaseNow(item, used)
     else this.runFork(recycling)
   }
 
@@ -522,13 +522,13 @@ export class PoolShell<A, E> {
   // -------------------------------------------------------------------------
   // returning
 
-  /** Return without recycling (synchronous). */
-  releaseNow(item: State.Item<A>): void {
+  /** Return without recycling (synchronous); `used: false` does not count toward `maxUses`. */
+  releaseNow(item: State.Item<A>, used = true): void {
     const state = this.state
     const now = this.now()
     if ((++this.releases & USE_SAMPLE_MASK) === 0 && item.borrowers === 1) this.metrics.used(now - item.borrowedAt)
     const out = this.scratch
-    State.release(state, item, now, out)
+    State.release(state, item, now, out, used)
     if (out.length > 0) this.run(out.splice(0))
     if (state.closed && state.borrowers === 0 && this.drainSignal !== undefined) {
       Deferred.doneUnsafe(this.drainSignal, Exit.void)
@@ -547,7 +547,7 @@ export class PoolShell<A, E> {
    * The effect that recycles and returns `item`, or `undefined` when there is nothing to
    * recycle (the caller then returns it with `releaseNow`).
    */
-  recycling(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+  recycling(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>, used = true): Effect.Effect<void> | undefined {
     const recycle = this.lifecycle.recycle
     const effect = recycle === undefined || item.destroyed ? undefined : recycle(item.value, exit)
     if (effect === undefined) return undefined
@@ -560,7 +560,7 @@ export class PoolShell<A, E> {
     return Effect.flatMap(Effect.exit(bounded), (recycled) =>
       Effect.sync(() => {
         if (Exit.isFailure(recycled)) this.invalidate(item)
-        this.releaseNow(item)
+        this.releaseNow(item, used)
       }))
   }
 
@@ -610,8 +610,8 @@ export class PoolShell<A, E> {
     })
   }
 
-  /** Checks every idle (and every suspended) item with `check`; failures (and time-outs) evict or suspend. */
-  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean): Effect.Effect<void> {
+  /** Checks every idle (and every suspended) item with `check` within `timeout` ms (none: `validateTimeout`); failures (and time-outs) evict or suspend. */
+  healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void> {
     return Effect.suspend(() => {
       const items = State.checkOut(this.state)
       return Effect.forEach(
@@ -619,7 +619,7 @@ export class PoolShell<A, E> {
         (item) =>
           Effect.onExit(
             Effect.timeoutOrElse(Effect.interruptible(check(item.value)), {
-              duration: this.config.validateTimeout,
+              duration: timeout ?? this.config.validateTimeout,
               orElse: () => Effect.fail(new Cause.TimeoutError("health check timed out"))
             }),
             (exit) =>

@@ -6,12 +6,12 @@
  *
  * @internal
  */
+import { OptionCheck } from "@effect-pool/core"
 import { Options as Checks } from "@effect-pool/engine"
 import type { PgConnection } from "@effect/sql-pg"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import { readFileSync } from "node:fs"
 
 type Checker = Checks.Checker<Duration.Input>
@@ -278,9 +278,8 @@ export const parse = (options: Record<string, unknown>) =>
     check.func("transformResultNames", options.transformResultNames)
     check.func("transformQueryNames", options.transformQueryNames)
     check.boolean("transformJson", options.transformJson, true)
-    if (options.healthCheck !== undefined && !Schedule.isSchedule(options.healthCheck)) {
-      check.fail("healthCheck", `must be a Schedule, got ${Checks.describeValue(options.healthCheck)}`)
-    }
+    // core's shape without its check (SELECT 1 is the pool's): { schedule, timeout }
+    OptionCheck.healthCheck(check, options.healthCheck, { userCheck: false })
     const pgbouncer = check.boolean("pgbouncer", options.pgbouncer, false)
     // 0 and Infinity: none (Postgres' statement_timeout 0); the server takes at most INT_MAX ms
     const statement = check.duration("statementTimeout", options.statementTimeout, Infinity, { zero: "none", max: PG_MAX_TIMEOUT_MS })

@@ -1,7 +1,9 @@
 /**
- * The worker pool's Effect shell: a core `Pool` of threads (one item = one thread, `concurrency`
- * = tasks per thread), tasks borrowed through the core's lease API so that the reply that frees a
- * thread posts the next queued task in the same tick, and every fault turned into a typed error.
+ * The worker pool's Effect shell: a core `Pool` of threads (one item = one thread, started by
+ * ./threads.ts; `concurrency` = tasks per thread; `maxUses` = `maxTasksPerWorker`), tasks
+ * borrowed through the core's `Borrow` so that the reply that frees a thread posts the next
+ * queued task in the same tick, and every fault turned into a typed error. The threads and
+ * their message protocol are the engine's (`@effect-pool/engine/worker/*`).
  *
  * @internal
  */
@@ -10,6 +12,7 @@ import type * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -19,32 +22,21 @@ import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
-import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, WorkerStartupError } from "../WorkerError.js"
+import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
-import { type Exited, type PostedTask, type StartupFailure, taskId, Thread, type ThreadOptions } from "@effect-pool/engine/worker/thread"
+import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
+import { type Counters, Threads } from "./threads.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
 export type PoolOptions = Options<any, any>
-
-/** Counters of `WorkerPool.stats` beyond the core's. */
-export interface Counters {
-  completed: number
-  failed: number
-  cancelled: number
-  timedOut: number
-  crashes: number
-  recycles: number
-  started: number
-  exited: number
-  running: number
-}
 
 /** The core's option names, as users of this package know them. */
 const optionNames: Record<string, string> = {
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
-  maxWaiters: "maxQueue"
+  maxWaiters: "maxQueue",
+  maxUses: "maxTasksPerWorker"
 }
 
 const timeBoundaries = Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 18 })
@@ -95,23 +87,10 @@ class Task implements PostedTask {
   }
 }
 
-/** One pool's threads, tasks and counters around its core `Pool` (the public `WorkerPool` wraps it). */
+/** One pool's tasks on its threads, around its core `Pool` (the public `WorkerPool` wraps it). */
 export class WorkerPoolShell {
-  readonly counters: Counters = {
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timedOut: 0,
-    crashes: 0,
-    recycles: 0,
-    started: 0,
-    exited: 0,
-    running: 0
-  }
-  pool!: Pool.Pool<Thread, WorkerStartupError>
-  closing = false
-  /** Threads started and not yet exited. */
-  readonly threads = new Set<Thread>()
+  readonly counters: Counters
+  readonly poolName: string
   private readonly metrics: ReturnType<typeof makeMetrics>
   private readonly reported: Record<"completed" | "failed" | "cancelled" | "timedOut" | "crashes" | "recycles", number> = {
     completed: 0,
@@ -124,10 +103,11 @@ export class WorkerPoolShell {
   private sampled = 0
 
   constructor(
-    readonly poolName: string,
-    readonly threadOptions: ThreadOptions,
+    readonly threads: Threads,
+    readonly pool: Pool.Pool<Thread, WorkerStartupError>,
     readonly taskTimeout: number,
     readonly cancelGracePeriod: number,
+    /** The core pool's `maxUses` (read back only to count `recycles`). */
     readonly maxTasksPerWorker: number,
     readonly maxHeap: number,
     readonly concurrency: number,
@@ -136,71 +116,14 @@ export class WorkerPoolShell {
     /** The context the pool was made in: its `MetricRegistry` holds the series. */
     readonly context: Context.Context<never>
   ) {
-    this.metrics = makeMetrics(poolName)
-  }
-
-  /** Starts one thread: the core pool's `acquire`. */
-  readonly acquire = (item: Pool.ItemHandle): Effect.Effect<Thread, WorkerStartupError, Scope.Scope> => Effect.acquireRelease(
-    Effect.callback<Thread, WorkerStartupError>((resume) => {
-      this.counters.started++
-      const thread: Thread = new Thread(this.threadOptions, (failure: StartupFailure | undefined) => {
-        if (failure === undefined) {
-          this.threads.add(thread)
-          return resume(Effect.succeed(thread))
-        }
-        const cause = failure.error === undefined ? "" : `: ${failure.error.name}: ${failure.error.message}`
-        const error = new WorkerStartupError({
-          threadId: failure.threadId,
-          error: failure.error,
-          message: `worker ${failure.threadId} of pool "${this.poolName}" ${failure.reason}${cause}`
-        })
-        resume(Effect.fail(error))
-      })
-      thread.onExit = (thread, exited) => this.onExit(thread, exited, item)
-      return Effect.promise(() => thread.terminate("startup interrupted"))
-    }),
-    (thread) => Effect.promise(() => thread.terminate(this.closing ? "close" : "evicted"))
-  )
-
-  private onExit(thread: Thread, exited: Exited, item: Pool.ItemHandle): void {
-    // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
-    if (this.accountExit(thread, exited)) item.invalidate()
-  }
-
-  /** Threads whose exit is counted. */
-  private readonly accounted = new WeakSet<Thread>()
-
-  /**
-   * Counts a thread's exit once, from whichever comes first: the first of its tasks settled by
-   * the exit (Effect 4 resumes that task's caller synchronously: the stats it reads next must
-   * already hold the crash) or the exit itself (the engine calls `onExit` after the tasks).
-   * Returns whether the thread crashed (exited without the pool ending it).
-   */
-  private accountExit(thread: Thread, exited: Exited): boolean {
-    const crashed = exited.terminatedBy === undefined && thread.ready
-    if (this.accounted.has(thread)) return crashed
-    this.accounted.add(thread)
-    this.counters.exited++
-    this.threads.delete(thread)
-    if (crashed) this.counters.crashes++
-    return crashed
-  }
-
-  /** Tasks each thread has finished (replied to), for `maxTasksPerWorker`. */
-  private readonly tasksRun = new WeakMap<Thread, number>()
-
-  /** Counts one more task finished on `thread`; returns its total. */
-  private countRun(thread: Thread): number {
-    const run = (this.tasksRun.get(thread) ?? 0) + 1
-    this.tasksRun.set(thread, run)
-    return run
+    this.counters = threads.counters
+    this.poolName = threads.poolName
+    this.metrics = makeMetrics(this.poolName)
   }
 
   /** Threads running at least one task. */
   busyThreads(): number {
-    let busy = 0
-    for (const thread of this.threads) if (thread.tasks.size > 0) busy++
-    return busy
+    return this.threads.busy()
   }
 
   /** `WorkerPool.run`. */
@@ -251,8 +174,9 @@ export class WorkerPoolShell {
     try {
       thread.post(task, payload, name, transfer)
     } catch (error) {
-      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread stays
-      lease.return()
+      // the input could not be cloned or a transfer item not moved: nothing was sent, the thread
+      // stays and the task does not count toward maxTasksPerWorker
+      lease.return(Exit.void, { used: false })
       task.done = true
       this.counters.failed++
       const e = error instanceof Error ? error : new Error(String(error))
@@ -306,18 +230,18 @@ export class WorkerPoolShell {
     if (task.timer !== undefined) clearTimeout(task.timer)
     if (task.grace !== undefined) clearTimeout(task.grace)
     if (task.started !== 0) this.metrics.runTime.updateUnsafe(performance.now() - task.started, this.context)
+    const handle = lease.handle!
     if (exited !== undefined) {
-      this.accountExit(thread, exited)
+      this.threads.accountExit(thread, exited)
       lease.invalidate()
-    } else if (this.countRun(thread) >= this.maxTasksPerWorker || thread.heapUsed > this.maxHeap) {
-      if (!thread.retired) {
-        thread.retired = true
-        this.counters.recycles++
-      }
+    } else if (thread.heapUsed > this.maxHeap) {
+      this.retire(thread)
       lease.invalidate()
     }
-    // the next queued task is posted to this thread right here, before the caller resumes
+    // the next queued task is posted to this thread right here, before the caller resumes; at
+    // maxTasksPerWorker (the core's maxUses) the core retires the thread in this return
     lease.return()
+    if (exited === undefined && handle.uses >= this.maxTasksPerWorker) this.retire(thread)
     if (task.done) return // cancelled: counted when its caller left
     task.done = true
     if (exited !== undefined) {
@@ -348,6 +272,13 @@ export class WorkerPoolShell {
         return
       }
     }
+  }
+
+  /** Counts a thread replaced for its task count or heap once. */
+  private retire(thread: Thread): void {
+    if (thread.retired) return
+    thread.retired = true
+    this.counters.recycles++
   }
 
   private exitError(exited: Exited): WorkerError {
@@ -465,6 +396,7 @@ const foreignOptions: Record<string, string> = {
   stdout: "nothing (threads' stdout goes to the parent's)",
   stderr: "nothing (threads' stderr goes to the parent's)",
   workerHistogram: "WorkerPool.stats",
+  maxUses: "maxTasksPerWorker",
   min: "minWorkers",
   max: "maxWorkers",
   concurrency: "concurrentTasksPerWorker",
@@ -624,7 +556,7 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     const encodeInput = o.schema?.input === undefined ? undefined : Schema.encodeUnknownEffect(o.schema.input)
     const decodeOutput = o.schema?.output === undefined ? undefined : Schema.decodeUnknownEffect(o.schema.output)
     const context = yield* Effect.context<never>()
-    const shell = new WorkerPoolShell(
+    const threads = new Threads(
       poolName,
       {
         settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity, effects },
@@ -634,22 +566,15 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
         execArgv: o.execArgv,
         resourceLimits: o.resourceLimits,
         startupTimeout: o.startupTimeout
-      },
-      o.taskTimeout,
-      o.cancelGracePeriod,
-      o.maxTasksPerWorker,
-      o.maxHeap,
-      o.concurrency,
-      encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
-      decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
-      context
+      }
     )
-    shell.pool = yield* Pool.make({
-      acquire: shell.acquire,
+    const pool = yield* Pool.make({
+      acquire: threads.acquire,
       name: poolName,
       min: minWorkers,
       max: o.maxWorkers,
       concurrency: o.concurrency,
+      maxUses: o.maxTasksPerWorker, // piscina's name for it; a task never sent is returned unused
       maxWaiters: o.maxQueue,
       idleTimeout: o.idleTimeout,
       acquireTimeout: Infinity, // tasks wait in the queue as long as it takes (bound it with maxQueue)
@@ -660,7 +585,19 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     }).pipe(Effect.mapError((error) => new PoolConfigError({ pool: error.pool, option: optionNames[error.option] ?? error.option, reason: error.reason })))
     // runs before the core pool closes (finalizers run in reverse): threads ended by the close
     // report PoolClosedError to their tasks
-    yield* Effect.addFinalizer(() => Effect.sync(() => (shell.closing = true)))
+    yield* Effect.addFinalizer(() => Effect.sync(() => (threads.closing = true)))
+    const shell = new WorkerPoolShell(
+      threads,
+      pool,
+      o.taskTimeout,
+      o.cancelGracePeriod,
+      o.maxTasksPerWorker,
+      o.maxHeap,
+      o.concurrency,
+      encodeInput as ((input: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
+      decodeOutput as ((output: unknown) => Effect.Effect<unknown, WorkerError>) | undefined,
+      context
+    )
     const refresh = Effect.flatMap(Pool.stats(shell.pool), (s) => Effect.sync(() => shell.refreshMetrics(s.size)))
     yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced("1 second")))
     // make returns once all minWorkers threads are ready; a module that does not load fails make
