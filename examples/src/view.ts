@@ -30,8 +30,4 @@ export const live = (panels: ReadonlyArray<Panel>): Effect.Effect<never> => {
   )
 }
 
-/** `[#####.....]  42%` */
-export const bar = (done: number, total: number, width = 30): string => {
-  const filled = total === 0 ? width : Math.round((done / total) * width)
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.round((done / Math.max(total, 1)) * 100)).padStart(3)}%`
-}
+export { bar } from "./app/text.js"

@@ -6,7 +6,7 @@
 import { WorkerPool } from "@effect-pool/worker"
 import type { TestGrpcServer, TestHttpServer } from "@effect-pool/testing"
 import { Effect } from "effect"
-import pg from "pg"
+import { type FaultName, terminateOrdersBackends } from "./domain.js"
 import { Pricing } from "./services.js"
 
 export interface FaultTargets {
@@ -15,25 +15,12 @@ export interface FaultTargets {
   readonly catalogue: TestHttpServer
 }
 
-export type FaultName = "postgres" | "grpc" | "worker" | "http"
-export const faultNames: ReadonlyArray<FaultName> = ["postgres", "grpc", "worker", "http"]
-
-const terminateBackends = (url: string) =>
-  Effect.promise(async () => {
-    const admin = new pg.Client({ connectionString: url, application_name: "effect-pool-app-chaos" })
-    await admin.connect()
-    try {
-      const { rowCount } = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'effect-pool-app'")
-      return `postgres: terminated ${rowCount} backend(s) of the orders pool`
-    } finally {
-      await admin.end()
-    }
-  })
+export { type FaultName, faultNames } from "./domain.js"
 
 export const inject = (name: FaultName, targets: FaultTargets) => {
   switch (name) {
     case "postgres":
-      return terminateBackends(targets.databaseUrl)
+      return Effect.promise(() => terminateOrdersBackends(targets.databaseUrl))
     case "grpc":
       return Effect.promise(targets.fulfilment.stop).pipe(
         Effect.zipRight(Effect.sleep("300 millis")),

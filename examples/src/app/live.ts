@@ -10,6 +10,7 @@ import { echoPackage } from "@effect-pool/testing"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { SqlClient, SqlError } from "@effect/sql"
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { applicationName, type Audit, auditQuery, createTables, linesTable, ordersTable } from "./domain.js"
 import { Catalogue, CommitOutcomeUnknown, Notifier, Orders, type Priced, Pricing, type PricingInput } from "./services.js"
 
 export interface Endpoints {
@@ -46,17 +47,14 @@ const PricingLive = Layer.effect(Pricing, Effect.map(PricingPool, (pool) => ({
   taskTimeout: "10 seconds"
 })))
 
-export const ordersTable = "effect_pool_app_orders"
-export const linesTable = "effect_pool_app_order_lines"
+export { linesTable, ordersTable } from "./domain.js"
 
 /** Orders in Postgres: one transaction per order, the order id as idempotency key. */
 const OrdersLive = (url: string) =>
   Layer.effect(Orders, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const pool = yield* PgPool.PgPool
-    yield* sql`DROP TABLE IF EXISTS ${sql(linesTable)}, ${sql(ordersTable)}`
-    yield* sql`CREATE TABLE ${sql(ordersTable)} (id text PRIMARY KEY, total_cents int NOT NULL, line_count int NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`
-    yield* sql`CREATE TABLE ${sql(linesTable)} (order_id text NOT NULL REFERENCES ${sql(ordersTable)}, sku text NOT NULL, quantity int NOT NULL, unit_cents int NOT NULL)`
+    for (const statement of createTables) yield* sql.unsafe(statement)
     return {
       pool,
       store: (order, priced) =>
@@ -68,14 +66,9 @@ const OrdersLive = (url: string) =>
         })).pipe(Effect.catchSomeDefect((defect) =>
           defect instanceof SqlError.SqlError ? Option.some(Effect.fail(new CommitOutcomeUnknown({ cause: defect }))) : Option.none()
         )),
-      audit: Effect.map(
-        sql<{ stored: number; incomplete: number }>`SELECT count(*)::int AS stored,
-          count(*) FILTER (WHERE line_count <> (SELECT count(*) FROM ${sql(linesTable)} l WHERE l.order_id = o.id))::int AS incomplete
-          FROM ${sql(ordersTable)} o`,
-        (rows) => ({ stored: rows[0].stored, incomplete: rows[0].incomplete })
-      )
+      audit: Effect.map(sql.unsafe<Audit>(auditQuery), (rows) => ({ stored: rows[0].stored, incomplete: rows[0].incomplete }))
     }
-  })).pipe(Layer.provide(PgPool.layer({ url: Redacted.make(url), name: "orders", applicationName: "effect-pool-app", max: 8, min: 2 })))
+  })).pipe(Layer.provide(PgPool.layer({ url: Redacted.make(url), name: "orders", applicationName, max: 8, min: 2 })))
 
 class FulfilmentPool extends Context.Tag("app/FulfilmentPool")<FulfilmentPool, GrpcPool.GrpcPool>() {}
 

@@ -4,24 +4,13 @@
  */
 import { startGrpcServer, startHttpServer, startServer, startTcpProxy } from "@effect-pool/testing"
 import { Effect } from "effect"
-
-export const SKUS = Array.from({ length: 50 }, (_, i) => `sku-${i}`)
+import { catalogueHandler } from "./domain.js"
 
 export const localServices = (databaseUrl: string | undefined) =>
   Effect.gen(function*() {
     const catalogue = yield* Effect.acquireRelease(
       Effect.promise(() =>
-        startHttpServer({
-          handler: (req, res) => {
-            const sku = /^\/items\/(.+)$/.exec(req.url ?? "")?.[1]
-            if (sku === undefined || !SKUS.includes(sku)) {
-              res.statusCode = 404
-              return void res.end("not found")
-            }
-            res.setHeader("content-type", "application/json")
-            res.end(JSON.stringify({ sku, name: `Item ${sku}`, priceCents: 100 + SKUS.indexOf(sku) * 7 }))
-          }
-        })
+        startHttpServer({ handler: catalogueHandler })
       ),
       (server) => Effect.promise(server.close)
     )

@@ -5,33 +5,22 @@
  * attempt whose COMMIT outcome was not seen finds the order already stored); the notification
  * is at-least-once. Errors are tallied by their type's tag.
  */
-import { Effect, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
+import { retryPolicy, type Tally, tallyFailure } from "./domain.js"
 import { Catalogue, Notifier, type Order, Orders, Pricing } from "./services.js"
 
-export interface Tally {
-  placed: number
-  stored: number
-  /** Store attempts that found their order already stored (an earlier attempt had committed). */
-  alreadyStored: number
-  failed: number
-  retries: number
-  readonly errors: Map<string, number>
-}
-
-export const emptyTally = (): Tally => ({ placed: 0, stored: 0, alreadyStored: 0, failed: 0, retries: 0, errors: new Map() })
-
-const tagOf = (error: unknown): string => (error as { _tag?: string })?._tag ?? "Error"
+export { emptyTally, type Tally } from "./domain.js"
 
 /** Retries `step`, tallying every failure seen by its tag. */
 const retried = <A, E, R>(tally: Tally, step: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
-    Effect.tapError((error) =>
-      Effect.sync(() => {
-        const key = `${step}: ${tagOf(error)}`
-        tally.errors.set(key, (tally.errors.get(key) ?? 0) + 1)
-        tally.retries++
-      })),
-    Effect.retry(Schedule.exponential("20 millis", 1.5).pipe(Schedule.union(Schedule.spaced("500 millis")), Schedule.intersect(Schedule.recurs(20))))
+    Effect.tapError((error) => Effect.sync(() => tallyFailure(tally, step, error))),
+    Effect.retry(
+      Schedule.exponential(Duration.millis(retryPolicy.baseMillis), retryPolicy.factor).pipe(
+        Schedule.union(Schedule.spaced(Duration.millis(retryPolicy.capMillis))),
+        Schedule.intersect(Schedule.recurs(retryPolicy.retries))
+      )
+    )
   )
 
 export const placeOrder = (order: Order, tally: Tally) =>

@@ -1,9 +1,10 @@
 /**
  * The pricing worker (a worker_threads module): totals an order, with some CPU work per line
  * standing in for tax and discount rules. `crash` ends the thread (for the fault injector).
+ * No `effect` import: both editions' apps run this same built file on their worker pools.
  */
 import { createHash } from "node:crypto"
-import type { Priced, PricingInput } from "./services.js"
+import type { Priced, PricingInput } from "./domain.js"
 
 const rules = (sku: string, rounds: number): number => {
   let digest = sku

@@ -6,13 +6,17 @@
 import { GrpcPool } from "@effect-pool/grpc"
 import { WorkerPool } from "@effect-pool/worker"
 import { Duration, Effect, Fiber, Metric, Random, Schedule } from "effect"
-import { bar, live, type Panel } from "../view.js"
-import { type FaultName, faultNames, inject } from "./faults.js"
+import { live, type Panel } from "../view.js"
+import { emptyTally, exactlyOnce, type FaultName, faultNames, orderOf, type PoolLine, quantileOf, type Tally } from "./domain.js"
+import { inject } from "./faults.js"
 import { AppLive } from "./live.js"
+import { localServices } from "./local.js"
+import { placeOrder } from "./pipeline.js"
+import { Catalogue, Notifier, Orders, Pricing } from "./services.js"
 import { TelemetryLive } from "./telemetry.js"
-import { localServices, SKUS } from "./local.js"
-import { emptyTally, placeOrder, type Tally } from "./pipeline.js"
-import { Catalogue, Notifier, type Order, Orders, Pricing } from "./services.js"
+import { viewRows, viewTitle } from "./text.js"
+
+export type { PoolLine } from "./domain.js"
 
 export interface RunOptions {
   readonly orders: number
@@ -30,16 +34,6 @@ export interface RunOptions {
 }
 
 export type LocalServices = Effect.Effect.Success<ReturnType<typeof localServices>>
-
-export interface PoolLine {
-  readonly pool: string
-  readonly size: number
-  readonly idle: number
-  readonly borrowed: number
-  readonly waiting: number
-  readonly p50WaitMs: number
-  readonly p99WaitMs: number
-}
 
 export interface Report {
   /** What the leak checks (`afterClose`) found; empty when nothing leaked. */
@@ -65,16 +59,7 @@ const waitQuantile = (pool: string, q: number) =>
       count += state.count
       for (const [bound, n] of state.buckets) buckets.set(bound, (buckets.get(bound) ?? 0) + n)
     }
-    if (count === 0) return 0
-    for (const [bound, cumulative] of [...buckets].sort((a, b) => a[0] - b[0])) if (cumulative >= q * count) return bound
-    return Infinity
-  })
-
-const order = (n: number): Effect.Effect<Order> =>
-  Effect.gen(function*() {
-    const lines = yield* Effect.forEach(Array.from({ length: 1 + (n % 3) }), () =>
-      Effect.map(Effect.zip(Random.nextIntBetween(0, SKUS.length), Random.nextIntBetween(1, 4)), ([i, quantity]) => ({ sku: SKUS[i], quantity })))
-    return { id: `order-${n}`, lines }
+    return quantileOf(count, buckets, q)
   })
 
 export const runApp = (options: RunOptions) =>
@@ -103,19 +88,10 @@ export const runApp = (options: RunOptions) =>
         ])
       })
       const refresher = yield* Effect.fork(Effect.repeat(refresh, Schedule.spaced("100 millis")))
-      const bounded = options.orders < Number.MAX_SAFE_INTEGER
-      const faultCounts = () => {
-        const counts = new Map<string, number>()
-        for (const fault of injected) counts.set(fault.split(":")[0], (counts.get(fault.split(":")[0]) ?? 0) + 1)
-        return [...counts].map(([kind, n]) => `${n}× ${kind}`).join(", ")
-      }
+      const view0 = { concurrency: options.concurrency, orders: options.orders, durationText: Duration.format(Duration.decode(options.duration)) }
       const panel: Panel = {
-        title: `orders: ${options.concurrency} fibers placing ${bounded ? `up to ${options.orders} orders` : `orders for ${Duration.format(Duration.decode(options.duration))}`} (HTTP catalogue → worker pricing → Postgres → gRPC)`,
-        rows: () => [
-          `${bounded ? bar(tally.placed, options.orders) : bar(Date.now() - started, deadline - started)}  ${tally.placed} placed, ${(tally.placed / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0)} orders/s, ${tally.retries} retries, ${tally.failed} failed`,
-          ...pools.map((p) => `${p.pool.padEnd(11)} ${p.size} open, ${p.idle} idle, ${p.borrowed} borrowed, ${p.waiting} waiting, p99 wait ${p.p99WaitMs === Infinity ? ">16s" : `${p.p99WaitMs} ms`}`),
-          injected.length === 0 ? "faults: none yet" : `faults injected: ${faultCounts()}`
-        ]
+        title: viewTitle(view0),
+        rows: () => viewRows({ ...view0, started, deadline, tally, pools, injected })
       }
       const view = options.view === false ? undefined : yield* Effect.fork(live([panel]))
 
@@ -129,7 +105,7 @@ export const runApp = (options: RunOptions) =>
             halfWayDone = true
             yield* Effect.forkDaemon(Effect.forEach(faultNames, fault, { discard: true }))
           }
-          yield* placeOrder(yield* order(n), tally)
+          yield* placeOrder(orderOf(n), tally)
         }
       })
       const chaos = options.faults === "continuous"
@@ -166,8 +142,6 @@ export const runApp = (options: RunOptions) =>
       faults: injected,
       pools,
       embedded: local.postgres.embedded,
-      // each order passed its store step once (fresh, or found stored by a retry), the table
-      // holds exactly those (its primary key is the order id) and each with all its lines
-      exactlyOnce: audit.stored === tally.stored + tally.alreadyStored && audit.incomplete === 0
+      exactlyOnce: exactlyOnce(audit, tally)
     } satisfies Report
   }).pipe(Effect.scoped)

@@ -9,28 +9,9 @@ import type { HttpClientError } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
 import { Context, Data, type Effect } from "effect"
 import type { ParseError } from "effect/ParseResult"
+import type { Item, Order, Priced, PricingInput } from "./domain.js"
 
-export interface Item {
-  readonly sku: string
-  readonly name: string
-  readonly priceCents: number
-}
-
-export interface OrderLine {
-  readonly sku: string
-  readonly quantity: number
-}
-
-export interface Order {
-  /** The idempotency key: an order is stored once however often it is sent. */
-  readonly id: string
-  readonly lines: ReadonlyArray<OrderLine>
-}
-
-export interface Priced {
-  readonly totalCents: number
-  readonly lines: ReadonlyArray<OrderLine & { readonly unitCents: number }>
-}
+export type { Item, Order, OrderLine, Priced, PricingInput } from "./domain.js"
 
 /** The catalogue service, over HTTP. */
 export class Catalogue extends Context.Tag("app/Catalogue")<Catalogue, {
@@ -67,9 +48,3 @@ export class Notifier extends Context.Tag("app/Notifier")<Notifier, {
   readonly notify: (order: Order, priced: Priced) => Effect.Effect<void, GrpcPool.CallError>
   readonly pool: GrpcPool.GrpcPool
 }>() {}
-
-/** What a pricing task gets. */
-export interface PricingInput {
-  readonly order: Order
-  readonly items: ReadonlyArray<Item>
-}
