@@ -1,0 +1,153 @@
+/**
+ * One run of the application on Effect 4: orders placed by `concurrency` fibers until `orders`
+ * are placed or `duration` has passed, faults injected half-way (or on a random schedule, for
+ * the soak), a live view of the four pools, and a report checked against the database. The
+ * workload, the tally, the exactly-once check and the view's rows are the shared domain.ts/text.ts.
+ */
+import { GrpcPool } from "@effect-pool/grpc"
+import { WorkerPool } from "@effect-pool/worker"
+import { Duration, Effect, Fiber, Metric, Random, Schedule } from "effect"
+import {
+  type Audit,
+  emptyTally,
+  exactlyOnce,
+  type FaultName,
+  faultNames,
+  orderOf,
+  type PoolLine,
+  quantileOf,
+  type Tally
+} from "../../../../examples/dist/app/domain.js"
+import { viewRows, viewTitle } from "../../../../examples/dist/app/text.js"
+import { inject } from "./faults.js"
+import { AppLive } from "./live.js"
+import { localServices } from "./local.js"
+import { placeOrder } from "./pipeline.js"
+import { Catalogue, Notifier, Orders, type PoolCounts, Pricing } from "./services.js"
+import { TelemetryLive } from "./telemetry.js"
+import { live, type Panel } from "./view.js"
+
+export interface RunOptions {
+  readonly orders: number
+  readonly duration: Duration.Input
+  readonly concurrency: number
+  readonly faults: "half-way" | "continuous" | "none"
+  readonly databaseUrl?: string | undefined
+  readonly view?: boolean | undefined
+  /** Serve the metrics in Prometheus format on 127.0.0.1 at this port. */
+  readonly metricsPort?: number | undefined
+  /** Runs once the orders are placed, while every pool is still open (tests look inside here). */
+  readonly beforeClose?: Effect.Effect<void> | undefined
+  /** Runs once every pool has closed, while the local services still run: leak checks. */
+  readonly afterClose?: ((local: LocalServices, threads: { readonly started: number; readonly exited: number }) => Effect.Effect<ReadonlyArray<string>>) | undefined
+}
+
+export type LocalServices = Effect.Success<ReturnType<typeof localServices>>
+
+export interface Report {
+  /** What the leak checks (`afterClose`) found; empty when nothing leaked. */
+  readonly leaks: ReadonlyArray<string>
+  readonly seconds: number
+  readonly tally: Tally
+  readonly audit: Audit
+  readonly faults: ReadonlyArray<string>
+  readonly pools: ReadonlyArray<PoolLine>
+  readonly embedded: boolean
+  /** Every acknowledged order is in the database exactly once, and nothing else is. */
+  readonly exactlyOnce: boolean
+}
+
+/** A quantile of the pool's wait histogram (ms; upper bucket bound), from the metrics registry. */
+const waitQuantile = (pool: string, q: number) =>
+  Effect.map(Metric.snapshot, (snapshots) => {
+    let count = 0
+    const buckets = new Map<number, number>()
+    for (const s of snapshots) {
+      if (s.id !== "effect_pool_wait_ms" || s.type !== "Histogram" || (s.attributes as Record<string, string> | undefined)?.pool !== pool) continue
+      count += s.state.count
+      for (const [bound, n] of s.state.buckets) buckets.set(bound, (buckets.get(bound) ?? 0) + n)
+    }
+    return quantileOf(count, buckets, q)
+  })
+
+export const runApp = (options: RunOptions): Effect.Effect<Report> =>
+  Effect.scoped(Effect.gen(function*() {
+    const local = yield* localServices(options.databaseUrl)
+    const tally = emptyTally()
+    const injected: Array<string> = []
+    let pools: ReadonlyArray<PoolLine> = []
+    const started = Date.now()
+    const deadline = started + Duration.toMillis(options.duration)
+    const targets = { databaseUrl: local.postgres.url, fulfilment: local.fulfilment, catalogue: local.catalogue }
+
+    const program = Effect.gen(function*() {
+      const pricing = yield* Pricing
+      const orders = yield* Orders
+      const notifier = yield* Notifier
+      const catalogue = yield* Catalogue
+      const line = (name: string, s: PoolCounts) =>
+        Effect.map(Effect.zip(waitQuantile(name, 0.5), waitQuantile(name, 0.99)), ([p50, p99]): PoolLine => ({ pool: name, size: s.size, idle: s.idle, borrowed: s.borrowed, waiting: s.waiting, p50WaitMs: p50, p99WaitMs: p99 }))
+      const refresh = Effect.gen(function*() {
+        pools = yield* Effect.all([
+          line("catalogue", yield* catalogue.stats),
+          line("pricing", yield* WorkerPool.stats(pricing.pool)),
+          line("orders", yield* orders.pool.stats),
+          line("fulfilment", yield* GrpcPool.stats(notifier.pool))
+        ])
+      })
+      const refresher = yield* Effect.forkChild(Effect.repeat(refresh, Schedule.spaced("100 millis")))
+      const view0 = { concurrency: options.concurrency, orders: options.orders, durationText: Duration.format(Duration.fromInputUnsafe(options.duration)) }
+      const panel: Panel = { title: viewTitle(view0), rows: () => viewRows({ ...view0, started, deadline, tally, pools, injected }) }
+      const view = options.view === false ? undefined : yield* Effect.forkChild(live([panel]))
+
+      const fault = (name: FaultName) => Effect.flatMap(inject(name, targets), (what) => Effect.sync(() => injected.push(what)))
+      let next = 0
+      let halfWayDone = options.faults !== "half-way"
+      const worker = Effect.gen(function*() {
+        while (next < options.orders && Date.now() < deadline) {
+          const n = next++
+          if (!halfWayDone && (n >= options.orders / 2 || Date.now() > started + (deadline - started) / 2)) {
+            halfWayDone = true
+            yield* Effect.forkDetach(Effect.forEach(faultNames, fault, { discard: true }))
+          }
+          yield* placeOrder(orderOf(n), tally)
+        }
+      })
+      const chaos = options.faults === "continuous"
+        ? yield* Effect.forkChild(Effect.forever(Effect.gen(function*() {
+          yield* Effect.sleep(Duration.millis(yield* Random.nextIntBetween(500, 2_000, { halfOpen: true })))
+          yield* fault(faultNames[yield* Random.nextIntBetween(0, faultNames.length, { halfOpen: true })])
+        })))
+        : undefined
+      yield* Effect.all(Array.from({ length: options.concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+      if (chaos !== undefined) yield* Fiber.interrupt(chaos)
+      yield* Fiber.interrupt(refresher)
+      yield* refresh
+      if (view !== undefined) yield* Fiber.interrupt(view)
+      const audit = yield* Effect.orDie(orders.audit)
+      if (options.beforeClose !== undefined) yield* options.beforeClose
+      return { audit, pricingPool: pricing.pool }
+    })
+    const { audit, pricingPool } = yield* program.pipe(
+      Effect.provide(AppLive({
+        catalogueOrigin: local.catalogue.origin,
+        fulfilmentTarget: `127.0.0.1:${local.fulfilmentProxy.port}`,
+        databaseUrl: local.postgres.url
+      })),
+      Effect.provide(TelemetryLive(options.metricsPort)),
+      Effect.orDie
+    )
+    // the pools are closed now: what they leave behind, seen from the other side
+    const threads = yield* WorkerPool.stats(pricingPool)
+    const leaks = options.afterClose === undefined ? [] : yield* options.afterClose(local, threads)
+    return {
+      leaks,
+      seconds: (Date.now() - started) / 1000,
+      tally,
+      audit,
+      faults: injected,
+      pools,
+      embedded: local.postgres.embedded,
+      exactlyOnce: exactlyOnce(audit, tally)
+    } satisfies Report
+  }))
