@@ -47,6 +47,20 @@ describe("example programs", () => {
     expect(bad.output).toMatch(/--orders must be a positive number/)
   }, 30_000)
 
+  it("npm start (start.js) runs the Effect 4 app on the Effect 4 root's Node; --edition 3 the Effect 3 app; a bad edition exits 2", async () => {
+    const small = ["--orders", "40", "--concurrency", "4", "--duration", "60", "--no-faults"]
+    const e4 = await run("start.js", ["app", ...small])
+    expect(e4.output).toMatch(/starting on Effect 4 \(Node (2[4-9]|[3-9]\d)\./)
+    expect(e4.output).toMatch(/orders placed: 40 .*failed: 0/)
+    expect(e4.code).toBe(0)
+    const e3 = await run("start.js", ["app", "--edition", "3", ...small])
+    expect(e3.output).toMatch(/starting on Effect 3:/)
+    expect(e3.output).toMatch(/stored exactly once: yes/)
+    expect(e3.code).toBe(0)
+    const bad = await run("start.js", ["app", "--edition", "2"])
+    expect(bad.code).toBe(2)
+  }, 150_000)
+
   it("npm run demos: the side-by-side workloads", async () => {
     const { code, output } = await run("main.js", [], { SIM_BORROWS: "300", PG_TRANSACTIONS: "200", HTTP_REQUESTS: "300", TILES: "40", GRPC_CALLS: "200" })
     expect(output).toMatch(/summary/)

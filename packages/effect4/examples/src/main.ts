@@ -20,7 +20,7 @@ if (options !== undefined) {
       })
     ),
     // Ctrl-C interrupts the application: every pool closes (threads ended, sockets and
-    // connections closed) and the local servers stop before the process exits
+    // connections closed) and the local servers stop before the process exits (code 130, runMain's)
     Effect.onInterrupt(() => Effect.sync(() => console.log(interruptedLine))),
     NodeRuntime.runMain
   )
