@@ -3,27 +3,14 @@
  * a second otherwise (CI logs, pipes).
  */
 import { Effect, Schedule } from "effect"
+import { type Panel, renderer } from "./app/text.js"
 
-export interface Panel {
-  readonly title: string
-  readonly rows: () => ReadonlyArray<string>
-}
-
-const tty = process.stdout.isTTY === true
+export type { Panel } from "./app/text.js"
 
 /** Renders the panels until interrupted; one last render when it ends. */
 export const live = (panels: ReadonlyArray<Panel>): Effect.Effect<never> => {
-  let drawn = 0
-  const render = Effect.sync(() => {
-    const lines = panels.flatMap((panel) => [`── ${panel.title}`, ...panel.rows().map((row) => `   ${row}`)])
-    if (tty) {
-      const up = drawn > 0 ? `\x1b[${drawn}A` : ""
-      process.stdout.write(up + lines.map((line) => `\x1b[2K${line}\n`).join(""))
-      drawn = lines.length
-    } else {
-      process.stdout.write(`${lines.join("\n")}\n`)
-    }
-  })
+  const { render: draw, tty } = renderer(panels)
+  const render = Effect.sync(draw)
   return Effect.repeat(render, Schedule.spaced(tty ? "100 millis" : "1 second")).pipe(
     Effect.zipRight(Effect.never),
     Effect.ensuring(render)

@@ -135,6 +135,23 @@ export const drained = async (what: string, count: () => Promise<number> | numbe
   return n === 0 ? [] : [`${what}: ${n} left`]
 }
 
+/** What the soak's leak check looks at: the local services, as both editions' `localServices` return them. */
+export interface LeakTargets {
+  readonly postgres: { readonly url: string }
+  readonly fulfilmentProxy: { readonly open: () => number | Promise<number> }
+  readonly catalogue: { readonly sockets: { readonly open: number } }
+}
+
+/** Once every pool has closed: what is left at the other side (backends, connections, sockets, threads). */
+export const leaksAfterClose = async (local: LeakTargets, threads: { readonly started: number; readonly exited: number }): Promise<ReadonlyArray<string>> => {
+  const found = await Promise.all([
+    drained("postgres backends of the orders pool", () => ordersBackends(local.postgres.url)),
+    drained("connections to the fulfilment service", () => local.fulfilmentProxy.open()),
+    drained("sockets at the catalogue", () => local.catalogue.sockets.open)
+  ])
+  return [...found.flat(), ...(threads.started === threads.exited ? [] : [`worker threads: ${threads.started - threads.exited} of ${threads.started} never exited`])]
+}
+
 export type FaultName = "postgres" | "grpc" | "worker" | "http"
 export const faultNames: ReadonlyArray<FaultName> = ["postgres", "grpc", "worker", "http"]
 

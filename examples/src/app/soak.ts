@@ -8,23 +8,14 @@
  * samples. The checks and the report are shared with the Effect 4 soak (domain.ts, text.ts).
  */
 import { Duration, Effect, Fiber, Schedule } from "effect"
-import { drained, ordersBackends } from "./domain.js"
+import { leaksAfterClose } from "./domain.js"
 import { type LocalServices, runApp } from "./run.js"
 import { heapSampler, parseSoak, soakReport } from "./text.js"
 
 const args = parseSoak()
 
 const leakChecks = (local: LocalServices, threads: { readonly started: number; readonly exited: number }) =>
-  Effect.map(
-    Effect.promise(() =>
-      Promise.all([
-        drained("postgres backends of the orders pool", () => ordersBackends(local.postgres.url)),
-        drained("connections to the fulfilment service", () => local.fulfilmentProxy.open()),
-        drained("sockets at the catalogue", () => local.catalogue.sockets.open)
-      ])
-    ),
-    (found) => [...found.flat(), ...(threads.started === threads.exited ? [] : [`worker threads: ${threads.started - threads.exited} of ${threads.started} never exited`])]
-  )
+  Effect.promise(() => leaksAfterClose(local, threads))
 
 const heap = heapSampler()
 

@@ -11,6 +11,29 @@ export const bar = (done: number, total: number, width = 30): string => {
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.round((done / Math.max(total, 1)) * 100)).padStart(3)}%`
 }
 
+export interface Panel {
+  readonly title: string
+  readonly rows: () => ReadonlyArray<string>
+}
+
+/** Draws the panels: in place on a TTY, plain lines otherwise (CI logs, pipes). Each edition's view.ts calls it on a schedule. */
+export const renderer = (panels: ReadonlyArray<Panel>, tty = process.stdout.isTTY === true) => {
+  let drawn = 0
+  return {
+    tty,
+    render: (): void => {
+      const lines = panels.flatMap((panel) => [`── ${panel.title}`, ...panel.rows().map((row) => `   ${row}`)])
+      if (tty) {
+        const up = drawn > 0 ? `\x1b[${drawn}A` : ""
+        process.stdout.write(up + lines.map((line) => `\x1b[2K${line}\n`).join(""))
+        drawn = lines.length
+      } else {
+        process.stdout.write(`${lines.join("\n")}\n`)
+      }
+    }
+  }
+}
+
 export const usage = `usage: npm start -- [options]
 
   --edition <4|3>         the Effect edition to run it on                 (default 4; npm run start:effect3 for 3)

@@ -5,23 +5,14 @@
  * domain.ts/text.ts. The exit code says whether all held. Run with `node --expose-gc`.
  */
 import { Duration, Effect, Fiber, Schedule } from "effect"
-import { drained, ordersBackends } from "../../../../examples/dist/app/domain.js"
+import { leaksAfterClose } from "../../../../examples/dist/app/domain.js"
 import { heapSampler, parseSoak, soakReport } from "../../../../examples/dist/app/text.js"
 import { type LocalServices, runApp } from "./run.js"
 
 const args = parseSoak()
 
 const leakChecks = (local: LocalServices, threads: { readonly started: number; readonly exited: number }) =>
-  Effect.map(
-    Effect.promise(() =>
-      Promise.all([
-        drained("postgres backends of the orders pool", () => ordersBackends(local.postgres.url)),
-        drained("connections to the fulfilment service", () => local.fulfilmentProxy.open()),
-        drained("sockets at the catalogue", () => local.catalogue.sockets.open)
-      ])
-    ),
-    (found) => [...found.flat(), ...(threads.started === threads.exited ? [] : [`worker threads: ${threads.started - threads.exited} of ${threads.started} never exited`])]
-  )
+  Effect.promise(() => leaksAfterClose(local, threads))
 
 const heap = heapSampler()
 
