@@ -2,17 +2,12 @@
  * Every program in examples/ runs, as a user runs it (the built JavaScript, in a process of its
  * own), with small workloads, and exits 0; the CLI's flags are honoured.
  */
-import { execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { interruptWhilePlacing, runNode } from "./kit/processes.js"
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url))
-
-const run = (script: string, args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
-  new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(process.execPath, [`${dist}${script}`, ...args], { env: { ...process.env, ...env, DATABASE_URL: "" }, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: `${stdout}\n${stderr}` }))
-  })
+const run = (script: string, args: ReadonlyArray<string> = [], env: Record<string, string> = {}) => runNode(`${dist}${script}`, args, { env })
 
 describe("example programs", () => {
   it("npm start (app/main.js): places the orders through the faults and reports them stored exactly once", async () => {
@@ -23,17 +18,7 @@ describe("example programs", () => {
   }, 150_000)
 
   it("Ctrl-C (SIGINT) while orders are placed: every pool closes, the servers stop, exit code 0", async () => {
-    const child = spawn(process.execPath, [`${dist}app/main.js`, "--duration", "120", "--orders", "1000000"], { env: { ...process.env, DATABASE_URL: "" } })
-    let output = ""
-    child.stdout.on("data", (chunk) => (output += chunk))
-    child.stderr.on("data", (chunk) => (output += chunk))
-    // the event: orders are being placed (the view prints "N placed")
-    await new Promise<void>((resolve) => {
-      const check = () => (/[1-9]\d* placed/.test(output) ? resolve() : setTimeout(check, 50))
-      check()
-    })
-    child.kill("SIGINT")
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)))
+    const { code, output } = await interruptWhilePlacing(`${dist}app/main.js`)
     expect(output).toMatch(/interrupted: every pool closed, servers stopped/)
     expect(code).toBe(0)
   }, 120_000)

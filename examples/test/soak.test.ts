@@ -1,19 +1,15 @@
-import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { soakMinute } from "./kit/processes.js"
 
 const soak = fileURLToPath(new URL("../dist/app/soak.js", import.meta.url))
 
-describe("soak (npm run soak)", () => {
+describe("soak (npm run soak:effect3)", () => {
   it("one minute of orders with the four faults injected continuously: exactly once, no leak, flat heap", async () => {
-    const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(process.execPath, ["--expose-gc", soak, "--minutes", "1"], { env: { ...process.env, DATABASE_URL: "" }, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: `${stdout}\n${stderr}` }))
-    })
-    const verdicts = output.split("\n").filter((line) => /^\s+(ok|FAIL)\s/.test(line))
+    const { code, output, verdicts } = await soakMinute(soak)
     expect(verdicts.length, output.slice(-3000)).toBe(4)
     expect(verdicts.filter((line) => line.includes("FAIL")), output.slice(-3000)).toEqual([])
-    expect(output).toMatch(/soak: 1\.\d min, \d+ orders, \d+ faults injected/)
+    expect(output).toMatch(/soak: 1\.\d min, \d+ orders, \d+ faults injected \(Effect 3\)/)
     expect(code).toBe(0)
   }, 300_000)
 })

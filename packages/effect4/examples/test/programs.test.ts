@@ -2,17 +2,12 @@
  * The Effect 4 app runs as a user runs it (the built JavaScript, in a process of its own, on this
  * root's Node), with a small workload, and exits 0; Ctrl-C closes it cleanly; the flags are honoured.
  */
-import { execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { interruptWhilePlacing, runNode } from "../../../../examples/test/kit/processes.js"
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url))
-
-const run = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(process.execPath, [main, ...args], { env: { ...process.env, DATABASE_URL: "" }, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: `${stdout}\n${stderr}` }))
-  })
+const run = (args: ReadonlyArray<string>) => runNode(main, args)
 
 describe("the Effect 4 app's program (npm start)", () => {
   it("places the orders through the faults and reports them stored exactly once", async () => {
@@ -24,17 +19,7 @@ describe("the Effect 4 app's program (npm start)", () => {
   }, 150_000)
 
   it("Ctrl-C (SIGINT) while orders are placed: every pool closes, the servers stop, exit code 130 (Effect 4 runMain: interrupted)", async () => {
-    const child = spawn(process.execPath, [main, "--duration", "120", "--orders", "1000000"], { env: { ...process.env, DATABASE_URL: "" } })
-    let output = ""
-    child.stdout.on("data", (chunk) => (output += chunk))
-    child.stderr.on("data", (chunk) => (output += chunk))
-    // the event: orders are being placed (the view prints "N placed")
-    await new Promise<void>((resolve) => {
-      const check = () => (/[1-9]\d* placed/.test(output) ? resolve() : setTimeout(check, 50))
-      check()
-    })
-    child.kill("SIGINT")
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)))
+    const { code, output } = await interruptWhilePlacing(main)
     expect(output).toMatch(/interrupted: every pool closed, servers stopped/)
     // Effect 4's NodeRuntime.runMain exits 130 (128 + SIGINT) on an interruption; Effect 3's exits 0
     expect(code).toBe(130)
