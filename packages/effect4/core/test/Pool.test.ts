@@ -143,6 +143,50 @@ describe("Pool: sizing and borrowing", () => {
       expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0 })
     }))
 
+  it.effect("Pool.get's synchronous fast path: the same item twice in one scope goes back twice, once each", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, min: 1, max: 1, concurrency: 2 })
+      yield* until("min created", () => stats(pool).idle === 1)
+      const scope = yield* Scope.make()
+      // a fresh scope, then one with a finalizer already (the single → map transition), twice over
+      yield* Scope.addFinalizer(scope, Effect.void)
+      const a = yield* Scope.provide(Pool.get(pool), scope)
+      const b = yield* Scope.provide(Pool.get(pool), scope)
+      expect(a).toBe(b)
+      expect(stats(pool)).toMatchObject({ size: 1, borrowed: 2, borrows: 2 })
+      yield* Scope.close(scope, Exit.void)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0 })
+      // the per-item release is reused by later borrows and still returns exactly once each
+      for (let i = 0; i < 3; i++) yield* Effect.scoped(Pool.get(pool))
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0, borrows: 5 })
+      const again = yield* Effect.scoped(Effect.andThen(Pool.get(pool), Pool.get(pool)))
+      expect(again).toBe(a)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0, borrows: 7 })
+    }))
+
+  it.effect("Pool.get in a scope already closed hands the item back at once", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, min: 1, max: 1 })
+      yield* until("min created", () => stats(pool).idle === 1)
+      const scope = yield* Scope.make()
+      yield* Scope.close(scope, Exit.void)
+      yield* Scope.provide(Pool.get(pool), scope)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0, borrows: 1 })
+    }))
+
+  it.effect("Pool.get's fast path: a borrower interrupted right after the get still returns the item", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const pool = yield* Pool.make({ acquire: backend.acquire, min: 1, max: 1 })
+      yield* until("min created", () => stats(pool).idle === 1)
+      const fiber = yield* Effect.forkChild(Effect.scoped(Effect.andThen(Pool.get(pool), Effect.never)))
+      yield* until("borrowed", () => stats(pool).borrowed === 1)
+      yield* Fiber.interrupt(fiber)
+      expect(stats(pool)).toMatchObject({ size: 1, idle: 1, borrowed: 0 })
+    }))
+
   it.effect("a recycle returning undefined (nothing to do) keeps the item, with no effect run", () =>
     Effect.gen(function*() {
       const backend = new Backend()

@@ -5,30 +5,61 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import { addFinalizerUnsafe } from "./finalizer.js"
+import { handleOf } from "./handle.js"
 import type { PoolShell } from "./shell.js"
 import type * as State from "@effect-pool/engine/state"
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
-/** Borrow until the enclosing scope closes; the return goes through `recycle`. */
+/**
+ * Borrow until the enclosing scope closes; the return goes through `recycle`.
+ *
+ * The fast path — an idle item that needs no validation — is one synchronous step, as Effect 4's
+ * own `Pool.get`: take the item, register its (per-item, reused) release on the caller's scope,
+ * hand over its (per-item, reused) exit. Nothing can interrupt between the take and the
+ * registration, so no `uninterruptibleMask` is needed, and no Effect is allocated per borrow.
+ * Everything else (waiting, validation, a closed scope) takes the masked path.
+ */
 export const get = <A, E>(shell: PoolShell<A, E>): Effect.Effect<A, unknown, Scope.Scope> => {
   const site = shell.borrowSite()
-  return Effect.uninterruptibleMask((restore) =>
-    Effect.withFiber((fiber) => {
-      // the scope is the caller's: the item goes back exactly when it closes
-      const scope = Context.getUnsafe(fiber.context as Context.Context<Scope.Scope>, Scope.Scope)
-      const item = shell.tryTake(site)
-      if (item !== undefined && !shell.needsValidation(item)) return held(shell, scope, item)
-      return Effect.flatMap(shell.borrowFrom(item, restore, site), (item) => held(shell, scope, item))
-    })
-  )
+  return Effect.withFiber((fiber) => {
+    // the scope is the caller's: the item goes back exactly when it closes
+    const scope = Context.getUnsafe(fiber.context as Context.Context<Scope.Scope>, Scope.Scope)
+    // with `validate`, a taken item may need a check (an Effect): take it inside the mask
+    if (shell.lifecycle.validate !== undefined || scope.state._tag === "Closed") return masked(shell, scope, site)
+    const item = shell.tryTake(site)
+    if (item === undefined) return masked(shell, scope, site)
+    const handle = handleOf(item)
+    addFinalizerUnsafe(scope, {}, handle.release ?? (handle.release = releaser(shell, item)))
+    return handle.lent ?? (handle.lent = Exit.succeed(item.value))
+  })
 }
 
-/** The item lent until `scope` closes. */
-const held = <A, E>(shell: PoolShell<A, E>, scope: Scope.Scope, item: State.Item<A>): Effect.Effect<A> =>
-  Effect.as(Scope.addFinalizerExit(scope, (exit) => shell.release(item, exit)), item.value)
+/** `get`'s slow path: wait for an item (or validate one) interruptibly, the rest not. */
+const masked = <A, E>(shell: PoolShell<A, E>, scope: Scope.Scope, site: Error | undefined): Effect.Effect<A, unknown> =>
+  Effect.uninterruptibleMask((restore) => {
+    const item = shell.tryTake(site)
+    if (item !== undefined && !shell.needsValidation(item)) return held(shell, scope, item)
+    return Effect.flatMap(shell.borrowFrom(item, restore, site), (item) => held(shell, scope, item))
+  })
+
+/** The item lent until `scope` closes (a closed scope returns it at once). */
+const held = <A, E>(shell: PoolShell<A, E>, scope: Scope.Scope, item: State.Item<A>): Effect.Effect<A> => {
+  const handle = handleOf(item)
+  return Effect.as(Scope.addFinalizerExit(scope, handle.release ?? (handle.release = releaser(shell, item))), item.value)
+}
+
+/**
+ * The finalizer that returns `item` when a borrower's scope closes: through `recycle` when it has
+ * work to do, else one synchronous return whose Effect is made once per item.
+ */
+const releaser = <A, E>(shell: PoolShell<A, E>, item: State.Item<A>): (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void> => {
+  const plain = Effect.sync(() => shell.releaseNow(item))
+  return (exit) => shell.recycling(item, exit) ?? plain
+}
 
 /** Borrow around one effect. The fast path: an idle item is taken synchronously. */
 export const use = <A, E, X, Y, Z>(

@@ -536,14 +536,6 @@ export class PoolShell<A, E> {
   }
 
   /**
-   * Return through `recycle` when there is one: a failing (or timed-out) recycle evicts the
-   * item. A recycle returning `undefined` (nothing to do) costs nothing more than a plain return.
-   */
-  release(item: State.Item<A>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return this.recycling(item, exit) ?? Effect.sync(() => this.releaseNow(item))
-  }
-
-  /**
    * The effect that recycles and returns `item`, or `undefined` when there is nothing to
    * recycle (the caller then returns it with `releaseNow`).
    */
