@@ -62,7 +62,16 @@ export interface RunnerSettings {
 export interface StartMessage {
   readonly port: import("node:worker_threads").MessagePort
   readonly settings: RunnerSettings
+  /**
+   * The wake-up word (`Int32Array` over a `SharedArrayBuffer`, index {@link WAKE_POSTED}): the main
+   * side adds 1 and `Atomics.notify`s after every message it posts, so that an idle thread parked
+   * in `Atomics.wait` (as piscina's are) takes its next task without an event-loop wake-up.
+   */
+  readonly wake?: Int32Array | undefined
 }
+
+/** Index in {@link StartMessage.wake} of the count of messages the main side has posted. */
+export const WAKE_POSTED = 0
 
 /** main → worker: run a task. */
 export interface TaskMessage {

@@ -29,14 +29,25 @@ import {
   serializeError,
   type StartMessage,
   type Running as RunningTask,
-  type TaskMessage
+  type TaskMessage,
+  WAKE_POSTED
 } from "./protocol.js"
 
 type Plain = (input: unknown, context: TaskContext) => unknown
 let settings: RunnerSettings
 
 let effects: EffectsModule | undefined
-const loadEffects = async (): Promise<EffectsModule> => (effects ??= (await import(settings.effects)) as EffectsModule)
+/** The effects module is being imported (the thread must not park: its import would stall). */
+let loadingEffects = false
+const loadEffects = async (): Promise<EffectsModule> => {
+  if (effects !== undefined) return effects
+  loadingEffects = true
+  try {
+    return (effects ??= (await import(settings.effects)) as EffectsModule)
+  } finally {
+    loadingEffects = false
+  }
+}
 
 /** What a handler gets besides its input. Its `signal` is made on first use (most never ask). */
 class TaskContext {
@@ -63,6 +74,12 @@ const running = new Map<number, Running>()
 const handlers = new Map<string, Promise<Resolved>>()
 const resolvedNow = new Map<string, Resolved>()
 let port: MessagePort
+/** The main side's count of posted messages (`StartMessage.wake`); undefined: never park. */
+let wake: Int32Array | undefined
+/** The count as last seen here: `Atomics.wait` sleeps while the main side's is still this. */
+let seenPosted = 0
+/** In the parking loop now (a task finished inside it does not start another). */
+let parked = false
 /** The module as loaded: `module.exports` of a CommonJS file (as piscina reads it), an ES module's namespace. */
 let module: unknown
 
@@ -179,6 +196,42 @@ const settle = (id: number, outcome: () => Pick<ReplyMessage, "status" | "value"
   const task = running.get(id)
   running.delete(id)
   reply(task?.context.cancelled ? { id, status: 2, heap: heap() } : { id, ...outcome(), heap: heap() })
+  if (running.size === 0) park()
+}
+
+/** How long one `Atomics.wait` of an idle thread lasts before it goes back to its event loop (ms). */
+const PARK_WAIT_MS = 1
+/** How long a thread stays parked, taking task after task, before it lets its event loop run (ms). */
+const PARK_BUDGET_MS = 2
+
+/**
+ * With no task running, waits briefly for the next message in `Atomics.wait` (as piscina's
+ * threads do) and runs it in this tick: a sleeping thread is woken by the main side's
+ * `Atomics.notify`, which costs far less than an event-loop wake-up per task. Unlike piscina's
+ * (which wait until the next task) the wait is bounded — {@link PARK_WAIT_MS} idle, at most
+ * {@link PARK_BUDGET_MS} in all — so what a task left running (timers, immediates, microtasks,
+ * stdio) still runs, late by at most that. Only while no Effect runtime has been loaded in the
+ * thread (its fibers would stall meanwhile) and nothing is left to flush on stdout/stderr; a task
+ * that stays async returns the thread to its event loop until it ends.
+ */
+const park = (): void => {
+  if (parked || wake === undefined || effects !== undefined || loadingEffects) return
+  if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return
+  parked = true
+  const started = performance.now()
+  try {
+    while (running.size === 0) {
+      if (Atomics.wait(wake, WAKE_POSTED, seenPosted, PARK_WAIT_MS) === "timed-out") return
+      seenPosted = Atomics.load(wake, WAKE_POSTED)
+      // read after updating the count: a message posted in between wakes the next wait
+      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+        onMessage(next.message)
+      }
+      if (effects !== undefined || loadingEffects || performance.now() - started > PARK_BUDGET_MS) return
+    }
+  } finally {
+    parked = false
+  }
 }
 
 const succeed = (id: number, value: unknown): void => settle(id, () => ({ status: 0, value }))
@@ -292,6 +345,7 @@ const start = async (): Promise<void> => {
   const received = await new Promise<StartMessage>((resolve) => parentPort!.once("message", resolve))
   port = received.port
   settings = received.settings
+  wake = received.wake
   try {
     setPiscinaState()
     module = await load(settings.module)
@@ -312,6 +366,7 @@ const start = async (): Promise<void> => {
     }
   })
   port.postMessage({ ready: true } satisfies ReadyMessage)
+  park()
 }
 
 void start()

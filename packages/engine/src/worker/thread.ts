@@ -26,7 +26,8 @@ import {
   type ReadyMessage,
   type ReplyMessage,
   type StartMessage,
-  type RunnerSettings
+  type RunnerSettings,
+  WAKE_POSTED
 } from "./protocol.js"
 
 const runner = fileURLToPath(new URL("./runner.js", import.meta.url))
@@ -75,6 +76,8 @@ export class Thread {
   readonly threadId: number
   readonly tasks = new Map<number, PostedTask>()
   private readonly port: MessagePort
+  /** Counts the messages posted (the runner parks on it when idle; see `StartMessage.wake`). */
+  private readonly wake = new Int32Array(new SharedArrayBuffer(4))
   /** Heap used after its last task (only when the pool asked for heap reports). */
   heapUsed = 0
   ready = false
@@ -152,7 +155,7 @@ export class Thread {
       this.port.on("message", this.onMessage)
       started(undefined)
     })
-    this.worker.postMessage({ port: port2, settings: options.settings } satisfies StartMessage, [port2])
+    this.worker.postMessage({ port: port2, settings: options.settings, wake: this.wake } satisfies StartMessage, [port2])
   }
 
   private readonly onMessage = (message: ReplyMessage): void => {
@@ -176,6 +179,7 @@ export class Thread {
     this.tasks.set(task.id, task)
     try {
       this.port.postMessage(name === undefined ? { id: task.id, input } : { id: task.id, input, name }, transfer as Array<TransferListItem>)
+      this.notify()
     } catch (error) {
       // the input could not be cloned or transferred: nothing was sent
       this.tasks.delete(task.id)
@@ -185,7 +189,16 @@ export class Thread {
 
   /** Asks the thread to stop a task (its signal aborts, its Effect is interrupted). */
   cancel(id: number): void {
-    if (!this.exited) this.port.postMessage({ cancel: id })
+    if (!this.exited) {
+      this.port.postMessage({ cancel: id })
+      this.notify()
+    }
+  }
+
+  /** Tells the runner a message was posted (wakes it if it is parked in `Atomics.wait`). */
+  private notify(): void {
+    Atomics.add(this.wake, WAKE_POSTED, 1)
+    Atomics.notify(this.wake, WAKE_POSTED, 1)
   }
 
   /** Ends the thread (tasks on it settle as exited, `terminatedBy` = `reason`); resolves once it has exited. */
