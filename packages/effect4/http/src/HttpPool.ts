@@ -20,7 +20,7 @@ import * as Layer from "effect/Layer"
 import type { Scope } from "effect/Scope"
 import { buildConnector, Client } from "undici"
 import { type Connection, type Lease, PoolDispatcher, undiciMaxStreams } from "./internal/dispatch.js"
-import { optionNames, parse, type Parsed, poolNameOf } from "./internal/options.js"
+import { optionNames, parse, type Parsed, poolNameOf } from "@effect-pool/engine/http/options"
 
 /**
  * Options of `HttpPool.layer`; defaults in brackets (Go's `http.Transport` names in parentheses).
@@ -110,7 +110,7 @@ export class HttpPool extends Context.Service<HttpPool, {
 }>()("@effect-pool/http/HttpPool") {}
 
 const parseOptions = (options: unknown): Effect.Effect<Parsed, PoolConfigError> =>
-  Effect.suspend(() => Effect.fromResult(OptionCheck.run(poolNameOf(options), (check) => parse(check, options))))
+  Effect.suspend(() => Effect.fromResult(OptionCheck.run(poolNameOf(options), (check) => parse(check, options, { http2: true }))))
 
 /** A finite delay for undici's own timers (`setTimeout`, which fires at once past 2³¹−1 ms). */
 const undiciMillis = (ms: number): number => Math.min(ms, EngineOptions.MAX_TIMER_MILLIS)

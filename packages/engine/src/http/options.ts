@@ -1,11 +1,13 @@
 /**
- * The options of `HttpPool.layer`, checked with the engine's validators (no `effect` import: the
- * edition passes its checker, which knows its `Duration` inputs).
+ * The options of `HttpPool.layer`, both editions: checked with the engine's validators (no
+ * `effect` import: the edition passes its checker, which knows its `Duration` inputs). The
+ * Effect 3 edition speaks HTTP/1.1 only, so its options have no `http2` /
+ * `maxStreamsPerConnection` (see `Features`).
  *
  * @internal
  */
-import type { Checker } from "@effect-pool/engine/options"
-import { describeValue } from "@effect-pool/engine/options"
+import type { Checker } from "../options.js"
+import { describeValue } from "../options.js"
 import * as crypto from "node:crypto"
 import * as nodeTls from "node:tls"
 
@@ -22,10 +24,10 @@ const KNOWN = [
   "acquireTimeout",
   "maxLifetime",
   "idleOriginTimeout",
-  "http2",
-  "maxStreamsPerConnection",
   "tls"
 ] as const
+/** The options only an edition that speaks HTTP/2 has. */
+const H2_KNOWN = ["http2", "maxStreamsPerConnection"] as const
 const TLS_KNOWN = ["ca", "cert", "key", "servername", "rejectUnauthorized"] as const
 
 /**
@@ -53,13 +55,15 @@ const ALIASES: Record<string, string> = {
   maxIdleConnsPerHost: "maxIdlePerOrigin",
   maxIdleConns: "maxIdleTotal",
   idleConnTimeout: "idleTimeout",
-  tlsClientConfig: "tls",
+  tlsClientConfig: "tls"
+}
+/** undici's names for the HTTP/2 options (with HTTP/2 only). */
+const H2_ALIASES: Record<string, string> = {
   allowH2: "http2",
   maxConcurrentStreams: "maxStreamsPerConnection"
 }
 /** undici options we do not have at all, with why. */
 const UNSUPPORTED: Record<string, string> = {
-  pipelining: "is not supported: an HTTP/1.1 connection carries one request at a time (no pipelining); HTTP/2 multiplexes",
   socketPath: "is not supported: connections are TCP (+ TLS) to the request's origin",
   proxy: "is not supported: requests go straight to their origin (no proxy is used, HTTP(S)_PROXY is not read)",
   headersTimeout: "is not an option here; bound a request with Effect.timeout",
@@ -70,6 +74,21 @@ const UNSUPPORTED: Record<string, string> = {
   cert: "is not an option here; use \"tls.cert\"",
   key: "is not an option here; use \"tls.key\"",
   servername: "is not an option here; use \"tls.servername\""
+}
+
+/** What differs between an edition with HTTP/2 and one without. */
+const UNSUPPORTED_H2: Record<string, string> = {
+  pipelining: "is not supported: an HTTP/1.1 connection carries one request at a time (no pipelining); HTTP/2 multiplexes"
+}
+const UNSUPPORTED_H1: Record<string, string> = {
+  pipelining: "is not supported: each connection carries one request at a time (HTTP/1.1 without pipelining)",
+  allowH2: "is not supported: connections are HTTP/1.1"
+}
+
+/** What the edition's HTTP client speaks. */
+export interface Features {
+  /** HTTP/2 (the `http2` and `maxStreamsPerConnection` options); without it, HTTP/1.1 only. */
+  readonly http2: boolean
 }
 
 /** The core's option names, as users of this package know them (errors from core's own checks). */
@@ -170,17 +189,23 @@ const parseTls = (check: Checker<any>, input: unknown): Parsed["tls"] => {
 export const poolNameOf = (options: unknown): string =>
   typeof (options as { name?: unknown } | undefined)?.name === "string" ? (options as { name: string }).name : "http"
 
-/** Parses `options` with `check` (an edition's checker); throws the engine's `OptionInvalid`. */
-export const parse = (check: Checker<any>, options: unknown): Parsed => {
+/**
+ * Parses `options` with `check` (an edition's checker); throws the engine's `OptionInvalid`.
+ * Without `features.http2`, `http2` is `false` and the HTTP/2 options are not known.
+ */
+export const parse = (check: Checker<any>, options: unknown, features: Features): Parsed => {
   {
     if (options === null || typeof options !== "object" || Array.isArray(options)) {
       check.fail("options", `must be an object, got ${describeValue(options)}`)
     }
     const input = options as Record<string, unknown>
+    const unsupported = features.http2 ? UNSUPPORTED_H2 : UNSUPPORTED_H1
     for (const key of Object.keys(input)) {
-      if (input[key] !== undefined && UNSUPPORTED[key] !== undefined) check.fail(key, UNSUPPORTED[key]!)
+      const why = unsupported[key] ?? UNSUPPORTED[key]
+      if (input[key] !== undefined && why !== undefined) check.fail(key, why)
     }
-    check.known(input, KNOWN, ALIASES)
+    if (features.http2) check.known(input, [...KNOWN, ...H2_KNOWN], { ...ALIASES, ...H2_ALIASES })
+    else check.known(input, KNOWN, ALIASES)
     rejectNull(check, input, "")
     const name = check.string("name", input.name, "http", { nonEmpty: true })
     const perOrigin = check.integer("maxConnectionsPerOrigin", input.maxConnectionsPerOrigin, 10, { min: 1, infinity: true })
@@ -206,11 +231,10 @@ export const parse = (check: Checker<any>, options: unknown): Parsed => {
       // 0 would make every connection expire before its first request
       maxLifetime: check.duration("maxLifetime", input.maxLifetime, Infinity, { zero: "reject" }),
       idleOriginTimeout: check.duration("idleOriginTimeout", input.idleOriginTimeout, "5 minutes", { zero: "allow" }),
-      http2: check.boolean("http2", input.http2, true),
-      maxStreamsPerConnection: check.integer("maxStreamsPerConnection", input.maxStreamsPerConnection, 100, {
-        min: 1,
-        max: 2 ** 31 - 1
-      }),
+      http2: features.http2 && check.boolean("http2", input.http2, true),
+      maxStreamsPerConnection: features.http2
+        ? check.integer("maxStreamsPerConnection", input.maxStreamsPerConnection, 100, { min: 1, max: 2 ** 31 - 1 })
+        : 1,
       tls: parseTls(check, input.tls)
     }
   }
