@@ -442,11 +442,11 @@ export const backendStats = (state: BackendSet, load: (address: string) => Load)
   })
 
 /**
- * An address as a one-address grpc target: `ipv4:1.2.3.4:80`, `ipv6:[::1]:80`; other forms
- * (`unix:`, names) are returned as they are.
+ * A resolved address (grpc-js's `subchannelAddressToString`: `1.2.3.4:80`, `[::1]:80`, or a
+ * socket path) as a one-address grpc target: `ipv4:1.2.3.4:80`, `ipv6:[::1]:80`, `unix:/path`.
  */
 export const addressTarget = (address: string): string => {
   if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(address)) return `ipv4:${address}`
   if (/^\[[0-9a-fA-F:.%\w]*\]:\d+$/.test(address)) return `ipv6:${address}`
-  return address
+  return `unix:${address}`
 }

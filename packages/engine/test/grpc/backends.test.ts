@@ -263,6 +263,6 @@ describe("stats and targets", () => {
   it("addressTarget", () => {
     expect(B.addressTarget("127.0.0.1:50051")).toBe("ipv4:127.0.0.1:50051")
     expect(B.addressTarget("[::1]:50051")).toBe("ipv6:[::1]:50051")
-    expect(B.addressTarget("/tmp/sock")).toBe("/tmp/sock")
+    expect(B.addressTarget("/tmp/sock")).toBe("unix:/tmp/sock")
   })
 })
