@@ -19,11 +19,13 @@
  * ```
  * @since 0.1.0
  */
-import type * as grpc from "@grpc/grpc-js"
+// the package itself first: loading it registers its resolvers (dns, ipv4, ipv6, unix)
+import * as grpc from "@grpc/grpc-js"
+// not in grpc-js's public API: how its channel maps a target to a scheme and an authority
 import * as resolver from "@grpc/grpc-js/build/src/resolver.js"
-import { subchannelAddressToString } from "@grpc/grpc-js/build/src/subchannel-address.js"
-import { parseUri, splitHostPort } from "@grpc/grpc-js/build/src/uri-parser.js"
-import type { GrpcUri } from "@grpc/grpc-js/build/src/uri-parser.js"
+import { parseUri } from "@grpc/grpc-js/build/src/uri-parser.js"
+
+type GrpcUri = grpc.experimental.GrpcUri
 
 /** The target as grpc-js's channel maps it (a scheme it knows, or `dns:`); `undefined` if it cannot. */
 export const targetUri = (target: string): GrpcUri | undefined => {
@@ -51,7 +53,7 @@ export const defaultAuthority = (target: string): string | undefined => {
 export const backendChannelOptions = (target: string, options: grpc.ChannelOptions): grpc.ChannelOptions => {
   const authority = defaultAuthority(target)
   if (authority === undefined) return options
-  const host = splitHostPort(authority)?.host ?? authority
+  const host = grpc.experimental.splitHostPort(authority)?.host ?? authority
   return {
     ...options,
     "grpc.default_authority": options["grpc.default_authority"] ?? authority,
@@ -81,15 +83,15 @@ export const watchTarget = (
   const uri = targetUri(target)
   if (uri === undefined) return undefined
   let closed = false
-  let instance: resolver.Resolver
+  let instance: grpc.experimental.Resolver
   try {
-    instance = resolver.createResolver(uri, (result) => {
+    instance = grpc.experimental.createResolver(uri, (result) => {
       if (closed) return false
       if (!result.ok) {
         error(result.error.details)
         return true
       }
-      const list = result.value.flatMap((endpoint) => (endpoint.addresses[0] === undefined ? [] : [subchannelAddressToString(endpoint.addresses[0])]))
+      const list = result.value.flatMap((endpoint) => (endpoint.addresses[0] === undefined ? [] : [grpc.experimental.subchannelAddressToString(endpoint.addresses[0])]))
       if (list.length === 0) error("the target resolved to no address")
       else addresses(list)
       return true
