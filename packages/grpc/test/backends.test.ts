@@ -104,7 +104,7 @@ describe("GrpcPool with several backends", () => {
       const { servers } = yield* fleet(3)
       const [a, b, c] = servers as [typeof servers[0], typeof servers[0], typeof servers[0]]
       const resolver = controlledResolver([a.target, b.target])
-      const pool = yield* GrpcPool.make({ target: resolver.target, minChannels: 2, maxChannels: 6 })
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 2, maxChannels: 6 })
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.address)).toEqual([a.target, b.target])
       let running = true
       // calls long enough that some are in flight on a as it is removed
