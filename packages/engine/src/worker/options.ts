@@ -26,25 +26,25 @@ import type { Checker } from "../options.js"
 import { describeValue } from "../options.js"
 
 /** How an idle thread waits for its next task (piscina's `atomics`). */
-export type Atomics = "sync" | "async" | "disabled"
+export type AtomicsMode = "sync" | "async" | "disabled"
 
 /** piscina's values of `atomics`. */
-export const ATOMICS_VALUES: ReadonlyArray<Atomics> = ["sync", "async", "disabled"]
+export const ATOMICS_VALUES: ReadonlyArray<AtomicsMode> = ["sync", "async", "disabled"]
 
 /** The default: idle threads park (piscina's default too). */
-export const DEFAULT_ATOMICS: Atomics = "sync"
+export const DEFAULT_ATOMICS: AtomicsMode = "sync"
 
 /**
  * Checks `atomics` and piscina 4's `useAtomics` (`true`: `"sync"`, `false`: `"disabled"`);
  * both given and disagreeing is an error naming `useAtomics`.
  */
-export const parseAtomics = (check: Checker<any>, atomics: unknown, useAtomics: unknown): Atomics => {
+export const parseAtomics = (check: Checker<any>, atomics: unknown, useAtomics: unknown): AtomicsMode => {
   const mode = check.oneOf("atomics", atomics, DEFAULT_ATOMICS, ATOMICS_VALUES)
   if (useAtomics === undefined || useAtomics === null) return mode // null: absent, as for every option
   if (typeof useAtomics !== "boolean") {
     check.fail("useAtomics", `must be true or false (piscina 4's name; piscina 5 and ours: atomics: "sync" | "async" | "disabled"), got ${describeValue(useAtomics)}`)
   }
-  const implied: Atomics = useAtomics ? "sync" : "disabled"
+  const implied: AtomicsMode = useAtomics ? "sync" : "disabled"
   if (atomics === undefined || atomics === null) return implied
   if ((mode === "sync") !== useAtomics) {
     check.fail("useAtomics", `is piscina 4's name for atomics, which is also given (${describeValue(atomics)}) and disagrees: give atomics only`)
@@ -53,4 +53,4 @@ export const parseAtomics = (check: Checker<any>, atomics: unknown, useAtomics: 
 }
 
 /** Whether threads in this mode park in `Atomics.wait` between tasks (only `"sync"`). */
-export const parkingOf = (mode: Atomics): boolean => mode === "sync"
+export const parkingOf = (mode: AtomicsMode): boolean => mode === "sync"

@@ -1,7 +1,7 @@
 /** The worker pool's `atomics` option (piscina's values) and piscina 4's `useAtomics`, one parser for both editions. */
 import { describe, expect, it } from "vitest"
 import * as Options from "../../src/options.js"
-import { type Atomics, parkingOf, parseAtomics } from "../../src/worker/options.js"
+import { type AtomicsMode, parkingOf, parseAtomics } from "../../src/worker/options.js"
 
 const checker = Options.makeChecker<number>({ decode: (input) => (typeof input === "number" ? input : undefined) })
 const parse = (atomics: unknown, useAtomics?: unknown): string => {
@@ -15,7 +15,7 @@ describe("atomics", () => {
     expect(parse("sync")).toBe("sync")
     expect(parse("async")).toBe("async")
     expect(parse("disabled")).toBe("disabled")
-    expect((["sync", "async", "disabled"] as Array<Atomics>).map(parkingOf)).toEqual([true, false, false])
+    expect((["sync", "async", "disabled"] as Array<AtomicsMode>).map(parkingOf)).toEqual([true, false, false])
   })
   it("piscina 4's useAtomics: true is sync, false is disabled; agreeing with atomics is fine", () => {
     expect(parse(undefined, true)).toBe("sync")

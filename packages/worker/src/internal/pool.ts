@@ -26,7 +26,7 @@ import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
 import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
-import { type Atomics, parkingOf, parseAtomics } from "@effect-pool/engine/worker/options"
+import { type AtomicsMode, parkingOf, parseAtomics } from "@effect-pool/engine/worker/options"
 import { type Counters, Threads } from "./threads.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
@@ -418,7 +418,7 @@ export interface Parsed {
   readonly argv: ReadonlyArray<string> | undefined
   readonly execArgv: ReadonlyArray<string> | undefined
   readonly schema: { readonly input?: Schema.Schema<any, any, never> | undefined; readonly output?: Schema.Schema<any, any, never> | undefined } | undefined
-  readonly atomics: Atomics
+  readonly atomics: AtomicsMode
 }
 
 const stringList = (check: OptionCheck.Checker, option: string, value: unknown): ReadonlyArray<string> | undefined => {
