@@ -23,7 +23,7 @@ export const log = () => order.splice(0)
  * thread takes it from its wait, one that does not park through its event loop. Returns
  * `Stats.parked` after three rounds.
  */
-const parkedAfterBusyRounds = (options: Partial<WorkerPool.Options>) =>
+const parkedAfterBusyRounds = (options: Pick<WorkerPool.Options, "atomics" | "useAtomics">) =>
   Effect.gen(function*() {
     const pool = yield* WorkerPool.make<number, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2, ...options })
     for (let round = 0; round < 3; round++) {
