@@ -10,11 +10,8 @@ import { Effect, Result } from "effect"
 import { workerFile } from "./helpers.js"
 
 const file = workerFile(`
-const order = []
 export default (x) => x * 2
 export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
-export const mark = (i) => { order.push("start " + i); Promise.resolve().then(() => order.push("microtask " + i)); return i }
-export const log = () => order.splice(0)
 `)
 
 /**
@@ -51,16 +48,6 @@ describe("WorkerPool atomics (how idle threads wait)", () => {
       expect(yield* parkedAfterBusyRounds({ useAtomics: false })).toBe(0)
       expect(yield* parkedAfterBusyRounds({ atomics: "disabled", useAtomics: false })).toBe(0)
     }))
-
-  it.live("disabled: a task's promise callbacks run before the thread takes its next task", () =>
-    Effect.gen(function*() {
-      const pool = yield* WorkerPool.make<number, unknown>({ filename: file, name: "mark", minWorkers: 1, maxWorkers: 1, atomics: "disabled" })
-      const n = 20
-      yield* Effect.all(Array.from({ length: n }, (_, i) => WorkerPool.run(pool, i)), { concurrency: "unbounded" })
-      const order = yield* WorkerPool.run(pool, 0, { name: "log" })
-      expect(order).toEqual(Array.from({ length: n }, (_, i) => [`start ${i}`, `microtask ${i}`]).flat())
-      expect((yield* WorkerPool.stats(pool)).parked).toBe(0)
-    }).pipe(Effect.scoped))
 
   it.live("a thread that crashed keeps its parked tasks in the count", () =>
     Effect.gen(function*() {
