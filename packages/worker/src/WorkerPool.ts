@@ -148,6 +148,18 @@ export interface Options<I = unknown, O = unknown> {
     readonly input?: Schema.Schema<I, any, never> | undefined
     readonly output?: Schema.Schema<O, any, never> | undefined
   } | undefined
+  /**
+   * How an idle thread waits for its next task (piscina's option and values). `"sync"`: it parks
+   * briefly in `Atomics.wait` and takes a task posted meanwhile in the same tick, without an
+   * event-loop wake-up — at most ~2 ms at a time, so timers and I/O a task left behind run late by
+   * at most that; never once the thread has loaded an Effect runtime (an Effect handler), nor
+   * while its stdout/stderr is flushing. `"disabled"`: it never blocks, it waits in its event
+   * loop. `"async"` (piscina's `Atomics.waitAsync`, for threads with open handles): the same as
+   * `"disabled"` here. `Stats.parked` counts the tasks taken parked. ["sync"]
+   */
+  readonly atomics?: "sync" | "async" | "disabled" | undefined
+  /** piscina 4's boolean for `atomics`: `true` is `"sync"`, `false` is `"disabled"` (giving both, disagreeing, is a `PoolConfigError`). */
+  readonly useAtomics?: boolean | undefined
 }
 
 /**
@@ -211,6 +223,8 @@ export interface Stats extends Pool.PoolStats {
   /** Threads started, and threads exited, since the pool was made. */
   readonly started: number
   readonly exited: number
+  /** Tasks a thread took while parked between tasks (`atomics: "sync"`) rather than through its event loop; 0 with `"disabled"`. */
+  readonly parked: number
   /** The core pool's stats (threads as items); also spread at the top level, like every kind's. */
   readonly pool: Pool.PoolStats
 }
@@ -454,6 +468,7 @@ export const stats = <I, O>(self: WorkerPool<I, O>): Effect.Effect<Stats> => {
       recycles: c.recycles,
       started: c.started,
       exited: c.exited,
+      parked: shell.parkedTasks(),
       pool
     }
   })

@@ -21,6 +21,16 @@ const makeEither = (options: Record<string, unknown>) =>
 
 /** [option, value, expected option named in the error] */
 const rejected: ReadonlyArray<readonly [string, unknown, string?]> = [
+  ["atomics", "Sync"],
+  ["atomics", ""],
+  ["atomics", true],
+  ["atomics", 0],
+  ["atomics", NaN],
+  ["atomics", Infinity],
+  ["atomics", {}],
+  ["useAtomics", "false"],
+  ["useAtomics", 0],
+  ["useAtomics", NaN],
   ["filename", 12],
   ["filename", ""],
   ["filename", undefined],
@@ -114,7 +124,7 @@ describe("WorkerPool hostile options", () => {
         ["closeTimeout", "use \"shutdownTimeout\""],
         ["maxWaiters", "use \"maxQueue\""],
         ["concurrency", "use \"concurrentTasksPerWorker\""],
-        ["useAtomics", "use \"nothing"],
+        ["niceIncrement", "use \"nothing"],
         ["zzzzzzzzzzzz", "is not a known option"]
       ]
       for (const [key, text] of cases) {

@@ -25,6 +25,8 @@ export interface Counters {
   started: number
   exited: number
   running: number
+  /** Tasks taken while parked by threads that have exited (a live thread's own count is in its wake word). */
+  parked: number
 }
 
 /** All counters at 0. */
@@ -37,5 +39,6 @@ export const makeCounters = (): Counters => ({
   recycles: 0,
   started: 0,
   exited: 0,
-  running: 0
+  running: 0,
+  parked: 0
 })

@@ -56,6 +56,11 @@ export interface RunnerSettings {
   readonly reportHeap: boolean
   /** The edition's {@link EffectsModule}, as a `file:` URL: imported by the first task that returns an Effect or is a marked handler. */
   readonly effects: string
+  /**
+   * An idle thread parks in `Atomics.wait` for its next task (the pool's `atomics: "sync"`, see
+   * `./options`); `false`: it never blocks, it waits in its event loop. [true]
+   */
+  readonly park?: boolean | undefined
 }
 
 /** main → worker, once on `parentPort`: the port tasks come on, and the settings. */
@@ -66,12 +71,18 @@ export interface StartMessage {
    * The wake-up word (`Int32Array` over a `SharedArrayBuffer`, index {@link WAKE_POSTED}): the main
    * side adds 1 and `Atomics.notify`s after every message it posts, so that an idle thread parked
    * in `Atomics.wait` (as piscina's are) takes its next task without an event-loop wake-up.
+   * The thread counts at {@link WAKE_PARKED} the tasks it took while parked. Absent when the
+   * thread does not park (`RunnerSettings.park` false).
    */
   readonly wake?: Int32Array | undefined
 }
 
 /** Index in {@link StartMessage.wake} of the count of messages the main side has posted. */
 export const WAKE_POSTED = 0
+/** Index in {@link StartMessage.wake} of the count of tasks the thread took while parked (it adds, the main side reads). */
+export const WAKE_PARKED = 1
+/** Length of {@link StartMessage.wake} (in 32-bit words). */
+export const WAKE_WORDS = 2
 
 /** main → worker: run a task. */
 export interface TaskMessage {

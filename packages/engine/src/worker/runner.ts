@@ -30,6 +30,7 @@ import {
   type StartMessage,
   type Running as RunningTask,
   type TaskMessage,
+  WAKE_PARKED,
   WAKE_POSTED
 } from "./protocol.js"
 
@@ -215,16 +216,18 @@ const PARK_BUDGET_MS = 2
  * that stays async returns the thread to its event loop until it ends.
  */
 const park = (): void => {
-  if (parked || wake === undefined || effects !== undefined || loadingEffects) return
+  const word = wake
+  if (parked || word === undefined || effects !== undefined || loadingEffects) return
   if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return
   parked = true
   const started = performance.now()
   try {
     while (running.size === 0) {
-      if (Atomics.wait(wake, WAKE_POSTED, seenPosted, PARK_WAIT_MS) === "timed-out") return
-      seenPosted = Atomics.load(wake, WAKE_POSTED)
+      if (Atomics.wait(word, WAKE_POSTED, seenPosted, PARK_WAIT_MS) === "timed-out") return
+      seenPosted = Atomics.load(word, WAKE_POSTED)
       // read after updating the count: a message posted in between wakes the next wait
       for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+        if (!("cancel" in next.message)) Atomics.add(word, WAKE_PARKED, 1)
         onMessage(next.message)
       }
       if (effects !== undefined || loadingEffects || performance.now() - started > PARK_BUDGET_MS) return
@@ -345,7 +348,8 @@ const start = async (): Promise<void> => {
   const received = await new Promise<StartMessage>((resolve) => parentPort!.once("message", resolve))
   port = received.port
   settings = received.settings
-  wake = received.wake
+  // a pool with atomics: "disabled" (or "async") sends no wake word; never park without one
+  wake = settings.park === false ? undefined : received.wake
   try {
     setPiscinaState()
     module = await load(settings.module)

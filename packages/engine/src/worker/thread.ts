@@ -27,7 +27,9 @@ import {
   type ReplyMessage,
   type StartMessage,
   type RunnerSettings,
-  WAKE_POSTED
+  WAKE_PARKED,
+  WAKE_POSTED,
+  WAKE_WORDS
 } from "./protocol.js"
 
 const runner = fileURLToPath(new URL("./runner.js", import.meta.url))
@@ -76,8 +78,8 @@ export class Thread {
   readonly threadId: number
   readonly tasks = new Map<number, PostedTask>()
   private readonly port: MessagePort
-  /** Counts the messages posted (the runner parks on it when idle; see `StartMessage.wake`). */
-  private readonly wake = new Int32Array(new SharedArrayBuffer(4))
+  /** Counts the messages posted (the runner parks on it when idle; see `StartMessage.wake`); none when it does not park. */
+  private readonly wake: Int32Array | undefined
   /** Heap used after its last task (only when the pool asked for heap reports). */
   heapUsed = 0
   ready = false
@@ -96,6 +98,7 @@ export class Thread {
   constructor(options: ThreadOptions, started: (failure: StartupFailure | undefined) => void) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
+    this.wake = options.settings.park === false ? undefined : new Int32Array(new SharedArrayBuffer(4 * WAKE_WORDS))
     // every option Worker reads is an own property here (undefined: Node's default): a Worker
     // options object inherits from Object.prototype, so one left out could be supplied by a
     // polluted prototype
@@ -197,8 +200,15 @@ export class Thread {
 
   /** Tells the runner a message was posted (wakes it if it is parked in `Atomics.wait`). */
   private notify(): void {
-    Atomics.add(this.wake, WAKE_POSTED, 1)
-    Atomics.notify(this.wake, WAKE_POSTED, 1)
+    const wake = this.wake
+    if (wake === undefined) return
+    Atomics.add(wake, WAKE_POSTED, 1)
+    Atomics.notify(wake, WAKE_POSTED, 1)
+  }
+
+  /** Tasks the thread took while parked in `Atomics.wait` (0 when it does not park). */
+  get parked(): number {
+    return this.wake === undefined ? 0 : Atomics.load(this.wake, WAKE_PARKED)
   }
 
   /** Ends the thread (tasks on it settle as exited, `terminatedBy` = `reason`); resolves once it has exited. */

@@ -41,18 +41,19 @@ const handlers = file(`
 export default (n) => n * n
 export const fails = () => { const e = new TypeError("nope"); e.code = 42; throw e }
 export const crash = () => process.exit(3)
+export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
 export const effect = (n) => ({ "~effect/Effect": () => n + 1 })
 export const wait = (_, { signal }) => new Promise((resolve) => signal.aborted ? resolve("aborted") : signal.addEventListener("abort", () => resolve("aborted")))
 export const marked = { [Symbol.for("@effect-pool/worker/Handler")]: Symbol.for("@effect-pool/worker/Handler"), f: (n) => n * 10 }
 export const badStart = { [Symbol.for("@effect-pool/worker/Handler")]: Symbol.for("@effect-pool/worker/Handler"), failStart: true, f: () => 0 }
 `)
 
-const settings = (module: string, name = "default", explicitName = false): RunnerSettings => ({ module, name, explicitName, reportHeap: true, effects })
+const settings = (module: string, name = "default", explicitName = false, park?: boolean): RunnerSettings => ({ module, name, explicitName, reportHeap: true, effects, park })
 
-const start = (module: string, name?: string, explicitName?: boolean, startupTimeout = 30_000) =>
+const start = (module: string, name?: string, explicitName?: boolean, startupTimeout = 30_000, park?: boolean) =>
   new Promise<{ thread: Thread; failure: StartupFailure | undefined }>((resolve) => {
     const thread: Thread = new Thread(
-      { settings: settings(module, name, explicitName), workerData: undefined, env: undefined, argv: undefined, execArgv: undefined, resourceLimits: undefined, startupTimeout },
+      { settings: settings(module, name, explicitName, park), workerData: undefined, env: undefined, argv: undefined, execArgv: undefined, resourceLimits: undefined, startupTimeout },
       (failure) => resolve({ thread, failure })
     )
   })
@@ -133,5 +134,26 @@ describe("Thread + runner", () => {
   it("a thread that does not report ready within startupTimeout fails to start", async () => {
     const slow = await start(file(`await new Promise(() => { setInterval(() => {}, 1000) })`), "default", false, 50)
     expect(slow.failure?.reason).toBe("did not start within 50 ms")
+  })
+
+  it("parking: a task posted while the thread is busy is taken parked (counted); with park: false never", async () => {
+    // the second task is posted while the first busy-waits: when the first ends the thread has
+    // nothing running, parks, finds the second already posted and takes it without its event loop
+    const scenario = async (park: boolean | undefined) => {
+      const { thread } = await start(handlers, "default", false, 30_000, park)
+      try {
+        for (let round = 0; round < 3; round++) {
+          const [a, b] = await Promise.all([run(thread, 30, "busy"), run(thread, 2)])
+          expect(a.reply?.value).toBe(30)
+          expect(b.reply?.value).toBe(4)
+        }
+        return thread.parked
+      } finally {
+        await thread.terminate("done")
+      }
+    }
+    expect(await scenario(undefined)).toBeGreaterThanOrEqual(3)
+    expect(await scenario(true)).toBeGreaterThanOrEqual(3)
+    expect(await scenario(false)).toBe(0)
   })
 })

@@ -52,11 +52,19 @@ export class Threads {
 
   private onExit(thread: Thread, exited: Exited, item: Pool.ItemHandle): void {
     this.counters.exited++
+    this.counters.parked += thread.parked
     this.alive.delete(thread)
     if (exited.terminatedBy !== undefined || !thread.ready) return
     this.counters.crashes++
     // an idle thread that died leaves the pool now; a borrowed one when its tasks return it
     item.invalidate()
+  }
+
+  /** Tasks taken by threads while parked (`Stats.parked`): the exited threads' and the live ones'. */
+  parked(): number {
+    let parked = this.counters.parked
+    for (const thread of this.alive) parked += thread.parked
+    return parked
   }
 
   /** Threads running at least one task. */

@@ -5,9 +5,15 @@ import { WorkerPool } from "@effect-pool/worker"
 /** The path of one of piscina's fixtures (`resolve(__dirname, 'fixtures/…')` in piscina's tests). */
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 
+/**
+ * Options every pool of the suite gets (unless its scenario gives them): atomics-disabled.test.ts
+ * sets `atomics: "disabled"` and runs the whole suite again with threads that never park.
+ */
+export const suiteOptions: { atomics?: WorkerPool.Options["atomics"] } = {}
+
 /** Runs the same scenario as `new Piscina(options)`; `any` in and out, like piscina's `run`. */
 export const pool = (options: Omit<WorkerPool.Options<any, any>, "filename"> & { readonly filename: string | URL }) =>
-  WorkerPool.make<any, any>(options)
+  WorkerPool.make<any, any>({ ...suiteOptions, ...options })
 
 /** `pool.run(input, options)`: always data-first (an input of `{}` would read as run's options). */
 export const run = (p: WorkerPool.WorkerPool<any, any>, input: unknown, options: WorkerPool.RunOptions = {}) =>

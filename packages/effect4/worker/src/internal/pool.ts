@@ -25,6 +25,7 @@ import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
 import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
+import { type AtomicsMode, parkingOf, parseAtomics } from "@effect-pool/engine/worker/options"
 import { type Counters, Threads } from "./threads.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
@@ -124,6 +125,11 @@ export class WorkerPoolShell {
   /** Threads running at least one task. */
   busyThreads(): number {
     return this.threads.busy()
+  }
+
+  /** Tasks threads took while parked (`Stats.parked`). */
+  parkedTasks(): number {
+    return this.threads.parked()
   }
 
   /** `WorkerPool.run`. */
@@ -375,9 +381,9 @@ const checkRunOptions = (
 const optionKeys = [
   "filename", "name", "poolName", "minWorkers", "maxWorkers", "idleTimeout", "maxQueue", "concurrentTasksPerWorker",
   "taskTimeout", "cancelGracePeriod", "maxTasksPerWorker", "maxHeapUsedBeforeRecycle", "resourceLimits", "workerData",
-  "env", "argv", "execArgv", "startupTimeout", "shutdownTimeout", "schema",
-  // piscina's names, same meaning
-  "minThreads", "maxThreads"
+  "env", "argv", "execArgv", "startupTimeout", "shutdownTimeout", "schema", "atomics",
+  // piscina's names, same meaning (useAtomics: piscina 4's)
+  "minThreads", "maxThreads", "useAtomics"
 ]
 /** piscina options with another name (or none) here: the error says what to use. */
 const foreignOptions: Record<string, string> = {
@@ -388,8 +394,6 @@ const foreignOptions: Record<string, string> = {
   maxQueueSize: "maxQueue",
   workerType: "filename (worker_threads only)",
   recordTiming: "WorkerPool.stats and the effect_pool_worker_* metrics",
-  useAtomics: "nothing (replies are drained in batches without Atomics)",
-  atomics: "nothing (replies are drained in batches without Atomics)",
   niceIncrement: "nothing (not supported)",
   taskQueue: "nothing (the queue is the pool's FIFO; bound it with maxQueue)",
   trackUnmanagedFds: "nothing (not supported)",
@@ -427,6 +431,7 @@ export interface Parsed {
   readonly argv: ReadonlyArray<string> | undefined
   readonly execArgv: ReadonlyArray<string> | undefined
   readonly schema: { readonly input?: Schema.Codec<any, any, never, never> | undefined; readonly output?: Schema.Codec<any, any, never, never> | undefined } | undefined
+  readonly atomics: AtomicsMode
 }
 
 const stringList = (check: OptionCheck.Checker, option: string, value: unknown): ReadonlyArray<string> | undefined => {
@@ -522,6 +527,7 @@ export const parseOptions = (input: PoolOptions) => {
         if (schema[key] !== undefined && !isSchema(schema[key])) check.fail(`schema.${key}`, `must be a Schema, got ${OptionCheck.describeValue(schema[key])}`)
       }
     }
+    const atomics = parseAtomics(check, o.atomics, o.useAtomics)
     return {
       poolName,
       filename: filename as string | URL,
@@ -542,7 +548,8 @@ export const parseOptions = (input: PoolOptions) => {
       env,
       argv,
       execArgv,
-      schema: schema as Parsed["schema"]
+      schema: schema as Parsed["schema"],
+      atomics
     }
   })
 }
@@ -559,7 +566,7 @@ export const make = (options: PoolOptions): Effect.Effect<WorkerPoolShell, PoolC
     const threads = new Threads(
       poolName,
       {
-        settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity, effects },
+        settings: { module: fileHref(o.filename), name: o.name, explicitName: o.explicitName, reportHeap: o.maxHeap !== Infinity, effects, park: parkingOf(o.atomics) },
         workerData: (options as { workerData?: unknown }).workerData,
         env: o.env,
         argv: o.argv,

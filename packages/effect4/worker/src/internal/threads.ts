@@ -68,9 +68,17 @@ export class Threads {
     if (this.accounted.has(thread)) return crashed
     this.accounted.add(thread)
     this.counters.exited++
+    this.counters.parked += thread.parked
     this.alive.delete(thread)
     if (crashed) this.counters.crashes++
     return crashed
+  }
+
+  /** Tasks taken by threads while parked (`Stats.parked`): the exited threads' and the live ones'. */
+  parked(): number {
+    let parked = this.counters.parked
+    for (const thread of this.alive) parked += thread.parked
+    return parked
   }
 
   /** Threads running at least one task. */

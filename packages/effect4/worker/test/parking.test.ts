@@ -1,0 +1,88 @@
+/**
+ * How idle threads wait (issue 21): `atomics: "sync"` (the default) parks an idle thread in
+ * `Atomics.wait` so that a task posted meanwhile is taken without its event loop —
+ * `Stats.parked` counts those tasks; `"disabled"` (and `"async"`, piscina 4's
+ * `useAtomics: false`) never parks; a bad value is a `PoolConfigError` naming `atomics`.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { WorkerPool } from "@effect-pool/worker"
+import { Effect, Result } from "effect"
+import { workerFile } from "./helpers.js"
+
+const file = workerFile(`
+export default (x) => x * 2
+export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
+`)
+
+/**
+ * Two tasks on one thread at once: the second is posted while the first busy-waits, so when the
+ * first ends the thread has nothing running and finds the second already posted — a parking
+ * thread takes it from its wait, one that does not park through its event loop. Returns
+ * `Stats.parked` after three rounds.
+ */
+const parkedAfterBusyRounds = (options: Pick<WorkerPool.Options, "atomics" | "useAtomics">) =>
+  Effect.gen(function*() {
+    const pool = yield* WorkerPool.make<number, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2, ...options })
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = yield* Effect.all([WorkerPool.run(pool, 30, { name: "busy" }), WorkerPool.run(pool, round)], { concurrency: "unbounded" })
+      expect(a).toBe(30)
+      expect(b).toBe(round * 2)
+    }
+    const stats = yield* WorkerPool.stats(pool)
+    expect(stats.completed).toBe(6)
+    return stats.parked
+  }).pipe(Effect.scoped)
+
+describe("WorkerPool atomics (how idle threads wait)", () => {
+  it.live("sync (the default): a task posted while its thread is busy is taken parked, and counted", () =>
+    Effect.gen(function*() {
+      expect(yield* parkedAfterBusyRounds({})).toBeGreaterThanOrEqual(3)
+      expect(yield* parkedAfterBusyRounds({ atomics: "sync" })).toBeGreaterThanOrEqual(3)
+      expect(yield* parkedAfterBusyRounds({ useAtomics: true })).toBeGreaterThanOrEqual(3)
+    }))
+
+  it.live("disabled, async and useAtomics: false never park: the same tasks all come through the event loop", () =>
+    Effect.gen(function*() {
+      expect(yield* parkedAfterBusyRounds({ atomics: "disabled" })).toBe(0)
+      expect(yield* parkedAfterBusyRounds({ atomics: "async" })).toBe(0)
+      expect(yield* parkedAfterBusyRounds({ useAtomics: false })).toBe(0)
+      expect(yield* parkedAfterBusyRounds({ atomics: "disabled", useAtomics: false })).toBe(0)
+    }))
+
+  it.live("a thread that crashed keeps its parked tasks in the count", () =>
+    Effect.gen(function*() {
+      const crashy = workerFile(`
+export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
+export default (x) => x
+export const crash = () => process.exit(1)
+`)
+      const pool = yield* WorkerPool.make<number, number>({ filename: crashy, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2 })
+      yield* Effect.all([WorkerPool.run(pool, 30, { name: "busy" }), WorkerPool.run(pool, 1)], { concurrency: "unbounded" })
+      const before = (yield* WorkerPool.stats(pool)).parked
+      expect(before).toBeGreaterThanOrEqual(1)
+      yield* Effect.result(WorkerPool.run(pool, 0, { name: "crash" }))
+      expect(yield* WorkerPool.run(pool, 5)).toBe(5) // on a new thread
+      const after = yield* WorkerPool.stats(pool)
+      expect(after.crashes).toBe(1)
+      expect(after.parked).toBeGreaterThanOrEqual(before)
+    }).pipe(Effect.scoped))
+
+  it.effect("hostile values: PoolConfigError naming atomics or useAtomics", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [Record<string, unknown>, string, string]> = [
+        [{ atomics: "Sync" }, "atomics", "must be one of \"sync\", \"async\", \"disabled\""],
+        [{ atomics: false }, "atomics", "must be one of"],
+        [{ atomics: 1 }, "atomics", "must be one of"],
+        [{ useAtomics: "no" }, "useAtomics", "must be true or false"],
+        [{ atomics: "disabled", useAtomics: true }, "useAtomics", "disagrees"],
+        [{ atomics: "sync", useAtomics: false }, "useAtomics", "disagrees"]
+      ]
+      for (const [options, option, text] of cases) {
+        const result = yield* Effect.scoped(Effect.result(WorkerPool.make({ filename: file, minWorkers: 0, maxWorkers: 1, ...options } as any)))
+        if (Result.isSuccess(result)) throw new Error(`${JSON.stringify(options)} was accepted`)
+        expect(result.failure._tag).toBe("PoolConfigError")
+        expect((result.failure as any).option).toBe(option)
+        expect(result.failure.message).toContain(text)
+      }
+    }))
+})

@@ -1,0 +1,40 @@
+/** The worker pool's `atomics` option (piscina's values) and piscina 4's `useAtomics`, one parser for both editions. */
+import { describe, expect, it } from "vitest"
+import * as Options from "../../src/options.js"
+import { type AtomicsMode, parkingOf, parseAtomics } from "../../src/worker/options.js"
+
+const checker = Options.makeChecker<number>({ decode: (input) => (typeof input === "number" ? input : undefined) })
+const parse = (atomics: unknown, useAtomics?: unknown): string => {
+  const result = Options.checkWith(checker, (check) => parseAtomics(check, atomics, useAtomics))
+  return result._tag === "Invalid" ? `${result.option}: ${result.reason}` : result.value
+}
+
+describe("atomics", () => {
+  it("piscina's values; the default parks; only sync parks", () => {
+    expect(parse(undefined)).toBe("sync")
+    expect(parse("sync")).toBe("sync")
+    expect(parse("async")).toBe("async")
+    expect(parse("disabled")).toBe("disabled")
+    expect((["sync", "async", "disabled"] as Array<AtomicsMode>).map(parkingOf)).toEqual([true, false, false])
+  })
+  it("piscina 4's useAtomics: true is sync, false is disabled; agreeing with atomics is fine", () => {
+    expect(parse(undefined, true)).toBe("sync")
+    expect(parse(undefined, false)).toBe("disabled")
+    expect(parse("sync", true)).toBe("sync")
+    expect(parse("disabled", false)).toBe("disabled")
+    expect(parse("async", false)).toBe("async")
+    // null is an absent option (as for every option and piscina's atomics)
+    expect(parse(null, null)).toBe("sync")
+    expect(parse(null, false)).toBe("disabled")
+  })
+  it("hostile values name the option", () => {
+    for (const bad of ["Sync", "", "none", true, false, 0, 1, Number.NaN, Infinity, {}, [], () => "sync", Symbol("sync")]) {
+      expect(parse(bad)).toMatch(/^atomics: must be one of "sync", "async", "disabled"/)
+    }
+    for (const bad of ["false", "true", 0, 1, Number.NaN, {}]) {
+      expect(parse(undefined, bad)).toMatch(/^useAtomics: must be true or false/)
+    }
+    expect(parse("disabled", true)).toMatch(/^useAtomics: .*disagrees/)
+    expect(parse("sync", false)).toMatch(/^useAtomics: .*disagrees/)
+  })
+})
