@@ -192,6 +192,9 @@ const connectorOf = (options: Parsed): Connector => {
   return (opts, callback) => base({ ...opts, servername: tls.servername ?? null } as any, callback)
 }
 
+/** A borrow waits for another connection however many turn out closed (each was never used). */
+const RETRY_FOREVER = { retries: Infinity }
+
 const asError = (cause: Cause.Cause<unknown>): Error => {
   const error = Cause.squash(cause)
   return error instanceof Error ? error : new Error(String(error))
@@ -241,9 +244,7 @@ export const make = (options: Options = {}): Effect.Effect<
     const dispatcher = new PoolDispatcher(
       (origin, lent) =>
         KeyedPool.unsafeBorrow(pool, origin, (held, failure) =>
-          lent(held as Lease | undefined, failure === undefined ? undefined : asError(failure)), {
-          retries: Infinity
-        }) as unknown as Lease,
+          lent(held as Lease | undefined, failure === undefined ? undefined : asError(failure)), RETRY_FOREVER) as unknown as Lease,
       parsed.tls.servername
     )
     const client = yield* NodeHttpClient.makeUndici.pipe(Effect.provideService(NodeHttpClient.Dispatcher, dispatcher))

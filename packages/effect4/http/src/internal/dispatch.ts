@@ -91,19 +91,43 @@ export const originOf = (origin: unknown): string => {
   return url.origin
 }
 
+/** Methods that pass the method check as they are (the check's fast path). */
+const COMMON_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "QUERY"])
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** What undici accepts in a header value (no CR, LF, NUL or other control characters). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 const INVALID_PATH = /[^\u0021-\u00ff]/
 
-const checkHeader = (name: unknown, value: unknown): void => {
+/**
+ * Header names already found valid: the same few names come with every request, so each is
+ * checked once. Bounded, so that a stream of distinct names cannot grow it.
+ */
+const validNames = new Set<string>()
+const MAX_VALID_NAMES = 1024
+
+const checkName = (name: unknown): void => {
+  if (typeof name === "string" && validNames.has(name)) return
   if (typeof name !== "string" || !TOKEN.test(name)) throw invalid(`invalid header name ${JSON.stringify(String(name)).slice(0, 100)}`)
+  if (validNames.size < MAX_VALID_NAMES) validNames.add(name)
+}
+
+const checkValue = (name: string, v: unknown): void => {
+  if (typeof v === "string") {
+    if (!HEADER_VALUE.test(v)) throw invalid(`invalid ${name} header (control characters)`)
+    return
+  }
+  if (v === null) return
+  if (typeof v === "object" || typeof v === "function" || typeof v === "symbol") throw invalid(`invalid ${name} header`)
+  if (!HEADER_VALUE.test(String(v))) throw invalid(`invalid ${name} header (control characters)`)
+}
+
+const checkHeader = (name: unknown, value: unknown): void => {
+  checkName(name)
   if (value === undefined || value === null) return
-  const values = Array.isArray(value) ? value : [value]
-  for (const v of values) {
-    if (v !== null && typeof v === "object") throw invalid(`invalid ${name} header`)
-    if (typeof v === "function" || typeof v === "symbol") throw invalid(`invalid ${name} header`)
-    if (v !== null && !HEADER_VALUE.test(String(v))) throw invalid(`invalid ${name} header (control characters)`)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkValue(name as string, value[i])
+  } else {
+    checkValue(name as string, value)
   }
 }
 
@@ -125,8 +149,10 @@ const isBodyLike = (body: unknown): boolean =>
  */
 export const checkRequest = (opts: Options): void => {
   const method = opts.method as unknown
-  if (typeof method !== "string" || !TOKEN.test(method)) throw invalid("invalid request method")
-  if (method.toUpperCase() === "CONNECT") throw invalid("the CONNECT method is not supported")
+  if (!(typeof method === "string" && COMMON_METHODS.has(method))) {
+    if (typeof method !== "string" || !TOKEN.test(method)) throw invalid("invalid request method")
+    if (method.toUpperCase() === "CONNECT") throw invalid("the CONNECT method is not supported")
+  }
   const path = opts.path as unknown
   if (typeof path !== "string" || path[0] !== "/" || INVALID_PATH.test(path)) throw invalid("invalid request path")
   const headers = opts.headers as unknown
@@ -141,7 +167,9 @@ export const checkRequest = (opts: Options): void => {
         checkHeader(pair[0], pair[1])
       }
     } else {
-      for (const [name, value] of Object.entries(headers)) checkHeader(name, value)
+      const record = headers as Record<string, unknown>
+      const names = Object.keys(record)
+      for (let i = 0; i < names.length; i++) checkHeader(names[i], record[names[i]])
     }
   }
   if (!isBodyLike(opts.body)) throw invalid("body must be a string, bytes, a stream, an iterable or form data")
@@ -602,6 +630,7 @@ export class PoolDispatcher extends Dispatcher {
 
   /** The parked requests go their way (the probe told, or failed without a reason to share). */
   private release(origin: Origin): void {
+    if (origin.parked.length === 0) return
     const parked = origin.parked.splice(0)
     for (const exchange of parked) {
       exchange.parkedAt = undefined
