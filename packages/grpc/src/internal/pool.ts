@@ -369,7 +369,9 @@ export class GrpcPoolImpl {
     const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions)
     const backend = new Backend(this, address, target, options)
     const o = this.backendOptions
-    const min = Backends.minimums(this.set).get(address) ?? o.minChannels
+    // at least one channel per backend while the pool keeps any (minChannels ≥ 1): the pick sends
+    // calls to backends with a channel, so one without would never get any
+    const min = Math.min(o.maxChannelsPerBackend, Math.max(Backends.minimums(this.set).get(address) ?? o.minChannels, o.minChannels > 0 ? 1 : 0))
     const liveCount = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
     const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / liveCount))))
     const name = target === this.target ? this.name : `${this.name}/${address}`
