@@ -190,3 +190,114 @@ export const startGrpcServer = async (options: GrpcServerOptions = {}): Promise<
     close: stop
   }
 }
+
+/** `n` Echo servers on their own free ports (see `startGrpcServer`), and their `ipv4:` target naming all of them. */
+export const startGrpcServers = async (
+  n: number,
+  options: Omit<GrpcServerOptions, "port"> = {}
+): Promise<{ readonly servers: ReadonlyArray<TestGrpcServer>; readonly target: string; readonly close: () => Promise<void> }> => {
+  const servers = await Promise.all(Array.from({ length: n }, () => startGrpcServer(options)))
+  return {
+    servers,
+    target: `ipv4:${servers.map((s) => s.target).join(",")}`,
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()))
+    }
+  }
+}
+
+/** The part of `@grpc/grpc-js` a controlled resolver needs (pass the copy the pool under test loads). */
+export interface GrpcResolverModule {
+  readonly experimental: {
+    readonly registerResolver: typeof grpc.experimental.registerResolver
+    readonly splitHostPort: typeof grpc.experimental.splitHostPort
+  }
+}
+
+/**
+ * A name resolver the test controls: a grpc-js resolver scheme (registered through grpc-js's own
+ * `experimental.registerResolver`, the 1.14 listener API) whose addresses the test sets at run
+ * time. Every resolver grpc-js (or a pool) creates for `scheme:///name` reports the current
+ * addresses on creation, on `updateResolution`, and to all of them on each `set`.
+ */
+export interface ControlledResolver {
+  readonly scheme: string
+  /** `scheme:///name`. */
+  readonly target: string
+  /** The addresses (`127.0.0.1:PORT`) every resolver reports from now on; reported at once. */
+  readonly set: (addresses: ReadonlyArray<string>) => void
+  /** Fails every resolver's next resolution with UNAVAILABLE (a resolver error), once. */
+  readonly fail: () => void
+  /** Resolvers alive now (created and not destroyed). */
+  readonly alive: () => number
+  /** Resolutions asked for (`updateResolution` calls). */
+  readonly requested: () => number
+}
+
+let resolverSchemes = 0
+
+/** Registers a fresh scheme (`test-resolver-N`) with `addresses` as its first result. */
+export const controlledResolver = (
+  addresses: ReadonlyArray<string>,
+  module: GrpcResolverModule = grpc
+): ControlledResolver => {
+  const scheme = `test-resolver-${++resolverSchemes}-${process.pid}`
+  let current = [...addresses]
+  let failNext = false
+  let requested = 0
+  const instances = new Set<{ report: () => void }>()
+  const endpoints = () =>
+    current.map((address) => {
+      const hostPort = module.experimental.splitHostPort(address)
+      if (hostPort === null || hostPort.port === undefined) throw new Error(`not a host:port: ${address}`)
+      return { addresses: [{ host: hostPort.host, port: hostPort.port }] }
+    })
+  class Resolver {
+    private destroyed = false
+    constructor(
+      _target: unknown,
+      private readonly listener: (...args: Array<any>) => boolean,
+      _options: unknown
+    ) {
+      instances.add(this)
+      setImmediate(() => this.report())
+    }
+    report(): void {
+      if (this.destroyed) return
+      if (failNext) {
+        failNext = false
+        this.listener({ ok: false, error: { code: grpc.status.UNAVAILABLE, details: "resolution failed (test)", metadata: new grpc.Metadata() } }, {}, null, "")
+        return
+      }
+      this.listener({ ok: true, value: endpoints() }, {}, null, "")
+    }
+    updateResolution(): void {
+      requested++
+      this.destroyed = false
+      instances.add(this)
+      setImmediate(() => this.report())
+    }
+    destroy(): void {
+      this.destroyed = true
+      instances.delete(this)
+    }
+    static getDefaultAuthority(target: { readonly path: string }): string {
+      return target.path
+    }
+  }
+  module.experimental.registerResolver(scheme, Resolver as never)
+  return {
+    scheme,
+    target: `${scheme}:///backends`,
+    set: (next) => {
+      current = [...next]
+      for (const instance of instances) instance.report()
+    },
+    fail: () => {
+      failNext = true
+      for (const instance of instances) instance.report()
+    },
+    alive: () => instances.size,
+    requested: () => requested
+  }
+}

@@ -50,6 +50,8 @@ export class PooledChannel {
   /** It left READY after being ready: its connection is gone (calls on it fail on their own). */
   lost = false
   closed = false
+  /** The backend (one resolved address) it belongs to, as its pool's shell keeps it. */
+  backend: unknown = undefined
   /** Called once when it leaves READY for good. */
   onLost: ((channel: PooledChannel) => void) | undefined
 
