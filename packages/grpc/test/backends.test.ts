@@ -197,7 +197,7 @@ describe("GrpcPool with several backends", () => {
       for (const options of [
         { outlierDetection: false as const },
         { outlierDetection: { maxEjectionPercent: 0 } },
-        { outlierDetection: { maxEjectionPercent: 100, baseEjectionTime: "24 days", maxEjectionTime: 1 } },
+        { outlierDetection: { maxEjectionPercent: 100, baseEjectionTime: "24 days" as const, maxEjectionTime: 1 } },
         { minChannelsPerBackend: 0, maxChannelsPerBackend: 1 },
         { loadBalancing: "pick_first" as const }
       ]) {

@@ -200,6 +200,9 @@ export interface Load {
 
 const none: ReadonlyArray<Command> = []
 
+/** The score offset of a backend with no channel (ranks it after every backend with one). */
+const NO_CHANNEL = 1e12
+
 /** An empty set (no backend until `resolved`). */
 export const make = (options: BackendOptions): BackendSet => ({ options, backends: [], cursor: 0 })
 
@@ -334,9 +337,9 @@ export interface Picked {
 }
 
 /**
- * The backend for a new call: among those in rotation with a channel, the fewest active calls
- * per channel (a backend without channels yet counts as its calls over one); ties go
- * round-robin from the cursor. With every live backend ejected, the one ejected longest ago.
+ * The backend for a new call: among those in rotation, the fewest active calls per channel —
+ * a backend without a channel in rotation only when none has one (then the fewest calls);
+ * ties go round-robin from the cursor. With every live backend ejected, the one ejected longest ago.
  */
 export const pick = (state: BackendSet, load: (address: string) => Load): Picked => {
   const backends = state.backends
@@ -352,7 +355,9 @@ export const pick = (state: BackendSet, load: (address: string) => Load): Picked
     const b = backends[i]!
     if (b.draining || b.ejectedUntil !== undefined) continue
     const l = load(b.address)
-    const score = l.activeCalls / Math.max(1, l.channels)
+    // a backend with no channel in rotation (connecting, or every connection just lost) comes
+    // after every backend with one: its calls fail or wait, so few active calls mean nothing
+    const score = l.channels === 0 ? NO_CHANNEL + l.activeCalls : l.activeCalls / l.channels
     if (score < bestScore) {
       best = i
       bestScore = score

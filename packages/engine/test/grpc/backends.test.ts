@@ -173,6 +173,15 @@ describe("pick", () => {
     const drained = B.resolved(s, ["b:1", "c:1"]).state
     expect(B.pick(drained, () => ({ channels: 1, activeCalls: 0 })).address).not.toBe("a:1")
     expect(B.pick(B.resolved(set(["a:1"]), ["a:1"]).state, idle).address).toBe("a:1")
+    // no channel in rotation (its connections just lost): picked only when no other has one
+    const lost = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0 } : { channels: 1, activeCalls: 50 })
+    let t = set(["a:1", "b:1"])
+    for (let i = 0; i < 4; i++) {
+      const p = B.pick(t, lost)
+      expect(p.address).toBe("b:1")
+      t = p.state
+    }
+    expect(B.pick(t, () => ({ channels: 0, activeCalls: 0 })).address).toBeDefined()
   })
 
   it("property: over any sequence, equal loads get within one pick of each other", () => {
