@@ -186,6 +186,86 @@ export interface Options {
    * Busy channels are never a reason to fail fast: a call waits for a free stream either way. [false]
    */
   readonly waitForReady?: boolean | undefined
+  /**
+   * How channels spread over the addresses the target resolves to (grpc-js's own resolver for
+   * its scheme: `dns:`, `ipv4:`, `ipv6:`, `unix:`, or one registered with
+   * `grpc.experimental.registerResolver`), named after grpc's service-config policies.
+   * `"round_robin"`: every address is a backend with channels of its own, each call to the
+   * least-loaded backend; the target is followed (backends that appear get channels, those that
+   * go are drained: their calls finish). `"pick_first"`: one backend, the target as grpc-js
+   * connects to it (its first address). ["round_robin"]
+   */
+  readonly loadBalancing?: "round_robin" | "pick_first" | undefined
+  /** Channels each backend keeps; the pool-wide `minChannels` is spread round-robin over the backends on top of it. [0] */
+  readonly minChannelsPerBackend?: number | undefined
+  /** Most channels to one backend (each backend also gets at most `maxChannels` ÷ backends, at least 1). [maxChannels] */
+  readonly maxChannelsPerBackend?: number | undefined
+  /**
+   * Ejection of failing backends, after grpc's xDS/service-config outlier detection (gRFC A50)
+   * and Envoy's: `consecutiveFailures` [5] calls (or connection attempts) in a row ending with
+   * one of `failureCodes` [[UNAVAILABLE]] eject a backend for `baseEjectionTime` [30 s] × its
+   * ejection count, at most `maxEjectionTime` [300 s], never more than `maxEjectionPercent` [50]
+   * % of the backends at once (so a lone backend is never ejected). Then it is picked again on
+   * probation: a failure ejects it again for longer, a success clears it. With every backend
+   * ejected, calls go to the one ejected longest ago. `false`: off. [on]
+   */
+  readonly outlierDetection?: OutlierDetection | false | undefined
+}
+
+/**
+ * `Options.outlierDetection`. Defaults in brackets.
+ *
+ * @example
+ * ```ts
+ * import type { GrpcPool } from "@effect-pool/grpc"
+ * import * as grpc from "@grpc/grpc-js"
+ *
+ * const outliers: GrpcPool.OutlierDetection = {
+ *   consecutiveFailures: 3,
+ *   baseEjectionTime: "10 seconds",
+ *   maxEjectionTime: "2 minutes",
+ *   maxEjectionPercent: 34,
+ *   failureCodes: [grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]
+ * }
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export interface OutlierDetection {
+  /** Calls in a row failing with one of `failureCodes` that eject the backend. [5] */
+  readonly consecutiveFailures?: number | undefined
+  /** First ejection's length; the n-th lasts n × this. [30 seconds] */
+  readonly baseEjectionTime?: Duration.Input | undefined
+  /** Longest ejection. [300 seconds] */
+  readonly maxEjectionTime?: Duration.Input | undefined
+  /** Most backends out at once, in % of the backends. [50] */
+  readonly maxEjectionPercent?: number | undefined
+  /** grpc status codes that count as a failure of the backend. [[UNAVAILABLE]] */
+  readonly failureCodes?: ReadonlyArray<grpc.status> | undefined
+}
+
+/**
+ * One backend (an address the target resolves to): its channels, calls in flight, whether
+ * outlier detection has ejected it (until when, ms since the epoch), its consecutive failures,
+ * and whether it is draining (resolved no more: no new calls, closing once its calls end).
+ *
+ * @example
+ * ```ts
+ * import type { GrpcPool } from "@effect-pool/grpc"
+ *
+ * const line = (b: GrpcPool.BackendStats) => `${b.address}: ${b.channels} channels, ${b.activeCalls} calls${b.ejected ? " (ejected)" : ""}`
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export interface BackendStats {
+  readonly address: string
+  readonly channels: number
+  readonly activeCalls: number
+  readonly ejected: boolean
+  readonly ejectedUntil?: number | undefined
+  readonly consecutiveFailures: number
+  readonly draining: boolean
 }
 
 /**
@@ -315,6 +395,8 @@ export interface Stats extends Pool.PoolStats {
   /** The core pool's stats (channels as items); also spread at the top level, like every kind's. */
   readonly pool: Pool.PoolStats
   readonly channels: ReadonlyArray<ChannelStats>
+  /** Per backend, in the resolver's order (draining ones last). */
+  readonly backends: ReadonlyArray<BackendStats>
   readonly retries: number
 }
 
@@ -498,10 +580,25 @@ export const channel = (self: GrpcPool): Effect.Effect<grpc.Channel, CallError, 
  */
 export const stats = (self: GrpcPool): Effect.Effect<Stats> => {
   const impl = implOf(self)
-  return Effect.map(Pool.stats(impl.pool), (pool) => ({
-    ...pool,
-    pool,
-    channels: [...impl.channels].map(channelStats),
-    retries: impl.retries
-  }))
+  return Effect.map(Effect.forEach(impl.pools, Pool.stats), (all) => {
+    const pool = sum(impl.name, all)
+    return {
+      ...pool,
+      pool,
+      channels: impl.channels.map(channelStats),
+      backends: impl.backendStats(),
+      retries: impl.retries
+    }
+  })
+}
+
+/** The backends' core stats as one pool's: counts added up, closed when all are. */
+const sum = (name: string, all: ReadonlyArray<Pool.PoolStats>): Pool.PoolStats => {
+  if (all.length === 1) return { ...all[0]!, name }
+  const total: Record<string, unknown> = { ...all[0], name, closed: all.every((s) => s.closed) }
+  for (const key of Object.keys(total)) {
+    if (typeof total[key] !== "number") continue
+    total[key] = all.reduce((n, s) => n + ((s as unknown as Record<string, number>)[key] ?? 0), 0)
+  }
+  return total as unknown as Pool.PoolStats
 }

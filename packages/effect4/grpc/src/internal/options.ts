@@ -7,6 +7,7 @@
 import { OptionCheck } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import { Config } from "@effect-pool/engine"
+import { backendOptionAliases, backendOptionKeys, parseBackendOptions } from "@effect-pool/engine/grpc/backends"
 import * as Schedule from "effect/Schedule"
 import type { Options } from "../GrpcPool.js"
 
@@ -17,7 +18,7 @@ export type PoolOptions = Options
 const optionKeys = [
   "target", "credentials", "name", "minChannels", "maxChannels", "maxConcurrentStreamsPerChannel", "targetUtilization",
   "maxAge", "maxAgeJitter", "keepalive", "channelOptions", "healthCheck", "idleTimeout", "connectTimeout",
-  "acquireTimeout", "shutdownTimeout", "waitForReady"
+  "acquireTimeout", "shutdownTimeout", "waitForReady", ...backendOptionKeys
 ]
 /**
  * Names other pools (the core's, grpc-gcp's ChannelPool, gax's ChannelPoolSettings) give what
@@ -38,7 +39,8 @@ const optionAliases: Record<string, string> = {
   maxLifetimeJitter: "maxAgeJitter",
   validateTimeout: "healthCheck.timeout",
   createTimeout: "connectTimeout",
-  options: "channelOptions"
+  options: "channelOptions",
+  ...backendOptionAliases
 }
 /** grpc-js channel options that have an option of ours. */
 const channelOptionAliases: Record<string, string> = {
@@ -92,6 +94,7 @@ export const parseOptions = (options: PoolOptions) => {
     const maxChannels = check.integer("maxChannels", options.maxChannels, 4, { min: 1, max: 10_000 })
     const minChannels = check.integer("minChannels", options.minChannels, 1, { min: 0 })
     if (minChannels > maxChannels) check.fail("minChannels", `must not exceed maxChannels (${maxChannels})`)
+    const backends = parseBackendOptions(check, options, { minChannels, maxChannels })
     // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS is 31 bits
     const streams = check.integer("maxConcurrentStreamsPerChannel", options.maxConcurrentStreamsPerChannel, 100, { min: 1, max: 2 ** 31 - 1 })
     const targetUtilization = check.number("targetUtilization", options.targetUtilization, 0.8, { min: 0, minExclusive: true, max: 1 })
@@ -126,7 +129,7 @@ export const parseOptions = (options: PoolOptions) => {
       name, target: target!, credentials: credentials as grpc.ChannelCredentials, minChannels, maxChannels, streams, targetUtilization,
       maxAge, maxAgeJitter, idleTimeout, connectTimeout, acquireTimeout, shutdownTimeout, keepaliveTime, keepaliveTimeout,
       permitWithoutCalls, channelOptions: channelOptions as grpc.ChannelOptions, healthService,
-      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout, waitForReady
+      healthSchedule: health?.schedule as Schedule.Schedule<unknown> | undefined, healthTimeout, waitForReady, backends
     }
   })
 }

@@ -1,22 +1,30 @@
 /**
- * The gRPC pool's Effect shell: a core `Pool` of channels (one item = one channel with its own
- * connection, `concurrency` = streams per channel, least-loaded pick by the core), channels that
- * lose their connection replaced, and the wait for a channel with grpc's fail-fast /
- * `waitForReady` semantics. The calls are in unary.ts and streams.ts, the client in client.ts,
- * the options in options.ts, health checks in health.ts, stats in stats.ts.
+ * The gRPC pool's Effect shell: per backend (an address the target resolves to) a core `Pool` of
+ * channels (one item = one channel with its own connection, `concurrency` = streams per channel,
+ * least-loaded pick by the core), channels that lose their connection replaced, and the wait for
+ * a channel with grpc's fail-fast / `waitForReady` semantics; which backend a call goes to, and
+ * which are ejected or drained, is the engine's `BackendSet` (`@effect-pool/engine/grpc/backends`),
+ * the target followed with grpc-js's own resolver (`/grpc/resolve`). The calls are in unary.ts and
+ * streams.ts, the client in client.ts, the options in options.ts, health checks in health.ts; one
+ * channel (connect, watch, close) and its stats are the engine's (`/grpc/channel`, `/grpc/stats`).
  *
  * @internal
  */
-import { OptionCheck, Pool, type PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, PoolClosedError, type PoolConfigError } from "@effect-pool/core"
+import * as Backends from "@effect-pool/engine/grpc/backends"
+import { PooledChannel } from "@effect-pool/engine/grpc/channel"
+import { backendChannelOptions, type TargetWatch, watchTarget } from "@effect-pool/engine/grpc/resolve"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import { GrpcError } from "../GrpcError.js"
 import { type CallOptions, invalidArgument, noCallOptions, type ParsedCall, parseCallOptions } from "./callOptions.js"
-import { PooledChannel } from "@effect-pool/engine/grpc/channel"
 import { type CallError, deadlineExceeded, unavailable } from "./errors.js"
 import { checkHealth, isNotServing } from "./health.js"
 import { type PoolOptions, parseOptions } from "./options.js"
@@ -24,25 +32,58 @@ import { type PoolOptions, parseOptions } from "./options.js"
 export type { CallOptions } from "./callOptions.js"
 export type { CallError } from "./errors.js"
 
-export class GrpcPoolImpl {
+/** A wait for a channel: `done` gets the lease or the failure once; the function returned gives up a wait still going. */
+type Lend = (options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void) => () => void
+
+/** A backend's metrics, labelled `pool` and `backend`. */
+class BackendMetrics {
+  readonly channels: Metric.Gauge<number>
+  readonly activeCalls: Metric.Gauge<number>
+  readonly ejected: Metric.Gauge<number>
+  readonly consecutiveFailures: Metric.Gauge<number>
+  readonly ejections: Metric.Counter<number>
+  constructor(pool: string, backend: string) {
+    const attributes = { pool, backend }
+    this.channels = Metric.gauge("effect_pool_grpc_backend_channels", { description: "channels open to the backend", attributes })
+    this.activeCalls = Metric.gauge("effect_pool_grpc_backend_active_calls", { description: "calls in flight on the backend", attributes })
+    this.ejected = Metric.gauge("effect_pool_grpc_backend_ejected", { description: "1 while the backend is ejected by outlier detection", attributes })
+    this.consecutiveFailures = Metric.gauge("effect_pool_grpc_backend_consecutive_failures", { description: "calls in a row that failed on the backend", attributes })
+    this.ejections = Metric.counter("effect_pool_grpc_backend_ejections_total", { description: "backends ejected by outlier detection", attributes, incremental: true })
+  }
+}
+
+/**
+ * One backend: a core `Pool` of channels to one address the target resolves to (or, with
+ * `pick_first` or a target no resolver takes, to the target itself, as before several backends).
+ */
+export class Backend {
   pool!: Pool.Pool<PooledChannel, GrpcError>
+  scope!: Scope.Closeable
   readonly channels = new Set<PooledChannel>()
-  /** Calls sent again on another channel after failing before reaching the server. */
-  retries = 0
+  readonly metrics: BackendMetrics
 
   constructor(
-    readonly name: string,
+    readonly owner: GrpcPoolImpl,
+    /** The resolved address (`host:port`), or the target itself. */
+    readonly address: string,
+    /** The target its channels are opened on (`ipv4:host:port`, …, or the target itself). */
     readonly target: string,
-    readonly credentials: grpc.ChannelCredentials,
-    readonly channelOptions: grpc.ChannelOptions,
-    readonly connectTimeout: number,
-    /** With a health check: the service a new channel must find SERVING before it is lent. */
-    readonly healthService: string | undefined,
-    /** How long a health check waits for its answer (ms). */
-    readonly healthTimeout: number,
-    /** Calls wait for a connection by default (grpc's `waitForReady`) instead of failing fast. */
-    readonly waitForReady: boolean
-  ) {}
+    readonly channelOptions: grpc.ChannelOptions
+  ) {
+    this.metrics = new BackendMetrics(owner.name, address)
+  }
+
+  /** Its load now, for the pick: channels in rotation and the calls on them. */
+  load(): Backends.Load {
+    let channels = 0
+    let activeCalls = 0
+    for (const pooled of this.channels) {
+      if (pooled.lost || pooled.closed) continue
+      channels++
+      activeCalls += pooled.item?.borrowers ?? 0
+    }
+    return { channels, activeCalls }
+  }
 
   /** Channels being connected now. */
   private connecting = 0
@@ -59,7 +100,8 @@ export class GrpcPoolImpl {
 
   /** A connection attempt failed: fail-fast calls waiting fail with it, unless a connection is up. */
   private connectionFailed(reason: string): void {
-    const error = unavailable(this.target, reason)
+    this.owner.connectionFailed(this)
+    const error = unavailable(this.owner.target, reason)
     this.failure = error
     if (this.failFast.size === 0 || this.hasConnection()) return
     for (const fail of [...this.failFast]) fail(error)
@@ -68,57 +110,43 @@ export class GrpcPoolImpl {
   /**
    * Borrows a channel for one call, with grpc's semantics of a call waiting for a connection:
    * fail-fast (UNAVAILABLE once a connection attempt fails while no channel is connected — at
-   * once if the pool is failing to connect right now), or with \`waitForReady\` until a channel
+   * once if the pool is failing to connect right now), or with `waitForReady` until a channel
    * is READY; either way DEADLINE_EXCEEDED once the call's deadline passes, and the pool's
-   * \`acquireTimeout\`. \`done\` is called once (synchronously when a channel is free); the
-   * function returned gives up a wait still going.
+   * `acquireTimeout`. `done` is called once (synchronously when a channel is free). The deadline
+   * and fail-fast end the wait through `borrow.abort` (a channel handed over at that moment goes
+   * back unused); the function returned gives up a wait still going, its timer and listing with it.
    */
-  lend(options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | undefined, failure: Cause.Cause<CallError> | undefined) => void): () => void {
-    let settled = false
-    let listed = false
+  readonly lend: Lend = (options, done) => {
     let timer: ReturnType<typeof setTimeout> | undefined
-    let cancel: () => void = () => {}
-    const giveUp = (error: GrpcError) => {
-      if (settled) return
-      stop()
-      cancel()
-      done(undefined, Cause.fail(error))
-    }
-    const stop = () => {
-      settled = true
+    let listed = false
+    const settle = () => {
       if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
       if (listed) this.failFast.delete(giveUp)
+      listed = false
     }
+    const giveUp = (error: GrpcError) => borrow.abort(Cause.fail(error))
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
-      if (settled) {
-        // given up (a timer, fail-fast) while the pool was handing it over: not ours any more
-        lease?.return()
-        return
-      }
-      stop()
+      // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
+      settle()
       done(lease, failure as Cause.Cause<CallError> | undefined)
     })
-    // gives up a wait only: a channel once lent is the call's to return
-    cancel = () => {
-      if (borrow.state === "waiting") borrow.cancel()
+    const cancel = () => {
+      if (borrow.state !== "waiting") return // a channel once lent is the call's to return
+      settle()
+      borrow.cancel()
     }
-    if (settled) return cancel // lent at once: the fast path
-    if (!(options.waitForReady ?? this.waitForReady)) {
+    if (borrow.state !== "waiting") return cancel // lent at once: the fast path
+    if (!(options.waitForReady ?? this.owner.waitForReady)) {
       // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
       // last attempt failed, that is trying again, and has no connection up
       if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
-        stop()
-        cancel()
         // on the next turn of the event loop, as grpc-js reports it: a caller retrying in a loop
-        // without a pause must not starve the I/O that would let the pool connect again
+        // without a pause must not starve the I/O that would let the pool connect again (a
+        // channel lent meanwhile is the call's; a cancel meanwhile drops the failure)
         const failure = this.failure
-        let dropped = false
-        setImmediate(() => {
-          if (!dropped) done(undefined, Cause.fail(failure))
-        })
-        return () => {
-          dropped = true
-        }
+        setImmediate(() => giveUp(failure))
+        return cancel
       }
       this.failFast.add(giveUp)
       listed = true
@@ -132,11 +160,7 @@ export class GrpcPoolImpl {
       }
       arm()
     }
-    return () => {
-      if (settled) return
-      stop()
-      cancel()
-    }
+    return cancel
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
@@ -144,38 +168,43 @@ export class GrpcPoolImpl {
     const connected = Effect.tap(this.connect, (pooled) =>
       Effect.sync(() => {
         pooled.item = item
-        // a channel that leaves READY is out of rotation now if idle, when its calls end otherwise
-        pooled.onLost = () => item.invalidate()
+        pooled.backend = this
+        // a channel that leaves READY is out of rotation now if idle, when its calls end otherwise;
+        // the target is resolved again (a server gone may have moved)
+        pooled.onLost = () => {
+          item.invalidate()
+          this.owner.refresh()
+        }
       }))
-    return this.healthService === undefined
-      ? connected
-      : Effect.tap(connected, (pooled) => checkHealth(pooled, this.healthService!, this.healthTimeout))
+    const service = this.owner.healthService
+    return service === undefined ? connected : Effect.tap(connected, (pooled) => checkHealth(pooled, service, this.owner.healthTimeout))
   }
 
   private readonly connect: Effect.Effect<PooledChannel, GrpcError, Scope.Scope> = Effect.acquireRelease(
     // interruptible while it connects (acquireRelease's acquire is not): a pool closing while a
     // channel connects to a server that is down closes it now instead of awaiting connectTimeout
     Effect.interruptible(Effect.callback<PooledChannel, GrpcError>((resume) => {
-      const pooled = new PooledChannel({ target: this.target, credentials: this.credentials, options: this.channelOptions, grpc })
+      const pooled = new PooledChannel({ target: this.target, credentials: this.owner.credentials, options: this.channelOptions, grpc })
       let connecting = true
       const settle = () => {
         if (connecting) this.connecting--
         connecting = false
       }
       this.connecting++
-      pooled.connect(this.connectTimeout, () => this.connectionFailed("connection failed (TRANSIENT_FAILURE)"), (failure) => {
+      pooled.connect(this.owner.connectTimeout, () => this.connectionFailed("connection failed (TRANSIENT_FAILURE)"), (failure) => {
         settle()
         if (failure !== undefined) {
           pooled.close()
           this.connectionFailed(failure)
           return resume(Effect.fail(new GrpcError({
             code: grpc.status.UNAVAILABLE,
-            details: `${this.target}: ${failure}`,
+            details: `${this.describe}: ${failure}`,
             metadata: undefined,
-            message: `UNAVAILABLE: could not connect to ${this.target}: ${failure}`
+            message: `UNAVAILABLE: could not connect to ${this.describe}: ${failure}`
           })))
         }
         this.failure = undefined
+        this.owner.connected(this)
         this.channels.add(pooled)
         resume(Effect.succeed(pooled))
       })
@@ -191,6 +220,264 @@ export class GrpcPoolImpl {
       })
   )
 
+  /** The target and, when it is one address of several, which. */
+  get describe(): string {
+    return this.target === this.owner.target ? this.owner.target : `${this.owner.target} (backend ${this.address})`
+  }
+}
+
+/** What every backend's core pool is made with (besides its acquire, name, min and max). */
+export type CorePoolOptions = Omit<Pool.Options<PooledChannel, GrpcError, never>, "acquire" | "name" | "min" | "max">
+
+/**
+ * The pool: its backends (one per address the target resolves to, followed through
+ * re-resolution), the pick of a backend for each call (the engine's `BackendSet`: least loaded,
+ * ejected and draining ones left out), and what all backends share.
+ */
+export class GrpcPoolImpl {
+  /** Calls sent again on another channel after failing before reaching the server. */
+  retries = 0
+  /** The only backend, when there is one: calls skip the pick. */
+  single: Backend | undefined = undefined
+  /** The backends in rotation or ejected, by address. */
+  readonly live = new Map<string, Backend>()
+  /** Backends no longer resolved, closing once their calls end. */
+  readonly draining = new Set<Backend>()
+  set: Backends.BackendSet
+  closed = false
+  context!: Context.Context<never>
+  scope!: Scope.Scope
+  watch: TargetWatch | undefined = undefined
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Called once by the first resolution (or its failure). */
+  firstResolution: (() => void) | undefined = undefined
+
+  constructor(
+    readonly name: string,
+    readonly target: string,
+    readonly credentials: grpc.ChannelCredentials,
+    readonly channelOptions: grpc.ChannelOptions,
+    readonly connectTimeout: number,
+    /** With a health check: the service a new channel must find SERVING before it is lent. */
+    readonly healthService: string | undefined,
+    /** How long a health check waits for its answer (ms). */
+    readonly healthTimeout: number,
+    /** Calls wait for a connection by default (grpc's `waitForReady`) instead of failing fast. */
+    readonly waitForReady: boolean,
+    readonly backendOptions: Backends.BackendOptions,
+    readonly core: CorePoolOptions
+  ) {
+    this.set = Backends.make(backendOptions)
+  }
+
+  /** Every channel open, of every backend. */
+  get channels(): ReadonlyArray<PooledChannel> {
+    const all: Array<PooledChannel> = []
+    for (const backend of this.live.values()) all.push(...backend.channels)
+    for (const backend of this.draining) all.push(...backend.channels)
+    return all
+  }
+
+  /** Every backend's core pool. */
+  get pools(): ReadonlyArray<Pool.Pool<PooledChannel, GrpcError>> {
+    return [...this.live.values(), ...this.draining].map((b) => b.pool)
+  }
+
+  private backendAt(address: string): Backend | undefined {
+    const live = this.live.get(address)
+    if (live !== undefined) return live
+    for (const b of this.draining) if (b.address === address) return b
+    return undefined
+  }
+
+  private readonly load = (address: string): Backends.Load => this.live.get(address)?.load() ?? { channels: 0, activeCalls: 0 }
+
+  /** Per-backend stats (the engine's shape), metrics refreshed. */
+  backendStats(): ReadonlyArray<Backends.BackendStats> {
+    const stats = Backends.backendStats(this.set, (address) => this.backendAt(address)?.load() ?? { channels: 0, activeCalls: 0 })
+    for (const s of stats) {
+      const metrics = this.backendAt(s.address)?.metrics
+      if (metrics === undefined) continue
+      metrics.channels.updateUnsafe(s.channels, this.context)
+      metrics.activeCalls.updateUnsafe(s.activeCalls, this.context)
+      metrics.ejected.updateUnsafe(s.ejected ? 1 : 0, this.context)
+      metrics.consecutiveFailures.updateUnsafe(s.consecutiveFailures, this.context)
+    }
+    return stats
+  }
+
+  /** Asks the resolver again (a channel was lost, a connection failed). */
+  refresh(): void {
+    this.watch?.refresh()
+  }
+
+  /** A connection attempt to `backend` failed: counts as a failed call for its ejection. */
+  connectionFailed(backend: Backend): void {
+    this.ended(backend, grpc.status.UNAVAILABLE)
+    this.refresh()
+  }
+
+  /** A channel to `backend` is READY: a success for it. */
+  connected(backend: Backend): void {
+    this.ended(backend, grpc.status.OK)
+  }
+
+  /** A call on `pooled` ended with `code`: outlier detection counts it. */
+  callEnded(pooled: PooledChannel, code: number): void {
+    if (this.single !== undefined || this.backendOptions.outlierDetection === undefined) return
+    const backend = pooled.backend as Backend | undefined
+    if (backend !== undefined) this.ended(backend, code)
+  }
+
+  private ended(backend: Backend, code: number): void {
+    if (this.closed || this.backendOptions.outlierDetection === undefined || this.live.size < 2) return
+    if (this.live.get(backend.address) !== backend) return
+    this.run(Backends.callEnded(this.set, backend.address, code, Date.now()))
+  }
+
+  private run(step: Backends.Step): void {
+    this.set = step.state
+    for (const command of step.commands) {
+      if (command._tag === "Eject") {
+        this.live.get(command.address)?.metrics.ejections.updateUnsafe(1, this.context)
+        this.arm()
+      }
+    }
+  }
+
+  /** A timer for the next end of an ejection. */
+  private arm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    const next = Backends.nextTick(this.set)
+    if (next === undefined || this.closed) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.run(Backends.tick(this.set, Date.now()))
+      this.arm()
+    }, Math.min(OptionCheck.MAX_TIMER_MILLIS, Math.max(0, next - Date.now())))
+  }
+
+  /** A resolution came in: backends opened, drained, undrained. */
+  resolved(addresses: ReadonlyArray<string>): void {
+    if (this.closed) return
+    const step = Backends.resolved(this.set, addresses)
+    this.set = step.state
+    for (const command of step.commands) {
+      if (command._tag === "Open" || (command._tag === "Undrain" && !this.live.has(command.address))) this.open(command.address, Backends.addressTarget(command.address))
+      else if (command._tag === "Drain") this.drain(command.address)
+    }
+    this.single = this.live.size === 1 ? this.live.values().next().value : undefined
+    this.resolvedOnce()
+  }
+
+  /** The first resolution is in (or failed): `make` goes on. */
+  resolvedOnce(): void {
+    const first = this.firstResolution
+    this.firstResolution = undefined
+    first?.()
+  }
+
+  /** Opens a backend: its core pool, in a scope of its own under the pool's. */
+  open(address: string, target: string): void {
+    const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions)
+    const backend = new Backend(this, address, target, options)
+    const o = this.backendOptions
+    const min = Backends.minimums(this.set).get(address) ?? o.minChannels
+    const liveCount = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
+    const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / liveCount))))
+    // the core pool's name is its metrics' `pool` attribute: a target that resolves to one address
+    // keeps the pool's own (dashboards of a one-server pool unchanged); of several, `name/address`
+    const name = target === this.target || liveCount === 1 ? this.name : `${this.name}/${address}`
+    const core = this.core
+    const parent = this.scope
+    Effect.runSyncWith(this.context)(Effect.gen(function*() {
+      const scope = yield* Scope.fork(parent, "sequential")
+      backend.scope = scope
+      backend.pool = yield* Scope.provide(scope)(Pool.make({ ...core, acquire: backend.acquire, name, min, max }))
+    }))
+    this.live.set(address, backend)
+  }
+
+  /** No new calls to the backend at `address`: its pool closes (calls on it finish first, up to shutdownTimeout). */
+  private drain(address: string): void {
+    const backend = this.live.get(address)
+    if (backend === undefined) return
+    this.live.delete(address)
+    this.draining.add(backend)
+    Effect.runForkWith(this.context)(Effect.ensuring(
+      Scope.close(backend.scope, Exit.void),
+      Effect.sync(() => {
+        this.draining.delete(backend)
+        this.set = Backends.removed(this.set, address)
+      })
+    ))
+  }
+
+  /** Stops following the target (the pool is closing). */
+  close(): void {
+    this.closed = true
+    this.watch?.close()
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.resolvedOnce()
+  }
+
+  /** The backend for a call: the engine's pick, or the least loaded not yet tried. */
+  private choose(tried: ReadonlySet<Backend> | undefined): Backend | undefined {
+    const picked = Backends.pick(this.set, tried === undefined ? this.load : (address) => {
+      const backend = this.live.get(address)
+      return backend === undefined || tried.has(backend) ? { channels: 1, activeCalls: Infinity } : backend.load()
+    })
+    this.set = picked.state
+    const backend = picked.address === undefined ? undefined : this.live.get(picked.address)
+    if (backend !== undefined && tried?.has(backend) !== true) return backend
+    for (const other of this.live.values()) if (tried?.has(other) !== true) return other
+    return undefined
+  }
+
+  /**
+   * Borrows a channel for one call (see `Backend.lend`) on the backend the pick chooses. A
+   * wait that fails because its backend cannot connect (fail-fast UNAVAILABLE) or was drained
+   * (its pool closed) moves to another backend not tried yet: a server gone costs no call.
+   */
+  readonly lend: Lend = (options, done) => {
+    const single = this.single
+    if (single !== undefined) return single.lend(options, done)
+    const tried = new Set<Backend>()
+    let cancel: () => void = () => {}
+    let cancelled = false
+    let generation = 0
+    const attempt = (): void => {
+      const backend = this.choose(tried.size === 0 ? undefined : tried)
+      if (backend === undefined) {
+        // only once closed (a resolution never empties the set)
+        done(undefined, Cause.fail(new PoolClosedError({ pool: this.name })))
+        return
+      }
+      tried.add(backend)
+      const g = ++generation
+      const next = backend.lend(options, (lease, failure) => {
+        if (lease === undefined && failure !== undefined && !cancelled && !this.closed && this.movable(failure) && tried.size < this.live.size) attempt()
+        else done(lease, failure)
+      })
+      // a move made synchronously inside that lend has its own cancel already
+      if (g === generation) cancel = next
+    }
+    attempt()
+    return () => {
+      cancelled = true
+      cancel()
+    }
+  }
+
+  /** A wait's failure another backend may not have: its backend cannot connect, or closed (drained). */
+  private movable(failure: Cause.Cause<CallError>): boolean {
+    const error = Cause.findErrorOption(failure)
+    if (error._tag === "None") return false
+    const e = error.value
+    return e._tag === "PoolClosedError" || (e._tag === "GrpcError" && e.code === grpc.status.UNAVAILABLE)
+  }
 
   /** The pool's channels compress (`grpc.default_compression_algorithm` other than identity). */
   private get compresses(): boolean {
@@ -255,35 +542,71 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
       OptionCheck.timerMillis(o.connectTimeout) ?? Infinity,
       o.healthService,
       o.healthTimeout,
-      o.waitForReady
-    )
-    impl.pool = yield* Pool.make({
-      acquire: impl.acquire,
-      name: o.name,
-      min: o.minChannels,
-      max: o.maxChannels,
-      concurrency: o.streams,
-      targetUtilization: o.targetUtilization,
-      maxLifetime: o.maxAge,
-      maxLifetimeJitter: o.maxAgeJitter,
-      idleTimeout: o.idleTimeout,
-      acquireTimeout: o.acquireTimeout,
-      createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
-      shutdownTimeout: o.shutdownTimeout,
-      // how long a health check may take (core's healthCheck timeout)
-      validateTimeout: o.healthTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.healthTimeout,
-      healthCheck: o.healthService === undefined ? undefined : {
-        check: (pooled) => checkHealth(pooled, o.healthService!, o.healthTimeout),
-        schedule: o.healthSchedule ?? Schedule.spaced("10 seconds"),
-        // NOT_SERVING is the service's word, not a broken connection: the channel stays
-        // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
-        // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel
-        onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
+      o.waitForReady,
+      o.backends,
+      {
+        concurrency: o.streams,
+        targetUtilization: o.targetUtilization,
+        maxLifetime: o.maxAge,
+        maxLifetimeJitter: o.maxAgeJitter,
+        idleTimeout: o.idleTimeout,
+        acquireTimeout: o.acquireTimeout,
+        createTimeout: Infinity, // connectTimeout bounds a connection, with a GrpcError
+        shutdownTimeout: o.shutdownTimeout,
+        // how long a health check may take (core's healthCheck timeout)
+        validateTimeout: o.healthTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.healthTimeout,
+        healthCheck: o.healthService === undefined ? undefined : {
+          check: (pooled) => checkHealth(pooled, o.healthService!, o.healthTimeout),
+          schedule: o.healthSchedule ?? Schedule.spaced("10 seconds"),
+          // NOT_SERVING is the service's word, not a broken connection: the channel stays
+          // connected, out of rotation, until a check finds it SERVING (as grpc's own health-checking
+          // clients do); a check that fails otherwise (no answer, UNAVAILABLE) replaces the channel
+          onFailure: (error) => (isNotServing(error) ? "suspend" : "evict")
+        }
       }
-    })
+    )
+    impl.context = yield* Effect.context<never>()
+    impl.scope = yield* Effect.scope
+    yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
+    const whole = () => {
+      // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself
+      impl.set = Backends.resolved(impl.set, [o.target]).state
+      impl.open(o.target, o.target)
+      impl.single = impl.live.get(o.target)
+    }
+    if (o.backends.loadBalancing === "pick_first") whole()
+    else {
+      // the first resolution before anything opens (up to connectTimeout); none: the whole target
+      yield* Effect.callback<void>((resume) => {
+        let waiting = true
+        const go = () => {
+          if (!waiting) return
+          waiting = false
+          resume(Effect.void)
+        }
+        impl.firstResolution = go
+        impl.watch = watchTarget(o.target, impl.channelOptions, (addresses) => impl.resolved(addresses), () => {
+          // a resolution error keeps the backends there are; the first one makes the pool whole-target
+          impl.resolvedOnce()
+        })
+        if (impl.watch === undefined) go()
+        const timer = setTimeout(go, Math.min(o.connectTimeout, OptionCheck.MAX_TIMER_MILLIS))
+        return Effect.sync(() => clearTimeout(timer))
+      }).pipe(Effect.ensuring(Effect.sync(() => {
+        impl.firstResolution = undefined
+      })))
+      if (impl.live.size === 0) {
+        impl.watch?.close()
+        impl.watch = undefined
+        whole()
+      }
+    }
     // the minChannels connect before make returns (up to connectTimeout; a server that is down
     // does not fail make — calls wait for it as before): a burst right after make spreads over
     // them instead of riding the first channel that became ready
-    yield* Pool.awaitMin(impl.pool).pipe(Effect.timeout(o.connectTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.connectTimeout), Effect.ignore)
+    yield* Effect.forEach(impl.pools, (pool) => Pool.awaitMin(pool), { concurrency: "unbounded", discard: true }).pipe(
+      Effect.timeout(o.connectTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.connectTimeout),
+      Effect.ignore
+    )
     return impl
   })

@@ -72,7 +72,10 @@ export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, ope
     pooled.calls.add(call)
     // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
     let ended = false
-    call.on("status", () => (ended = true))
+    call.on("status", (status: grpc.StatusObject) => {
+      ended = true
+      impl.callEnded(pooled, status.code)
+    })
     yield* Effect.addFinalizer(() => Effect.sync(() => {
       pooled.calls.delete(call)
       if (!ended) call.cancel()
@@ -112,6 +115,7 @@ export const clientStream = (impl: GrpcPoolImpl, method: Method, requests: Strea
     })
     listen(call, options)
     pooled.calls.add(call)
+    call.on("status", (status: grpc.StatusObject) => impl.callEnded(pooled, status.code))
     yield* Effect.addFinalizer(() => Effect.sync(() => pooled.calls.delete(call)))
     // the request Stream may never end: the call's outcome (response, status, deadline,
     // interruption) ends the writer, never the other way round

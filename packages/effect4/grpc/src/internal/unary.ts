@@ -222,6 +222,7 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
           // inside a grpc-js callback: nothing may throw out of here
           if (!giveBack()) return
           try {
+            impl.callEnded(pooled, status.code)
             // sent again once — or, for a call that waits for a connection, as often as it takes
             if (status.code !== grpc.status.OK && (!retried || (options.waitForReady ?? impl.waitForReady)) && neverSent(status)) {
               borrowed.invalidate()

@@ -1,0 +1,231 @@
+/**
+ * More than one server behind a target, against real grpc-js servers on 127.0.0.1: an even
+ * spread over three backends, one backend killed under load (its calls move, nothing hangs, it
+ * is probed back once restarted), backends added and removed at run time through a resolver
+ * scheme the test controls (registered with grpc-js's resolver API: a drained backend's calls
+ * finish, none fails), TLS checked against the target's name on every one-address channel,
+ * metrics labelled by backend, and every new option's hostile values.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { PoolConfigError } from "@effect-pool/core"
+import { GrpcPool } from "@effect-pool/grpc"
+import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing-effect4"
+import * as grpc from "@grpc/grpc-js"
+import { Cause, Effect, Exit, Fiber, Metric } from "effect"
+import { echoClient, eventually, serverGrpc } from "./helpers.js"
+
+const insecure = grpc.credentials.createInsecure()
+
+const fleet = (n: number) => Effect.acquireRelease(Effect.promise(() => startGrpcServers(n)), (f) => Effect.promise(f.close))
+
+/** The tag (and grpc code) of a failed call. */
+const tagOf = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.findErrorOption(cause)
+  if (error._tag === "None") return Cause.hasInterruptsOnly(cause) ? "Interrupt" : "Die"
+  const e = error.value as { _tag: string; code?: number }
+  return `${e._tag}${e.code === undefined ? "" : `:${e.code}`}`
+}
+
+/** Runs `workers` loops of unary calls until `running()` is false; counts outcomes by tag. */
+const load = (pool: GrpcPool.GrpcPool, workers: number, running: () => boolean, delayMs = 2) => {
+  const echo = echoClient(pool)
+  const outcomes = { ok: 0, failed: new Map<string, number>() }
+  const loop = Effect.gen(function*() {
+    while (running()) {
+      const exit = yield* Effect.exit(echo.unary({ text: "x", delayMs }))
+      if (Exit.isSuccess(exit)) outcomes.ok++
+      else {
+        const tag = tagOf(exit.cause)
+        outcomes.failed.set(tag, (outcomes.failed.get(tag) ?? 0) + 1)
+      }
+    }
+  })
+  return Effect.map(Effect.forkChild(Effect.all(Array.from({ length: workers }, () => loop), { concurrency: "unbounded", discard: true })), (fiber) => ({ fiber, outcomes }))
+}
+
+const failures = (outcomes: { failed: Map<string, number> }) => [...outcomes.failed.values()].reduce((a, b) => a + b, 0)
+
+describe("GrpcPool with several backends", () => {
+  it.live("round_robin (the default): 3000 calls over 3 servers, each within ±20 % of its share; per-backend stats and metrics", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const pool = yield* GrpcPool.make({ target, name: "spread", minChannels: 3, maxChannels: 6 })
+      const stats = yield* GrpcPool.stats(pool)
+      expect(stats.backends.map((b) => b.address)).toEqual(servers.map((s) => s.target))
+      expect(stats.backends.every((b) => b.channels === 1 && !b.ejected && !b.draining && b.consecutiveFailures === 0)).toBe(true)
+      const echo = echoClient(pool)
+      yield* Effect.all(Array.from({ length: 3000 }, (_, i) => echo.unary({ text: `${i}` })), { concurrency: 30, discard: true })
+      for (const server of servers) {
+        expect(server.calls.unary).toBeGreaterThanOrEqual(800)
+        expect(server.calls.unary).toBeLessThanOrEqual(1200)
+      }
+      const after = yield* GrpcPool.stats(pool)
+      expect(after.borrows).toBeGreaterThanOrEqual(3000)
+      expect(after.name).toBe("spread")
+      expect(after.size).toBe(after.backends.reduce((n, b) => n + b.channels, 0))
+      // every backend's gauges under the pool's name and the backend's address
+      const pairs = yield* Metric.snapshot
+      for (const server of servers) {
+        const gauge = pairs.find((p) => p.id === "effect_pool_grpc_backend_channels" && p.attributes?.pool === "spread" && p.attributes?.backend === server.target)
+        expect((gauge?.state as { value?: number } | undefined)?.value, server.target).toBe(1)
+      }
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("pick_first: one backend, the first address (the behaviour before several backends)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const pool = yield* GrpcPool.make({ target, minChannels: 3, loadBalancing: "pick_first" })
+      const echo = echoClient(pool)
+      yield* Effect.all(Array.from({ length: 300 }, () => echo.unary({ text: "x" })), { concurrency: 10, discard: true })
+      expect(servers.map((s) => s.calls.unary ?? 0)).toEqual([300, 0, 0])
+      expect((yield* GrpcPool.stats(pool)).backends).toHaveLength(1)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("one backend killed under load: its calls move, nothing hangs, it is ejected, and probed back once restarted", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const victim = servers[1]!
+      const pool = yield* GrpcPool.make({
+        target,
+        minChannels: 3,
+        connectTimeout: "1 second",
+        acquireTimeout: "5 seconds",
+        outlierDetection: { consecutiveFailures: 2, baseEjectionTime: "300 millis", maxEjectionTime: "1 second" },
+        channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 200 }
+      })
+      let running = true
+      const { fiber, outcomes } = yield* load(pool, 12, () => running)
+      yield* eventually("calls reach every backend", () => servers.every((s) => (s.calls.unary ?? 0) > 20), 10_000)
+      yield* Effect.promise(victim.stop)
+      const down = outcomes.ok
+      const failedAtStop = failures(outcomes)
+      yield* eventually("the killed backend is ejected", Effect.map(GrpcPool.stats(pool), (s) => s.backends[1]!.ejected), 10_000)
+      yield* eventually("calls keep succeeding on the others", () => outcomes.ok > down + 500, 10_000)
+      // what failed is only what was on the wire to the killed server as it died
+      expect(failures(outcomes) - failedAtStop).toBeLessThanOrEqual(12)
+      // UNAVAILABLE (the connection gone), CANCELLED (a stream the dying server reset), INTERNAL (cut mid-message)
+      for (const tag of outcomes.failed.keys()) expect(["GrpcError:14", "GrpcError:1", "GrpcError:13"]).toContain(tag)
+      yield* Effect.promise(victim.start)
+      const before = victim.calls.unary ?? 0
+      yield* eventually("the restarted backend gets calls again", () => (victim.calls.unary ?? 0) > before + 50, 20_000)
+      yield* eventually("and is in rotation", Effect.map(GrpcPool.stats(pool), (s) => !s.backends[1]!.ejected && s.backends[1]!.channels >= 1), 10_000)
+      running = false
+      // nothing hangs: every loop ends
+      yield* Fiber.join(fiber).pipe(Effect.timeout("10 seconds"))
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("backends added and removed at run time (a resolver the test controls): the drained one's calls finish, none fails", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(3)
+      const [a, b, c] = servers as [typeof servers[0], typeof servers[0], typeof servers[0]]
+      // registered with the grpc-js the engine's resolve module loads (the shared kit's copy here)
+      const resolver = controlledResolver([a.target, b.target], serverGrpc)
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 2, maxChannels: 6 })
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.address)).toEqual([a.target, b.target])
+      let running = true
+      // calls long enough that some are in flight on a as it is removed
+      const { fiber, outcomes } = yield* load(pool, 10, () => running, 100)
+      yield* eventually("calls on a and b", () => (a.calls.unary ?? 0) > 10 && (b.calls.unary ?? 0) > 10, 10_000)
+      yield* eventually("a has calls in flight", Effect.map(GrpcPool.stats(pool), (s) => s.backends[0]!.activeCalls > 0), 10_000)
+      resolver.set([b.target, c.target])
+      yield* eventually("a is draining", Effect.map(GrpcPool.stats(pool), (s) => s.backends.some((x) => x.address === a.target && x.draining)), 10_000)
+      const stats = yield* GrpcPool.stats(pool)
+      expect(stats.backends.map((x) => x.address)).toEqual([b.target, c.target, a.target].slice(0, stats.backends.length))
+      yield* eventually("c gets calls", () => (c.calls.unary ?? 0) > 10, 10_000)
+      yield* eventually("a is gone once its calls ended", Effect.map(GrpcPool.stats(pool), (s) => s.backends.length === 2), 10_000)
+      const aCalls = a.calls.unary ?? 0
+      const others = (b.calls.unary ?? 0) + (c.calls.unary ?? 0)
+      yield* eventually("b and c take 50 more calls", () => (b.calls.unary ?? 0) + (c.calls.unary ?? 0) > others + 50, 10_000)
+      expect(a.calls.unary ?? 0).toBe(aCalls)
+      // and back again
+      resolver.set([a.target, b.target, c.target])
+      yield* eventually("a gets calls again", () => (a.calls.unary ?? 0) > aCalls + 10, 10_000)
+      running = false
+      yield* Fiber.join(fiber)
+      expect(outcomes.failed).toEqual(new Map())
+      expect(outcomes.ok).toBeGreaterThan(100)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("TLS: each one-address channel verifies the certificate against the target's name (localhost), never the address", () =>
+    Effect.gen(function*() {
+      const good = caSignedCertificate(["DNS:localhost"])
+      const wrong = caSignedCertificate(["DNS:other.test"])
+      const serve = (cert: typeof good) =>
+        Effect.acquireRelease(
+          Effect.promise(() => startGrpcServer({ credentials: serverGrpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(cert.key), cert_chain: Buffer.from(cert.cert) }]) })),
+          (s) => Effect.promise(s.close)
+        )
+      const server = yield* serve(good)
+      const pool = yield* GrpcPool.make({ target: `localhost:${server.port}`, credentials: grpc.credentials.createSsl(Buffer.from(good.ca)) })
+      const reply = yield* echoClient(pool).unary({ text: "tls" })
+      expect(reply.text).toBe("echo: tls")
+      const backends = (yield* GrpcPool.stats(pool)).backends
+      expect(backends.map((x) => x.address)).toContain(`127.0.0.1:${server.port}`)
+      // a certificate for another name is refused exactly as on the whole target
+      const other = yield* serve(wrong)
+      const refused = yield* GrpcPool.make({ target: `localhost:${other.port}`, credentials: grpc.credentials.createSsl(Buffer.from(wrong.ca)), connectTimeout: "1 second", acquireTimeout: "2 seconds" })
+      const exit = yield* Effect.exit(echoClient(refused).unary({ text: "tls" }, { timeout: "2 seconds" }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(other.calls.unary ?? 0).toBe(0)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("hostile values of every new option fail make with PoolConfigError naming it", () =>
+    Effect.gen(function*() {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ loadBalancing: "least_request" }, "loadBalancing"],
+        [{ loadBalancing: 1 }, "loadBalancing"],
+        [{ lbPolicy: "round_robin" }, "lbPolicy"],
+        [{ minChannelsPerBackend: -1 }, "minChannelsPerBackend"],
+        [{ minChannelsPerBackend: NaN }, "minChannelsPerBackend"],
+        [{ minChannelsPerBackend: 1.5 }, "minChannelsPerBackend"],
+        [{ minChannelsPerBackend: Infinity }, "minChannelsPerBackend"],
+        [{ minChannelsPerBackend: 3, maxChannelsPerBackend: 2 }, "minChannelsPerBackend"],
+        [{ maxChannelsPerBackend: 0 }, "maxChannelsPerBackend"],
+        [{ maxChannelsPerBackend: Infinity }, "maxChannelsPerBackend"],
+        [{ maxChannelsPerBackend: 5, maxChannels: 4 }, "maxChannelsPerBackend"],
+        [{ maxChannelsPerBackend: "2" }, "maxChannelsPerBackend"],
+        [{ channelsPerBackend: 2 }, "channelsPerBackend"],
+        [{ outlierDetection: true }, "outlierDetection"],
+        [{ outlierDetection: "on" }, "outlierDetection"],
+        [{ outlierDetection: [] }, "outlierDetection"],
+        [{ outlierDetection: { consecutiveFailures: 0 } }, "outlierDetection.consecutiveFailures"],
+        [{ outlierDetection: { consecutiveFailures: Infinity } }, "outlierDetection.consecutiveFailures"],
+        [{ outlierDetection: { consecutiveFailures: NaN } }, "outlierDetection.consecutiveFailures"],
+        [{ outlierDetection: { baseEjectionTime: 0 } }, "outlierDetection.baseEjectionTime"],
+        [{ outlierDetection: { baseEjectionTime: "forever" } }, "outlierDetection.baseEjectionTime"],
+        [{ outlierDetection: { baseEjectionTime: "30 days" } }, "outlierDetection.baseEjectionTime"],
+        [{ outlierDetection: { maxEjectionTime: Infinity } }, "outlierDetection.maxEjectionTime"],
+        [{ outlierDetection: { maxEjectionTime: -5 } }, "outlierDetection.maxEjectionTime"],
+        [{ outlierDetection: { maxEjectionPercent: 150 } }, "outlierDetection.maxEjectionPercent"],
+        [{ outlierDetection: { maxEjectionPercent: NaN } }, "outlierDetection.maxEjectionPercent"],
+        [{ outlierDetection: { failureCodes: "UNAVAILABLE" } }, "outlierDetection.failureCodes"],
+        [{ outlierDetection: { failureCodes: [0] } }, "outlierDetection.failureCodes"],
+        [{ outlierDetection: { failureCodes: [99] } }, "outlierDetection.failureCodes"],
+        [{ outlierDetection: { failureCodes: [14.5] } }, "outlierDetection.failureCodes"],
+        [{ outlierDetection: { interval: "10 seconds" } }, "outlierDetection.interval"],
+        [{ outlierDetection: { consecutive5xx: 3 } }, "outlierDetection.consecutive5xx"]
+      ]
+      for (const [options, option] of cases) {
+        const exit = yield* Effect.exit(Effect.scoped(GrpcPool.make({ target: "127.0.0.1:1", credentials: insecure, minChannels: 0, connectTimeout: "100 millis", ...options } as any)))
+        const label = JSON.stringify(options)
+        if (Exit.isSuccess(exit)) throw new Error(`${label}: expected a PoolConfigError`)
+        const error = Cause.findErrorOption(exit.cause)
+        if (error._tag === "None") throw new Error(`${label}: not a failure: ${Cause.pretty(exit.cause)}`)
+        expect(error.value, label).toBeInstanceOf(PoolConfigError)
+        expect((error.value as PoolConfigError).option, label).toBe(option)
+      }
+    }))
+
+  it.live("the new options' edge values that mean something are accepted", () =>
+    Effect.gen(function*() {
+      for (const options of [
+        { outlierDetection: false as const },
+        { outlierDetection: { maxEjectionPercent: 0 } },
+        { outlierDetection: { maxEjectionPercent: 100, baseEjectionTime: "24 days", maxEjectionTime: 1 } },
+        { minChannelsPerBackend: 0, maxChannelsPerBackend: 1 },
+        { loadBalancing: "pick_first" as const }
+      ]) {
+        yield* Effect.scoped(GrpcPool.make({ target: "127.0.0.1:1", credentials: insecure, minChannels: 0, connectTimeout: "100 millis", ...options } as GrpcPool.Options))
+      }
+    }), 30_000)
+})
