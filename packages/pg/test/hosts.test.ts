@@ -106,6 +106,42 @@ describe("more than one server", () => {
       expect(yield* build({ host: "a", port: Number.NaN })).toMatchObject({ option: "port" })
     }))
 
+  it.live("a server that turns read-only (a reported ParameterStatus) loses its read-write connections; they come back when it is writable", () =>
+    Effect.gen(function*() {
+      const setReadOnly = (on: boolean) =>
+        Effect.promise(async () => {
+          const pg = (await import("pg")).default
+          const c = new pg.Client({ connectionString: primary.url })
+          await c.connect()
+          await c.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? "on" : "off"}`)
+          await c.query("SELECT pg_reload_conf()")
+          await c.end()
+        })
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pool = yield* PgPool.PgPool
+        yield* sql`SELECT 1`
+        expect((yield* pool.stats).size).toBe(1)
+        yield* setReadOnly(true)
+        // a session hears of the change (ParameterStatus) on its next round trip: this statement
+        // still runs, and the connection is evicted after it
+        yield* Effect.exit(sql`SELECT 1`)
+        yield* eventually("evicted", Effect.map(pool.stats, (s) => s.size === 0), 20_000)
+        const error = yield* Effect.flip(sql`SELECT 1`)
+        expect(causeText(error)).toContain("wanted read-write")
+        yield* setReadOnly(false)
+        yield* eventually("writable again", Effect.map(Effect.exit(sql`SELECT 1`), Exit.isSuccess), 20_000)
+      }).pipe(
+        Effect.provide(PgPool.layer({
+          url: Redacted.make(hostsUrl([readOnly, primary], "?target_session_attrs=read-write")),
+          max: 1,
+          acquireTimeout: "2 seconds",
+          failWaitersOnCreateError: true
+        } as PgPool.Options)),
+        Effect.ensuring(setReadOnly(false))
+      )
+    }), 60_000)
+
   it.live("a switchover under load: writes move to the promoted standby, every committed row present exactly once", () =>
     Effect.gen(function*() {
       const p = yield* Effect.acquireRelease(Effect.promise(startServer), (s) => Effect.promise(s.dispose))
