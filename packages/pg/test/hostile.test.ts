@@ -58,7 +58,8 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["url", 42],
   ["host", 5432],
   ["host", ""],
-  ["port", "5432"],
+  ["port", "54x2"],
+  ["port", "5432,5433"], // two ports for one host
   ["port", 0],
   ["port", 65_536],
   ["port", 54.32],
