@@ -345,8 +345,9 @@ export const makeClient = (
         ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
         ["db.system.name", "postgresql"],
         ["db.namespace", (reported.database ?? reported.username ?? "postgres") as string],
-        ["server.address", (reported.host ?? "localhost") as string],
-        ["server.port", (reported.port ?? 5432) as number]
+        // several hosts: the first (each connection may be on another; per-host figures are in stats)
+        ["server.address", (settings.target?.hosts[0]!.host ?? reported.host ?? "localhost") as string],
+        ["server.port", (settings.target?.hosts[0]!.port ?? reported.port ?? 5432) as number]
       ],
       transformRows
     })
