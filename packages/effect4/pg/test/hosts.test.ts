@@ -38,13 +38,25 @@ const on = <A>(server: TestServer, f: (conn: PgConnection.PgConnection) => Effec
     Effect.orDie
   )
 
-/** The stand-in for a standby / a demoted primary: every new transaction read-only. */
+/**
+ * The stand-in for a standby / a demoted primary: every new transaction read-only. Returns once
+ * the postmaster has reloaded (a new session sees the value): it has then signalled every
+ * backend, each of which applies and reports it with its next statement.
+ */
 const setReadOnly = (server: TestServer, readOnly: boolean) =>
-  on(server, (c) =>
-    Effect.andThen(
-      c.query(`ALTER SYSTEM SET default_transaction_read_only = ${readOnly ? "on" : "off"}`, [], false),
-      c.query("SELECT pg_reload_conf()", [], false)
-    ))
+  Effect.andThen(
+    on(server, (c) =>
+      Effect.andThen(
+        c.query(`ALTER SYSTEM SET default_transaction_read_only = ${readOnly ? "on" : "off"}`, [], false),
+        c.query("SELECT pg_reload_conf()", [], false)
+      )),
+    eventually(
+      `${server.port} read-only ${readOnly}`,
+      on(server, (c) =>
+        Effect.map(c.query("SHOW default_transaction_read_only", [], false), (r) => r.rows[0]!.default_transaction_read_only === (readOnly ? "on" : "off"))),
+      10_000
+    )
+  )
 
 const connectionsOn = (server: TestServer, applicationName: string) =>
   on(server, (c) =>
