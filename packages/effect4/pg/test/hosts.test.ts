@@ -255,6 +255,25 @@ describe("PgPool over several hosts", () => {
       }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 120_000)
   }
 
+  it.live("a server that goes down under use: its connections go, statements move to the next host, it is used again once back", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        yield* Effect.all(Array.from({ length: 3 }, () => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        expect(yield* serverPort).toBe(a.port)
+        yield* Effect.promise(() => a.stop())
+        // the shutdown (57P01) reaches the idle sessions: all three go, none is lent to fail
+        yield* eventually("a's connections evicted", Effect.map(pg.hosts, (hosts) => hosts[0]!.connections === 0), 10_000)
+        expect(yield* serverPort).toBe(b.port)
+        expect((yield* pg.stats).borrowed).toBe(0)
+      }).pipe(Effect.provide(poolOver([a.port, b.port], { applicationName: name, max: 4 })))
+      // back: new connections go to it first again
+      yield* Effect.promise(() => a.start())
+      expect(yield* Effect.provide(serverPort, poolOver([a.port, b.port], { applicationName: appName() }))).toBe(a.port)
+    }), 90_000)
+
   it.live("stats per host: connections and the last refusal", () =>
     Effect.gen(function*() {
       yield* setReadOnly(b, true)
