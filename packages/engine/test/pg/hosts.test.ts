@@ -1,0 +1,199 @@
+/** Multi-host targets: parsing as libpq, host order, session matching. Plain vitest + fast-check. */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  hostKey,
+  hostOrder,
+  isReadOnlyViolation,
+  parseTarget,
+  passes,
+  sessionMatches,
+  stateFromParameters,
+  stateFromRow,
+  type Target,
+  type TargetInput,
+  targetSessionAttrsValues,
+  urlFor
+} from "../../src/pg/hosts.js"
+
+const ok = (input: TargetInput): Target => {
+  const r = parseTarget(input)
+  if (r._tag !== "Valid") throw new Error(`${r.option}: ${r.reason}`)
+  return r.value
+}
+const bad = (input: TargetInput): { option: string; reason: string } => {
+  const r = parseTarget(input)
+  if (r._tag === "Valid") throw new Error(`accepted ${JSON.stringify(input)}`)
+  return { option: r.option, reason: r.reason }
+}
+
+describe("parseTarget", () => {
+  it("reads a multi-host url with ports, IPv6 and both query keys", () => {
+    expect(
+      ok({ url: "postgres://u:p%40@h1:5432,[::1]:5433,h3/db?sslmode=disable&target_session_attrs=read-write&load_balance_hosts=random" })
+    ).toEqual({
+      hosts: [
+        { host: "h1", port: 5432 },
+        { host: "::1", port: 5433 },
+        { host: "h3", port: 5432 }
+      ],
+      targetSessionAttrs: "read-write",
+      loadBalanceHosts: "random"
+    })
+  })
+
+  it("a url host without a port takes the port option", () => {
+    expect(ok({ url: "postgresql://a,b:7/db", port: 6000 }).hosts).toEqual([
+      { host: "a", port: 6000 },
+      { host: "b", port: 7 }
+    ])
+  })
+
+  it("reads host/port lists: one port for all, or one per host; defaults", () => {
+    expect(ok({ host: "a,b", port: 5 }).hosts).toEqual([
+      { host: "a", port: 5 },
+      { host: "b", port: 5 }
+    ])
+    expect(ok({ host: ["a", "b"], port: "5,6" }).hosts).toEqual([
+      { host: "a", port: 5 },
+      { host: "b", port: 6 }
+    ])
+    expect(ok({ host: ["a", "b"], port: [5, 6] }).hosts).toEqual([
+      { host: "a", port: 5 },
+      { host: "b", port: 6 }
+    ])
+    expect(ok({ host: "a,b", port: "5," }).hosts).toEqual([
+      { host: "a", port: 5 },
+      { host: "b", port: 5432 }
+    ])
+    expect(ok({})).toEqual({ hosts: [{ host: "localhost", port: 5432 }], targetSessionAttrs: "any", loadBalanceHosts: "disable" })
+    expect(ok({ url: "postgres:///db?host=/tmp&port=7" }).hosts).toEqual([{ host: "/tmp", port: 7 }])
+    expect(ok({ host: "[::1]" }).hosts).toEqual([{ host: "::1", port: 5432 }])
+  })
+
+  it("names the option for everything libpq would refuse", () => {
+    expect(bad({ host: "a,b,c", port: "1,2" }).option).toBe("port")
+    expect(bad({ host: [] }).option).toBe("host")
+    expect(bad({ host: ["a", 1] }).option).toBe("host")
+    expect(bad({ host: "a,,b" }).option).toBe("host")
+    expect(bad({ host: 5 }).option).toBe("host")
+    for (const port of [0, 65536, -1, 1.5, Number.NaN, Infinity, "x", "5x", {}, true])
+      expect(bad({ host: "a", port }).option).toBe("port")
+    expect(bad({ url: 5 }).option).toBe("url")
+    expect(bad({ url: "mysql://a/db" }).option).toBe("url")
+    expect(bad({ url: "postgres://a,,b/db" }).option).toBe("url")
+    expect(bad({ url: "postgres://a:0/db" }).option).toBe("url")
+    expect(bad({ url: "postgres://::1/db" }).option).toBe("url")
+    expect(bad({ url: "postgres://a%zz/db" }).option).toBe("url")
+    expect(bad({ url: "postgres://a/db", host: "b" }).option).toBe("host")
+    for (const v of ["", "READ-WRITE", "master", 1, null, Infinity])
+      expect(bad({ targetSessionAttrs: v }).option).toBe("targetSessionAttrs")
+    expect(bad({ url: "postgres://a/db?target_session_attrs=bogus" }).option).toBe("targetSessionAttrs")
+    expect(bad({ url: "postgres://a/db?target_session_attrs=any", targetSessionAttrs: "primary" }).option).toBe(
+      "targetSessionAttrs"
+    )
+    for (const v of ["", "true", true, 1]) expect(bad({ loadBalanceHosts: v }).option).toBe("loadBalanceHosts")
+  })
+
+  it("never throws, whatever the input", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ url: fc.anything(), host: fc.anything(), port: fc.anything(), targetSessionAttrs: fc.anything() }, {
+          requiredKeys: []
+        }),
+        (input) => {
+          const r = parseTarget(input)
+          expect(["Valid", "Invalid"]).toContain(r._tag)
+        }
+      )
+    )
+    fc.assert(fc.property(fc.string(), (url) => void parseTarget({ url: `postgres://${url}` })))
+  })
+
+  it("a parsed url round-trips every host through urlFor", () => {
+    const url = "postgres://u:p@h1:1,[::1]:2/db?sslmode=disable&target_session_attrs=primary&application_name=x"
+    expect(ok({ url }).hosts.map((h) => urlFor(url, h))).toEqual([
+      "postgres://u:p@h1:1/db?sslmode=disable&application_name=x",
+      "postgres://u:p@[::1]:2/db?sslmode=disable&application_name=x"
+    ])
+    expect(urlFor("postgres://u@a,b", { host: "b", port: 3 })).toBe("postgres://u@b:3")
+  })
+})
+
+describe("hostOrder", () => {
+  const target = (n: number, loadBalanceHosts: "disable" | "random"): Target => ({
+    hosts: Array.from({ length: n }, (_, i) => ({ host: `h${i}`, port: 1 })),
+    targetSessionAttrs: "any",
+    loadBalanceHosts
+  })
+
+  it("disable keeps the given order", () => {
+    expect(hostOrder(target(3, "disable"), () => 0.99).map((h) => h.host)).toEqual(["h0", "h1", "h2"])
+  })
+
+  it("random is a permutation for any random source, even a broken one", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.double(), { minLength: 8, maxLength: 8 }), (n, rs) => {
+        let i = 0
+        const order = hostOrder(target(n, "random"), () => rs[i++ % rs.length]!)
+        expect(order.map((h) => h.host).sort()).toEqual(target(n, "disable").hosts.map((h) => h.host).sort())
+      })
+    )
+  })
+
+  it("random puts each host first about equally often", () => {
+    let seed = 1
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+    const firsts = new Map<string, number>()
+    for (let i = 0; i < 3000; i++) {
+      const first = hostOrder(target(3, "random"), random)[0]!.host
+      firsts.set(first, (firsts.get(first) ?? 0) + 1)
+    }
+    for (const host of ["h0", "h1", "h2"]) expect(Math.abs(firsts.get(host)! - 1000)).toBeLessThan(200)
+  })
+})
+
+describe("sessionMatches", () => {
+  const primary = { inHotStandby: false, readOnly: false }
+  const readOnlyPrimary = { inHotStandby: false, readOnly: true }
+  const standby = { inHotStandby: true, readOnly: true }
+
+  it("has libpq's meaning for every attribute", () => {
+    const table = {
+      any: [true, true, true],
+      "read-write": [true, false, false],
+      "read-only": [false, true, true],
+      primary: [true, true, false],
+      standby: [false, false, true],
+      "prefer-standby": [false, false, true]
+    } as const
+    for (const attrs of targetSessionAttrsValues)
+      expect([primary, readOnlyPrimary, standby].map((s) => sessionMatches(attrs, s))).toEqual(table[attrs])
+  })
+
+  it("prefer-standby takes any server on its second pass; others take one pass", () => {
+    expect(passes("prefer-standby")).toBe(2)
+    expect(sessionMatches("prefer-standby", primary, 1)).toBe(true)
+    for (const attrs of targetSessionAttrsValues.filter((a) => a !== "prefer-standby")) expect(passes(attrs)).toBe(1)
+  })
+
+  it("reads the state from ParameterStatus or the state query's row", () => {
+    expect(stateFromParameters({ in_hot_standby: "on", default_transaction_read_only: "off" })).toEqual({
+      inHotStandby: true,
+      readOnly: false
+    })
+    expect(stateFromParameters({ default_transaction_read_only: "off" })).toBeUndefined()
+    expect(stateFromRow({ in_hot_standby: false, read_only: "on" })).toEqual({ inHotStandby: false, readOnly: true })
+    expect(stateFromRow({ in_hot_standby: "t", read_only: "off" })).toEqual({ inHotStandby: true, readOnly: false })
+    expect(stateFromRow({ in_hot_standby: 1, read_only: "off" })).toBeUndefined()
+    expect(stateFromRow(null)).toBeUndefined()
+  })
+
+  it("25006 is a read-only violation; host keys bracket IPv6", () => {
+    expect(isReadOnlyViolation("25006")).toBe(true)
+    expect(isReadOnlyViolation("25P02")).toBe(false)
+    expect(isReadOnlyViolation(undefined)).toBe(false)
+    expect(hostKey({ host: "::1", port: 5 })).toBe("[::1]:5")
+    expect(hostKey({ host: "a", port: 5 })).toBe("a:5")
+  })
+})
