@@ -21,7 +21,7 @@ import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import * as Hosts from "./internal/hosts.js"
 import { isPermanent, parse, sqlPgAliases, sqlState } from "./internal/options.js"
-import { isReadOnlyViolation } from "./internal/target.js"
+import { isReadOnlyViolation } from "@effect-pool/engine/pg/hosts"
 
 /**
  * A pooled connection, for the rare code that needs the driver's session itself (through

@@ -72,7 +72,9 @@ type Loose = Record<string, unknown>
 /** A pool over the given servers (127.0.0.1, their ports, in this order). */
 const poolOver = (ports: ReadonlyArray<number>, options: Loose = {}) =>
   PgPool.layer({
-    url: Redacted.make(a.url),
+    username: "postgres",
+    password: Redacted.make("postgres"),
+    database: "postgres",
     host: ports.map(() => "127.0.0.1"),
     port: ports,
     acquireTimeout: "20 seconds",
@@ -113,9 +115,8 @@ describe("PgPool over several hosts", () => {
         Effect.provide(serverPort, poolOver([a.port, b.port], { targetSessionAttrs: "standby", acquireTimeout: "2 seconds" }))
       )
       const text = causeText(error)
-      expect(text).toContain(`127.0.0.1:${a.port} is a primary`)
-      expect(text).toContain(`127.0.0.1:${b.port} is a primary`)
-      expect(text).toContain("standby")
+      expect(text).toContain(`127.0.0.1:${a.port}: not in recovery, read-write by default; wanted standby`)
+      expect(text).toContain(`127.0.0.1:${b.port}: not in recovery, read-only by default; wanted standby`)
     }).pipe(Effect.ensuring(setReadOnly(b, false))), 60_000)
 
   it.live("the URL's host list, target_session_attrs and load_balance_hosts are read as libpq reads them", () =>
@@ -281,7 +282,7 @@ describe("PgPool over several hosts", () => {
         expect(yield* serverPort).toBe(a.port)
         const hosts = yield* (yield* PgPool.PgPool).hosts
         expect(hosts).toEqual([
-          { host: "127.0.0.1", port: b.port, connections: 0, lastRefusal: `127.0.0.1:${b.port} is a primary, read-only` },
+          { host: "127.0.0.1", port: b.port, connections: 0, lastRefusal: `127.0.0.1:${b.port}: not in recovery, read-only by default; wanted read-write` },
           { host: "127.0.0.1", port: a.port, connections: 1, lastRefusal: undefined }
         ])
       }).pipe(Effect.provide(poolOver([b.port, a.port], { targetSessionAttrs: "read-write", applicationName: appName() })))
@@ -291,7 +292,7 @@ describe("PgPool over several hosts", () => {
 describe("PgPool several-host options, hostile", () => {
   const rejects = (options: Loose, option: string) =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(Effect.scoped(Layer.build(PgPool.layer({ url: Redacted.make("postgres://u@localhost/db"), ...options } as PgPool.Options))))
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(PgPool.layer({ username: "u", ...options } as PgPool.Options))))
       if (Exit.isSuccess(exit)) return expect.fail(`accepted ${JSON.stringify(options)}`)
       const reason = exit.cause.reasons[0]
       const error = reason?._tag === "Fail" ? reason.error : undefined
@@ -321,8 +322,10 @@ describe("PgPool several-host options, hostile", () => {
     [{ targetSessionAttrs: null }, "targetSessionAttrs"],
     [{ loadBalanceHosts: true }, "loadBalanceHosts"],
     [{ loadBalanceHosts: "round-robin" }, "loadBalanceHosts"],
-    [{ url: Redacted.make("postgres://u@h1:5432,h2:5433/db?target_session_attrs=master") }, "url"],
-    [{ url: Redacted.make("postgres://u@h1:5432,h2:5433/db?load_balance_hosts=yes") }, "url"],
+    // the URL's parameters are named as the options they set (the engine's parseTarget)
+    [{ url: Redacted.make("postgres://u@h1:5432,h2:5433/db?target_session_attrs=master") }, "targetSessionAttrs"],
+    [{ url: Redacted.make("postgres://u@h1:5432,h2:5433/db?load_balance_hosts=yes") }, "loadBalanceHosts"],
+    [{ url: Redacted.make("postgres://u@h1,h2/db"), host: "h3" }, "host"],
     [{ url: Redacted.make("postgres://u@h1:5432,:5433/db") }, "url"],
     [{ url: Redacted.make("postgres://u@h1:5432,h2:99999/db") }, "url"],
     [{ url: Redacted.make("postgres://u@h1:5432,h2:x/db") }, "url"]
@@ -343,7 +346,7 @@ describe("PgPool several-host options, hostile", () => {
           { host: "h1", port: "5433" }
         ]
       ) {
-        yield* Effect.scoped(Layer.build(PgPool.layer({ url: Redacted.make("postgres://u@localhost/db"), ...options } as PgPool.Options)))
+        yield* Effect.scoped(Layer.build(PgPool.layer({ username: "u", ...options } as PgPool.Options)))
       }
     }))
 })

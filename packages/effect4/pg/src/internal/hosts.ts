@@ -20,15 +20,18 @@ import { ConnectionError, SqlError } from "effect/sql/SqlError"
 import { isServerTermination, open, type PooledConnection } from "./connection.js"
 import { causeOf, isPermanent, sqlState } from "./options.js"
 import {
+  describeMismatch,
   type HostPort,
   hostKey,
   hostOrder,
   isReadOnlyViolation,
   type SessionState,
   sessionMatches,
+  stateFromRow,
+  stateParameters,
   stateQuery,
   type Target
-} from "./target.js"
+} from "@effect-pool/engine/pg/hosts"
 
 /** Per-host bookkeeping (exposed in stats as `hosts`). */
 export interface HostStats {
@@ -39,9 +42,6 @@ export interface HostStats {
   /** Why the last attempt on it was refused, if the last attempt was refused. */
   readonly lastRefusal: string | undefined
 }
-
-const describeState = (state: SessionState): string =>
-  `${state.inHotStandby ? "a standby (in recovery)" : "a primary"}, ${state.readOnly ? "read-only" : "read-write"}`
 
 const messageOf = (error: unknown): string => {
   const cause = causeOf(error) as { message?: unknown } | undefined
@@ -70,18 +70,18 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
     Effect.gen(function*() {
       const key = hostKey(host)
       const scope = yield* Scope.fork(parent)
-      let state: { inHotStandby: boolean; readOnly: boolean } | undefined
+      let state: { -readonly [K in keyof SessionState]: SessionState[K] } | undefined
       let accepted = false
       // prefer-standby takes any server in the end: a promoted standby still serves it
       const mismatch = (): string | undefined =>
         state === undefined || !accepted || attrs === "prefer-standby" || sessionMatches(attrs, state)
           ? undefined
-          : `${key} is now ${describeState(state)}: it no longer matches targetSessionAttrs ${attrs}`
+          : `${key} is now ${describeMismatch(attrs, state)}`
       const changed = (): void => {
         if (mismatch() !== undefined) evictHost(key)
       }
       const watch = (name: string, value: string): void => {
-        if (state === undefined) return
+        if (state === undefined || !stateParameters.includes(name)) return
         if (name === "in_hot_standby") state.inHotStandby = value === "on"
         else if (name === "default_transaction_read_only") state.readOnly = value === "on"
         else return
@@ -106,8 +106,12 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
           const error = checked.cause.reasons.find((reason) => reason._tag === "Fail")
           return { _tag: "failed", key, error: error?._tag === "Fail" ? error.error : undefined, cause: checked.cause } as const
         }
-        const row = checked.value.rows[0] as { in_hot_standby?: unknown; read_only?: unknown } | undefined
-        state = { inHotStandby: row?.in_hot_standby === true, readOnly: row?.read_only === true }
+        const read = stateFromRow(checked.value.rows[0])
+        if (read === undefined) {
+          yield* Scope.close(scope, Exit.void)
+          return { _tag: "failed", key, error: new Error(`${stateQuery} returned no state`), cause: undefined } as const
+        }
+        state = { ...read }
       }
       const accept = Effect.suspend(() => {
         accepted = true
@@ -124,7 +128,7 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         return Effect.as(Scope.addFinalizer(scope, Effect.sync(() => set.delete(item))), conn)
       })
       if (state !== undefined && !sessionMatches(attrs, state)) {
-        return { _tag: "refused", key, why: `${key} is ${describeState(state)}`, scope, accept } as const
+        return { _tag: "refused", key, why: `${key}: ${describeMismatch(attrs, state)}`, scope, accept } as const
       }
       return { _tag: "accepted", key, conn: yield* accept } as const
     })

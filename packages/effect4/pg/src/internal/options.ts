@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
-import { parseTarget, splitUrl, type Target } from "./target.js"
+import { parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
 
 type Checker = Checks.Checker<Duration.Input>
 
@@ -253,12 +253,9 @@ export const parse = (options: Record<string, unknown>) =>
     }
     // where to connect
     const url = secret(check, "url", options.url, false) as Redacted.Redacted<string> | undefined
-    // a libpq host list (h1:5432,h2:5433) is no WHATWG URL: the driver gets the URL with one
-    // placeholder host, and each attempt its host and port as options (which win over the URL's)
+    // a libpq host list (h1:5432,h2:5433) is no WHATWG URL: the engine reads it; the driver gets
+    // the URL with one host, and each attempt its host and port as options (which win over the URL's)
     const rawUrl = url === undefined ? undefined : Redacted.value(url)
-    const split = rawUrl === undefined ? undefined : splitUrl(rawUrl)
-    const singleUrl = split !== undefined && split.hosts.includes(",") ? `${split.prefix}localhost${split.rest}` : rawUrl
-    const fromUrl: UrlParts = singleUrl === undefined ? { tlsFiles: {} } : checkUrl(check, singleUrl)
     const parsedTarget = parseTarget({
       url: rawUrl,
       host: options.host,
@@ -266,8 +263,10 @@ export const parse = (options: Record<string, unknown>) =>
       targetSessionAttrs: options.targetSessionAttrs,
       loadBalanceHosts: options.loadBalanceHosts
     })
-    if (!parsedTarget.ok) check.fail(parsedTarget.option, parsedTarget.reason)
+    if (parsedTarget._tag === "Invalid") check.fail(parsedTarget.option, parsedTarget.reason)
     const target = (parsedTarget as { readonly value: Target }).value
+    const singleUrl = rawUrl !== undefined && target.hosts.length > 1 && typeof rawUrl === "string" ? urlFor(rawUrl, target.hosts[0]!) : rawUrl
+    const fromUrl: UrlParts = singleUrl === undefined ? { tlsFiles: {} } : checkUrl(check, singleUrl)
     const multiHost = target.hosts.length > 1 || target.targetSessionAttrs !== "any"
     check.string("path", options.path, undefined, { nonEmpty: true })
     check.string("database", options.database, undefined, { nonEmpty: true })
