@@ -325,6 +325,7 @@ export const makeClient = (
 
     const borrower = settings.multiplex ? sharedBorrower : exclusiveBorrower
     const reported = settings.reported as PgClient.PgClientConfig
+    const firstHost = settings.target?.hosts[0]
 
     const client = yield* Client.make({
       acquirer,
@@ -346,8 +347,8 @@ export const makeClient = (
         ["db.system.name", "postgresql"],
         ["db.namespace", (reported.database ?? reported.username ?? "postgres") as string],
         // several hosts: the first (each connection may be on another; per-host figures are in stats)
-        ["server.address", (settings.target?.hosts[0]!.host ?? reported.host ?? "localhost") as string],
-        ["server.port", (settings.target?.hosts[0]!.port ?? reported.port ?? 5432) as number]
+        ["server.address", (firstHost?.host ?? reported.host ?? "localhost") as string],
+        ["server.port", (firstHost?.port ?? reported.port ?? 5432) as number]
       ],
       transformRows
     })
