@@ -23,7 +23,16 @@ import type Pg from "pg"
 import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
-import { isPermanent, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
+import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
+import { connectTarget, stillMatches } from "./internal/hosts.js"
+import {
+  isReadOnlyViolation,
+  type LoadBalanceHosts,
+  sessionMatches,
+  stateFromParameters,
+  stateParameters,
+  type TargetSessionAttrs
+} from "@effect-pool/engine/pg/hosts"
 
 /**
  * A pooled connection, for the rare code that needs the raw `pg.Client` (through
@@ -70,10 +79,22 @@ export interface Options extends
 {
   /** `postgres://user:password@host:port/database` (redacted: it may hold the password). */
   readonly url?: Redacted<string> | undefined
-  /** ["localhost"] */
-  readonly host?: string | undefined
-  /** [5432] */
-  readonly port?: number | undefined
+  /**
+   * One host, or several (`"h1,h2"` or an array) tried as libpq does (see `targetSessionAttrs`).
+   * `url` may name several too: `postgres://u@h1:5432,h2:5433/db`. ["localhost"]
+   */
+  readonly host?: string | ReadonlyArray<string> | undefined
+  /** One port for every host, or exactly one per host (`"5432,5433"` or an array). [5432] */
+  readonly port?: number | string | ReadonlyArray<number> | undefined
+  /**
+   * Which server a connection may stay on, with libpq's meaning: `"read-write"`/`"read-only"`
+   * (by `default_transaction_read_only` and hot standby), `"primary"`/`"standby"` (by
+   * `pg_is_in_recovery()`), `"prefer-standby"` (a standby, else any), `"any"`. A pooled connection
+   * whose server stops matching (a switchover) is evicted. Also `target_session_attrs` in `url`. ["any"]
+   */
+  readonly targetSessionAttrs?: TargetSessionAttrs | undefined
+  /** `"random"`: each new connection tries the hosts in a random order (spreads load). Also `load_balance_hosts` in `url`. ["disable"] */
+  readonly loadBalanceHosts?: LoadBalanceHosts | undefined
   readonly database?: string | undefined
   readonly username?: string | undefined
   readonly password?: Redacted<string> | undefined
@@ -188,18 +209,51 @@ export const make = (
     const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel
-    const acquire = (item: Pool.ItemHandle) =>
-      Effect.tap(Connection.connect(settings.client), (conn) =>
-        Effect.sync(() => {
-          // a connection that breaks while idle is evicted at once, not lent; when the server
-          // ended its session as part of ending many (shutdown, pg_terminate_backend), the other
-          // idle connections go too: lending them would only fail more queries one by one
-          conn.onBroken = (broken) => {
-            item.invalidate()
-            if (Connection.isServerTermination(broken.broken)) item.evictIdle()
-          }
-        }))
-    const check = (conn: PgConnection) => Connection.validate(conn, cancel)
+    const target = settings.target
+    const single = isSingle(target)
+    const watch = (item: Pool.ItemHandle) => (conn: PgConnection) =>
+      Effect.sync(() => {
+        // a connection that breaks while idle is evicted at once, not lent; when the server
+        // ended its session as part of ending many (shutdown, pg_terminate_backend), the other
+        // idle connections go too: lending them would only fail more queries one by one
+        conn.onBroken = (broken) => {
+          item.invalidate()
+          if (Connection.isServerTermination(broken.broken)) item.evictIdle()
+        }
+      })
+    // several hosts or a session attribute: the first host whose session matches; a
+    // connection whose server stops matching (a promotion, default_transaction_read_only
+    // turned on, a write refused with 25006) is evicted with the pool's idle connections
+    const passOf = new WeakMap<PgConnection, number>()
+    const stopMatching = (item: Pool.ItemHandle) => (conn: PgConnection) => {
+      item.invalidate()
+      item.evictIdle()
+      if (conn.broken === undefined) conn.broken = new Error("the server no longer matches targetSessionAttrs")
+    }
+    const acquire = single
+      ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
+      : (item: Pool.ItemHandle) =>
+        Effect.flatMap(connectTarget(target, settings.client, cancel), ({ conn, pass }) =>
+          Effect.as(
+            Effect.tap(watch(item)(conn), () =>
+              Effect.sync(() => {
+                passOf.set(conn, pass)
+                const evict = stopMatching(item)
+                conn.onParameter = (c, parameter) => {
+                  if (!stateParameters.includes(parameter)) return
+                  const state = stateFromParameters(c.parameters)
+                  if (state !== undefined && !sessionMatches(target.targetSessionAttrs, state, pass)) evict(c)
+                }
+                if (target.targetSessionAttrs === "read-write") conn.onReadOnly = evict
+              })),
+            conn
+          ))
+    const check = single
+      ? (conn: PgConnection) => Connection.validate(conn, cancel)
+      : (conn: PgConnection) =>
+        Effect.flatMap(Connection.validate(conn, cancel), () =>
+          Effect.flatMap(stillMatches(conn, target, cancel, passOf.get(conn) ?? 0), (matches) =>
+            matches ? Effect.void : Effect.fail(new Error("the server no longer matches targetSessionAttrs"))))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
@@ -285,5 +339,28 @@ export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<PgPool | PgClient.PgClient | SqlClient.SqlClient, ConfigError.ConfigError | PoolConfigError> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+
+/**
+ * Whether `error` is a write refused by a read-only server or transaction (SQLSTATE 25006
+ * `read_only_sql_transaction`): e.g. a write that reached a standby, or the old primary after a
+ * switchover. The statement failed; with `targetSessionAttrs: "read-write"` its connection is
+ * evicted and the next one goes to the server that takes writes.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { SqlClient } from "@effect/sql"
+ * import { Effect } from "effect"
+ *
+ * const insert = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`INSERT INTO t VALUES (1)`).pipe(
+ *   Effect.catchIf(PgPool.isReadOnlyError, () => Effect.log("reached a read-only server")))
+ * ```
+ * @since 0.1.0
+ * @category errors
+ */
+export const isReadOnlyError = (error: unknown): boolean => {
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error
+  return isReadOnlyViolation((cause as { code?: unknown } | null)?.code)
+}
 
 export { SqlError }

@@ -21,7 +21,7 @@ import { freePort } from "./net.js"
 /** A request from the parent. */
 export interface PostgresRequest {
   readonly id: number
-  readonly op: "start" | "stop" | "dispose" | "promote"
+  readonly op: "start" | "stop" | "dispose" | "promote" | "streaming"
 }
 
 /**
@@ -88,6 +88,11 @@ const main = async (): Promise<void> => {
   })
   const dataDir = join(dir, "data")
   const listeners = new Set<(message: string) => void>()
+  // a standby has streamed from its primary (then a clean shutdown of the primary loses nothing)
+  let streamed = false
+  listeners.add((message) => {
+    if (message.includes("started streaming WAL")) streamed = true
+  })
   /** Resolves on the first log line containing `text`. */
   const logged = (text: string): Promise<void> =>
     new Promise((resolve) => {
@@ -123,7 +128,16 @@ const main = async (): Promise<void> => {
   process.on("SIGTERM", () => void end(143))
 
   process.on("message", (request: PostgresRequest) => {
-    const work = request.op === "start" ? start() : request.op === "promote" ? promote() : server.stop()
+    const work =
+      request.op === "start"
+        ? start()
+        : request.op === "promote"
+          ? promote()
+          : request.op === "streaming"
+            ? streamed
+              ? Promise.resolve()
+              : logged("started streaming WAL")
+            : server.stop()
     work.then(
       () => {
         send({ type: "reply", id: request.id, ok: true })

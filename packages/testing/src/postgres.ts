@@ -20,6 +20,8 @@ export interface TestServer {
   readonly stop: () => Promise<void>
   /** Promotes a hot standby to a primary; resolves once it accepts read-write connections. */
   readonly promote: () => Promise<void>
+  /** A standby: resolves once it has streamed WAL from its primary. */
+  readonly streaming: () => Promise<void>
   /** The data directory (a standby is made from a stopped primary's copy). */
   readonly dataDir: string
   /** Stops the server and removes its data directory; resolves once its process has exited. */
@@ -48,11 +50,15 @@ export const startServerWith = (options: ServerOptions): Promise<TestServer> =>
  */
 export const startStandby = async (primary: TestServer): Promise<TestServer> => {
   await primary.stop()
+  let standby: TestServer
   try {
-    return await spawnServer({ standbyOf: { dataDir: primary.dataDir, port: primary.port } })
+    standby = await spawnServer({ standbyOf: { dataDir: primary.dataDir, port: primary.port } })
   } finally {
     await primary.start()
   }
+  // resolves once the standby streams: from then on the primary's clean stop loses no commit
+  await standby.streaming()
+  return standby
 }
 
 /** A switchover: stops the old primary, then promotes `standby` (it takes writes once resolved). */
@@ -119,6 +125,7 @@ const spawnServer = async (setup: PostgresSetup): Promise<TestServer> => {
     start: () => request("start"),
     stop: () => request("stop"),
     promote: () => request("promote"),
+    streaming: () => request("streaming"),
     dispose: async () => {
       child.ref()
       await request("dispose").catch(() => undefined)

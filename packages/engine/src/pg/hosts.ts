@@ -171,8 +171,8 @@ const parseUnsafe = (input: TargetInput): Target => {
   let balance: unknown = input.loadBalanceHosts
   const url = input.url as string | undefined
   const parts = url === undefined ? undefined : splitUrl(url)
-  if (parts !== undefined && parts.hostList !== "") {
-    if (input.host !== undefined) invalid("host", "host and a url naming hosts cannot both be given")
+  // as node-postgres: the host option, when given, wins over the url's hosts
+  if (parts !== undefined && parts.hostList !== "" && input.host === undefined) {
     const fallbackPort = input.port === undefined ? DEFAULT_PORT : portsOf(input.port, 1)[0]!
     hosts = parts.hostList.split(",").map((entry) => {
       if (entry === "") return invalid("url", "url has an empty host in its host list")

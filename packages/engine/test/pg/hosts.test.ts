@@ -85,7 +85,7 @@ describe("parseTarget", () => {
     expect(bad({ url: "postgres://a:0/db" }).option).toBe("url")
     expect(bad({ url: "postgres://::1/db" }).option).toBe("url")
     expect(bad({ url: "postgres://a%zz/db" }).option).toBe("url")
-    expect(bad({ url: "postgres://a/db", host: "b" }).option).toBe("host")
+    expect(ok({ url: "postgres://a/db", host: "b" }).hosts).toEqual([{ host: "b", port: 5432 }])
     for (const v of ["", "READ-WRITE", "master", 1, null, Infinity])
       expect(bad({ targetSessionAttrs: v }).option).toBe("targetSessionAttrs")
     expect(bad({ url: "postgres://a/db?target_session_attrs=bogus" }).option).toBe("targetSessionAttrs")

@@ -19,6 +19,12 @@ export interface PgConnection {
   broken: Error | undefined
   /** Called when the connection breaks (the pool evicts it). */
   onBroken: ((conn: PgConnection) => void) | undefined
+  /** The ParameterStatus values the server reported (at startup and since). */
+  readonly parameters: Record<string, string>
+  /** Called on every ParameterStatus after startup (e.g. `in_hot_standby` after a promotion). */
+  onParameter: ((conn: PgConnection, name: string) => void) | undefined
+  /** Called when a statement failed with 25006 (a write on a read-only server). */
+  onReadOnly: ((conn: PgConnection) => void) | undefined
 }
 
 /** How long a cancelled query may take to end before its connection is given up. */
@@ -71,8 +77,20 @@ export const connect = (config: Pg.ClientConfig): Effect.Effect<PgConnection, Sq
           client,
           pid: 0,
           broken: undefined,
-          onBroken: undefined
+          onBroken: undefined,
+          parameters: {},
+          onParameter: undefined,
+          onReadOnly: undefined
         }
+        // pg's Connection emits every backend message; pg.Client ignores ParameterStatus
+        ;(client as unknown as { connection: { on: (event: string, f: (msg: any) => void) => void } }).connection.on(
+          "parameterStatus",
+          (msg: { parameterName?: unknown; parameterValue?: unknown }) => {
+            if (typeof msg?.parameterName !== "string" || typeof msg.parameterValue !== "string") return
+            conn.parameters[msg.parameterName] = msg.parameterValue
+            conn.onParameter?.(conn, msg.parameterName)
+          }
+        )
         // an idle client without an error listener crashes the process when its socket resets
         client.on("error", (error) => markBroken(conn, error))
         client.on("end", () => markBroken(conn, new Error("connection ended")))
@@ -149,6 +167,7 @@ export const start = (
     running.finished = true
     running.onFinished?.()
     if (error && isFatal(error)) markBroken(conn, error)
+    else if (error && (error as { code?: unknown }).code === "25006") conn.onReadOnly?.(conn)
     done(error, result)
   }
   // pg clones a config object (by property descriptors) on every query; text and values as
@@ -196,7 +215,9 @@ interface CancelConnection {
  */
 const sendCancel = (cancelConfig: Pg.ClientConfig, target: Pg.Client): void => {
   const { processID, secretKey } = target as unknown as { processID: number; secretKey: number }
-  const helper = new Pg.Client(cancelConfig) as unknown as { connection: CancelConnection; host: string; port: number }
+  // the server this connection is on (one of several hosts)
+  const { host, port } = target as unknown as { host: string; port: number }
+  const helper = new Pg.Client({ ...cancelConfig, host, port }) as unknown as { connection: CancelConnection; host: string; port: number }
   const con = helper.connection
   con.on("error", () => {})
   con.on("connect", () => con.cancel(processID, secretKey))

@@ -11,11 +11,13 @@ import type { ConnectionOptions } from "node:tls"
 import { readFileSync } from "node:fs"
 import { OptionCheck, type PoolConfigError } from "@effect-pool/core"
 import type { Options } from "../PgPool.js"
+import { parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
 
 /** The fields of `PgPool.Options` that say where and how to connect (documented there). */
 export const connectionInputKeys = [
   "url", "host", "port", "database", "username", "password", "ssl", "applicationName", "connectTimeout",
-  "statementTimeout", "pgbouncer", "prepareThreshold", "maxPreparedStatements", "types"
+  "statementTimeout", "pgbouncer", "prepareThreshold", "maxPreparedStatements", "types",
+  "targetSessionAttrs", "loadBalanceHosts"
 ] as const
 
 /** Where and how to connect. */
@@ -34,7 +36,13 @@ export interface ConnectionSettings {
   /** Runs after which a statement with parameters becomes a named prepared statement (0: never). */
   readonly prepareThreshold: number
   readonly maxPreparedStatements: number
+  /** Every host to try and which session to keep (one host, "any": the single-host path). */
+  readonly target: Target
 }
+
+/** The single-host path: one host and any session (no state to read, nothing to choose). */
+export const isSingle = (target: Target): boolean =>
+  target.hosts.length === 1 && target.targetSessionAttrs === "any"
 
 /** pgjdbc's defaults: prepared from the 5th run, 256 statements per session at most. */
 const PREPARE_THRESHOLD = 5
@@ -230,12 +238,30 @@ export const parseConnection = (
   given: ConnectionInput = input
 ): Either.Either<ConnectionSettings, PoolConfigError> =>
   OptionCheck.run(name, (check) => {
-    let host = check.string("host", input.host, undefined, { nonEmpty: true })
-    let port = input.port === undefined ? undefined : check.integer("port", input.port, 5432, { min: 1, max: 65_535 })
+    // a host list ("h1,h2" or an array) and a port list go to the engine's libpq rules; a single
+    // host and port keep their checks
+    const hostList = Array.isArray(input.host) || (typeof input.host === "string" && input.host.includes(","))
+    const portList = Array.isArray(input.port) || typeof input.port === "string"
+    let host = hostList ? undefined : check.string("host", input.host, undefined, { nonEmpty: true })
+    let port = input.port === undefined || portList ? undefined : check.integer("port", input.port, 5432, { min: 1, max: 65_535 })
     let database = check.string("database", input.database, undefined, { nonEmpty: true })
     let user = check.string("username", input.username, undefined, { nonEmpty: true })
     let password = secret(check, "password", input.password)
-    const rawUrl = secret(check, "url", input.url)
+    const givenUrl = secret(check, "url", input.url)
+    const parsed = parseTarget({
+      url: givenUrl === undefined || !/^postgres(ql)?:\/\//.test(givenUrl) ? undefined : givenUrl,
+      host: input.host,
+      port: input.port,
+      targetSessionAttrs: input.targetSessionAttrs,
+      loadBalanceHosts: input.loadBalanceHosts
+    })
+    if (parsed._tag === "Invalid") {
+      // never quote the url: it may hold the password
+      check.fail(parsed.option, parsed.option === "url" ? "has an invalid host list (the value is redacted)" : parsed.reason.replace(/^\S+ /, ""))
+    }
+    const target = (parsed as { readonly value: Target }).value
+    // node-postgres parses one host: the url with its first host stands for all of them
+    const rawUrl = givenUrl !== undefined && /^postgres(ql)?:\/\//.test(givenUrl) ? urlFor(givenUrl, target.hosts[0]!) : givenUrl
     let urlTls: false | ConnectionOptions | undefined
     if (rawUrl !== undefined) {
       let url: URL
@@ -272,8 +298,8 @@ export const parseConnection = (
       check.fail("types", "must have a getTypeParser function (pg's CustomTypesConfig)")
     }
     const base: Pg.ClientConfig = {
-      host: host ?? "localhost",
-      port: port ?? 5432,
+      host: hostList || target.hosts.length > 1 ? target.hosts[0]!.host : (host ?? "localhost"),
+      port: portList || target.hosts.length > 1 ? target.hosts[0]!.port : (port ?? 5432),
       ...(database === undefined ? {} : { database }),
       ...(user === undefined ? {} : { user }),
       ...(password === undefined ? {} : { password }),
@@ -301,7 +327,8 @@ export const parseConnection = (
       clientStatementTimeout: pgbouncer ? statementTimeout : undefined,
       connectTimeout,
       prepareThreshold: threshold,
-      maxPreparedStatements: maxPrepared
+      maxPreparedStatements: maxPrepared,
+      target
     }
   })
 
