@@ -138,30 +138,8 @@ export class PgPool extends Context.Service<PgPool, {
   readonly pool: Pool.Pool<PooledConnection, SqlError>
   readonly stats: Effect.Effect<Pool.PoolStats>
   readonly resize: (size: { readonly min?: number; readonly max?: number }) => Effect.Effect<void, PoolConfigError>
-  /** Per host, in the order given: its open connections and why its last attempt was refused. */
-  readonly hosts: Effect.Effect<ReadonlyArray<HostStats>>
 }>()("@effect-pool/pg/PgPool") {}
 
-/**
- * One host of the pool's target, as `PgPool.hosts` reports it: its open connections and, when
- * its last connection attempt was refused, why (down, or not matching `targetSessionAttrs`).
- *
- * @example
- * ```ts
- * import { PgPool } from "@effect-pool/pg"
- * import { Effect } from "effect"
- *
- * const report = Effect.gen(function*() {
- *   const pg = yield* PgPool.PgPool
- *   for (const host of yield* pg.hosts) {
- *     yield* Effect.log(`${host.host}:${host.port}: ${host.connections} open${host.lastRefusal ? `, refused: ${host.lastRefusal}` : ""}`)
- *   }
- * })
- * ```
- * @since 4.0.0
- * @category models
- */
-export type HostStats = Hosts.HostStats
 
 /** Postgres defaults where they differ from the core's. */
 const pgDefaults = {
@@ -239,10 +217,7 @@ export const make = (
       pgPool: {
         pool,
         stats: Pool.stats(pool),
-        resize: (size) => Pool.resize(pool, size),
-        hosts: hosts === undefined
-          ? Effect.map(Pool.stats(pool), (stats) => [{ ...settings.hosts[0]!, connections: stats.size, lastRefusal: undefined }])
-          : Effect.sync(hosts.stats)
+        resize: (size) => Pool.resize(pool, size)
       }
     }
   })

@@ -33,16 +33,6 @@ import {
   type Target
 } from "@effect-pool/engine/pg/hosts"
 
-/** Per-host bookkeeping (exposed in stats as `hosts`). */
-export interface HostStats {
-  readonly host: string
-  readonly port: number
-  /** Open pooled connections to it. */
-  readonly connections: number
-  /** Why the last attempt on it was refused, if the last attempt was refused. */
-  readonly lastRefusal: string | undefined
-}
-
 const messageOf = (error: unknown): string => {
   const cause = causeOf(error) as { message?: unknown } | undefined
   const outer = (error as { message?: unknown } | undefined)?.message
@@ -52,14 +42,12 @@ const messageOf = (error: unknown): string => {
 
 export interface Hosts {
   readonly acquire: (item: Pool.ItemHandle) => Effect.Effect<PooledConnection, SqlError, Scope.Scope>
-  readonly stats: () => ReadonlyArray<HostStats>
 }
 
 export const make = (config: PgConnection.Config, target: Target): Hosts => {
   const attrs = target.targetSessionAttrs
   const keys = target.hosts.map(hostKey)
   const items = new Map<string, Set<Pool.ItemHandle>>(keys.map((key) => [key, new Set()]))
-  const refusals = new Map<string, string | undefined>()
   /** Every connection to this host: idle ones destroyed now, borrowed ones when returned. */
   const evictHost = (key: string): void => {
     for (const item of items.get(key) ?? []) item.invalidate()
@@ -144,18 +132,15 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       for (const host of order) {
         const result = yield* attempt(host, item, parent)
         if (result._tag === "accepted") {
-          refusals.set(result.key, undefined)
           if (fallback !== undefined) yield* Scope.close(fallback.scope, Exit.void)
           return result.conn
         }
         if (result._tag === "failed") {
           const why = `${result.key}: ${messageOf(result.error ?? result.cause)}`
           tried.push(why)
-          refusals.set(result.key, why)
           failures.push(result.error)
           continue
         }
-        refusals.set(result.key, result.why)
         if (attrs === "prefer-standby" && fallback === undefined) {
           fallback = { scope: result.scope, accept: result.accept, key: result.key }
           tried.push(result.why)
@@ -166,7 +151,6 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       }
       if (fallback !== undefined) {
         // prefer-standby's second pass (libpq's): no standby, so the first server that answered
-        refusals.set(fallback.key, undefined)
         return yield* fallback.accept
       }
       // every host refused: name each and why; permanent (retrying will not help) only when every
@@ -183,12 +167,5 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       )
     })
 
-  return {
-    acquire,
-    stats: () =>
-      target.hosts.map((host) => {
-        const key = hostKey(host)
-        return { host: host.host, port: host.port, connections: items.get(key)?.size ?? 0, lastRefusal: refusals.get(key) }
-      })
-  }
+  return { acquire }
 }

@@ -95,8 +95,6 @@ export interface Settings {
    * hosts and checks the session (`undefined` on the single-host path, which stays as it was).
    */
   readonly target: Target | undefined
-  /** The hosts (one on the single-host path). */
-  readonly hosts: Target["hosts"]
 }
 
 const secret = (check: Checker, option: string, value: unknown, effect: boolean): unknown => {
@@ -356,8 +354,7 @@ export const parse = (options: Record<string, unknown>) =>
         clientStatementTimeout: pgbouncer ? statementTimeout : undefined,
         connectTimeout,
         pgbouncer,
-        target: multiHost ? target : undefined,
-        hosts: target.hosts
+        target: multiHost ? target : undefined
       } satisfies Settings
     }
   })
