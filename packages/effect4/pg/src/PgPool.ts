@@ -19,7 +19,9 @@ import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
-import { isPermanent, parse, sqlPgAliases } from "./internal/options.js"
+import * as Hosts from "./internal/hosts.js"
+import { isPermanent, parse, sqlPgAliases, sqlState } from "./internal/options.js"
+import { isReadOnlyViolation } from "@effect-pool/engine/pg/hosts"
 
 /**
  * A pooled connection, for the rare code that needs the driver's session itself (through
@@ -63,7 +65,7 @@ export interface Options extends
     Pool.Options<PooledConnection, SqlError, never>,
     "acquire" | "validate" | "recycle" | "healthCheck" | "concurrency" | "targetUtilization"
   >,
-  Omit<PgClient.PgClientConfig, "multiplexConcurrency">
+  Omit<PgClient.PgClientConfig, "multiplexConcurrency" | "host" | "port">
 {
   /**
    * Pipeline statements of several fibers on each connection (@effect/sql-pg 4's `multiplex`):
@@ -82,6 +84,23 @@ export interface Options extends
    * statements unless `prepare: true` (PgBouncer 1.21+ with `max_prepared_statements`). [false]
    */
   readonly pgbouncer?: boolean | undefined
+  /**
+   * Which server a connection may use, with libpq's `target_session_attrs` meaning: `any`,
+   * `read-write` / `read-only` (the session's `transaction_read_only`), `primary` / `standby`
+   * (`pg_is_in_recovery()`), `prefer-standby` (a standby, else any). Hosts are tried in order
+   * (`host`/`port` lists or a multi-host `url`); one that does not match is closed and the next
+   * tried. Also read from the URL's `target_session_attrs`. [any]
+   */
+  readonly targetSessionAttrs?: "any" | "read-write" | "read-only" | "primary" | "standby" | "prefer-standby" | undefined
+  /** `random`: each connection tries the hosts in a random order (libpq's `load_balance_hosts`). [disable] */
+  readonly loadBalanceHosts?: "disable" | "random" | undefined
+  /**
+   * One host, or several (`"h1,h2"` or `["h1", "h2"]`, libpq's host list), tried in order.
+   * [the URL's, else localhost]
+   */
+  readonly host?: string | ReadonlyArray<string> | undefined
+  /** One port for every host, or exactly one per host (`"5432,5433"` or `[5432, 5433]`). [5432] */
+  readonly port?: number | string | ReadonlyArray<number> | undefined
   /**
    * `SELECT 1` on idle connections on `schedule` [every 30 s], each within `timeout`
    * [`validateTimeout`]; a connection that fails it is evicted. Core's `healthCheck` shape without
@@ -120,6 +139,7 @@ export class PgPool extends Context.Service<PgPool, {
   readonly stats: Effect.Effect<Pool.PoolStats>
   readonly resize: (size: { readonly min?: number; readonly max?: number }) => Effect.Effect<void, PoolConfigError>
 }>()("@effect-pool/pg/PgPool") {}
+
 
 /** Postgres defaults where they differ from the core's. */
 const pgDefaults = {
@@ -176,12 +196,17 @@ export const make = (
     if (!parsed.ok) return yield* new PoolConfigError({ pool: name, option: parsed.option, reason: parsed.reason })
     const { core, settings } = parsed.value
     const check = Connection.validate
+    // more than one server (or a session attribute to check): each connection tries the hosts
+    const hosts = settings.target === undefined ? undefined : Hosts.make(settings.connection, settings.target)
+    const acquire = hosts === undefined
+      ? (item: Pool.ItemHandle) => Connection.open(settings.connection, item)
+      : hosts.acquire
     const pool = yield* Pool.make<PooledConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
       createRetry: pgCreateRetry,
       ...core,
-      acquire: (item: Pool.ItemHandle) => Connection.open(settings.connection, item),
+      acquire,
       validate: check,
       recycle: Connection.recycle,
       healthCheck: options.healthCheck === undefined ? undefined : { ...options.healthCheck, check }
@@ -196,6 +221,27 @@ export const make = (
       }
     }
   })
+
+/**
+ * Did the statement fail because its server is read-only (SQLSTATE 25006: a write on a standby,
+ * or on a primary made read-only by a switchover)? The pool has already dropped that server's
+ * connections; the write was not done, so retrying it reaches a server that takes writes.
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Effect, Schedule } from "effect"
+ * import { SqlClient } from "effect/sql"
+ *
+ * const insert = Effect.gen(function*() {
+ *   const sql = yield* SqlClient.SqlClient
+ *   yield* sql`INSERT INTO events (id) VALUES (${"e-1"}) ON CONFLICT DO NOTHING`
+ * }).pipe(Effect.retry({ while: PgPool.isReadOnlyError, schedule: Schedule.spaced("100 millis"), times: 10 }))
+ * ```
+ * @since 4.0.0
+ * @category errors
+ */
+export const isReadOnlyError = (error: unknown): boolean => isReadOnlyViolation(sqlState(error))
 
 /**
  * A layer providing `SqlClient`, `PgClient` and `PgPool`: a drop-in replacement for

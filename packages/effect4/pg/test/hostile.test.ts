@@ -54,7 +54,7 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["url", 42],
   ["host", 5432],
   ["host", ""],
-  ["port", "5432"],
+  ["port", "54x32"], // a libpq port list is a string of ports: "5432" and "5432,5433" are valid
   ["port", 0],
   ["port", 65_536],
   ["port", 54.32],

@@ -325,6 +325,7 @@ export const makeClient = (
 
     const borrower = settings.multiplex ? sharedBorrower : exclusiveBorrower
     const reported = settings.reported as PgClient.PgClientConfig
+    const firstHost = settings.target?.hosts[0]
 
     const client = yield* Client.make({
       acquirer,
@@ -345,8 +346,9 @@ export const makeClient = (
         ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
         ["db.system.name", "postgresql"],
         ["db.namespace", (reported.database ?? reported.username ?? "postgres") as string],
-        ["server.address", (reported.host ?? "localhost") as string],
-        ["server.port", (reported.port ?? 5432) as number]
+        // several hosts: the first (each connection may be on another; per-host figures are in stats)
+        ["server.address", (firstHost?.host ?? reported.host ?? "localhost") as string],
+        ["server.port", (firstHost?.port ?? reported.port ?? 5432) as number]
       ],
       transformRows
     })

@@ -23,7 +23,17 @@ export interface PooledConnection {
   readonly dead: () => SqlError | undefined
   /** The server's FATAL/PANIC error that ended the session, if it sent one (the driver reports "Connection closed"). */
   readonly serverFatal: () => Error | undefined
+  /**
+   * Multi-host pools only: told of every statement error on this session (a 25006 read-only
+   * violation means its server no longer takes writes). `undefined` on the single-host path.
+   */
+  onError?: ((error: SqlError) => void) | undefined
+  /** Multi-host pools only: the session's server no longer matches `targetSessionAttrs` (why), else `undefined`. */
+  mismatch?: (() => string | undefined) | undefined
 }
+
+/** Multi-host pools: the server-reported parameters a session watches after its start. */
+export type ParameterWatch = (name: string, value: string) => void
 
 /** The item hooks a connection reports to (core's `ItemHandle`, as far as this module needs). */
 export interface ItemHooks {
@@ -58,7 +68,8 @@ export const isServerTermination = (error: unknown): boolean => {
  */
 export const open = (
   config: PgConnection.Config,
-  item: ItemHooks | undefined
+  item: ItemHooks | undefined,
+  watch?: ParameterWatch
 ): Effect.Effect<PooledConnection, SqlError, Scope.Scope> =>
   Effect.map(PgConnection.make(config), (pg) => {
     const session = pg as unknown as DriverSession
@@ -68,7 +79,23 @@ export const open = (
     // the driver keeps no transaction status: ours is read off each ReadyForQuery on its way in;
     // and a FATAL that arrives mid-statement is kept (the driver then reports only "Connection closed")
     const dispatch = session.dispatch
-    if (typeof dispatch === "function") {
+    if (typeof dispatch === "function" && watch !== undefined) {
+      // multi-host: a server whose state changes (promoted, made read-only) reports it as
+      // ParameterStatus (in_hot_standby, default_transaction_read_only) before a ReadyForQuery
+      session.dispatch = (message) => {
+        if (message._tag === "ReadyForQuery") status = message.status as "I" | "T" | "E"
+        else if (message._tag === "ParameterStatus") {
+          const parameter = message as unknown as { readonly name: string; readonly value: string }
+          watch(parameter.name, parameter.value)
+        } else if (message._tag === "ErrorResponse" && message.fields !== undefined) {
+          const severity = message.fields.severity
+          if (severity === "FATAL" || severity === "PANIC") {
+            serverFatal = Object.assign(new Error(String(message.fields.message ?? "the server ended the session")), message.fields)
+          }
+        }
+        dispatch(message)
+      }
+    } else if (typeof dispatch === "function") {
       session.dispatch = (message) => {
         if (message._tag === "ReadyForQuery") status = message.status as "I" | "T" | "E"
         else if (message._tag === "ErrorResponse" && message.fields !== undefined) {
@@ -100,7 +127,23 @@ export const open = (
 /** `SELECT 1`, failing when the session is dead (validation after idle, health checks). */
 export const validate = (conn: PooledConnection): Effect.Effect<void, SqlError> => {
   const dead = conn.dead()
-  return dead !== undefined ? Effect.fail(dead) : Effect.asVoid(conn.pg.query("SELECT 1", [], false))
+  if (dead !== undefined) return Effect.fail(dead)
+  const ping = Effect.asVoid(conn.pg.query("SELECT 1", [], false))
+  const mismatch = conn.mismatch
+  if (mismatch === undefined) return ping
+  // the server reports a changed state (reload, promotion) on the statement after the change
+  return Effect.flatMap(ping, () => {
+    const why = mismatch()
+    return why === undefined ? Effect.void : Effect.fail(
+      new SqlError({
+        reason: new ConnectionError({
+          cause: new Error(why),
+          message: `PgPool: ${why}`,
+          operation: "validate"
+        })
+      })
+    )
+  })
 }
 
 /**
@@ -130,6 +173,7 @@ export const recycle = (conn: PooledConnection): Effect.Effect<void, SqlError> |
  * error carries that instead: errors name the real cause.
  */
 export const withServerReason = (conn: PooledConnection, error: SqlError): SqlError => {
+  conn.onError?.(error)
   const fatal = conn.serverFatal()
   if (fatal === undefined || error.reason._tag !== "ConnectionError") return error
   return new SqlError({

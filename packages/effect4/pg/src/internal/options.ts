@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
+import { parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
 
 type Checker = Checks.Checker<Duration.Input>
 
@@ -47,7 +48,7 @@ export const connectionKeys = [
 /** The rest of the client's options (@effect/sql-pg's names) and ours. */
 export const clientKeys = [
   "multiplex", "multiplexConcurrency", "spanAttributes", "transformResultNames", "transformQueryNames",
-  "transformJson", "statementTimeout", "pgbouncer", "healthCheck"
+  "transformJson", "statementTimeout", "pgbouncer", "healthCheck", "targetSessionAttrs", "loadBalanceHosts"
 ] as const
 
 /** The options of core's `Pool.make` that `PgPool.Options` passes through. */
@@ -89,6 +90,11 @@ export interface Settings {
   readonly clientStatementTimeout: number | undefined
   readonly connectTimeout: number
   readonly pgbouncer: boolean
+  /**
+   * More than one host, or a `targetSessionAttrs` other than `any`: each connection tries the
+   * hosts and checks the session (`undefined` on the single-host path, which stays as it was).
+   */
+  readonly target: Target | undefined
 }
 
 const secret = (check: Checker, option: string, value: unknown, effect: boolean): unknown => {
@@ -245,9 +251,21 @@ export const parse = (options: Record<string, unknown>) =>
     }
     // where to connect
     const url = secret(check, "url", options.url, false) as Redacted.Redacted<string> | undefined
-    const fromUrl: UrlParts = url === undefined ? { tlsFiles: {} } : checkUrl(check, Redacted.value(url))
-    check.string("host", options.host, undefined, { nonEmpty: true })
-    if (options.port !== undefined) check.integer("port", options.port, 5432, { min: 1, max: 65_535 })
+    // a libpq host list (h1:5432,h2:5433) is no WHATWG URL: the engine reads it; the driver gets
+    // the URL with one host, and each attempt its host and port as options (which win over the URL's)
+    const rawUrl = url === undefined ? undefined : Redacted.value(url)
+    const parsedTarget = parseTarget({
+      url: rawUrl,
+      host: options.host,
+      port: options.port,
+      targetSessionAttrs: options.targetSessionAttrs,
+      loadBalanceHosts: options.loadBalanceHosts
+    })
+    if (parsedTarget._tag === "Invalid") check.fail(parsedTarget.option, parsedTarget.reason)
+    const target = (parsedTarget as { readonly value: Target }).value
+    const singleUrl = rawUrl !== undefined && target.hosts.length > 1 && typeof rawUrl === "string" ? urlFor(rawUrl, target.hosts[0]!) : rawUrl
+    const fromUrl: UrlParts = singleUrl === undefined ? { tlsFiles: {} } : checkUrl(check, singleUrl)
+    const multiHost = target.hosts.length > 1 || target.targetSessionAttrs !== "any"
     check.string("path", options.path, undefined, { nonEmpty: true })
     check.string("database", options.database, undefined, { nonEmpty: true })
     const username = check.string("username", options.username, undefined, { nonEmpty: true })
@@ -293,6 +311,16 @@ export const parse = (options: Record<string, unknown>) =>
 
     const connection: Record<string, unknown> = {}
     for (const key of connectionKeys) if (options[key] !== undefined) connection[key] = options[key]
+    if (singleUrl !== rawUrl) connection.url = Redacted.make(singleUrl!)
+    if (multiHost) {
+      // each attempt sets its own
+      delete connection.host
+      delete connection.port
+    } else {
+      // one host given as a list ("h1", ["h1"], port "5432"): the driver takes plain values
+      if (options.host !== undefined) connection.host = target.hosts[0]!.host
+      if (options.port !== undefined) connection.port = target.hosts[0]!.port
+    }
     connection.applicationName = options.applicationName ?? "@effect-pool/pg"
     // the driver pipelines a session's statements only when told to
     if (multiplex) connection.multiplex = true
@@ -325,7 +353,8 @@ export const parse = (options: Record<string, unknown>) =>
         multiplexConcurrency,
         clientStatementTimeout: pgbouncer ? statementTimeout : undefined,
         connectTimeout,
-        pgbouncer
+        pgbouncer,
+        target: multiHost ? target : undefined
       } satisfies Settings
     }
   })

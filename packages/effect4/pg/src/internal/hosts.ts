@@ -1,0 +1,171 @@
+/**
+ * More than one server: each new connection tries the target's hosts in order (or shuffled,
+ * `loadBalanceHosts: "random"`), checks the session against `targetSessionAttrs` (libpq's
+ * meaning, the engine's `sessionMatches`), and closes it and moves on when it does not match.
+ * A pooled session whose server stops matching (a ParameterStatus change, a 25006 read-only
+ * violation, the server ending sessions) invalidates every connection to that host: idle ones
+ * now, borrowed ones when returned — a transaction finishes on the server it began on.
+ *
+ * Only used when there is more than one host or `targetSessionAttrs` is not `any`: the
+ * single-host path opens connections as before.
+ *
+ * @internal
+ */
+import type { Pool } from "@effect-pool/core"
+import type { PgConnection } from "@effect/sql-pg"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { ConnectionError, SqlError } from "effect/sql/SqlError"
+import { isServerTermination, open, type PooledConnection } from "./connection.js"
+import { causeOf, isPermanent, sqlState } from "./options.js"
+import {
+  describeMismatch,
+  type HostPort,
+  hostKey,
+  hostOrder,
+  isReadOnlyViolation,
+  type SessionState,
+  sessionMatches,
+  stateFromRow,
+  stateParameters,
+  stateQuery,
+  type Target
+} from "@effect-pool/engine/pg/hosts"
+
+const messageOf = (error: unknown): string => {
+  const cause = causeOf(error) as { message?: unknown } | undefined
+  const outer = (error as { message?: unknown } | undefined)?.message
+  const inner = typeof cause?.message === "string" ? cause.message : undefined
+  return typeof outer === "string" && inner !== undefined && !outer.includes(inner) ? `${outer}: ${inner}` : String(outer ?? inner ?? error)
+}
+
+export interface Hosts {
+  readonly acquire: (item: Pool.ItemHandle) => Effect.Effect<PooledConnection, SqlError, Scope.Scope>
+}
+
+export const make = (config: PgConnection.Config, target: Target): Hosts => {
+  const attrs = target.targetSessionAttrs
+  const keys = target.hosts.map(hostKey)
+  const items = new Map<string, Set<Pool.ItemHandle>>(keys.map((key) => [key, new Set()]))
+  /** Every connection to this host: idle ones destroyed now, borrowed ones when returned. */
+  const evictHost = (key: string): void => {
+    for (const item of items.get(key) ?? []) item.invalidate()
+  }
+
+  /** One attempt on one host, in its own scope (closed when refused). */
+  const attempt = (host: HostPort, item: Pool.ItemHandle, parent: Scope.Scope) =>
+    Effect.gen(function*() {
+      const key = hostKey(host)
+      const scope = yield* Scope.fork(parent)
+      let state: { -readonly [K in keyof SessionState]: SessionState[K] } | undefined
+      let accepted = false
+      // prefer-standby takes any server in the end: a promoted standby still serves it
+      const mismatch = (): string | undefined =>
+        state === undefined || !accepted || attrs === "prefer-standby" || sessionMatches(attrs, state)
+          ? undefined
+          : `${key} is now ${describeMismatch(attrs, state)}`
+      const changed = (): void => {
+        if (mismatch() !== undefined) evictHost(key)
+      }
+      const watch = (name: string, value: string): void => {
+        if (state === undefined || !stateParameters.includes(name)) return
+        if (name === "in_hot_standby") state.inHotStandby = value === "on"
+        else if (name === "default_transaction_read_only") state.readOnly = value === "on"
+        else return
+        changed()
+      }
+      const hooks = {
+        invalidate: () => item.invalidate(),
+        // the server ended sessions: the others to this host are most likely gone too
+        evictIdle: () => evictHost(key)
+      }
+      const opened = yield* Effect.exit(Scope.provide(open({ ...config, host: host.host, port: host.port }, hooks, watch), scope))
+      if (Exit.isFailure(opened)) {
+        yield* Scope.close(scope, Exit.void)
+        const error = opened.cause.reasons.find((reason) => reason._tag === "Fail")
+        return { _tag: "failed", key, error: error?._tag === "Fail" ? error.error : undefined, cause: opened.cause } as const
+      }
+      const conn = opened.value
+      if (attrs !== "any") {
+        const checked = yield* Effect.exit(conn.pg.query(stateQuery, [], false))
+        if (Exit.isFailure(checked)) {
+          yield* Scope.close(scope, Exit.void)
+          const error = checked.cause.reasons.find((reason) => reason._tag === "Fail")
+          return { _tag: "failed", key, error: error?._tag === "Fail" ? error.error : undefined, cause: checked.cause } as const
+        }
+        const read = stateFromRow(checked.value.rows[0])
+        if (read === undefined) {
+          yield* Scope.close(scope, Exit.void)
+          return { _tag: "failed", key, error: new Error(`${stateQuery} returned no state`), cause: undefined } as const
+        }
+        state = { ...read }
+      }
+      const accept = Effect.suspend(() => {
+        accepted = true
+        conn.mismatch = mismatch
+        conn.onError = (error) => {
+          // a write on a server that went read-only: news to us when no reload was reported yet
+          if (state !== undefined && isReadOnlyViolation(sqlState(error))) {
+            state.readOnly = true
+            changed()
+          } else if (isServerTermination(error)) evictHost(key)
+        }
+        const set = items.get(key)!
+        set.add(item)
+        return Effect.as(Scope.addFinalizer(scope, Effect.sync(() => set.delete(item))), conn)
+      })
+      if (state !== undefined && !sessionMatches(attrs, state)) {
+        return { _tag: "refused", key, why: `${key}: ${describeMismatch(attrs, state)}`, scope, accept } as const
+      }
+      return { _tag: "accepted", key, conn: yield* accept } as const
+    })
+
+  const acquire = (item: Pool.ItemHandle): Effect.Effect<PooledConnection, SqlError, Scope.Scope> =>
+    Effect.gen(function*() {
+      const parent = yield* Effect.scope
+      const order = hostOrder(target, Math.random)
+      const tried: Array<string> = []
+      const failures: Array<unknown> = []
+      // prefer-standby: the first session that is no standby is kept as the fallback
+      let fallback: { readonly scope: Scope.Closeable; readonly accept: Effect.Effect<PooledConnection>; readonly key: string } | undefined
+      for (const host of order) {
+        const result = yield* attempt(host, item, parent)
+        if (result._tag === "accepted") {
+          if (fallback !== undefined) yield* Scope.close(fallback.scope, Exit.void)
+          return result.conn
+        }
+        if (result._tag === "failed") {
+          const why = `${result.key}: ${messageOf(result.error ?? result.cause)}`
+          tried.push(why)
+          failures.push(result.error)
+          continue
+        }
+        if (attrs === "prefer-standby" && fallback === undefined) {
+          fallback = { scope: result.scope, accept: result.accept, key: result.key }
+          tried.push(result.why)
+          continue
+        }
+        yield* Scope.close(result.scope, Exit.void)
+        tried.push(result.why)
+      }
+      if (fallback !== undefined) {
+        // prefer-standby's second pass (libpq's): no standby, so the first server that answered
+        return yield* fallback.accept
+      }
+      // every host refused: name each and why; permanent (retrying will not help) only when every
+      // host failed that way
+      const permanent = failures.length === order.length && failures.every(isPermanent)
+      return yield* Effect.fail(
+        new SqlError({
+          reason: new ConnectionError({
+            cause: permanent ? causeOf(failures[0]) : new Error(tried.join("; ")),
+            message: `PgPool: no host matched targetSessionAttrs ${attrs}: ${tried.join("; ")}`,
+            operation: "connect"
+          })
+        })
+      )
+    })
+
+  return { acquire }
+}
