@@ -29,6 +29,9 @@ const load = (pool: GrpcPool.GrpcPool, workers: number, running: () => boolean, 
         const e = exit.cause._tag === "Fail" ? (exit.cause.error as { _tag: string; code?: number }) : undefined
         const tag = e === undefined ? exit.cause._tag : `${e._tag}${e.code === undefined ? "" : `:${e.code}`}`
         outcomes.failed.set(tag, (outcomes.failed.get(tag) ?? 0) + 1)
+        // a client backs off after a failure: a loop failing at once (e.g. on a closed pool) must
+        // not keep the event loop from the rest of the test
+        yield* Effect.sleep("1 millis")
       }
     }
   })
@@ -66,11 +69,7 @@ describe("GrpcPool with several backends", () => {
       expect((yield* GrpcPool.stats(pool)).backends).toHaveLength(1)
     }).pipe(Effect.scoped), 60_000)
 
-  // KNOWN BUG, skipped so that it cannot hang the suite: in about one run in two the worker's
-  // event loop stops serving timers after the kill (vitest's own timeout never fires; the
-  // process spins in Effect's run loop). When it runs through, every assertion below holds.
-  // To be found before merging to main.
-  it.skip("one backend killed under load: its calls move, nothing hangs, it is ejected, and probed back once restarted", () =>
+  it.live("one backend killed under load: its calls move, nothing hangs, it is ejected, and probed back once restarted", () =>
     Effect.gen(function*() {
       const { servers, target } = yield* fleet(3)
       const victim = servers[1]!
@@ -83,6 +82,8 @@ describe("GrpcPool with several backends", () => {
         channelOptions: { "grpc.initial_reconnect_backoff_ms": 100, "grpc.max_reconnect_backoff_ms": 200 }
       })
       let running = true
+      // a failed assertion ends the test: the load stops before the pool closes
+      yield* Effect.addFinalizer(() => Effect.sync(() => (running = false)))
       const { fiber, outcomes } = yield* load(pool, 12, () => running)
       yield* eventually("calls reach every backend", () => servers.every((s) => (s.calls.unary ?? 0) > 20), 10_000)
       yield* Effect.promise(victim.stop)
@@ -93,7 +94,8 @@ describe("GrpcPool with several backends", () => {
       // what failed is only what was on the wire to the killed server as it died
       const failedWhileDown = failures(outcomes) - failedAtStop
       expect(failedWhileDown).toBeLessThanOrEqual(12)
-      for (const tag of outcomes.failed.keys()) expect(["GrpcError:14", "GrpcError:13"]).toContain(tag)
+      // UNAVAILABLE (the connection gone), CANCELLED (a stream the dying server reset), INTERNAL (cut mid-message)
+      for (const tag of outcomes.failed.keys()) expect(["GrpcError:14", "GrpcError:1", "GrpcError:13"]).toContain(tag)
       yield* Effect.promise(victim.start)
       const before = victim.calls.unary ?? 0
       yield* eventually("the restarted backend gets calls again", () => (victim.calls.unary ?? 0) > before + 50, 20_000)
@@ -111,6 +113,8 @@ describe("GrpcPool with several backends", () => {
       const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 2, maxChannels: 6 })
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.address)).toEqual([a.target, b.target])
       let running = true
+      // a failed assertion ends the test: the load stops before the pool closes
+      yield* Effect.addFinalizer(() => Effect.sync(() => (running = false)))
       // calls long enough that some are in flight on a as it is removed
       const { fiber, outcomes } = yield* load(pool, 10, () => running, 100)
       yield* eventually("calls on a and b", () => (a.calls.unary ?? 0) > 10 && (b.calls.unary ?? 0) > 10, 10_000)

@@ -374,7 +374,9 @@ export class GrpcPoolImpl {
     const min = Math.min(o.maxChannelsPerBackend, Math.max(Backends.minimums(this.set).get(address) ?? o.minChannels, o.minChannels > 0 ? 1 : 0))
     const liveCount = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
     const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / liveCount))))
-    const name = target === this.target ? this.name : `${this.name}/${address}`
+    // the core pool's name is its metrics' `pool` attribute: a target that resolves to one address
+    // keeps the pool's own (dashboards of a one-server pool unchanged); of several, `name/address`
+    const name = target === this.target || liveCount === 1 ? this.name : `${this.name}/${address}`
     Runtime.runSync(this.runtime)(Effect.gen(this, function*() {
       const scope = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
       backend.scope = scope
