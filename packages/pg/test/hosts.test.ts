@@ -8,7 +8,8 @@ import { SqlClient } from "@effect/sql"
 import { PgPool } from "@effect-pool/pg"
 import { startServer, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
 import { freePort } from "@effect-pool/testing"
-import { Effect, Exit, Fiber, Layer, Redacted } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Chunk, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { causeText, eventually } from "./helpers.js"
 
@@ -54,6 +55,19 @@ describe("more than one server", () => {
         yield* landsOn({ host: ["127.0.0.1", "127.0.0.1"], port: [readOnly.port, primary.port], username: "postgres", password: Redacted.make("postgres"), database: "postgres", targetSessionAttrs: "read-write" })
       ).toBe(primary.port)
     }), 120_000)
+
+  it.live("LISTEN goes where the pool's connections go: the primary behind a standby listed first", () =>
+    Effect.gen(function*() {
+      const pg = yield* PgClient.PgClient
+      const channel = `chan_${Date.now()}`
+      const received = yield* Effect.fork(pg.listen(channel).pipe(Stream.take(1), Stream.runCollect))
+      // NOTIFY on the primary until the listener has subscribed (a NOTIFY before it is lost)
+      yield* eventually("the notification arrives", Effect.gen(function*() {
+        yield* Effect.orDie(pg.notify(channel, "hello"))
+        return received.unsafePoll() !== null
+      }), 20_000)
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(received))).toEqual(["hello"])
+    }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(hostsUrl([standby, primary], "?target_session_attrs=read-write")) }))), 60_000)
 
   it.live("a host down is skipped; no match names every host tried and why", () =>
     Effect.gen(function*() {

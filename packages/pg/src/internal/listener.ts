@@ -15,7 +15,8 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import Pg from "pg"
 import { connect, type PgConnection, query } from "./connection.js"
-import type { ConnectionSettings } from "./options.js"
+import { connectTarget } from "./hosts.js"
+import { type ConnectionSettings, isSingle } from "./options.js"
 
 export interface Listener {
   readonly listen: (channel: string) => Stream.Stream<string, SqlError>
@@ -38,7 +39,11 @@ export const makeListener = (settings: ConnectionSettings): Effect.Effect<Listen
 
     const session = Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const conn = yield* Scope.extend(connect(settings.client), scope)
+      // on several hosts, the server the pool's own connections would go to (LISTEN fails on a
+      // standby, and a NOTIFY reaches only the listeners of the server it ran on)
+      const conn = isSingle(settings.target)
+        ? yield* Scope.extend(connect(settings.client), scope)
+        : (yield* Scope.extend(connectTarget(settings.target, settings.client, settings.cancel), scope)).conn
       const broken = yield* Deferred.make<void>()
       conn.onBroken = () => Deferred.unsafeDone(broken, Exit.void)
       if (conn.broken !== undefined) Deferred.unsafeDone(broken, Exit.void)
