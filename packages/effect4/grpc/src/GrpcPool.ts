@@ -36,6 +36,7 @@ import type * as Stream from "effect/Stream"
 import type { GrpcError } from "./GrpcError.js"
 import { clientOf } from "./internal/client.js"
 import * as internal from "./internal/pool.js"
+import type * as Backends from "@effect-pool/engine/grpc/backends"
 import { channelStats } from "@effect-pool/engine/grpc/stats"
 
 /**
@@ -258,15 +259,7 @@ export interface OutlierDetection {
  * @since 4.0.0
  * @category models
  */
-export interface BackendStats {
-  readonly address: string
-  readonly channels: number
-  readonly activeCalls: number
-  readonly ejected: boolean
-  readonly ejectedUntil?: number | undefined
-  readonly consecutiveFailures: number
-  readonly draining: boolean
-}
+export type BackendStats = Backends.BackendStats
 
 /**
  * Options of one call: `metadata`, a `deadline` or a `timeout` (DEADLINE_EXCEEDED past it, also
