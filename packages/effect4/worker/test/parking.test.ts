@@ -6,28 +6,43 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
-import { Effect, Result } from "effect"
-import { workerFile } from "./helpers.js"
+import { Effect, Fiber, Result } from "effect"
+import { until, workerFile } from "./helpers.js"
 
 const file = workerFile(`
 export default (x) => x * 2
-export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
+export const held = (sab) => {
+  const flag = new Int32Array(sab)
+  Atomics.store(flag, 0, 1)
+  while (Atomics.load(flag, 0) !== 2);
+  return 30
+}
+export const crash = () => process.exit(1)
 `)
 
 /**
- * Two tasks on one thread at once: the second is posted while the first busy-waits, so when the
- * first ends the thread has nothing running and finds the second already posted — a parking
- * thread takes it from its wait, one that does not park through its event loop. Returns
- * `Stats.parked` after three rounds.
+ * One round on a one-thread pool: a task that holds its thread until the test releases it, and a
+ * second task posted while it runs. The release waits until both are on the thread (no timing
+ * margin), so when the first ends the thread has nothing running and finds the second already
+ * posted — a parking thread takes it from its wait, one that does not park through its event loop.
  */
+const heldThenOne = (pool: WorkerPool.WorkerPool<unknown, number>, value: number) =>
+  Effect.gen(function*() {
+    const flag = new Int32Array(new SharedArrayBuffer(4))
+    const held = yield* Effect.forkChild(WorkerPool.run(pool, flag.buffer, { name: "held" }))
+    yield* until("the held task runs", () => Atomics.load(flag, 0) === 1)
+    const second = yield* Effect.forkChild(WorkerPool.run(pool, value))
+    yield* until("the second task is on the thread", Effect.map(WorkerPool.stats(pool), (s) => s.running === 2))
+    Atomics.store(flag, 0, 2)
+    expect(yield* Fiber.join(held)).toBe(30)
+    expect(yield* Fiber.join(second)).toBe(value * 2)
+  })
+
+/** `Stats.parked` after three rounds of `heldThenOne`. */
 const parkedAfterBusyRounds = (options: Pick<WorkerPool.Options, "atomics" | "useAtomics">) =>
   Effect.gen(function*() {
-    const pool = yield* WorkerPool.make<number, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2, ...options })
-    for (let round = 0; round < 3; round++) {
-      const [a, b] = yield* Effect.all([WorkerPool.run(pool, 30, { name: "busy" }), WorkerPool.run(pool, round)], { concurrency: "unbounded" })
-      expect(a).toBe(30)
-      expect(b).toBe(round * 2)
-    }
+    const pool = yield* WorkerPool.make<unknown, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2, ...options })
+    for (let round = 0; round < 3; round++) yield* heldThenOne(pool, round)
     const stats = yield* WorkerPool.stats(pool)
     expect(stats.completed).toBe(6)
     return stats.parked
@@ -51,17 +66,12 @@ describe("WorkerPool atomics (how idle threads wait)", () => {
 
   it.live("a thread that crashed keeps its parked tasks in the count", () =>
     Effect.gen(function*() {
-      const crashy = workerFile(`
-export const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); return ms }
-export default (x) => x
-export const crash = () => process.exit(1)
-`)
-      const pool = yield* WorkerPool.make<number, number>({ filename: crashy, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2 })
-      yield* Effect.all([WorkerPool.run(pool, 30, { name: "busy" }), WorkerPool.run(pool, 1)], { concurrency: "unbounded" })
+      const pool = yield* WorkerPool.make<unknown, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2 })
+      yield* heldThenOne(pool, 1)
       const before = (yield* WorkerPool.stats(pool)).parked
       expect(before).toBeGreaterThanOrEqual(1)
       yield* Effect.result(WorkerPool.run(pool, 0, { name: "crash" }))
-      expect(yield* WorkerPool.run(pool, 5)).toBe(5) // on a new thread
+      expect(yield* WorkerPool.run(pool, 5)).toBe(10) // on a new thread
       const after = yield* WorkerPool.stats(pool)
       expect(after.crashes).toBe(1)
       expect(after.parked).toBeGreaterThanOrEqual(before)
