@@ -21,6 +21,7 @@ import * as Scope from "effect/Scope"
 import { PoolClosedError, PoolQueueFullError, PoolTimeoutError } from "../PoolError.js"
 import type { PoolConfig } from "./config.js"
 import { handleOf, ItemHandleImpl, ValueIndex } from "./handle.js"
+import { millisOf } from "./clock.js"
 import { PoolMetrics } from "./metrics.js"
 import * as State from "@effect-pool/engine/state"
 
@@ -72,6 +73,7 @@ export class PoolShell<A, E> {
     private readonly index: ValueIndex<A> = new ValueIndex<A>()
   ) {
     this.state = new State.PoolState<A>(config, budget)
+    this.now = millisOf(clock)
     this.metrics = new PoolMetrics(labels)
     this.runFork = Runtime.runFork(runtime) as any
   }
@@ -80,9 +82,8 @@ export class PoolShell<A, E> {
     return this.state.config
   }
 
-  now(): number {
-    return this.clock.unsafeCurrentTimeMillis()
-  }
+  /** The pool's time in milliseconds (real time read once per synchronous stretch; see `clock.ts`). */
+  readonly now: () => number
 
   // -------------------------------------------------------------------------
   // commands
