@@ -29,7 +29,7 @@ import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } fr
 import { connectTarget, stillMatches } from "./internal/hosts.js"
 import * as Hosts from "@effect-pool/engine/pg/hosts"
 import {
-  describeMismatch,
+  describeChange,
   isReadOnlyViolation,
   makeHostBook,
   type LoadBalanceHosts,
@@ -304,11 +304,13 @@ export const make = (
               if (!stateParameters.includes(parameter)) return
               const state = stateFromParameters(c.parameters)
               if (state !== undefined && !sessionMatches(target.targetSessionAttrs, state, pass)) {
-                mismatch(`now ${describeMismatch(target.targetSessionAttrs, state)}`)
+                mismatch(describeChange(target.targetSessionAttrs, state))
               }
             }
             if (target.targetSessionAttrs === "read-write") {
-              conn.onReadOnly = () => mismatch("refused a write (25006 read_only_sql_transaction); wanted read-write")
+              // a write refused (25006): the server is read-only now, reported or not
+              conn.onReadOnly = (c) =>
+                mismatch(describeChange("read-write", { inHotStandby: stateFromParameters(c.parameters)?.inHotStandby ?? false, readOnly: true }))
             }
             return conn
           }))

@@ -295,6 +295,13 @@ export const describeMismatch = (attrs: TargetSessionAttrs, state: SessionState)
   `${state.inHotStandby ? "a hot standby" : "not in recovery"}, ${state.readOnly ? "read-only" : "read-write"} by default; wanted ${attrs}`
 
 /**
+ * Why a pooled session on a server in `state` no longer matches `attrs` (a switchover seen after
+ * it was kept): `PgPool.stats`'s `lastMismatch`, the same text in both editions.
+ */
+export const describeChange = (attrs: TargetSessionAttrs, state: SessionState): string =>
+  `now ${describeMismatch(attrs, state)}`
+
+/**
  * The state from the ParameterStatus a server reported at startup (PG ≥ 14 reports both
  * `in_hot_standby` and `default_transaction_read_only`), or `undefined` when one is missing:
  * ask `stateQuery` then.
