@@ -26,15 +26,15 @@ import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
 import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
-import { connectTarget, stillMatches } from "./internal/hosts.js"
+import { connectTarget, stillMatches as stillMatchesNow } from "./internal/hosts.js"
 import * as Hosts from "@effect-pool/engine/pg/hosts"
 import {
   describeChange,
   isReadOnlyViolation,
   makeHostBook,
   type LoadBalanceHosts,
-  sessionMatches,
   stateFromParameters,
+  stillMatches,
   stateParameters,
   type TargetSessionAttrs
 } from "@effect-pool/engine/pg/hosts"
@@ -280,13 +280,11 @@ export const make = (
     // (idle ones now, lent ones when returned: a transaction finishes where it began); other
     // hosts' connections stay
     const book = single ? undefined : makeHostBook(target)
-    const passOf = new WeakMap<PgConnection, number>()
     const acquire = book === undefined
       ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
       : (item: Pool.ItemHandle) =>
-        Effect.flatMap(connectTarget(target, settings.client, cancel, book), ({ conn, host, pass }) =>
+        Effect.flatMap(connectTarget(target, settings.client, cancel, book), ({ conn, host }) =>
           Effect.gen(function*() {
-            passOf.set(conn, pass)
             const remove = book.add(host, item)
             yield* Effect.addFinalizer(() => Effect.sync(remove))
             const mismatch = (why: string) => {
@@ -303,7 +301,7 @@ export const make = (
             conn.onParameter = (c, parameter) => {
               if (!stateParameters.includes(parameter)) return
               const state = stateFromParameters(c.parameters)
-              if (state !== undefined && !sessionMatches(target.targetSessionAttrs, state, pass)) {
+              if (state !== undefined && !stillMatches(target.targetSessionAttrs, state)) {
                 mismatch(describeChange(target.targetSessionAttrs, state))
               }
             }
@@ -318,7 +316,7 @@ export const make = (
       ? (conn: PgConnection) => Connection.validate(conn, cancel)
       : (conn: PgConnection) =>
         Effect.flatMap(Connection.validate(conn, cancel), () =>
-          Effect.flatMap(stillMatches(conn, target, cancel, passOf.get(conn) ?? 0), (matches) =>
+          Effect.flatMap(stillMatchesNow(conn, target, cancel), (matches) =>
             matches ? Effect.void : Effect.fail(new Error("the server no longer matches targetSessionAttrs"))))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,

@@ -10,7 +10,7 @@ import { startServer, startServers, startServerWith, startStandby, switchover, t
 import { freePort } from "@effect-pool/testing"
 import { Pool } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Effect, Exit, Fiber, Layer, Redacted, Scope, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Metric, Redacted, Scope, Stream } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import { causeText, eventually, table } from "./helpers.js"
@@ -336,7 +336,18 @@ describe("a server that stops matching, with connections on two hosts", () => {
         })
         expect(stats.hosts[2]).toEqual({ host: "127.0.0.1", port: b.port, connections: 2, idle: 2 })
         expect(stats.size).toBe(2)
-      }).pipe(Effect.provide(overAB(appName(), { host: ["127.0.0.1", "127.0.0.1", "127.0.0.1"], port: [down, a.port, b.port] })))
+        // the gauges, refreshed by the read, labelled pool + host
+        const pairs = yield* Metric.snapshot
+        const gauge = (metric: string, host: string) =>
+          (pairs.find((p) =>
+            p.metricKey.name === metric &&
+            p.metricKey.tags.some((t) => t.key === "pool" && t.value === "hosts-stats") &&
+            p.metricKey.tags.some((t) => t.key === "host" && t.value === host)
+          )?.metricState as { value?: number } | undefined)?.value
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_idle", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${a.port}`)).toBe(0)
+      }).pipe(Effect.provide(overAB(appName(), { name: "hosts-stats", host: ["127.0.0.1", "127.0.0.1", "127.0.0.1"], port: [down, a.port, b.port] })))
       // one server: its counts are the pool's
       yield* Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { startServer, type TestServer } from "@effect-pool/testing-effect4"
-import { Effect, Exit, Fiber, Layer, Redacted, Schedule, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Metric, Redacted, Schedule, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import net from "node:net"
 import { causeText, eventually, onServer as on, poolOver, serverPort, table } from "./helpers.js"
@@ -225,7 +225,16 @@ describe("PgPool over several hosts", () => {
         })
         expect(stats.hosts[2]).toEqual({ host: "127.0.0.1", port: b.port, connections: 2, idle: 2 })
         expect(stats.size).toBe(2)
-      }).pipe(Effect.provide(poolOver([downPort, a.port, b.port], { targetSessionAttrs: "read-write", applicationName: appName() })))
+        // the gauges, refreshed by the read, labelled pool + host
+        const pairs = yield* Metric.snapshot
+        const gauge = (metric: string, host: string) =>
+          (pairs.find((p) => p.id === metric && p.attributes?.pool === "hosts-stats" && p.attributes?.host === host)?.state as
+            | { value?: number }
+            | undefined)?.value
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_idle", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${a.port}`)).toBe(0)
+      }).pipe(Effect.provide(poolOver([downPort, a.port, b.port], { name: "hosts-stats", targetSessionAttrs: "read-write", applicationName: appName() })))
       yield* Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const pg = yield* PgPool.PgPool

@@ -290,6 +290,15 @@ export const sessionMatches = (attrs: TargetSessionAttrs, state: SessionState, p
   }
 }
 
+/**
+ * Whether a pooled session, kept when it matched, stays in the pool now that its server is in
+ * `state` (a switchover seen later): as `sessionMatches`, except that `prefer-standby` keeps
+ * every session — it takes any server in the end, so a promoted standby still serves it. The
+ * same decision in both editions.
+ */
+export const stillMatches = (attrs: TargetSessionAttrs, state: SessionState): boolean =>
+  attrs === "prefer-standby" || sessionMatches(attrs, state)
+
 /** Why a session in `state` was refused for `attrs` (for the creation error). */
 export const describeMismatch = (attrs: TargetSessionAttrs, state: SessionState): string =>
   `${state.inHotStandby ? "a hot standby" : "not in recovery"}, ${state.readOnly ? "read-only" : "read-write"} by default; wanted ${attrs}`

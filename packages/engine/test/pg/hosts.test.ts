@@ -10,6 +10,7 @@ import {
   passes,
   sessionMatches,
   singleHostStats,
+  stillMatches,
   stateFromParameters,
   stateFromRow,
   type Target,
@@ -197,6 +198,20 @@ describe("sessionMatches", () => {
     expect(isReadOnlyViolation(undefined)).toBe(false)
     expect(hostKey({ host: "::1", port: 5 })).toBe("[::1]:5")
     expect(hostKey({ host: "a", port: 5 })).toBe("a:5")
+  })
+})
+
+describe("stillMatches (a pooled session after a switchover)", () => {
+  it("as sessionMatches, except prefer-standby keeps every session", () => {
+    const states = [false, true].flatMap((inHotStandby) => [false, true].map((readOnly) => ({ inHotStandby, readOnly })))
+    for (const attrs of targetSessionAttrsValues) {
+      for (const state of states) {
+        expect(stillMatches(attrs, state)).toBe(attrs === "prefer-standby" ? true : sessionMatches(attrs, state))
+      }
+    }
+    // a promoted standby: standby loses it, prefer-standby keeps it
+    expect(stillMatches("standby", { inHotStandby: false, readOnly: false })).toBe(false)
+    expect(stillMatches("prefer-standby", { inHotStandby: false, readOnly: false })).toBe(true)
   })
 })
 

@@ -23,6 +23,7 @@ import {
   stateFromParameters,
   stateFromRow,
   stateQuery,
+  stillMatches as keeps,
   type Target
 } from "@effect-pool/engine/pg/hosts"
 import * as Connection from "./connection.js"
@@ -42,14 +43,13 @@ export const sessionState = (
   })
 }
 
-/** Does `conn` (still) match the target? A state that cannot be read does not. */
+/** Does pooled `conn` still match the target (the engine's `stillMatches`)? A state that cannot be read does not. */
 export const stillMatches = (
   conn: Connection.PgConnection,
   target: Target,
-  cancel: Pg.ClientConfig,
-  pass: number
+  cancel: Pg.ClientConfig
 ): Effect.Effect<boolean, SqlError> =>
-  Effect.map(sessionState(conn, cancel), (state) => sessionMatches(target.targetSessionAttrs, state, pass))
+  Effect.map(sessionState(conn, cancel), (state) => keeps(target.targetSessionAttrs, state))
 
 /**
  * A connection to the first host (in `hostOrder`) whose session matches, in the current scope;
@@ -63,7 +63,7 @@ export const connectTarget = (
   book?: HostBook | undefined,
   random: () => number = Math.random
 ): Effect.Effect<
-  { readonly conn: Connection.PgConnection; readonly pass: number; readonly host: HostPort },
+  { readonly conn: Connection.PgConnection; readonly host: HostPort },
   SqlError,
   Scope.Scope
 > =>
@@ -84,7 +84,7 @@ export const connectTarget = (
         if (attempt._tag === "Right" && sessionMatches(target.targetSessionAttrs, attempt.right.state, pass)) {
           // the connection now lives as long as the pool's item
           yield* Scope.addFinalizer(outer, Scope.close(scope, Exit.void))
-          return { conn: attempt.right.conn, pass, host }
+          return { conn: attempt.right.conn, host }
         }
         yield* Scope.close(scope, Exit.void)
         const why = attempt._tag === "Left"

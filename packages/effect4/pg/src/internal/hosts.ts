@@ -35,6 +35,7 @@ import {
   stateFromRow,
   stateParameters,
   stateQuery,
+  stillMatches,
   type Target
 } from "@effect-pool/engine/pg/hosts"
 
@@ -62,9 +63,10 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       const scope = yield* Scope.fork(parent)
       let state: { -readonly [K in keyof SessionState]: SessionState[K] } | undefined
       let accepted = false
-      // prefer-standby takes any server in the end: a promoted standby still serves it
+      // the engine's stillMatches: prefer-standby takes any server in the end (a promoted
+      // standby still serves it)
       const mismatch = (): string | undefined =>
-        state === undefined || !accepted || attrs === "prefer-standby" || sessionMatches(attrs, state)
+        state === undefined || !accepted || stillMatches(attrs, state)
           ? undefined
           : describeChange(attrs, state)
       const changed = (): void => {
