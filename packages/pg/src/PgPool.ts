@@ -26,7 +26,7 @@ import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
 import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
-import { connectTarget, stillMatches as stillMatchesNow } from "./internal/hosts.js"
+import { connectTarget, sessionState } from "./internal/hosts.js"
 import * as Hosts from "@effect-pool/engine/pg/hosts"
 import {
   describeChange,
@@ -280,11 +280,13 @@ export const make = (
     // (idle ones now, lent ones when returned: a transaction finishes where it began); other
     // hosts' connections stay
     const book = single ? undefined : makeHostBook(target)
+    const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
     const acquire = book === undefined
       ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
       : (item: Pool.ItemHandle) =>
         Effect.flatMap(connectTarget(target, settings.client, cancel, book), ({ conn, host }) =>
           Effect.gen(function*() {
+            hostOf.set(conn, host)
             const remove = book.add(host, item)
             yield* Effect.addFinalizer(() => Effect.sync(remove))
             const mismatch = (why: string) => {
@@ -316,8 +318,18 @@ export const make = (
       ? (conn: PgConnection) => Connection.validate(conn, cancel)
       : (conn: PgConnection) =>
         Effect.flatMap(Connection.validate(conn, cancel), () =>
-          Effect.flatMap(stillMatchesNow(conn, target, cancel), (matches) =>
-            matches ? Effect.void : Effect.fail(new Error("the server no longer matches targetSessionAttrs"))))
+          Effect.flatMap(sessionState(conn, cancel), (state) => {
+            if (stillMatches(target.targetSessionAttrs, state)) return Effect.void
+            const why = describeChange(target.targetSessionAttrs, state)
+            // found by the check (e.g. a server that did not report the change): its host's
+            // other connections go too (a reported change has already done this)
+            const host = hostOf.get(conn)
+            if (host !== undefined && book !== undefined) {
+              book.mismatched(host, why)
+              book.evict(host)
+            }
+            return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+          }))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,

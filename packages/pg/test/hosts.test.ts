@@ -131,15 +131,8 @@ describe("more than one server", () => {
 
   it.live("a server that turns read-only (a reported ParameterStatus) loses its read-write connections; they come back when it is writable", () =>
     Effect.gen(function*() {
-      const setReadOnly = (on: boolean) =>
-        Effect.promise(async () => {
-          const pg = (await import("pg")).default
-          const c = new pg.Client({ connectionString: primary.url })
-          await c.connect()
-          await c.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? "on" : "off"}`)
-          await c.query("SELECT pg_reload_conf()")
-          await c.end()
-        })
+      // waits until the reload is done (every backend signalled): the next statement reports it
+      const setReadOnly = (on: boolean) => setServerReadOnly(primary, on)
       yield* Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const pool = yield* PgPool.PgPool
@@ -229,8 +222,11 @@ const onServer = <A>(server: TestServer, f: (c: pg.Client) => Promise<A>): Effec
  * new session sees the value (the postmaster has then signalled every backend; each applies and
  * reports it with its next statement).
  */
-const setReadOnly = (server: TestServer, on: boolean) =>
-  Effect.andThen(
+const setReadOnly = (server: TestServer, on: boolean) => setServerReadOnly(server, on)
+
+/** (A declaration: the first describe's tests use it too.) */
+function setServerReadOnly(server: TestServer, on: boolean) {
+  return Effect.andThen(
     onServer(server, async (c) => {
       await c.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? "on" : "off"}`)
       await c.query("SELECT pg_reload_conf()")
@@ -241,6 +237,7 @@ const setReadOnly = (server: TestServer, on: boolean) =>
       10_000
     )
   )
+}
 
 /** The backend pids of the pool's connections on `server` (by application name). */
 const pidsOn = (server: TestServer, applicationName: string) =>

@@ -282,6 +282,45 @@ describe("PgPool over several hosts", () => {
       expect(yield* rows(b)).toEqual([3])
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
 
+  it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
+    Effect.suspend(() => {
+      let stopped = false
+      return Effect.gen(function*() {
+        const name = appName()
+        const t = table()
+        for (const server of [a, b]) yield* on(server, (c) => c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, port int)`))
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const pg = yield* PgPool.PgPool
+          let after = 0
+          const exit = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+            yield* sql`INSERT INTO ${sql(t)} VALUES (1, current_setting('port')::int)`
+            yield* Effect.promise(() => a.stop())
+            stopped = true
+            after++
+            yield* sql`INSERT INTO ${sql(t)} VALUES (2, current_setting('port')::int)`
+            after++
+            yield* sql`INSERT INTO ${sql(t)} VALUES (3, current_setting('port')::int)`
+          })))
+          expect(Exit.isFailure(exit)).toBe(true)
+          expect(after).toBe(1)
+          // the real cause: the server's shutdown or the lost connection, not a pool error
+          const text = causeText(Exit.isFailure(exit) ? exit.cause : undefined)
+          expect(text).toMatch(/terminat|closed|ECONNRESET|connection/i)
+          expect(text).not.toMatch(/PoolClosed|Timeout/)
+          // the pool goes on on b
+          expect(yield* serverPort).toBe(b.port)
+          expect((yield* pg.stats).hosts.map((h) => [h.port, h.connections])).toEqual([[a.port, 0], [b.port, 1]])
+        }).pipe(Effect.provide(poolOver([a.port, b.port], { applicationName: name })))
+        // nothing of the transaction reached b
+        expect(yield* on(b, (c) => Effect.map(c.query(`SELECT count(*)::int AS n FROM ${t}`), (r) => r.rows[0]!.n))).toBe(0)
+        yield* Effect.promise(() => a.start())
+        stopped = false
+        // a lost the transaction as a whole
+        expect(yield* on(a, (c) => Effect.map(c.query(`SELECT count(*)::int AS n FROM ${t}`), (r) => r.rows[0]!.n))).toBe(0)
+      }).pipe(Effect.ensuring(Effect.promise(() => (stopped ? a.start() : Promise.resolve()))))
+    }), 90_000)
+
   for (const multiplex of [false, true]) {
     it.live(`a switchover under load (multiplex: ${multiplex}): every committed row present exactly once`, () =>
       Effect.gen(function*() {

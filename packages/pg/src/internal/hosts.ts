@@ -23,7 +23,6 @@ import {
   stateFromParameters,
   stateFromRow,
   stateQuery,
-  stillMatches as keeps,
   type Target
 } from "@effect-pool/engine/pg/hosts"
 import * as Connection from "./connection.js"
@@ -42,14 +41,6 @@ export const sessionState = (
       : Effect.succeed(state)
   })
 }
-
-/** Does pooled `conn` still match the target (the engine's `stillMatches`)? A state that cannot be read does not. */
-export const stillMatches = (
-  conn: Connection.PgConnection,
-  target: Target,
-  cancel: Pg.ClientConfig
-): Effect.Effect<boolean, SqlError> =>
-  Effect.map(sessionState(conn, cancel), (state) => keeps(target.targetSessionAttrs, state))
 
 /**
  * A connection to the first host (in `hostOrder`) whose session matches, in the current scope;
