@@ -17,6 +17,8 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Schedule from "effect/Schedule"
 import type { ConnectionOptions } from "node:tls"
 import type Pg from "pg"
@@ -24,12 +26,15 @@ import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
 import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
-import { connectTarget, stillMatches } from "./internal/hosts.js"
+import { connectTarget, sessionState } from "./internal/hosts.js"
+import * as Hosts from "@effect-pool/engine/pg/hosts"
 import {
+  describeChange,
   isReadOnlyViolation,
+  makeHostBook,
   type LoadBalanceHosts,
-  sessionMatches,
   stateFromParameters,
+  stillMatches,
   stateParameters,
   type TargetSessionAttrs
 } from "@effect-pool/engine/pg/hosts"
@@ -160,11 +165,59 @@ type Redacted<A> = import("effect/Redacted").Redacted<A>
  */
 export class PgPool extends Context.Tag("@effect-pool/pg/PgPool")<PgPool, {
   readonly pool: Pool.Pool<PgConnection, SqlError>
-  readonly stats: Effect.Effect<Pool.PoolStats>
+  /** The core pool's stats, and per server (`hosts`, in the target's order). */
+  readonly stats: Effect.Effect<Stats>
   readonly resize: (size: { readonly min?: number; readonly max?: number }) => Effect.Effect<void, PoolConfigError>
   /** The process id of the LISTEN connection, while there is one. */
   readonly listenerPid: Effect.Effect<number | undefined>
 }>() {}
+
+/**
+ * One server of the pool (the engine's shape, the same in both editions): its connections
+ * (lent or idle) and idle ones, why its last connection attempt failed (absent once one
+ * succeeds), and why its last session was refused or evicted for not matching
+ * `targetSessionAttrs` (absent once a session on it is kept again).
+ *
+ * @example
+ * ```ts
+ * import type { PgPool } from "@effect-pool/pg"
+ *
+ * const line = (h: PgPool.HostStats) =>
+ *   `${h.host}:${h.port} ${h.connections} connections (${h.idle} idle)${h.lastMismatch === undefined ? "" : `, ${h.lastMismatch}`}`
+ * ```
+ * @since 0.3.0
+ * @category models
+ */
+export type HostStats = Hosts.HostStats
+
+/**
+ * `PgPool.stats`: the core pool's stats, and `hosts`: one entry per server of the target, in
+ * its order (one for a single server, from the pool's own counts). Reading them also refreshes
+ * the gauges `effect_pool_pg_host_connections` and `effect_pool_pg_host_idle`, labelled `pool`
+ * and `host` (`host:port`).
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Effect } from "effect"
+ *
+ * const report = Effect.gen(function*() {
+ *   const pg = yield* PgPool.PgPool
+ *   const stats: PgPool.Stats = yield* pg.stats
+ *   for (const h of stats.hosts) yield* Effect.log(`${h.host}:${h.port}: ${h.connections} open, ${h.idle} idle`)
+ * })
+ * ```
+ * @since 0.3.0
+ * @category models
+ */
+export interface Stats extends Pool.PoolStats {
+  readonly hosts: ReadonlyArray<HostStats>
+}
+
+const hostGauges = {
+  connections: Metric.gauge("effect_pool_pg_host_connections", { description: "connections open to the server (lent or idle)" }),
+  idle: Metric.gauge("effect_pool_pg_host_idle", { description: "idle connections to the server" })
+}
 
 /** Postgres defaults where they differ from the core's. */
 const pgDefaults = {
@@ -223,37 +276,60 @@ export const make = (
       })
     // several hosts or a session attribute: the first host whose session matches; a
     // connection whose server stops matching (a promotion, default_transaction_read_only
-    // turned on, a write refused with 25006) is evicted with the pool's idle connections
-    const passOf = new WeakMap<PgConnection, number>()
-    const stopMatching = (item: Pool.ItemHandle) => (conn: PgConnection) => {
-      item.invalidate()
-      item.evictIdle()
-      if (conn.broken === undefined) conn.broken = new Error("the server no longer matches targetSessionAttrs")
-    }
-    const acquire = single
+    // turned on, a write refused with 25006) is evicted with that host's other connections
+    // (idle ones now, lent ones when returned: a transaction finishes where it began); other
+    // hosts' connections stay
+    const book = single ? undefined : makeHostBook(target)
+    const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
+    const acquire = book === undefined
       ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
       : (item: Pool.ItemHandle) =>
-        Effect.flatMap(connectTarget(target, settings.client, cancel), ({ conn, pass }) =>
-          Effect.as(
-            Effect.tap(watch(item)(conn), () =>
-              Effect.sync(() => {
-                passOf.set(conn, pass)
-                const evict = stopMatching(item)
-                conn.onParameter = (c, parameter) => {
-                  if (!stateParameters.includes(parameter)) return
-                  const state = stateFromParameters(c.parameters)
-                  if (state !== undefined && !sessionMatches(target.targetSessionAttrs, state, pass)) evict(c)
-                }
-                if (target.targetSessionAttrs === "read-write") conn.onReadOnly = evict
-              })),
-            conn
-          ))
+        Effect.flatMap(connectTarget(target, settings.client, cancel, book), ({ conn, host }) =>
+          Effect.gen(function*() {
+            hostOf.set(conn, host)
+            const remove = book.add(host, item)
+            yield* Effect.addFinalizer(() => Effect.sync(remove))
+            const mismatch = (why: string) => {
+              item.invalidate()
+              book.mismatched(host, why)
+              book.evict(host)
+            }
+            conn.onBroken = (broken) => {
+              item.invalidate()
+              // the server ended its sessions (shutdown, pg_terminate_backend): this host's
+              // other connections are most likely gone too; other hosts' are not
+              if (Connection.isServerTermination(broken.broken)) book.evict(host)
+            }
+            conn.onParameter = (c, parameter) => {
+              if (!stateParameters.includes(parameter)) return
+              const state = stateFromParameters(c.parameters)
+              if (state !== undefined && !stillMatches(target.targetSessionAttrs, state)) {
+                mismatch(describeChange(target.targetSessionAttrs, state))
+              }
+            }
+            if (target.targetSessionAttrs === "read-write") {
+              // a write refused (25006): the server is read-only now, reported or not
+              conn.onReadOnly = (c) =>
+                mismatch(describeChange("read-write", { inHotStandby: stateFromParameters(c.parameters)?.inHotStandby ?? false, readOnly: true }))
+            }
+            return conn
+          }))
     const check = single
       ? (conn: PgConnection) => Connection.validate(conn, cancel)
       : (conn: PgConnection) =>
         Effect.flatMap(Connection.validate(conn, cancel), () =>
-          Effect.flatMap(stillMatches(conn, target, cancel, passOf.get(conn) ?? 0), (matches) =>
-            matches ? Effect.void : Effect.fail(new Error("the server no longer matches targetSessionAttrs"))))
+          Effect.flatMap(sessionState(conn, cancel), (state) => {
+            if (stillMatches(target.targetSessionAttrs, state)) return Effect.void
+            const why = describeChange(target.targetSessionAttrs, state)
+            // found by the check (e.g. a server that did not report the change): its host's
+            // other connections go too (a reported change has already done this)
+            const host = hostOf.get(conn)
+            if (host !== undefined && book !== undefined) {
+              book.mismatched(host, why)
+              book.evict(host)
+            }
+            return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+          }))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
@@ -264,13 +340,21 @@ export const make = (
       recycle: (conn) => Connection.recycle(conn, cancel),
       healthCheck: options.healthCheck === undefined ? undefined : { ...options.healthCheck, check }
     }).pipe(Effect.mapError((error) => aliasedError(options, error)))
-    const listener = yield* makeListener(settings)
+    const listener = yield* makeListener(settings, book)
     const client = yield* makeClient(pool, settings, listener, options)
     return {
       client,
       pgPool: {
         pool,
-        stats: Pool.stats(pool),
+        stats: Effect.map(Pool.stats(pool), (stats): Stats => {
+          const hosts = book === undefined ? Hosts.singleHostStats(target.hosts[0]!, stats) : book.stats()
+          for (const h of hosts) {
+            const tags = [MetricLabel.make("pool", name), MetricLabel.make("host", Hosts.hostKey(h))]
+            hostGauges.connections.unsafeUpdate(h.connections, tags)
+            hostGauges.idle.unsafeUpdate(h.idle, tags)
+          }
+          return { ...stats, hosts }
+        }),
         resize: (size) => Pool.resize(pool, size),
         listenerPid: Effect.sync(() => listener.current()?.pid)
       }

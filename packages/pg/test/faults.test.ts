@@ -219,6 +219,40 @@ describe("pg faults", () => {
       }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(url.toString()), name: "cancel-refused", max: 1 })))
     }).pipe(Effect.scoped), 20_000)
 
+  it.live("a cancel request that arrives after its statement ended does not cancel the next borrower's statement", () =>
+    Effect.gen(function*() {
+      // a proxy in front of the server that, once slowed, holds each NEW connection 400 ms before
+      // forwarding it: the pooled connection is quick, the cancel request's connection late
+      const target = new URL(pgUrl())
+      let delay = 0
+      const proxy = net.createServer((client) => {
+        client.pause()
+        setTimeout(() => {
+          const upstream = net.connect(Number(target.port), target.hostname)
+          client.pipe(upstream).pipe(client)
+          client.resume()
+          client.on("error", () => upstream.destroy())
+          upstream.on("error", () => client.destroy())
+        }, delay)
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void proxy.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => proxy.close())
+      )
+      const url = new URL(pgUrl())
+      url.port = String((proxy.address() as net.AddressInfo).port)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        delay = 400
+        // interrupted at 20 ms, it ends by itself at 100 ms: its cancel reaches the server ~400 ms in
+        const timedOut = yield* Effect.exit(Effect.timeout(sql`SELECT pg_sleep(0.1)`, "20 millis"))
+        expect(Exit.isFailure(timedOut)).toBe(true)
+        // the next statement on the one connection runs past that moment: it must not be cancelled
+        expect(yield* sql`SELECT 2 AS two, pg_sleep(0.8)`).toEqual([{ two: 2, pg_sleep: "" }])
+      }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(url.toString()), name: "cancel-late", max: 1 })))
+    }).pipe(Effect.scoped), 20_000)
+
   it.live("a wrong password fails the first query at once with the server's reason, without retrying", () =>
     Effect.gen(function*() {
       const url = new URL(pgUrl())

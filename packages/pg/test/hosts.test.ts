@@ -6,21 +6,30 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { PgPool } from "@effect-pool/pg"
-import { startServer, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
+import { startServer, startServers, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
 import { freePort } from "@effect-pool/testing"
+import { Pool } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Metric, Redacted, Scope, Stream } from "effect"
+import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
-import { causeText, eventually } from "./helpers.js"
+import { causeText, eventually, table } from "./helpers.js"
 
 let primary: TestServer
 let readOnly: TestServer
 let standby: TestServer
+/** Two plain servers the tests turn read-only and back (ALTER SYSTEM + reload). */
+let a: TestServer
+let b: TestServer
 const owned: Array<TestServer> = []
 
 beforeAll(async () => {
-  ;[primary, readOnly] = await Promise.all([startServer(), startServerWith({ settings: { default_transaction_read_only: "on" } })])
-  owned.push(primary, readOnly)
+  ;[primary, readOnly, [a, b]] = await Promise.all([
+    startServer(),
+    startServerWith({ settings: { default_transaction_read_only: "on" } }),
+    startServers(2) as Promise<[TestServer, TestServer]>
+  ])
+  owned.push(primary, readOnly, a, b)
   standby = await startStandby(primary)
   owned.push(standby)
 }, 180_000)
@@ -122,15 +131,8 @@ describe("more than one server", () => {
 
   it.live("a server that turns read-only (a reported ParameterStatus) loses its read-write connections; they come back when it is writable", () =>
     Effect.gen(function*() {
-      const setReadOnly = (on: boolean) =>
-        Effect.promise(async () => {
-          const pg = (await import("pg")).default
-          const c = new pg.Client({ connectionString: primary.url })
-          await c.connect()
-          await c.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? "on" : "off"}`)
-          await c.query("SELECT pg_reload_conf()")
-          await c.end()
-        })
+      // waits until the reload is done (every backend signalled): the next statement reports it
+      const setReadOnly = (on: boolean) => setServerReadOnly(primary, on)
       yield* Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const pool = yield* PgPool.PgPool
@@ -201,4 +203,223 @@ describe("more than one server", () => {
         expect(port[0]!.port).toBe(s.port)
       }).pipe(Effect.provide(layer))
     }).pipe(Effect.scoped), 180_000)
+})
+
+/** A raw client on `server`, outside any pool. */
+const onServer = <A>(server: TestServer, f: (c: pg.Client) => Promise<A>): Effect.Effect<A> =>
+  Effect.promise(async () => {
+    const c = new pg.Client({ connectionString: server.url, application_name: "test-admin" })
+    await c.connect()
+    try {
+      return await f(c)
+    } finally {
+      await c.end()
+    }
+  })
+
+/**
+ * Every new transaction on `server` read-only (or not): ALTER SYSTEM + reload, returning once a
+ * new session sees the value (the postmaster has then signalled every backend; each applies and
+ * reports it with its next statement).
+ */
+const setReadOnly = (server: TestServer, on: boolean) => setServerReadOnly(server, on)
+
+/** (A declaration: the first describe's tests use it too.) */
+function setServerReadOnly(server: TestServer, on: boolean) {
+  return Effect.andThen(
+    onServer(server, async (c) => {
+      await c.query(`ALTER SYSTEM SET default_transaction_read_only = ${on ? "on" : "off"}`)
+      await c.query("SELECT pg_reload_conf()")
+    }),
+    eventually(
+      `${server.port} read-only ${on}`,
+      onServer(server, async (c) => (await c.query("SHOW default_transaction_read_only")).rows[0].default_transaction_read_only === (on ? "on" : "off")),
+      10_000
+    )
+  )
+}
+
+/** The backend pids of the pool's connections on `server` (by application name). */
+const pidsOn = (server: TestServer, applicationName: string) =>
+  onServer(server, async (c) =>
+    (await c.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid", [applicationName])).rows.map((r) => r.pid as number))
+
+let names = 0
+const appName = () => `hosts-${process.pid}-${names++}`
+
+/** A pool over a then b (127.0.0.1), read-write. */
+const overAB = (applicationName: string, options: Partial<PgPool.Options> = {}) =>
+  PgPool.layer({
+    host: ["127.0.0.1", "127.0.0.1"],
+    port: [a.port, b.port],
+    username: "postgres",
+    password: Redacted.make("postgres"),
+    database: "postgres",
+    targetSessionAttrs: "read-write",
+    applicationName,
+    acquireTimeout: "20 seconds",
+    ...options
+  } as PgPool.Options)
+
+describe("a server that stops matching, with connections on two hosts", () => {
+  it.live("only that host's connections are evicted: the other host's idle connections survive", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      yield* Effect.gen(function*() {
+        const pgPool = yield* PgPool.PgPool
+        /** Borrows `n` connections at once, each in its own scope (returned when it closes). */
+        const hold = (n: number) =>
+          Effect.all(
+            Array.from({ length: n }, () =>
+              Effect.flatMap(Scope.make(), (scope) => Effect.map(Scope.extend(Pool.get(pgPool.pool), scope), (conn) => ({ conn, scope })))),
+            { concurrency: "unbounded" }
+          )
+        const giveBack = (held: { readonly scope: Scope.CloseableScope }) => Scope.close(held.scope, Exit.void)
+        // a read-only: the first two connections land on b; a writable again: the next two on a
+        yield* setReadOnly(a, true)
+        const [b1, b2] = yield* hold(2)
+        yield* setReadOnly(a, false)
+        const heldA = yield* hold(2)
+        expect([b1!, b2!].map((h) => h.conn.client.port)).toEqual([b.port, b.port])
+        expect(heldA.map((h) => h.conn.client.port)).toEqual([a.port, a.port])
+        const aPids = yield* pidsOn(a, name)
+        expect(aPids).toEqual(heldA.map((h) => h.conn.pid).sort((x, y) => x - y))
+        // idle: a's two and one of b's; b1 stays borrowed
+        yield* Effect.forEach([...heldA, b2!], giveBack)
+        expect((yield* pgPool.stats).idle).toBe(3)
+        // b turns read-only; b1 hears it (ParameterStatus) at its next round trip
+        yield* setReadOnly(b, true)
+        yield* Effect.promise(() => b1!.conn.client.query("SELECT 1"))
+        // b's idle connection goes; a's two idle ones stay: the same sessions
+        yield* eventually("b's idle connection evicted", Effect.map(pidsOn(b, name), (pids) => !pids.includes(b2!.conn.pid)), 10_000)
+        expect(yield* pidsOn(a, name)).toEqual(aPids)
+        const stats = yield* pgPool.stats
+        expect(stats.idle).toBe(2)
+        // per host: b's borrowed one is out of rotation already, and why is kept
+        expect(stats.hosts).toEqual([
+          { host: "127.0.0.1", port: a.port, connections: 2, idle: 2 },
+          { host: "127.0.0.1", port: b.port, connections: 0, idle: 0, lastMismatch: "now not in recovery, read-only by default; wanted read-write" }
+        ])
+        // the borrowed one is destroyed when returned, never lent again
+        yield* giveBack(b1!)
+        yield* eventually("b's connections gone", Effect.map(pidsOn(b, name), (pids) => pids.length === 0), 10_000)
+        expect(yield* pidsOn(a, name)).toEqual(aPids)
+        // the survivors serve the next statements
+        const sql = yield* SqlClient.SqlClient
+        const ports = yield* Effect.all([1, 2].map(() => sql<{ port: number }>`SELECT inet_server_port() AS port, pg_sleep(0.05)`), { concurrency: "unbounded" })
+        expect(ports.map((r) => r[0]!.port)).toEqual([a.port, a.port])
+        expect(yield* pidsOn(a, name)).toEqual(aPids)
+      }).pipe(Effect.provide(overAB(name, { max: 4 })))
+    }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 90_000)
+
+  it.live("per-host stats: each host's connections, the last connection error and refusal", () =>
+    Effect.gen(function*() {
+      const down = yield* Effect.promise(freePort)
+      yield* setReadOnly(a, true)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* Effect.all([1, 2].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        const stats = yield* pgPool.stats
+        expect(stats.hosts).toHaveLength(3)
+        expect(stats.hosts[0]).toMatchObject({ port: down, connections: 0, idle: 0 })
+        expect(stats.hosts[0]!.lastError).toMatch(/ECONNREFUSED/)
+        expect(stats.hosts[1]).toEqual({
+          host: "127.0.0.1",
+          port: a.port,
+          connections: 0,
+          idle: 0,
+          lastMismatch: "not in recovery, read-only by default; wanted read-write"
+        })
+        expect(stats.hosts[2]).toEqual({ host: "127.0.0.1", port: b.port, connections: 2, idle: 2 })
+        expect(stats.size).toBe(2)
+        // the gauges, refreshed by the read, labelled pool + host
+        const pairs = yield* Metric.snapshot
+        const gauge = (metric: string, host: string) =>
+          (pairs.find((p) =>
+            p.metricKey.name === metric &&
+            p.metricKey.tags.some((t) => t.key === "pool" && t.value === "hosts-stats") &&
+            p.metricKey.tags.some((t) => t.key === "host" && t.value === host)
+          )?.metricState as { value?: number } | undefined)?.value
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_idle", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${a.port}`)).toBe(0)
+      }).pipe(Effect.provide(overAB(appName(), { name: "hosts-stats", host: ["127.0.0.1", "127.0.0.1", "127.0.0.1"], port: [down, a.port, b.port] })))
+      // one server: its counts are the pool's
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* sql`SELECT 1`
+        expect((yield* pgPool.stats).hosts).toEqual([{ host: "127.0.0.1", port: b.port, connections: 1, idle: 1 }])
+      }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(`postgres://postgres:postgres@127.0.0.1:${b.port}/postgres`) })))
+    }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+})
+
+describe("a transaction is never split across servers", () => {
+  const rowsOn = (server: TestServer, t: string) =>
+    onServer(server, async (c) => (await c.query(`SELECT id, port FROM ${t} ORDER BY id`)).rows as Array<{ id: number; port: number }>)
+  const createOnBoth = (t: string) =>
+    Effect.forEach([a, b], (server) => onServer(server, (c) => c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, port int)`)))
+
+  it.live("the server switches role mid-transaction: it finishes where it began, then that server's connections go", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* createOnBoth(t)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const ports = yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1, inet_server_port())`
+          // a turns read-only mid-transaction: this one began read-write and stays so
+          yield* setReadOnly(a, true)
+          yield* sql`INSERT INTO ${sql(t)} VALUES (2, inet_server_port())`
+          return yield* sql<{ port: number }>`SELECT port FROM ${sql(t)} ORDER BY id`
+        }))
+        expect(ports.map((r) => r.port)).toEqual([a.port, a.port])
+        // after it, writes go to b (the first may meet a's read-only state once)
+        yield* Effect.retry(sql`INSERT INTO ${sql(t)} VALUES (3, inet_server_port())`, { while: PgPool.isReadOnlyError, times: 3 })
+        yield* eventually("a's connections evicted", Effect.map(pidsOn(a, name), (pids) => pids.length === 0), 10_000)
+      }).pipe(Effect.provide(overAB(name)))
+      expect(yield* rowsOn(a, t)).toEqual([{ id: 1, port: a.port }, { id: 2, port: a.port }])
+      expect(yield* rowsOn(b, t)).toEqual([{ id: 3, port: b.port }])
+    }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
+    Effect.suspend(() => {
+      let stopped = false
+      return Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* createOnBoth(t)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        let after = 0
+        const exit = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1, inet_server_port())`
+          yield* Effect.promise(() => a.stop())
+          stopped = true
+          after++
+          yield* sql`INSERT INTO ${sql(t)} VALUES (2, inet_server_port())`
+          after++
+          yield* sql`INSERT INTO ${sql(t)} VALUES (3, inet_server_port())`
+        })))
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(after).toBe(1)
+        // the real cause: the server's shutdown (57P01) or the lost connection, not a pool error
+        expect(causeText(Exit.isFailure(exit) ? exit.cause : undefined)).toMatch(/terminat|Connection is broken|connection ended|ECONNRESET/i)
+        expect(causeText(Exit.isFailure(exit) ? exit.cause : undefined)).not.toMatch(/PoolClosed|Timeout/)
+        // the pool goes on on b
+        const rows = yield* sql<{ port: number }>`INSERT INTO ${sql(t)} VALUES (4, inet_server_port()) RETURNING port`
+        expect(rows[0]!.port).toBe(b.port)
+        expect((yield* pgPool.stats).hosts.map((h) => [h.port, h.connections])).toEqual([[a.port, 0], [b.port, 1]])
+      }).pipe(Effect.provide(overAB(name, { targetSessionAttrs: "any" })))
+      // nothing of the transaction reached b
+      expect(yield* rowsOn(b, t)).toEqual([{ id: 4, port: b.port }])
+      yield* Effect.promise(() => a.start())
+      stopped = false
+      // a lost the transaction as a whole
+      expect(yield* rowsOn(a, t)).toEqual([])
+    }).pipe(Effect.ensuring(Effect.promise(() => (stopped ? a.start() : Promise.resolve()))))
+    }), 90_000)
 })

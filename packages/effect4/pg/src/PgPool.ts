@@ -12,6 +12,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -21,6 +22,7 @@ import { makeClient } from "./internal/client.js"
 import * as Connection from "./internal/connection.js"
 import * as Hosts from "./internal/hosts.js"
 import { isPermanent, parse, sqlPgAliases, sqlState } from "./internal/options.js"
+import * as HostsEngine from "@effect-pool/engine/pg/hosts"
 import { isReadOnlyViolation } from "@effect-pool/engine/pg/hosts"
 
 /**
@@ -136,10 +138,61 @@ export interface Options extends
  */
 export class PgPool extends Context.Service<PgPool, {
   readonly pool: Pool.Pool<PooledConnection, SqlError>
-  readonly stats: Effect.Effect<Pool.PoolStats>
+  /** The core pool's stats, and per server (`hosts`, in the target's order). */
+  readonly stats: Effect.Effect<Stats>
   readonly resize: (size: { readonly min?: number; readonly max?: number }) => Effect.Effect<void, PoolConfigError>
 }>()("@effect-pool/pg/PgPool") {}
 
+/**
+ * One server of the pool (the engine's shape, the same in both editions): its connections
+ * (lent or idle) and idle ones, why its last connection attempt failed (absent once one
+ * succeeds), and why its last session was refused or evicted for not matching
+ * `targetSessionAttrs` (absent once a session on it is kept again).
+ *
+ * @example
+ * ```ts
+ * import type { PgPool } from "@effect-pool/pg"
+ *
+ * const line = (h: PgPool.HostStats) =>
+ *   `${h.host}:${h.port} ${h.connections} connections (${h.idle} idle)${h.lastMismatch === undefined ? "" : `, ${h.lastMismatch}`}`
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export type HostStats = HostsEngine.HostStats
+
+/**
+ * `PgPool.stats`: the core pool's stats, and `hosts`: one entry per server of the target, in
+ * its order (one for a single server, from the pool's own counts). Reading them also refreshes
+ * the gauges `effect_pool_pg_host_connections` and `effect_pool_pg_host_idle`, labelled `pool`
+ * and `host` (`host:port`).
+ *
+ * @example
+ * ```ts
+ * import { PgPool } from "@effect-pool/pg"
+ * import { Effect } from "effect"
+ *
+ * const report = Effect.gen(function*() {
+ *   const pg = yield* PgPool.PgPool
+ *   const stats: PgPool.Stats = yield* pg.stats
+ *   for (const h of stats.hosts) yield* Effect.log(`${h.host}:${h.port}: ${h.connections} open, ${h.idle} idle`)
+ * })
+ * ```
+ * @since 4.0.0
+ * @category models
+ */
+export interface Stats extends Pool.PoolStats {
+  readonly hosts: ReadonlyArray<HostStats>
+}
+
+/** A host's gauges, labelled `pool` and `host`. */
+const hostGauges = (pool: string, host: string) => {
+  const attributes = { pool, host }
+  return {
+    connections: Metric.gauge("effect_pool_pg_host_connections", { description: "connections open to the server (lent or idle)", attributes }),
+    idle: Metric.gauge("effect_pool_pg_host_idle", { description: "idle connections to the server", attributes })
+  }
+}
 
 /** Postgres defaults where they differ from the core's. */
 const pgDefaults = {
@@ -197,10 +250,11 @@ export const make = (
     const { core, settings } = parsed.value
     const check = Connection.validate
     // more than one server (or a session attribute to check): each connection tries the hosts
-    const hosts = settings.target === undefined ? undefined : Hosts.make(settings.connection, settings.target)
-    const acquire = hosts === undefined
+    const several = settings.target === undefined ? undefined : Hosts.make(settings.connection, settings.target)
+    const gaugesOf = new Map<string, ReturnType<typeof hostGauges>>()
+    const acquire = several === undefined
       ? (item: Pool.ItemHandle) => Connection.open(settings.connection, item)
-      : hosts.acquire
+      : several.acquire
     const pool = yield* Pool.make<PooledConnection, SqlError>({
       ...pgDefaults,
       createTimeout: settings.connectTimeout,
@@ -216,7 +270,18 @@ export const make = (
       client,
       pgPool: {
         pool,
-        stats: Pool.stats(pool),
+        stats: Effect.flatMap(Pool.stats(pool), (stats) => {
+          const hosts = several === undefined ? HostsEngine.singleHostStats(settings.firstHost, stats) : several.book.stats()
+          return Effect.as(
+            Effect.forEach(hosts, (h) => {
+              const key = HostsEngine.hostKey(h)
+              let gauges = gaugesOf.get(key)
+              if (gauges === undefined) gaugesOf.set(key, gauges = hostGauges(name, key))
+              return Effect.andThen(Metric.update(gauges.connections, h.connections), Metric.update(gauges.idle, h.idle))
+            }, { discard: true }),
+            { ...stats, hosts } satisfies Stats
+          )
+        }),
         resize: (size) => Pool.resize(pool, size)
       }
     }

@@ -1,6 +1,7 @@
 import { PgPool } from "@effect-pool/pg"
 import { PgConnection } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
 import { inject } from "vitest"
 
 export const pgUrl = (): string => inject("pgUrl")
@@ -47,3 +48,32 @@ export const poolLayer = (options: Partial<PgPool.Options> = {}) =>
     ...(options.name === undefined ? {} : { applicationName: options.name }),
     ...options
   })
+
+/** A connection to one server (of several) from the side. */
+export const onServer = <A>(server: { readonly url: string }, f: (conn: PgConnection.PgConnection) => Effect.Effect<A, unknown>): Effect.Effect<A> =>
+  Effect.scoped(Effect.flatMap(PgConnection.make({ url: Redacted.make(server.url), applicationName: "test-admin" }), f)).pipe(
+    Effect.orDie
+  )
+
+/**
+ * A pool over the servers on these ports (127.0.0.1, in this order), as user postgres: the
+ * several-host tests' pool (hosts.test, standby.test).
+ */
+export const poolOver = (ports: ReadonlyArray<number>, options: Record<string, unknown> = {}) =>
+  PgPool.layer({
+    username: "postgres",
+    password: Redacted.make("postgres"),
+    database: "postgres",
+    host: ports.map(() => "127.0.0.1"),
+    port: ports,
+    acquireTimeout: "20 seconds",
+    createTimeout: "10 seconds",
+    ...options
+  } as PgPool.Options)
+
+/** The port of the server a statement ran on. */
+export const serverPort = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ port: number }>`SELECT current_setting('port')::int AS port`
+  return rows[0]!.port
+})

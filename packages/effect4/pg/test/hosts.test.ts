@@ -6,13 +6,13 @@
  * split across servers, and every new option's hostile values.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { startServer, type TestServer } from "@effect-pool/testing-effect4"
-import { PgConnection } from "@effect/sql-pg"
-import { Effect, Exit, Fiber, Layer, Redacted, Schedule } from "effect"
+import { Effect, Exit, Fiber, Layer, Metric, Redacted, Schedule, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import net from "node:net"
-import { causeText, eventually, table } from "./helpers.js"
+import { causeText, eventually, onServer as on, poolOver, serverPort, table } from "./helpers.js"
 
 let a: TestServer
 let b: TestServer
@@ -31,12 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([a?.dispose(), b?.dispose()])
 }, 60_000)
-
-/** A connection to one server from the side. */
-const on = <A>(server: TestServer, f: (conn: PgConnection.PgConnection) => Effect.Effect<A, unknown>): Effect.Effect<A> =>
-  Effect.scoped(Effect.flatMap(PgConnection.make({ url: Redacted.make(server.url), applicationName: "test-admin" }), f)).pipe(
-    Effect.orDie
-  )
 
 /**
  * The stand-in for a standby / a demoted primary: every new transaction read-only. Returns once
@@ -69,25 +63,6 @@ let names = 0
 const appName = () => `hosts-${process.pid}-${names++}`
 
 type Loose = Record<string, unknown>
-/** A pool over the given servers (127.0.0.1, their ports, in this order). */
-const poolOver = (ports: ReadonlyArray<number>, options: Loose = {}) =>
-  PgPool.layer({
-    username: "postgres",
-    password: Redacted.make("postgres"),
-    database: "postgres",
-    host: ports.map(() => "127.0.0.1"),
-    port: ports,
-    acquireTimeout: "20 seconds",
-    createTimeout: "10 seconds",
-    ...options
-  } as PgPool.Options)
-
-/** The port of the server a statement ran on. */
-const serverPort = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<{ port: number }>`SELECT current_setting('port')::int AS port`
-  return rows[0]!.port
-})
 
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.exit(effect), (exit) => {
@@ -180,6 +155,94 @@ describe("PgPool over several hosts", () => {
       expect(yield* on(b, (c) => Effect.map(c.query(`SELECT array_agg(id)::int[] AS ids FROM ${t}`), (r) => r.rows[0]!.ids))).toEqual([10])
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
 
+  it.live("a server that stops matching loses only its own connections: the other host's idle ones survive (the same backend pids)", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const pidsOn = (server: TestServer) =>
+        on(server, (c) =>
+          Effect.map(
+            c.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid", [name]),
+            (r) => r.rows.map((row) => row.pid as number)
+          ))
+      yield* Effect.gen(function*() {
+        const pg = yield* PgPool.PgPool
+        /** Borrows `n` connections at once, each in its own scope (returned when it closes). */
+        const hold = (n: number) =>
+          Effect.all(
+            Array.from({ length: n }, () =>
+              Effect.flatMap(Scope.make(), (scope) => Effect.map(Scope.provide(Pool.get(pg.pool), scope), (conn) => ({ conn, scope })))),
+            { concurrency: "unbounded" }
+          )
+        const giveBack = (held: { readonly scope: Scope.Closeable }) => Scope.close(held.scope, Exit.void)
+        const portOf = (conn: PgPool.PooledConnection) =>
+          Effect.map(Effect.orDie(conn.pg.query("SELECT current_setting('port')::int AS port", [], false)), (r) => r.rows[0]!.port as number)
+        // a read-only: the first two connections land on b; a writable again: the next two on a
+        yield* setReadOnly(a, true)
+        const [b1, b2] = yield* hold(2)
+        yield* setReadOnly(a, false)
+        const heldA = yield* hold(2)
+        expect(yield* Effect.forEach([b1!, b2!, ...heldA], (h) => portOf(h.conn))).toEqual([b.port, b.port, a.port, a.port])
+        const aPids = yield* pidsOn(a)
+        expect(aPids).toEqual(heldA.map((h) => h.conn.pid).sort((x, y) => x - y))
+        // idle: a's two and one of b's; b1 stays borrowed
+        yield* Effect.forEach([...heldA, b2!], giveBack)
+        expect((yield* pg.stats).idle).toBe(3)
+        // b turns read-only; b1 hears it (ParameterStatus) at its next round trip
+        yield* setReadOnly(b, true)
+        yield* Effect.orDie(b1!.conn.pg.query("SELECT 1", [], false))
+        yield* eventually("b's idle connection evicted", Effect.map(pidsOn(b), (pids) => !pids.includes(b2!.conn.pid)), 10_000)
+        expect(yield* pidsOn(a)).toEqual(aPids)
+        const stats = yield* pg.stats
+        expect(stats.idle).toBe(2)
+        expect(stats.hosts).toEqual([
+          { host: "127.0.0.1", port: a.port, connections: 2, idle: 2 },
+          { host: "127.0.0.1", port: b.port, connections: 0, idle: 0, lastMismatch: "now not in recovery, read-only by default; wanted read-write" }
+        ])
+        // the borrowed one is destroyed when returned, never lent again
+        yield* giveBack(b1!)
+        yield* eventually("b's connections gone", Effect.map(pidsOn(b), (pids) => pids.length === 0), 10_000)
+        expect(yield* pidsOn(a)).toEqual(aPids)
+      }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
+    }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
+
+  it.live("per-host stats: each host's connections, the last connection error and refusal; one server's are the pool's", () =>
+    Effect.gen(function*() {
+      yield* setReadOnly(a, true)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        yield* Effect.all([1, 2].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        const stats = yield* pg.stats
+        expect(stats.hosts).toHaveLength(3)
+        expect(stats.hosts[0]).toMatchObject({ port: downPort, connections: 0, idle: 0 })
+        expect(stats.hosts[0]!.lastError).toMatch(/ECONNREFUSED|connect/i)
+        expect(stats.hosts[1]).toEqual({
+          host: "127.0.0.1",
+          port: a.port,
+          connections: 0,
+          idle: 0,
+          lastMismatch: "not in recovery, read-only by default; wanted read-write"
+        })
+        expect(stats.hosts[2]).toEqual({ host: "127.0.0.1", port: b.port, connections: 2, idle: 2 })
+        expect(stats.size).toBe(2)
+        // the gauges, refreshed by the read, labelled pool + host
+        const pairs = yield* Metric.snapshot
+        const gauge = (metric: string, host: string) =>
+          (pairs.find((p) => p.id === metric && p.attributes?.pool === "hosts-stats" && p.attributes?.host === host)?.state as
+            | { value?: number }
+            | undefined)?.value
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_idle", `127.0.0.1:${b.port}`)).toBe(2)
+        expect(gauge("effect_pool_pg_host_connections", `127.0.0.1:${a.port}`)).toBe(0)
+      }).pipe(Effect.provide(poolOver([downPort, a.port, b.port], { name: "hosts-stats", targetSessionAttrs: "read-write", applicationName: appName() })))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        yield* sql`SELECT 1`
+        expect((yield* pg.stats).hosts).toEqual([{ host: "127.0.0.1", port: b.port, connections: 1, idle: 1 }])
+      }).pipe(Effect.provide(PgPool.layer({ url: Redacted.make(`postgres://postgres:postgres@127.0.0.1:${b.port}/postgres`) })))
+    }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
   it.live("validation after idle finds the changed server: the borrower never sees it", () =>
     Effect.gen(function*() {
       const name = appName()
@@ -218,6 +281,45 @@ describe("PgPool over several hosts", () => {
       expect(yield* rows(a)).toEqual([1, 2])
       expect(yield* rows(b)).toEqual([3])
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
+    Effect.suspend(() => {
+      let stopped = false
+      return Effect.gen(function*() {
+        const name = appName()
+        const t = table()
+        for (const server of [a, b]) yield* on(server, (c) => c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, port int)`))
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const pg = yield* PgPool.PgPool
+          let after = 0
+          const exit = yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+            yield* sql`INSERT INTO ${sql(t)} VALUES (1, current_setting('port')::int)`
+            yield* Effect.promise(() => a.stop())
+            stopped = true
+            after++
+            yield* sql`INSERT INTO ${sql(t)} VALUES (2, current_setting('port')::int)`
+            after++
+            yield* sql`INSERT INTO ${sql(t)} VALUES (3, current_setting('port')::int)`
+          })))
+          expect(Exit.isFailure(exit)).toBe(true)
+          expect(after).toBe(1)
+          // the real cause: the server's shutdown or the lost connection, not a pool error
+          const text = causeText(Exit.isFailure(exit) ? exit.cause : undefined)
+          expect(text).toMatch(/terminat|closed|ECONNRESET|connection/i)
+          expect(text).not.toMatch(/PoolClosed|Timeout/)
+          // the pool goes on on b
+          expect(yield* serverPort).toBe(b.port)
+          expect((yield* pg.stats).hosts.map((h) => [h.port, h.connections])).toEqual([[a.port, 0], [b.port, 1]])
+        }).pipe(Effect.provide(poolOver([a.port, b.port], { applicationName: name })))
+        // nothing of the transaction reached b
+        expect(yield* on(b, (c) => Effect.map(c.query(`SELECT count(*)::int AS n FROM ${t}`), (r) => r.rows[0]!.n))).toBe(0)
+        yield* Effect.promise(() => a.start())
+        stopped = false
+        // a lost the transaction as a whole
+        expect(yield* on(a, (c) => Effect.map(c.query(`SELECT count(*)::int AS n FROM ${t}`), (r) => r.rows[0]!.n))).toBe(0)
+      }).pipe(Effect.ensuring(Effect.promise(() => (stopped ? a.start() : Promise.resolve()))))
+    }), 90_000)
 
   for (const multiplex of [false, true]) {
     it.live(`a switchover under load (multiplex: ${multiplex}): every committed row present exactly once`, () =>

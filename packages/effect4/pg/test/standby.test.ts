@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
 import { startServer, startStandby, switchover, type TestServer } from "@effect-pool/testing-effect4"
-import { PgConnection } from "@effect/sql-pg"
-import { Effect, Fiber, Redacted, Schedule } from "effect"
+import { Effect, Fiber, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
-import { eventually } from "./helpers.js"
+import { eventually, onServer as on, poolOver, serverPort } from "./helpers.js"
 
 let primary: TestServer
 let standby: TestServer
@@ -22,33 +21,15 @@ afterAll(async () => {
   await Promise.all([primary?.dispose(), standby?.dispose()])
 }, 60_000)
 
-const on = <A>(server: TestServer, f: (conn: PgConnection.PgConnection) => Effect.Effect<A, unknown>): Effect.Effect<A> =>
-  Effect.scoped(Effect.flatMap(PgConnection.make({ url: Redacted.make(server.url), applicationName: "test-admin" }), f)).pipe(
-    Effect.orDie
-  )
-
-const poolOver = (servers: ReadonlyArray<TestServer>, options: Record<string, unknown>) =>
-  PgPool.layer({
-    username: "postgres",
-    password: Redacted.make("postgres"),
-    database: "postgres",
-    host: servers.map(() => "127.0.0.1"),
-    port: servers.map((s) => s.port),
-    acquireTimeout: "30 seconds",
-    ...options
-  } as PgPool.Options)
-
-const serverPort = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<{ port: number }>`SELECT current_setting('port')::int AS port`
-  return rows[0]!.port
-})
+/** The pool over these servers (the shared helper takes ports). */
+const over = (servers: ReadonlyArray<TestServer>, options: Record<string, unknown>) =>
+  poolOver(servers.map((s) => s.port), { acquireTimeout: "30 seconds", ...options })
 
 describe("PgPool with a real standby", () => {
   it.live("routes by recovery state: standby / read-only / prefer-standby to the standby, primary / read-write to the primary", () =>
     Effect.gen(function*() {
       const land = (servers: ReadonlyArray<TestServer>, targetSessionAttrs: string) =>
-        Effect.provide(serverPort, poolOver(servers, { targetSessionAttrs }))
+        Effect.provide(serverPort, over(servers, { targetSessionAttrs }))
       expect(yield* land([primary, standby], "standby")).toBe(standby.port)
       expect(yield* land([primary, standby], "read-only")).toBe(standby.port)
       expect(yield* land([primary, standby], "prefer-standby")).toBe(standby.port)
@@ -61,7 +42,7 @@ describe("PgPool with a real standby", () => {
             const sql = yield* SqlClient.SqlClient
             return yield* sql`CREATE TABLE never (x int)`
           }),
-          poolOver([standby], { targetSessionAttrs: "any" })
+          over([standby], { targetSessionAttrs: "any" })
         )
       )
       expect(exit._tag).toBe("Failure")
@@ -103,7 +84,7 @@ describe("PgPool with a real standby", () => {
         yield* Fiber.join(load)
         // the last writes went to the promoted standby
         expect(yield* serverPort).toBe(standby.port)
-      }).pipe(Effect.provide(poolOver([primary, standby], { targetSessionAttrs: "read-write", max: 4 })))
+      }).pipe(Effect.provide(over([primary, standby], { targetSessionAttrs: "read-write", max: 4 })))
       const ids = yield* on(standby, (c) => Effect.map(c.query(`SELECT id FROM ${t} ORDER BY id`), (r) => r.rows.map((row) => row.id as number)))
       expect(ids).toEqual(Array.from({ length: N }, (_, id) => id))
     }), 120_000)

@@ -290,9 +290,25 @@ export const sessionMatches = (attrs: TargetSessionAttrs, state: SessionState, p
   }
 }
 
+/**
+ * Whether a pooled session, kept when it matched, stays in the pool now that its server is in
+ * `state` (a switchover seen later): as `sessionMatches`, except that `prefer-standby` keeps
+ * every session — it takes any server in the end, so a promoted standby still serves it. The
+ * same decision in both editions.
+ */
+export const stillMatches = (attrs: TargetSessionAttrs, state: SessionState): boolean =>
+  attrs === "prefer-standby" || sessionMatches(attrs, state)
+
 /** Why a session in `state` was refused for `attrs` (for the creation error). */
 export const describeMismatch = (attrs: TargetSessionAttrs, state: SessionState): string =>
   `${state.inHotStandby ? "a hot standby" : "not in recovery"}, ${state.readOnly ? "read-only" : "read-write"} by default; wanted ${attrs}`
+
+/**
+ * Why a pooled session on a server in `state` no longer matches `attrs` (a switchover seen after
+ * it was kept): `PgPool.stats`'s `lastMismatch`, the same text in both editions.
+ */
+export const describeChange = (attrs: TargetSessionAttrs, state: SessionState): string =>
+  `now ${describeMismatch(attrs, state)}`
 
 /**
  * The state from the ParameterStatus a server reported at startup (PG ≥ 14 reports both
@@ -330,3 +346,126 @@ export const isReadOnlyViolation = (sqlstate: unknown): boolean => sqlstate === 
 /** One key per server for per-host bookkeeping: `host:port`, IPv6 in brackets. */
 export const hostKey = (host: HostPort): string =>
   `${host.host.includes(":") ? `[${host.host}]` : host.host}:${host.port}`
+
+/** What the host book needs of a pooled connection's item (the core's `ItemHandle` has both). */
+export interface HostItem {
+  /** Borrowers holding it now: 0 is idle. */
+  readonly borrowers: number
+  /** Out of rotation (being destroyed, or when returned): not counted. */
+  readonly invalidated?: boolean | undefined
+  /** Do not lend it again: destroyed now when idle, else when returned. */
+  invalidate(): void
+}
+
+/**
+ * One server of a pool: its connections (lent or idle) and idle ones, why its last connection
+ * attempt failed (absent once one succeeds), and why its last session was refused or evicted for
+ * not matching `targetSessionAttrs` (absent once a session on it is kept again). The shape of
+ * `PgPool.stats`'s `hosts` in both editions.
+ */
+export interface HostStats {
+  readonly host: string
+  readonly port: number
+  readonly connections: number
+  readonly idle: number
+  readonly lastError?: string | undefined
+  readonly lastMismatch?: string | undefined
+}
+
+/**
+ * Per-host bookkeeping of a pool over several servers, the same in both editions: which pooled
+ * items are connected to which host (so a server that stops matching loses only its own
+ * connections), the last failure and mismatch per host, and the stats.
+ */
+export interface HostBook {
+  /** `item` is connected to `host` now (a session was kept): returns the removal, for its close. */
+  readonly add: (host: HostPort, item: HostItem) => () => void
+  /** A connection attempt to `host` failed with `message`. */
+  readonly failed: (host: HostPort, message: string) => void
+  /** A session on `host` did not match (at connect, or later: a switchover), with why. */
+  readonly mismatched: (host: HostPort, why: string) => void
+  /**
+   * Every connection to `host` leaves rotation: idle ones now, lent ones when returned (a
+   * transaction finishes on the server it began on). Other hosts' connections are untouched.
+   * Returns how many were invalidated.
+   */
+  readonly evict: (host: HostPort) => number
+  /** The stats of every host, in the target's order. */
+  readonly stats: () => ReadonlyArray<HostStats>
+}
+
+interface HostEntry {
+  readonly host: HostPort
+  readonly items: Set<HostItem>
+  lastError: string | undefined
+  lastMismatch: string | undefined
+}
+
+/** A host book for `target`'s hosts (a host named twice is one entry). */
+export const makeHostBook = (target: Target): HostBook => {
+  const entries = new Map<string, HostEntry>()
+  for (const host of target.hosts) {
+    const key = hostKey(host)
+    if (!entries.has(key)) entries.set(key, { host, items: new Set(), lastError: undefined, lastMismatch: undefined })
+  }
+  const entryOf = (host: HostPort): HostEntry => {
+    const key = hostKey(host)
+    let entry = entries.get(key)
+    if (entry === undefined) {
+      entry = { host, items: new Set(), lastError: undefined, lastMismatch: undefined }
+      entries.set(key, entry)
+    }
+    return entry
+  }
+  return {
+    add: (host, item) => {
+      const entry = entryOf(host)
+      entry.items.add(item)
+      entry.lastError = undefined
+      entry.lastMismatch = undefined
+      return () => {
+        entry.items.delete(item)
+      }
+    },
+    failed: (host, message) => {
+      entryOf(host).lastError = message
+    },
+    mismatched: (host, why) => {
+      entryOf(host).lastMismatch = why
+    },
+    evict: (host) => {
+      const entry = entries.get(hostKey(host))
+      if (entry === undefined) return 0
+      // invalidate may remove the item from the set (its close): iterate over a copy
+      const items = [...entry.items]
+      for (const item of items) item.invalidate()
+      return items.length
+    },
+    stats: () =>
+      [...entries.values()].map((entry) => {
+        let connections = 0
+        let idle = 0
+        for (const item of entry.items) {
+          if (item.invalidated === true) continue
+          connections++
+          if (item.borrowers === 0) idle++
+        }
+        const stats: HostStats = { host: entry.host.host, port: entry.host.port, connections, idle }
+        return entry.lastError === undefined && entry.lastMismatch === undefined
+          ? stats
+          : {
+            ...stats,
+            ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
+            ...(entry.lastMismatch === undefined ? {} : { lastMismatch: entry.lastMismatch })
+          }
+      })
+  }
+}
+
+/**
+ * The stats of a pool on one server, where no book is kept (that path costs nothing extra):
+ * the pool's own counts are the host's.
+ */
+export const singleHostStats = (host: HostPort, pool: { readonly size: number; readonly idle: number }): ReadonlyArray<HostStats> => [
+  { host: host.host, port: host.port, connections: pool.size, idle: pool.idle }
+]

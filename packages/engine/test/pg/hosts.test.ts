@@ -5,9 +5,12 @@ import {
   hostKey,
   hostOrder,
   isReadOnlyViolation,
+  makeHostBook,
   parseTarget,
   passes,
   sessionMatches,
+  singleHostStats,
+  stillMatches,
   stateFromParameters,
   stateFromRow,
   type Target,
@@ -195,5 +198,104 @@ describe("sessionMatches", () => {
     expect(isReadOnlyViolation(undefined)).toBe(false)
     expect(hostKey({ host: "::1", port: 5 })).toBe("[::1]:5")
     expect(hostKey({ host: "a", port: 5 })).toBe("a:5")
+  })
+})
+
+describe("stillMatches (a pooled session after a switchover)", () => {
+  it("as sessionMatches, except prefer-standby keeps every session", () => {
+    const states = [false, true].flatMap((inHotStandby) => [false, true].map((readOnly) => ({ inHotStandby, readOnly })))
+    for (const attrs of targetSessionAttrsValues) {
+      for (const state of states) {
+        expect(stillMatches(attrs, state)).toBe(attrs === "prefer-standby" ? true : sessionMatches(attrs, state))
+      }
+    }
+    // a promoted standby: standby loses it, prefer-standby keeps it
+    expect(stillMatches("standby", { inHotStandby: false, readOnly: false })).toBe(false)
+    expect(stillMatches("prefer-standby", { inHotStandby: false, readOnly: false })).toBe(true)
+  })
+})
+
+describe("makeHostBook", () => {
+  const target = ok({ host: "h1,h2,h1", port: "1,2,1" })
+  const item = (borrowers = 0) => {
+    const it = { borrowers, invalidated: false, invalidate: () => (it.invalidated = true) }
+    return it
+  }
+
+  it("keeps items per host: evicting one host invalidates only its items", () => {
+    const book = makeHostBook(target)
+    const [a1, a2, b1] = [item(), item(1), item()]
+    book.add({ host: "h1", port: 1 }, a1)
+    book.add({ host: "h1", port: 1 }, a2)
+    book.add({ host: "h2", port: 2 }, b1)
+    expect(book.stats()).toEqual([
+      { host: "h1", port: 1, connections: 2, idle: 1 },
+      { host: "h2", port: 2, connections: 1, idle: 1 }
+    ])
+    expect(book.evict({ host: "h1", port: 1 })).toBe(2)
+    expect([a1.invalidated, a2.invalidated, b1.invalidated]).toEqual([true, true, false])
+    // invalidated items leave the counts at once, before their close removes them
+    expect(book.stats().map((h) => h.connections)).toEqual([0, 1])
+    expect(book.evict({ host: "nowhere", port: 9 })).toBe(0)
+  })
+
+  it("the removal returned by add forgets the item; a host named twice is one entry", () => {
+    const book = makeHostBook(target)
+    const remove = book.add({ host: "h2", port: 2 }, item())
+    remove()
+    remove()
+    expect(book.stats()).toHaveLength(2)
+    expect(book.stats()[1]).toEqual({ host: "h2", port: 2, connections: 0, idle: 0 })
+  })
+
+  it("notes the last failure and refusal per host; a kept session clears both", () => {
+    const book = makeHostBook(target)
+    book.failed({ host: "h1", port: 1 }, "ECONNREFUSED")
+    book.mismatched({ host: "h1", port: 1 }, "read-only")
+    book.mismatched({ host: "h2", port: 2 }, "standby")
+    expect(book.stats()).toEqual([
+      { host: "h1", port: 1, connections: 0, idle: 0, lastError: "ECONNREFUSED", lastMismatch: "read-only" },
+      { host: "h2", port: 2, connections: 0, idle: 0, lastMismatch: "standby" }
+    ])
+    book.add({ host: "h1", port: 1 }, item())
+    expect(book.stats()[0]).toEqual({ host: "h1", port: 1, connections: 1, idle: 1 })
+  })
+
+  it("an item whose invalidate removes it mid-eviction is handled", () => {
+    const book = makeHostBook(target)
+    const removals: Array<() => void> = []
+    for (let i = 0; i < 3; i++) {
+      const it = { borrowers: 0, invalidate: () => removals[i]!() }
+      removals.push(book.add({ host: "h1", port: 1 }, it))
+    }
+    expect(book.evict({ host: "h1", port: 1 })).toBe(3)
+    expect(book.stats()[0]!.connections).toBe(0)
+  })
+
+  it("property: connections and idle always count the live items per host", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 2 }), fc.boolean())), (ops) => {
+        const book = makeHostBook(ok({ host: "a,b", port: 1 }))
+        const hosts = [{ host: "a", port: 1 }, { host: "b", port: 1 }]
+        const live: Array<Array<{ borrowers: number }>> = [[], []]
+        for (const [h, borrowers, evict] of ops) {
+          if (evict) {
+            book.evict(hosts[h]!)
+            live[h] = []
+          } else {
+            const it = item(borrowers)
+            book.add(hosts[h]!, it)
+            live[h]!.push(it)
+          }
+        }
+        expect(book.stats().map((s) => [s.connections, s.idle])).toEqual(
+          live.map((items) => [items.length, items.filter((i) => i.borrowers === 0).length])
+        )
+      })
+    )
+  })
+
+  it("one server: the pool's counts", () => {
+    expect(singleHostStats({ host: "h", port: 5 }, { size: 3, idle: 1 })).toEqual([{ host: "h", port: 5, connections: 3, idle: 1 }])
   })
 })

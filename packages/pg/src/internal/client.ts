@@ -179,7 +179,11 @@ export const makeClient = (
               sent = named(sent)
               if (held.retry()) return
             }
-            held.return()
+            // interrupted with a cancel request still on its way: the connection goes back once
+            // the server has taken it (else it could cancel the next borrower's statement)
+            const cancelling = running?.cancelling
+            if (cancelling === undefined) held.return()
+            else cancelling.push(() => held.return())
             if (error) return resume(Effect.fail(toSqlError(error)))
             let value: A
             try {

@@ -148,6 +148,11 @@ export interface Running {
   readonly pgQuery: unknown
   finished: boolean
   onFinished: (() => void) | undefined
+  /**
+   * While a cancel request for it is on its way: what to run once the server has taken it (the
+   * connection's return). A cancel that arrives after the query ended would cancel the next one.
+   */
+  cancelling: Array<() => void> | undefined
 }
 
 export const toSqlError = (error: Error): SqlError =>
@@ -162,7 +167,12 @@ export const start = (
   config: QueryConfig,
   done: (error: Error | undefined, result: Pg.QueryResult) => void
 ): Running => {
-  const running: { -readonly [K in keyof Running]: Running[K] } = { pgQuery: undefined, finished: false, onFinished: undefined }
+  const running: { -readonly [K in keyof Running]: Running[K] } = {
+    pgQuery: undefined,
+    finished: false,
+    onFinished: undefined,
+    cancelling: undefined
+  }
   const callback = (error: Error | undefined, result: any) => {
     running.finished = true
     running.onFinished?.()
@@ -202,7 +212,7 @@ export const query = (
   })
 
 interface CancelConnection {
-  on(event: "connect" | "error", listener: () => void): void
+  on(event: "connect" | "error" | "end", listener: () => void): void
   connect(port: number | string, host?: string): void
   cancel(processID: number, secretKey: number): void
 }
@@ -212,14 +222,27 @@ interface CancelConnection {
  * server closes it. What pg's `Client#cancel` does, without its deprecated `activeQuery` check
  * (the caller knows the query is running) and with an error listener (a failed cancel must not
  * crash the process: the query's end, or the grace timeout, decides what happens next).
+ * `closed` is called once the server has closed that connection — it has then signalled the
+ * backend, so the cancel can no longer hit a later query — or it failed (`false`), or after
+ * `CANCEL_GRACE_MS` without either (`true`: the cancel may still arrive).
  */
-const sendCancel = (cancelConfig: Pg.ClientConfig, target: Pg.Client): void => {
+const sendCancel = (cancelConfig: Pg.ClientConfig, target: Pg.Client, closed: (unconfirmed: boolean) => void): void => {
   const { processID, secretKey } = target as unknown as { processID: number; secretKey: number }
   // the server this connection is on (one of several hosts)
   const { host, port } = target as unknown as { host: string; port: number }
   const helper = new Pg.Client({ ...cancelConfig, host, port }) as unknown as { connection: CancelConnection; host: string; port: number }
   const con = helper.connection
-  con.on("error", () => {})
+  let done = false
+  const finish = (unconfirmed: boolean) => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    ;(con as unknown as { stream?: { destroy?: () => void } }).stream?.destroy?.()
+    closed(unconfirmed)
+  }
+  const timer = setTimeout(() => finish(true), CANCEL_GRACE_MS)
+  con.on("error", () => finish(false))
+  con.on("end", () => finish(false))
   con.on("connect", () => con.cancel(processID, secretKey))
   if (helper.host.startsWith("/")) con.connect(`${helper.host}/.s.PGSQL.${helper.port}`)
   else con.connect(helper.port, helper.host)
@@ -228,13 +251,27 @@ const sendCancel = (cancelConfig: Pg.ClientConfig, target: Pg.Client): void => {
 /**
  * Sends a protocol cancel request for a running query (through `cancelConfig`'s host and port
  * — never `pg_cancel_backend`, which would hit the wrong backend behind PgBouncer) and waits up
- * to 5 s for it to end; if it does not, the connection is marked broken and will be destroyed.
+ * to 5 s for it to end and for the server to have taken the cancel; if the query does not end,
+ * or the cancel is not confirmed, the connection is marked broken and will be destroyed. Until
+ * the cancel is taken, the query's `cancelling` holds back the connection's return.
  */
 export const cancelRequest = (conn: PgConnection, running: Running, cancelConfig: Pg.ClientConfig): Effect.Effect<void> =>
   Effect.async<void>((done) => {
     if (running.finished) return done(Effect.void)
-    running.onFinished = () => done(Effect.void)
-    sendCancel(cancelConfig, conn.client)
+    const waiting: Array<() => void> = []
+    let taken = false
+    const check = () => {
+      if (running.finished && taken) done(Effect.void)
+    }
+    running.cancelling = waiting
+    running.onFinished = check
+    sendCancel(cancelConfig, conn.client, (unconfirmed) => {
+      if (unconfirmed) markBroken(conn, new Error("cancel request not confirmed by the server"))
+      taken = true
+      running.cancelling = undefined
+      for (const f of waiting) f()
+      check()
+    })
   }).pipe(
     Effect.interruptible,
     Effect.timeoutOption(CANCEL_GRACE_MS),

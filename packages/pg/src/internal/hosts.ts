@@ -13,7 +13,9 @@ import * as Scope from "effect/Scope"
 import type Pg from "pg"
 import {
   describeMismatch,
+  type HostBook,
   hostKey,
+  type HostPort,
   hostOrder,
   passes,
   type SessionState,
@@ -40,25 +42,22 @@ export const sessionState = (
   })
 }
 
-/** Does `conn` (still) match the target? A state that cannot be read does not. */
-export const stillMatches = (
-  conn: Connection.PgConnection,
-  target: Target,
-  cancel: Pg.ClientConfig,
-  pass: number
-): Effect.Effect<boolean, SqlError> =>
-  Effect.map(sessionState(conn, cancel), (state) => sessionMatches(target.targetSessionAttrs, state, pass))
-
 /**
  * A connection to the first host (in `hostOrder`) whose session matches, in the current scope;
  * `prefer-standby` takes a second pass accepting any server. Fails naming every host tried.
+ * Each failure and refusal is noted in `book` under its host.
  */
 export const connectTarget = (
   target: Target,
   config: Pg.ClientConfig,
   cancel: Pg.ClientConfig,
+  book?: HostBook | undefined,
   random: () => number = Math.random
-): Effect.Effect<{ readonly conn: Connection.PgConnection; readonly pass: number }, SqlError, Scope.Scope> =>
+): Effect.Effect<
+  { readonly conn: Connection.PgConnection; readonly host: HostPort },
+  SqlError,
+  Scope.Scope
+> =>
   Effect.gen(function*() {
     const outer = yield* Effect.scope
     const tried: Array<string> = []
@@ -76,16 +75,15 @@ export const connectTarget = (
         if (attempt._tag === "Right" && sessionMatches(target.targetSessionAttrs, attempt.right.state, pass)) {
           // the connection now lives as long as the pool's item
           yield* Scope.addFinalizer(outer, Scope.close(scope, Exit.void))
-          return { conn: attempt.right.conn, pass }
+          return { conn: attempt.right.conn, host }
         }
         yield* Scope.close(scope, Exit.void)
-        tried.push(
-          `${hostKey(host)}: ${
-            attempt._tag === "Left"
-              ? attempt.left.message
-              : describeMismatch(target.targetSessionAttrs, attempt.right.state)
-          }`
-        )
+        const why = attempt._tag === "Left"
+          ? attempt.left.message
+          : describeMismatch(target.targetSessionAttrs, attempt.right.state)
+        if (attempt._tag === "Left") book?.failed(host, why)
+        else book?.mismatched(host, why)
+        tried.push(`${hostKey(host)}: ${why}`)
       }
     }
     return yield* Effect.fail(

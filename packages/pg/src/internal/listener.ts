@@ -15,6 +15,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import Pg from "pg"
 import { connect, type PgConnection, query } from "./connection.js"
+import type { HostBook } from "@effect-pool/engine/pg/hosts"
 import { connectTarget } from "./hosts.js"
 import { type ConnectionSettings, isSingle } from "./options.js"
 
@@ -26,7 +27,11 @@ export interface Listener {
 
 const reconnectBackoff = Schedule.exponential("50 millis", 2).pipe(Schedule.union(Schedule.spaced("2 seconds")))
 
-export const makeListener = (settings: ConnectionSettings): Effect.Effect<Listener, never, Scope.Scope> =>
+export const makeListener = (
+  settings: ConnectionSettings,
+  /** Several hosts: where the pool notes each host's failures and refusals. */
+  book?: HostBook | undefined
+): Effect.Effect<Listener, never, Scope.Scope> =>
   Effect.gen(function*() {
     const layerScope = yield* Effect.scope
     const channels = new Map<string, Set<(payload: string) => void>>()
@@ -43,7 +48,7 @@ export const makeListener = (settings: ConnectionSettings): Effect.Effect<Listen
       // standby, and a NOTIFY reaches only the listeners of the server it ran on)
       const conn = isSingle(settings.target)
         ? yield* Scope.extend(connect(settings.client), scope)
-        : (yield* Scope.extend(connectTarget(settings.target, settings.client, settings.cancel), scope)).conn
+        : (yield* Scope.extend(connectTarget(settings.target, settings.client, settings.cancel, book), scope)).conn
       const broken = yield* Deferred.make<void>()
       conn.onBroken = () => Deferred.unsafeDone(broken, Exit.void)
       if (conn.broken !== undefined) Deferred.unsafeDone(broken, Exit.void)

@@ -4,7 +4,9 @@
  * meaning, the engine's `sessionMatches`), and closes it and moves on when it does not match.
  * A pooled session whose server stops matching (a ParameterStatus change, a 25006 read-only
  * violation, the server ending sessions) invalidates every connection to that host: idle ones
- * now, borrowed ones when returned — a transaction finishes on the server it began on.
+ * now, borrowed ones when returned — a transaction finishes on the server it began on. The
+ * bookkeeping per host (items, last error and mismatch, stats) is the engine's `HostBook`, as in
+ * the Effect 3 edition.
  *
  * Only used when there is more than one host or `targetSessionAttrs` is not `any`: the
  * single-host path opens connections as before.
@@ -20,16 +22,20 @@ import { ConnectionError, SqlError } from "effect/sql/SqlError"
 import { isServerTermination, open, type PooledConnection } from "./connection.js"
 import { causeOf, isPermanent, sqlState } from "./options.js"
 import {
+  describeChange,
   describeMismatch,
+  type HostBook,
   type HostPort,
   hostKey,
   hostOrder,
   isReadOnlyViolation,
+  makeHostBook,
   type SessionState,
   sessionMatches,
   stateFromRow,
   stateParameters,
   stateQuery,
+  stillMatches,
   type Target
 } from "@effect-pool/engine/pg/hosts"
 
@@ -42,16 +48,13 @@ const messageOf = (error: unknown): string => {
 
 export interface Hosts {
   readonly acquire: (item: Pool.ItemHandle) => Effect.Effect<PooledConnection, SqlError, Scope.Scope>
+  /** Per host: connections, failures, refusals (`PgPool.stats`'s `hosts`). */
+  readonly book: HostBook
 }
 
 export const make = (config: PgConnection.Config, target: Target): Hosts => {
   const attrs = target.targetSessionAttrs
-  const keys = target.hosts.map(hostKey)
-  const items = new Map<string, Set<Pool.ItemHandle>>(keys.map((key) => [key, new Set()]))
-  /** Every connection to this host: idle ones destroyed now, borrowed ones when returned. */
-  const evictHost = (key: string): void => {
-    for (const item of items.get(key) ?? []) item.invalidate()
-  }
+  const book = makeHostBook(target)
 
   /** One attempt on one host, in its own scope (closed when refused). */
   const attempt = (host: HostPort, item: Pool.ItemHandle, parent: Scope.Scope) =>
@@ -60,13 +63,18 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       const scope = yield* Scope.fork(parent)
       let state: { -readonly [K in keyof SessionState]: SessionState[K] } | undefined
       let accepted = false
-      // prefer-standby takes any server in the end: a promoted standby still serves it
+      // the engine's stillMatches: prefer-standby takes any server in the end (a promoted
+      // standby still serves it)
       const mismatch = (): string | undefined =>
-        state === undefined || !accepted || attrs === "prefer-standby" || sessionMatches(attrs, state)
+        state === undefined || !accepted || stillMatches(attrs, state)
           ? undefined
-          : `${key} is now ${describeMismatch(attrs, state)}`
+          : describeChange(attrs, state)
       const changed = (): void => {
-        if (mismatch() !== undefined) evictHost(key)
+        const why = mismatch()
+        if (why === undefined) return
+        book.mismatched(host, why)
+        // every connection to this host: idle ones destroyed now, borrowed ones when returned
+        book.evict(host)
       }
       const watch = (name: string, value: string): void => {
         if (state === undefined || !stateParameters.includes(name)) return
@@ -78,7 +86,7 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       const hooks = {
         invalidate: () => item.invalidate(),
         // the server ended sessions: the others to this host are most likely gone too
-        evictIdle: () => evictHost(key)
+        evictIdle: () => void book.evict(host)
       }
       const opened = yield* Effect.exit(Scope.provide(open({ ...config, host: host.host, port: host.port }, hooks, watch), scope))
       if (Exit.isFailure(opened)) {
@@ -109,14 +117,12 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
           if (state !== undefined && isReadOnlyViolation(sqlState(error))) {
             state.readOnly = true
             changed()
-          } else if (isServerTermination(error)) evictHost(key)
+          } else if (isServerTermination(error)) book.evict(host)
         }
-        const set = items.get(key)!
-        set.add(item)
-        return Effect.as(Scope.addFinalizer(scope, Effect.sync(() => set.delete(item))), conn)
+        return Effect.as(Scope.addFinalizer(scope, Effect.sync(book.add(host, item))), conn)
       })
       if (state !== undefined && !sessionMatches(attrs, state)) {
-        return { _tag: "refused", key, why: `${key}: ${describeMismatch(attrs, state)}`, scope, accept } as const
+        return { _tag: "refused", key, why: `${key}: ${describeMismatch(attrs, state)}`, mismatch: describeMismatch(attrs, state), scope, accept } as const
       }
       return { _tag: "accepted", key, conn: yield* accept } as const
     })
@@ -136,11 +142,14 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
           return result.conn
         }
         if (result._tag === "failed") {
-          const why = `${result.key}: ${messageOf(result.error ?? result.cause)}`
+          const message = messageOf(result.error ?? result.cause)
+          book.failed(host, message)
+          const why = `${result.key}: ${message}`
           tried.push(why)
           failures.push(result.error)
           continue
         }
+        book.mismatched(host, result.mismatch)
         if (attrs === "prefer-standby" && fallback === undefined) {
           fallback = { scope: result.scope, accept: result.accept, key: result.key }
           tried.push(result.why)
@@ -167,5 +176,5 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       )
     })
 
-  return { acquire }
+  return { acquire, book }
 }

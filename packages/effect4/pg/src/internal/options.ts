@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
-import { parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
+import { type HostPort, parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
 
 type Checker = Checks.Checker<Duration.Input>
 
@@ -95,6 +95,8 @@ export interface Settings {
    * hosts and checks the session (`undefined` on the single-host path, which stays as it was).
    */
   readonly target: Target | undefined
+  /** The first (on the single-host path, the only) server: `PgPool.stats`'s one host there. */
+  readonly firstHost: HostPort
 }
 
 const secret = (check: Checker, option: string, value: unknown, effect: boolean): unknown => {
@@ -354,7 +356,8 @@ export const parse = (options: Record<string, unknown>) =>
         clientStatementTimeout: pgbouncer ? statementTimeout : undefined,
         connectTimeout,
         pgbouncer,
-        target: multiHost ? target : undefined
+        target: multiHost ? target : undefined,
+        firstHost: target.hosts[0]!
       } satisfies Settings
     }
   })
