@@ -175,7 +175,7 @@ describe("Router: resolution", () => {
 describe("Router: lend", () => {
   it("the least loaded backend; ties round-robin", () => {
     const { router, at } = harness()
-    router.resolved(["a:1", "b:1", "c:1"].map((h, i) => `10.0.0.${i + 1}:1`))
+    router.resolved(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"])
     for (const b of router.live.values()) b.answer = { lease: b.address }
     const picks = Array.from({ length: 6 }, () => lend(router).results[0]![0])
     expect(picks).toEqual(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1", "10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"])
