@@ -313,7 +313,7 @@ export class GrpcPoolImpl {
 
   /** Opens a backend: its core pool, in a scope of its own under the pool's (the router's `open`). */
   private open(address: string, target: string, sizing: BackendSizing): Backend {
-    const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions)
+    const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
     const core = this.core
     const parent = this.scope
@@ -438,10 +438,11 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
           resume(Effect.void)
         }
         router.firstResolution = go
+        // with this package's grpc-js: a resolver scheme registered in it is seen
         router.watch = watchTarget(o.target, impl.channelOptions, (addresses) => router.resolved(addresses), () => {
           // a resolution error keeps the backends there are; the first one makes the pool whole-target
           router.resolvedOnce()
-        })
+        }, grpc)
         if (router.watch === undefined) go()
         const timer = setTimeout(go, Math.min(o.connectTimeout, OptionCheck.MAX_TIMER_MILLIS))
         return Effect.sync(() => clearTimeout(timer))
