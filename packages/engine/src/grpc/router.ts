@@ -66,6 +66,11 @@ export interface BackendSizing {
 export interface RouterPorts<B extends RouterBackend, R, L, F> {
   /** Opens a backend on `target` (`ipv4:…`, or the pool's target itself). */
   readonly open: (address: string, target: string, sizing: BackendSizing) => B
+  /**
+   * The live backends changed: `backend`'s sizing is now `sizing` (the core pool's `resize`:
+   * channels over the new max are retired once idle, never cut off under a call).
+   */
+  readonly resize: (backend: B, sizing: BackendSizing) => void
   /** No new calls to `backend`: closes it once its calls end, then calls `closed`. */
   readonly drain: (backend: B, closed: () => void) => void
   /**
@@ -108,6 +113,8 @@ export class Router<B extends RouterBackend, R, L, F> {
   /** The target followed, if it is. */
   watch: Watch | undefined = undefined
   private timer: unknown = undefined
+  /** Each live backend's sizing now (`maxChannels` divided among the live backends). */
+  private readonly sizes = new Map<B, BackendSizing>()
   private armed = false
   /** Called once by the first resolution (or its failure, or `close`). */
   firstResolution: (() => void) | undefined = undefined
@@ -209,6 +216,7 @@ export class Router<B extends RouterBackend, R, L, F> {
       if (command._tag === "Open" || (command._tag === "Undrain" && !this.live.has(command.address))) this.open(command.address, Backends.addressTarget(command.address))
       else if (command._tag === "Drain") this.drain(command.address)
     }
+    if (step.commands.length > 0) this.redivide()
     this.single = this.live.size === 1 ? this.live.values().next().value : undefined
     this.resolvedOnce()
   }
@@ -234,20 +242,49 @@ export class Router<B extends RouterBackend, R, L, F> {
    * among the live backends (and `maxChannelsPerBackend`).
    */
   sizing(address: string, target: string): BackendSizing {
-    const o = this.options
-    const min = Math.min(o.maxChannelsPerBackend, Math.max(Backends.minimums(this.set).get(address) ?? o.minChannels, o.minChannels > 0 ? 1 : 0))
-    const liveCount = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
-    const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / liveCount))))
+    const { min, max, live } = this.limits(address)
     // a target that resolves to one address keeps the pool's own name (dashboards of a
     // one-server pool unchanged); of several, `name/address`
-    const name = target === this.target || liveCount === 1 ? this.name : `${this.name}/${address}`
+    const name = target === this.target || live === 1 ? this.name : `${this.name}/${address}`
     return { min, max, name }
+  }
+
+  private limits(address: string): { readonly min: number; readonly max: number; readonly live: number } {
+    const o = this.options
+    const min = Math.min(o.maxChannelsPerBackend, Math.max(Backends.minimums(this.set).get(address) ?? o.minChannels, o.minChannels > 0 ? 1 : 0))
+    const live = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
+    const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / live))))
+    return { min, max, live }
   }
 
   /** Opens a backend (the edition's port), live from now on. */
   private open(address: string, target: string): void {
-    const backend = this.ports.open(address, target, this.sizing(address, target))
+    const sizing = this.sizing(address, target)
+    const backend = this.ports.open(address, target, sizing)
     this.live.set(address, backend)
+    this.sizes.set(backend, sizing)
+  }
+
+  /**
+   * The live backends changed: each one's share of the minimums and of `maxChannels` again, so
+   * that added backends do not take the pool past `maxChannels` (the others shrink, their surplus
+   * channels retired once idle) and removed ones leave their share to the rest.
+   */
+  private redivide(): void {
+    for (const [address, backend] of this.live) {
+      const before = this.sizes.get(backend)
+      const { min, max } = this.limits(address)
+      if (before !== undefined && before.min === min && before.max === max) continue
+      // the name stays: a core pool's metrics keep theirs
+      const after = { min, max, name: before?.name ?? this.name }
+      this.sizes.set(backend, after)
+      this.ports.resize(backend, after)
+    }
+  }
+
+  /** The sizing `backend` has now (`undefined` once drained). */
+  sizingOf(backend: B): BackendSizing | undefined {
+    return this.sizes.get(backend)
   }
 
   /** No new calls to the backend at `address`: the edition closes it once its calls end. */
@@ -255,6 +292,7 @@ export class Router<B extends RouterBackend, R, L, F> {
     const backend = this.live.get(address)
     if (backend === undefined) return
     this.live.delete(address)
+    this.sizes.delete(backend)
     this.draining.add(backend)
     this.ports.drain(backend, () => {
       this.draining.delete(backend)

@@ -29,7 +29,8 @@ class Fake {
   readonly waits = new Set<Done>()
   cancels = 0
   closed: (() => void) | undefined = undefined
-  constructor(readonly address: string, readonly target: string, readonly sizing: BackendSizing) {}
+  resizes = 0
+  constructor(readonly address: string, readonly target: string, public sizing: BackendSizing) {}
   /** Answers every wait. */
   settle(lease: string | undefined, failure: string | undefined): void {
     for (const done of [...this.waits]) {
@@ -50,6 +51,10 @@ const harness = (input: B.BackendOptionsInput<number> = {}, pool = { minChannels
       const fake = new Fake(address, target, sizing)
       opened.push(fake)
       return fake
+    },
+    resize: (backend, sizing) => {
+      backend.sizing = sizing
+      backend.resizes++
     },
     drain: (backend, closed) => {
       backend.closed = closed
@@ -151,6 +156,23 @@ describe("Router: resolution", () => {
     const one = harness({}, { minChannels: 0, maxChannels: 6 })
     one.router.resolved(["10.0.0.1:1"])
     expect(one.opened[0]!.sizing).toEqual({ min: 0, max: 6, name: "p" })
+  })
+
+  it("backends added: every backend's max is divided again (the pool's total stays within maxChannels); removed: the share comes back", () => {
+    const { router, opened } = harness({}, { minChannels: 1, maxChannels: 6 })
+    router.resolved(["10.0.0.1:1", "10.0.0.2:1"])
+    expect(opened.map((o) => o.sizing.max)).toEqual([3, 3])
+    router.resolved(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"])
+    expect(opened.map((o) => o.sizing.max)).toEqual([2, 2, 2])
+    // names stay what the core pools were made with
+    expect(opened.map((o) => o.sizing.name)).toEqual(["p/10.0.0.1:1", "p/10.0.0.2:1", "p/10.0.0.3:1"])
+    expect(opened.map((o) => o.resizes)).toEqual([1, 1, 0])
+    router.resolved(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"])
+    expect(opened.map((o) => o.resizes)).toEqual([1, 1, 0])
+    router.resolved(["10.0.0.3:1"])
+    expect(router.sizingOf(opened[2]!)).toEqual({ min: 1, max: 6, name: "p/10.0.0.3:1" })
+    expect(router.sizingOf(opened[0]!)).toBeUndefined()
+    expect(opened[0]!.resizes).toBe(1)
   })
 
   it("whole: one backend, the target itself, under the pool's name", () => {
@@ -349,10 +371,15 @@ describe("Router: properties", () => {
         // every backend open is in the set (its stats shown), draining unless its address is live again
         for (const b of router.draining) expect(router.set.backends.some((s) => s.address === b.address && (s.draining || router.live.has(b.address)))).toBe(true)
         expect(router.single === undefined || router.live.size === 1).toBe(true)
+        let total = 0
         for (const b of router.live.values()) {
           expect(b.sizing.min).toBeLessThanOrEqual(b.sizing.max)
           expect(b.sizing.max).toBeGreaterThanOrEqual(1)
+          expect(router.sizingOf(b)).toBe(b.sizing)
+          total += b.sizing.max
         }
+        // the live backends' caps add up to maxChannels at most (one channel each past that)
+        expect(total).toBeLessThanOrEqual(Math.max(8, router.live.size))
         // no two backends open at once for one address
         const openNow = [...router.live.values()].map((b) => b.address)
         expect(new Set(openNow).size).toBe(openNow.length)

@@ -271,6 +271,8 @@ export class GrpcPoolImpl {
   ) {
     this.router = new Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>(name, target, backendOptions, {
       open: (address, target, sizing) => this.open(address, target, sizing),
+      // valid sizes (min ≤ max, both ≥ 0): the router computes them
+      resize: (backend, sizing) => Runtime.runSync(this.runtime)(Effect.ignore(Pool.resize(backend.pool, { min: sizing.min, max: sizing.max }))),
       drain: (backend, closed) => {
         Runtime.runFork(this.runtime)(Effect.ensuring(Scope.close(backend.scope, Exit.void), Effect.sync(closed)))
       },

@@ -269,6 +269,8 @@ export class GrpcPoolImpl {
   ) {
     this.router = new Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>(name, target, backendOptions, {
       open: (address, target, sizing) => this.open(address, target, sizing),
+      // valid sizes (min ≤ max, both ≥ 0): the router computes them
+      resize: (backend, sizing) => Effect.runSyncWith(this.context)(Effect.ignore(Pool.resize(backend.pool, { min: sizing.min, max: sizing.max }))),
       drain: (backend, closed) => {
         Effect.runForkWith(this.context)(Effect.ensuring(Scope.close(backend.scope, Exit.void), Effect.sync(closed)))
       },
