@@ -2,9 +2,10 @@
  * The gRPC pool's Effect shell: per backend (an address the target resolves to) a core `Pool` of
  * channels (one item = one channel with its own connection, `concurrency` = streams per channel,
  * least-loaded pick by the core), channels that lose their connection replaced, and the wait for
- * a channel with grpc's fail-fast / `waitForReady` semantics; which backend a call goes to, and
- * which are ejected or drained, is the engine's `BackendSet` (`@effect-pool/engine/grpc/backends`),
- * the target followed with grpc-js's own resolver (`/grpc/resolve`). The calls are in unary.ts and
+ * a channel with grpc's fail-fast / `waitForReady` semantics (the engine's `/grpc/wait`); which
+ * backend a call goes to, and which are ejected, drained or resized, is the engine's router
+ * (`@effect-pool/engine/grpc/router` over `/grpc/backends`), the target followed with this
+ * package's grpc-js's own resolver (`/grpc/resolve`). The calls are in unary.ts and
  * streams.ts, the client in client.ts, the options in options.ts, health checks in health.ts; one
  * channel (connect, watch, close) and its stats are the engine's (`/grpc/channel`, `/grpc/stats`).
  *
@@ -15,6 +16,7 @@ import type * as Backends from "@effect-pool/engine/grpc/backends"
 import { PooledChannel } from "@effect-pool/engine/grpc/channel"
 import { backendChannelOptions, watchTarget } from "@effect-pool/engine/grpc/resolve"
 import { type BackendSizing, Router } from "@effect-pool/engine/grpc/router"
+import { BackendWaits } from "@effect-pool/engine/grpc/wait"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
@@ -60,7 +62,8 @@ class BackendMetrics {
 export class Backend {
   pool!: Pool.Pool<PooledChannel, GrpcError>
   scope!: Scope.Closeable
-  readonly channels = new Set<PooledChannel>()
+  /** Its channels, connection attempts and fail-fast waits (the engine's). */
+  readonly waits: BackendWaits<GrpcError, PooledChannel>
   readonly metrics: BackendMetrics
 
   constructor(
@@ -72,40 +75,23 @@ export class Backend {
     readonly channelOptions: grpc.ChannelOptions
   ) {
     this.metrics = new BackendMetrics(owner.name, address)
+    this.waits = new BackendWaits(owner.waitForReady)
+  }
+
+  /** Its channels connected. */
+  get channels(): ReadonlySet<PooledChannel> {
+    return this.waits.channels
   }
 
   /** Its load now, for the pick: channels in rotation and the calls on them. */
   load(): Backends.Load {
-    let channels = 0
-    let activeCalls = 0
-    for (const pooled of this.channels) {
-      if (pooled.lost || pooled.closed) continue
-      channels++
-      activeCalls += pooled.item?.borrowers ?? 0
-    }
-    return { channels, activeCalls }
-  }
-
-  /** Channels being connected now. */
-  private connecting = 0
-  /** Why the last connection attempt failed; cleared by the next that succeeds. */
-  private failure: GrpcError | undefined = undefined
-  /** Fail-fast calls waiting for a channel: each fails UNAVAILABLE when the pool cannot connect. */
-  private readonly failFast = new Set<(error: GrpcError) => void>()
-
-  /** A channel in rotation or able to come back (connected, not lost): a wait for it is not fail-fast's business. */
-  private hasConnection(): boolean {
-    for (const pooled of this.channels) if (!pooled.lost && !pooled.closed) return true
-    return false
+    return this.waits.load()
   }
 
   /** A connection attempt failed: fail-fast calls waiting fail with it, unless a connection is up. */
   private connectionFailed(reason: string): void {
     this.owner.router.connectionFailed(this)
-    const error = unavailable(this.owner.target, reason)
-    this.failure = error
-    if (this.failFast.size === 0 || this.hasConnection()) return
-    for (const fail of [...this.failFast]) fail(error)
+    this.waits.connectionFailed(unavailable(this.owner.target, reason))
   }
 
   /**
@@ -118,15 +104,7 @@ export class Backend {
    * back unused); the function returned gives up a wait still going, its timer and listing with it.
    */
   readonly lend: Lend = (options, done) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let listed = false
-    const settle = () => {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-      if (listed) this.failFast.delete(giveUp)
-      listed = false
-    }
-    const giveUp = (error: GrpcError) => borrow.abort(Cause.fail(error))
+    let settle = () => {}
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       settle()
@@ -138,29 +116,7 @@ export class Backend {
       borrow.cancel()
     }
     if (borrow.state !== "waiting") return cancel // lent at once: the fast path
-    if (!(options.waitForReady ?? this.owner.waitForReady)) {
-      // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
-      // last attempt failed, that is trying again, and has no connection up
-      if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
-        // on the next turn of the event loop, as grpc-js reports it: a caller retrying in a loop
-        // without a pause must not starve the I/O that would let the pool connect again (a
-        // channel lent meanwhile is the call's; a cancel meanwhile drops the failure)
-        const failure = this.failure
-        setImmediate(() => giveUp(failure))
-        return cancel
-      }
-      this.failFast.add(giveUp)
-      listed = true
-    }
-    if (options.deadline !== Infinity) {
-      const at = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline
-      const arm = () => {
-        const left = at - Date.now()
-        if (left > OptionCheck.MAX_TIMER_MILLIS) timer = setTimeout(arm, OptionCheck.MAX_TIMER_MILLIS)
-        else timer = setTimeout(() => giveUp(deadlineExceeded()), Math.max(0, left))
-      }
-      arm()
-    }
+    settle = this.waits.arm(options, (error) => borrow.abort(Cause.fail(error)), deadlineExceeded)
     return cancel
   }
 
@@ -188,10 +144,10 @@ export class Backend {
       const pooled = new PooledChannel({ target: this.target, credentials: this.owner.credentials, options: this.channelOptions, grpc })
       let connecting = true
       const settle = () => {
-        if (connecting) this.connecting--
+        if (connecting) this.waits.connecting--
         connecting = false
       }
-      this.connecting++
+      this.waits.connecting++
       pooled.connect(this.owner.connectTimeout, () => this.connectionFailed("connection failed (TRANSIENT_FAILURE)"), (failure) => {
         settle()
         if (failure !== undefined) {
@@ -204,9 +160,9 @@ export class Backend {
             message: `UNAVAILABLE: could not connect to ${this.describe}: ${failure}`
           })))
         }
-        this.failure = undefined
+        this.waits.connected()
         this.owner.router.connected(this)
-        this.channels.add(pooled)
+        this.waits.channels.add(pooled)
         resume(Effect.succeed(pooled))
       })
       return Effect.sync(() => {
@@ -216,7 +172,7 @@ export class Backend {
     })),
     (pooled) =>
       Effect.sync(() => {
-        this.channels.delete(pooled)
+        this.waits.channels.delete(pooled)
         pooled.close()
       })
   )
