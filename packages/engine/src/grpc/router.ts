@@ -19,6 +19,7 @@
  *   interface Server { readonly address: string; readonly load: () => Backends.Load }
  *   const router = new Router<Server, string, string, string>("orders", "ipv4:10.0.0.1:1,10.0.0.2:1", parsed.value, {
  *     open: (address) => ({ address, load: () => ({ channels: 1, activeCalls: 0 }) }),
+ *     resize: () => {},
  *     drain: (_backend, closed) => closed(),
  *     lend: (backend, request, done) => {
  *       done(`${request} on ${backend.address}`, undefined)
