@@ -135,6 +135,38 @@ describe("GrpcPool with several backends", () => {
       expect(outcomes.ok).toBeGreaterThan(100)
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("backends added: maxChannels is divided again — the open channels never exceed it (idle surplus retired at once), under a burst either", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(4)
+      const [a, b, c, d] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]]
+      const resolver = controlledResolver([a.target, b.target])
+      // one call per channel: a call that finds its backend's channels busy makes it open one more (up to its cap)
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 1, maxChannels: 4, maxConcurrentStreamsPerChannel: 1 })
+      const echo = echoClient(pool)
+      const burst = (n: number) => Effect.forEach(Array.from({ length: n }), () => echo.unary({ text: "x", delayMs: 300 }), { concurrency: "unbounded", discard: true })
+      yield* burst(4)
+      // two backends, each capped at 4 ÷ 2: 2 channels each, idle now
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.channels)).toEqual([2, 2])
+      const seen: Array<number> = []
+      let sampling = true
+      const sampler = yield* Effect.fork(Effect.gen(function*() {
+        while (sampling) {
+          seen.push((yield* GrpcPool.stats(pool)).channels.length)
+          yield* Effect.sleep("5 millis")
+        }
+      }))
+      resolver.set([a.target, b.target, c.target, d.target])
+      yield* eventually("c and d connected", Effect.map(GrpcPool.stats(pool), (s) => s.backends.length === 4 && s.backends.every((x) => x.channels >= 1)), 10_000)
+      // 8 calls at once over 4 backends capped at 1 each: they queue rather than open more
+      yield* burst(8)
+      sampling = false
+      yield* Fiber.join(sampler)
+      expect(seen.length).toBeGreaterThan(10)
+      expect(Math.max(...seen)).toBeLessThanOrEqual(4)
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.channels)).toEqual([1, 1, 1, 1])
+      expect((c.calls.unary ?? 0) + (d.calls.unary ?? 0)).toBeGreaterThan(0)
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("TLS: each one-address channel verifies the certificate against the target's name (localhost), never the address", () =>
     Effect.gen(function*() {
       const good = caSignedCertificate(["DNS:localhost"])

@@ -118,8 +118,8 @@ describe("GrpcPool with several backends", () => {
     Effect.gen(function*() {
       const { servers } = yield* fleet(3)
       const [a, b, c] = servers as [typeof servers[0], typeof servers[0], typeof servers[0]]
-      // registered with the grpc-js the engine's resolve module loads (the shared kit's copy here)
-      const resolver = controlledResolver([a.target, b.target], serverGrpc)
+      // registered with this package's grpc-js (the Effect 4 root's copy): the pool resolves with it
+      const resolver = controlledResolver([a.target, b.target], grpc)
       const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 2, maxChannels: 6 })
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.address)).toEqual([a.target, b.target])
       let running = true
@@ -144,6 +144,58 @@ describe("GrpcPool with several backends", () => {
       yield* Fiber.join(fiber)
       expect(outcomes.failed).toEqual(new Map())
       expect(outcomes.ok).toBeGreaterThan(100)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a resolver scheme registered only in the Effect 4 root's grpc-js (not the engine's nor the kit's copy) is followed", () =>
+    Effect.gen(function*() {
+      // two copies of grpc-js here: this package's, and the top-level one the engine and the kit load
+      expect(grpc.experimental.registerResolver).not.toBe(serverGrpc.experimental.registerResolver)
+      const { servers } = yield* fleet(3)
+      const [a, b, c] = servers as [typeof servers[0], typeof servers[0], typeof servers[0]]
+      const resolver = controlledResolver([a.target, b.target], grpc)
+      // the scheme is unknown to the other copy: resolved there, the target would be one dns: backend
+      expect(() => serverGrpc.experimental.createResolver({ scheme: resolver.scheme, path: "x" }, () => true, {})).toThrow(/No resolver/)
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 2, maxChannels: 6, connectTimeout: "5 seconds" })
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.address)).toEqual([a.target, b.target])
+      const echo = echoClient(pool)
+      yield* Effect.forEach(Array.from({ length: 20 }), () => echo.unary({ text: "x" }), { concurrency: 4, discard: true })
+      expect((a.calls.unary ?? 0) + (b.calls.unary ?? 0)).toBe(20)
+      resolver.set([c.target])
+      yield* eventually("only c is live", Effect.map(GrpcPool.stats(pool), (s) => s.backends.filter((x) => !x.draining).map((x) => x.address).join() === c.target), 10_000)
+      yield* Effect.forEach(Array.from({ length: 10 }), () => echo.unary({ text: "x" }), { concurrency: 2, discard: true })
+      expect(c.calls.unary ?? 0).toBe(10)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("backends added: maxChannels is divided again — the open channels never exceed it (idle surplus retired at once), under a burst either", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(4)
+      const [a, b, c, d] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]]
+      const resolver = controlledResolver([a.target, b.target], grpc)
+      // one call per channel: a call that finds its backend's channels busy makes it open one more (up to its cap)
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 1, maxChannels: 4, maxConcurrentStreamsPerChannel: 1 })
+      const echo = echoClient(pool)
+      const burst = (n: number) => Effect.forEach(Array.from({ length: n }), () => echo.unary({ text: "x", delayMs: 300 }), { concurrency: "unbounded", discard: true })
+      yield* burst(4)
+      // two backends, each capped at 4 ÷ 2: 2 channels each, idle now
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.channels)).toEqual([2, 2])
+      const seen: Array<number> = []
+      let sampling = true
+      const sampler = yield* Effect.forkChild(Effect.gen(function*() {
+        while (sampling) {
+          seen.push((yield* GrpcPool.stats(pool)).channels.length)
+          yield* Effect.sleep("5 millis")
+        }
+      }))
+      resolver.set([a.target, b.target, c.target, d.target])
+      yield* eventually("c and d connected", Effect.map(GrpcPool.stats(pool), (s) => s.backends.length === 4 && s.backends.every((x) => x.channels >= 1)), 10_000)
+      // 8 calls at once over 4 backends capped at 1 each: they queue rather than open more
+      yield* burst(8)
+      sampling = false
+      yield* Fiber.join(sampler)
+      expect(seen.length).toBeGreaterThan(10)
+      expect(Math.max(...seen)).toBeLessThanOrEqual(4)
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.channels)).toEqual([1, 1, 1, 1])
+      expect((c.calls.unary ?? 0) + (d.calls.unary ?? 0)).toBeGreaterThan(0)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("TLS: each one-address channel verifies the certificate against the target's name (localhost), never the address", () =>

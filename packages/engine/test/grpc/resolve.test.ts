@@ -1,7 +1,8 @@
 /** Resolving a pool's target with grpc-js's own resolvers: ipv4 lists, dns names, a custom scheme followed at run time; the one-address channel options keep the authority and TLS name. */
 import { controlledResolver } from "@effect-pool/testing/servers"
 import { describe, expect, it } from "vitest"
-import { backendChannelOptions, defaultAuthority, watchTarget } from "../../src/grpc/resolve.js"
+import * as grpc from "@grpc/grpc-js"
+import { backendChannelOptions, defaultAuthority, type GrpcResolving, targetUri, watchTarget } from "../../src/grpc/resolve.js"
 
 const first = (target: string) =>
   new Promise<ReadonlyArray<string> | string>((resolve) => {
@@ -57,5 +58,45 @@ describe("backendChannelOptions", () => {
     })
     expect(backendChannelOptions("dns:///orders.internal:443", { "grpc.ssl_target_name_override": "x.test" })["grpc.ssl_target_name_override"]).toBe("x.test")
     expect(backendChannelOptions("ipv4:10.0.0.1:50051,10.0.0.2:50051", {})["grpc.default_authority"]).toBe("10.0.0.1:50051")
+  })
+})
+
+describe("the grpc-js copy passed", () => {
+  it("targets map as grpc-js's channel maps them: a registered scheme kept, others dns:", () => {
+    const control = controlledResolver(["127.0.0.1:6101"])
+    expect(targetUri(control.target)).toEqual({ scheme: control.scheme, authority: "", path: "backends" })
+    expect(targetUri("localhost:5005")).toEqual({ scheme: "dns", path: "localhost:5005" })
+    expect(targetUri("dns:///a.test:1")).toEqual({ scheme: "dns", authority: "", path: "a.test:1" })
+    expect(defaultAuthority("ipv4:10.0.0.1:1,10.0.0.2:1")).toBe("10.0.0.1:1")
+  })
+
+  it("resolves with the module given: its resolvers, not the engine's own copy's", async () => {
+    const control = controlledResolver(["127.0.0.1:6201", "127.0.0.1:6202"])
+    // a copy that knows no scheme but dns (as a second grpc-js would not know this test's scheme)
+    const created: Array<string | undefined> = []
+    const other: GrpcResolving = {
+      experimental: {
+        ...grpc.experimental,
+        createResolver: (uri, listener, options) => {
+          created.push(uri.scheme)
+          if (uri.scheme !== "dns") throw new Error(`No resolver could be created for target ${grpc.experimental.uriToString(uri)}`)
+          return grpc.experimental.createResolver(uri, listener, options)
+        }
+      }
+    }
+    expect(targetUri(control.target, other)?.scheme).toBe("dns")
+    const seen = await new Promise<ReadonlyArray<string> | string>((resolve) => {
+      const watch = watchTarget(control.target, {}, (a) => {
+        watch?.close()
+        resolve(a)
+      }, (e) => {
+        watch?.close()
+        resolve(e)
+      }, other)
+    })
+    // through `other`, the scheme is unknown: dns: of the whole string, which does not resolve
+    expect(typeof seen).toBe("string")
+    expect(created).toContain(control.scheme)
+    expect(await first(control.target)).toEqual(["127.0.0.1:6201", "127.0.0.1:6202"])
   })
 })

@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import type { Pool } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import { type CallOptions, guarded, messageOf, type ParsedCall } from "./callOptions.js"
@@ -204,11 +203,14 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
   const intercepted = options.interceptors !== undefined || options.providers !== undefined
   return Effect.async<unknown, CallError>((resume) => {
     // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
-    let borrow: Pool.Borrow<PooledChannel> | undefined
+    let cancelBorrow: (() => void) | undefined
     let call: UnaryCall | InterceptedUnaryCall | undefined
     const attempt = (retried: boolean) => {
       call = undefined
-      borrow = impl.lend(options, (borrowed, failure) => {
+      let waiting = true
+      const cancel = impl.lend(options, (borrowed, failure) => {
+        waiting = false
+        cancelBorrow = undefined
         if (borrowed === undefined) return resume(Effect.failCause(failure!))
         const pooled = borrowed.value
         const giveBack = () => {
@@ -250,10 +252,12 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
           }
         }
       })
+      // the callback may already have run, synchronously, inside unsafeBorrow
+      if (waiting) cancelBorrow = cancel
     }
     attempt(false)
     return Effect.sync(() => {
-      if (borrow?.state === "waiting") borrow.cancel()
+      if (cancelBorrow !== undefined) cancelBorrow()
       else call?.cancel() // the server sees CANCELLED; the call's callback returns the channel
     })
   })

@@ -2,18 +2,21 @@
  * The gRPC pool's Effect shell: per backend (an address the target resolves to) a core `Pool` of
  * channels (one item = one channel with its own connection, `concurrency` = streams per channel,
  * least-loaded pick by the core), channels that lose their connection replaced, and the wait for
- * a channel with grpc's fail-fast / `waitForReady` semantics; which backend a call goes to, and
- * which are ejected or drained, is the engine's `BackendSet` (`@effect-pool/engine/grpc/backends`),
- * the target followed with grpc-js's own resolver (`/grpc/resolve`). The calls are in unary.ts and
+ * a channel with grpc's fail-fast / `waitForReady` semantics (the engine's `/grpc/wait`); which
+ * backend a call goes to, and which are ejected, drained or resized, is the engine's router
+ * (`@effect-pool/engine/grpc/router` over `/grpc/backends`), the target followed with this
+ * package's grpc-js's own resolver (`/grpc/resolve`). The calls are in unary.ts and
  * streams.ts, the client in client.ts, the options in options.ts, health checks in health.ts; one
  * channel (connect, watch, close) and its stats are the engine's (`/grpc/channel`, `/grpc/stats`).
  *
  * @internal
  */
 import { OptionCheck, Pool, PoolClosedError, type PoolConfigError } from "@effect-pool/core"
-import * as Backends from "@effect-pool/engine/grpc/backends"
+import type * as Backends from "@effect-pool/engine/grpc/backends"
 import { PooledChannel } from "@effect-pool/engine/grpc/channel"
-import { backendChannelOptions, type TargetWatch, watchTarget } from "@effect-pool/engine/grpc/resolve"
+import { backendChannelOptions, watchTarget } from "@effect-pool/engine/grpc/resolve"
+import { type BackendSizing, Router } from "@effect-pool/engine/grpc/router"
+import { BackendWaits } from "@effect-pool/engine/grpc/wait"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
@@ -59,7 +62,8 @@ class BackendMetrics {
 export class Backend {
   pool!: Pool.Pool<PooledChannel, GrpcError>
   scope!: Scope.Closeable
-  readonly channels = new Set<PooledChannel>()
+  /** Its channels, connection attempts and fail-fast waits (the engine's). */
+  readonly waits: BackendWaits<GrpcError, PooledChannel>
   readonly metrics: BackendMetrics
 
   constructor(
@@ -71,40 +75,23 @@ export class Backend {
     readonly channelOptions: grpc.ChannelOptions
   ) {
     this.metrics = new BackendMetrics(owner.name, address)
+    this.waits = new BackendWaits(owner.waitForReady)
+  }
+
+  /** Its channels connected. */
+  get channels(): ReadonlySet<PooledChannel> {
+    return this.waits.channels
   }
 
   /** Its load now, for the pick: channels in rotation and the calls on them. */
   load(): Backends.Load {
-    let channels = 0
-    let activeCalls = 0
-    for (const pooled of this.channels) {
-      if (pooled.lost || pooled.closed) continue
-      channels++
-      activeCalls += pooled.item?.borrowers ?? 0
-    }
-    return { channels, activeCalls }
-  }
-
-  /** Channels being connected now. */
-  private connecting = 0
-  /** Why the last connection attempt failed; cleared by the next that succeeds. */
-  private failure: GrpcError | undefined = undefined
-  /** Fail-fast calls waiting for a channel: each fails UNAVAILABLE when the pool cannot connect. */
-  private readonly failFast = new Set<(error: GrpcError) => void>()
-
-  /** A channel in rotation or able to come back (connected, not lost): a wait for it is not fail-fast's business. */
-  private hasConnection(): boolean {
-    for (const pooled of this.channels) if (!pooled.lost && !pooled.closed) return true
-    return false
+    return this.waits.load()
   }
 
   /** A connection attempt failed: fail-fast calls waiting fail with it, unless a connection is up. */
   private connectionFailed(reason: string): void {
-    this.owner.connectionFailed(this)
-    const error = unavailable(this.owner.target, reason)
-    this.failure = error
-    if (this.failFast.size === 0 || this.hasConnection()) return
-    for (const fail of [...this.failFast]) fail(error)
+    this.owner.router.connectionFailed(this)
+    this.waits.connectionFailed(unavailable(this.owner.target, reason))
   }
 
   /**
@@ -117,15 +104,7 @@ export class Backend {
    * back unused); the function returned gives up a wait still going, its timer and listing with it.
    */
   readonly lend: Lend = (options, done) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let listed = false
-    const settle = () => {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-      if (listed) this.failFast.delete(giveUp)
-      listed = false
-    }
-    const giveUp = (error: GrpcError) => borrow.abort(Cause.fail(error))
+    let settle = () => {}
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       settle()
@@ -137,29 +116,7 @@ export class Backend {
       borrow.cancel()
     }
     if (borrow.state !== "waiting") return cancel // lent at once: the fast path
-    if (!(options.waitForReady ?? this.owner.waitForReady)) {
-      // grpc's fail-fast: a channel in TRANSIENT_FAILURE fails a call at once; here, a pool whose
-      // last attempt failed, that is trying again, and has no connection up
-      if (this.failure !== undefined && this.connecting > 0 && !this.hasConnection()) {
-        // on the next turn of the event loop, as grpc-js reports it: a caller retrying in a loop
-        // without a pause must not starve the I/O that would let the pool connect again (a
-        // channel lent meanwhile is the call's; a cancel meanwhile drops the failure)
-        const failure = this.failure
-        setImmediate(() => giveUp(failure))
-        return cancel
-      }
-      this.failFast.add(giveUp)
-      listed = true
-    }
-    if (options.deadline !== Infinity) {
-      const at = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline
-      const arm = () => {
-        const left = at - Date.now()
-        if (left > OptionCheck.MAX_TIMER_MILLIS) timer = setTimeout(arm, OptionCheck.MAX_TIMER_MILLIS)
-        else timer = setTimeout(() => giveUp(deadlineExceeded()), Math.max(0, left))
-      }
-      arm()
-    }
+    settle = this.waits.arm(options, (error) => borrow.abort(Cause.fail(error)), deadlineExceeded)
     return cancel
   }
 
@@ -173,7 +130,7 @@ export class Backend {
         // the target is resolved again (a server gone may have moved)
         pooled.onLost = () => {
           item.invalidate()
-          this.owner.refresh()
+          this.owner.router.refresh()
         }
       }))
     const service = this.owner.healthService
@@ -187,10 +144,10 @@ export class Backend {
       const pooled = new PooledChannel({ target: this.target, credentials: this.owner.credentials, options: this.channelOptions, grpc })
       let connecting = true
       const settle = () => {
-        if (connecting) this.connecting--
+        if (connecting) this.waits.connecting--
         connecting = false
       }
-      this.connecting++
+      this.waits.connecting++
       pooled.connect(this.owner.connectTimeout, () => this.connectionFailed("connection failed (TRANSIENT_FAILURE)"), (failure) => {
         settle()
         if (failure !== undefined) {
@@ -203,9 +160,9 @@ export class Backend {
             message: `UNAVAILABLE: could not connect to ${this.describe}: ${failure}`
           })))
         }
-        this.failure = undefined
-        this.owner.connected(this)
-        this.channels.add(pooled)
+        this.waits.connected()
+        this.owner.router.connected(this)
+        this.waits.channels.add(pooled)
         resume(Effect.succeed(pooled))
       })
       return Effect.sync(() => {
@@ -215,7 +172,7 @@ export class Backend {
     })),
     (pooled) =>
       Effect.sync(() => {
-        this.channels.delete(pooled)
+        this.waits.channels.delete(pooled)
         pooled.close()
       })
   )
@@ -226,31 +183,30 @@ export class Backend {
   }
 }
 
+/** A wait's failure another backend may not have: its backend cannot connect, or closed (drained). */
+const movable = (failure: Cause.Cause<CallError>): boolean => {
+  const error = Cause.findErrorOption(failure)
+  if (error._tag === "None") return false
+  const e = error.value
+  return e._tag === "PoolClosedError" || (e._tag === "GrpcError" && e.code === grpc.status.UNAVAILABLE)
+}
+
 /** What every backend's core pool is made with (besides its acquire, name, min and max). */
 export type CorePoolOptions = Omit<Pool.Options<PooledChannel, GrpcError, never>, "acquire" | "name" | "min" | "max">
 
 /**
  * The pool: its backends (one per address the target resolves to, followed through
- * re-resolution), the pick of a backend for each call (the engine's `BackendSet`: least loaded,
- * ejected and draining ones left out), and what all backends share.
+ * re-resolution) and the pick of a backend for each call — the engine's `Router`
+ * (`@effect-pool/engine/grpc/router`: least loaded, ejected and draining ones left out, a wait
+ * moved off a backend that cannot connect) — and what all backends share. This shell opens a
+ * backend's core pool in a scope of its own and closes it to drain it.
  */
 export class GrpcPoolImpl {
   /** Calls sent again on another channel after failing before reaching the server. */
   retries = 0
-  /** The only backend, when there is one: calls skip the pick. */
-  single: Backend | undefined = undefined
-  /** The backends in rotation or ejected, by address. */
-  readonly live = new Map<string, Backend>()
-  /** Backends no longer resolved, closing once their calls end. */
-  readonly draining = new Set<Backend>()
-  set: Backends.BackendSet
-  closed = false
+  readonly router: Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>
   context!: Context.Context<never>
   scope!: Scope.Scope
-  watch: TargetWatch | undefined = undefined
-  private timer: ReturnType<typeof setTimeout> | undefined = undefined
-  /** Called once by the first resolution (or its failure). */
-  firstResolution: (() => void) | undefined = undefined
 
   constructor(
     readonly name: string,
@@ -267,36 +223,38 @@ export class GrpcPoolImpl {
     readonly backendOptions: Backends.BackendOptions,
     readonly core: CorePoolOptions
   ) {
-    this.set = Backends.make(backendOptions)
+    this.router = new Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>(name, target, backendOptions, {
+      open: (address, target, sizing) => this.open(address, target, sizing),
+      // valid sizes (min ≤ max, both ≥ 0): the router computes them
+      resize: (backend, sizing) => Effect.runSyncWith(this.context)(Effect.ignore(Pool.resize(backend.pool, { min: sizing.min, max: sizing.max }))),
+      drain: (backend, closed) => {
+        Effect.runForkWith(this.context)(Effect.ensuring(Scope.close(backend.scope, Exit.void), Effect.sync(closed)))
+      },
+      lend: (backend, options, done) => backend.lend(options, done),
+      movable,
+      closedFailure: () => Cause.fail(new PoolClosedError({ pool: name })),
+      setTimer: (ms, f) => setTimeout(f, ms),
+      clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+      now: Date.now,
+      ejected: (address) => this.router.live.get(address)?.metrics.ejections.updateUnsafe(1, this.context)
+    })
   }
 
   /** Every channel open, of every backend. */
   get channels(): ReadonlyArray<PooledChannel> {
-    const all: Array<PooledChannel> = []
-    for (const backend of this.live.values()) all.push(...backend.channels)
-    for (const backend of this.draining) all.push(...backend.channels)
-    return all
+    return this.router.backends.flatMap((backend) => [...backend.channels])
   }
 
   /** Every backend's core pool. */
   get pools(): ReadonlyArray<Pool.Pool<PooledChannel, GrpcError>> {
-    return [...this.live.values(), ...this.draining].map((b) => b.pool)
+    return this.router.backends.map((b) => b.pool)
   }
-
-  private backendAt(address: string): Backend | undefined {
-    const live = this.live.get(address)
-    if (live !== undefined) return live
-    for (const b of this.draining) if (b.address === address) return b
-    return undefined
-  }
-
-  private readonly load = (address: string): Backends.Load => this.live.get(address)?.load() ?? { channels: 0, activeCalls: 0 }
 
   /** Per-backend stats (the engine's shape), metrics refreshed. */
   backendStats(): ReadonlyArray<Backends.BackendStats> {
-    const stats = Backends.backendStats(this.set, (address) => this.backendAt(address)?.load() ?? { channels: 0, activeCalls: 0 })
+    const stats = this.router.backendStats()
     for (const s of stats) {
-      const metrics = this.backendAt(s.address)?.metrics
+      const metrics = this.router.backendAt(s.address)?.metrics
       if (metrics === undefined) continue
       metrics.channels.updateUnsafe(s.channels, this.context)
       metrics.activeCalls.updateUnsafe(s.activeCalls, this.context)
@@ -306,178 +264,35 @@ export class GrpcPoolImpl {
     return stats
   }
 
-  /** Asks the resolver again (a channel was lost, a connection failed). */
-  refresh(): void {
-    this.watch?.refresh()
-  }
-
-  /** A connection attempt to `backend` failed: counts as a failed call for its ejection. */
-  connectionFailed(backend: Backend): void {
-    this.ended(backend, grpc.status.UNAVAILABLE)
-    this.refresh()
-  }
-
-  /** A channel to `backend` is READY: a success for it. */
-  connected(backend: Backend): void {
-    this.ended(backend, grpc.status.OK)
-  }
-
   /** A call on `pooled` ended with `code`: outlier detection counts it. */
   callEnded(pooled: PooledChannel, code: number): void {
-    if (this.single !== undefined || this.backendOptions.outlierDetection === undefined) return
-    const backend = pooled.backend as Backend | undefined
-    if (backend !== undefined) this.ended(backend, code)
+    this.router.callEnded(pooled.backend as Backend | undefined, code)
   }
 
-  private ended(backend: Backend, code: number): void {
-    if (this.closed || this.backendOptions.outlierDetection === undefined || this.live.size < 2) return
-    if (this.live.get(backend.address) !== backend) return
-    this.run(Backends.callEnded(this.set, backend.address, code, Date.now()))
-  }
-
-  private run(step: Backends.Step): void {
-    this.set = step.state
-    for (const command of step.commands) {
-      if (command._tag === "Eject") {
-        this.live.get(command.address)?.metrics.ejections.updateUnsafe(1, this.context)
-        this.arm()
-      }
-    }
-  }
-
-  /** A timer for the next end of an ejection. */
-  private arm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-    const next = Backends.nextTick(this.set)
-    if (next === undefined || this.closed) return
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      this.run(Backends.tick(this.set, Date.now()))
-      this.arm()
-    }, Math.min(OptionCheck.MAX_TIMER_MILLIS, Math.max(0, next - Date.now())))
-  }
-
-  /** A resolution came in: backends opened, drained, undrained. */
-  resolved(addresses: ReadonlyArray<string>): void {
-    if (this.closed) return
-    const step = Backends.resolved(this.set, addresses)
-    this.set = step.state
-    for (const command of step.commands) {
-      if (command._tag === "Open" || (command._tag === "Undrain" && !this.live.has(command.address))) this.open(command.address, Backends.addressTarget(command.address))
-      else if (command._tag === "Drain") this.drain(command.address)
-    }
-    this.single = this.live.size === 1 ? this.live.values().next().value : undefined
-    this.resolvedOnce()
-  }
-
-  /** The first resolution is in (or failed): `make` goes on. */
-  resolvedOnce(): void {
-    const first = this.firstResolution
-    this.firstResolution = undefined
-    first?.()
-  }
-
-  /** Opens a backend: its core pool, in a scope of its own under the pool's. */
-  open(address: string, target: string): void {
-    const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions)
+  /** Opens a backend: its core pool, in a scope of its own under the pool's (the router's `open`). */
+  private open(address: string, target: string, sizing: BackendSizing): Backend {
+    const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
-    const o = this.backendOptions
-    const min = Backends.minimums(this.set).get(address) ?? o.minChannels
-    const liveCount = Math.max(1, this.set.backends.filter((b) => !b.draining).length)
-    const max = Math.max(min, Math.min(o.maxChannelsPerBackend, Math.max(1, Math.floor(o.maxChannels / liveCount))))
-    // the core pool's name is its metrics' `pool` attribute: a target that resolves to one address
-    // keeps the pool's own (dashboards of a one-server pool unchanged); of several, `name/address`
-    const name = target === this.target || liveCount === 1 ? this.name : `${this.name}/${address}`
     const core = this.core
     const parent = this.scope
     Effect.runSyncWith(this.context)(Effect.gen(function*() {
       const scope = yield* Scope.fork(parent, "sequential")
       backend.scope = scope
-      backend.pool = yield* Scope.provide(scope)(Pool.make({ ...core, acquire: backend.acquire, name, min, max }))
+      backend.pool = yield* Scope.provide(scope)(Pool.make({ ...core, acquire: backend.acquire, ...sizing }))
     }))
-    this.live.set(address, backend)
-  }
-
-  /** No new calls to the backend at `address`: its pool closes (calls on it finish first, up to shutdownTimeout). */
-  private drain(address: string): void {
-    const backend = this.live.get(address)
-    if (backend === undefined) return
-    this.live.delete(address)
-    this.draining.add(backend)
-    Effect.runForkWith(this.context)(Effect.ensuring(
-      Scope.close(backend.scope, Exit.void),
-      Effect.sync(() => {
-        this.draining.delete(backend)
-        this.set = Backends.removed(this.set, address)
-      })
-    ))
+    return backend
   }
 
   /** Stops following the target (the pool is closing). */
   close(): void {
-    this.closed = true
-    this.watch?.close()
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-    this.resolvedOnce()
-  }
-
-  /** The backend for a call: the engine's pick, or the least loaded not yet tried. */
-  private choose(tried: ReadonlySet<Backend> | undefined): Backend | undefined {
-    const picked = Backends.pick(this.set, tried === undefined ? this.load : (address) => {
-      const backend = this.live.get(address)
-      return backend === undefined || tried.has(backend) ? { channels: 1, activeCalls: Infinity } : backend.load()
-    })
-    this.set = picked.state
-    const backend = picked.address === undefined ? undefined : this.live.get(picked.address)
-    if (backend !== undefined && tried?.has(backend) !== true) return backend
-    for (const other of this.live.values()) if (tried?.has(other) !== true) return other
-    return undefined
+    this.router.close()
   }
 
   /**
-   * Borrows a channel for one call (see `Backend.lend`) on the backend the pick chooses. A
-   * wait that fails because its backend cannot connect (fail-fast UNAVAILABLE) or was drained
-   * (its pool closed) moves to another backend not tried yet: a server gone costs no call.
+   * Borrows a channel for one call (see `Backend.lend`) on the backend the router chooses; a
+   * wait whose backend cannot connect or was drained moves to another (the router's `lend`).
    */
-  readonly lend: Lend = (options, done) => {
-    const single = this.single
-    if (single !== undefined) return single.lend(options, done)
-    const tried = new Set<Backend>()
-    let cancel: () => void = () => {}
-    let cancelled = false
-    let generation = 0
-    const attempt = (): void => {
-      const backend = this.choose(tried.size === 0 ? undefined : tried)
-      if (backend === undefined) {
-        // only once closed (a resolution never empties the set)
-        done(undefined, Cause.fail(new PoolClosedError({ pool: this.name })))
-        return
-      }
-      tried.add(backend)
-      const g = ++generation
-      const next = backend.lend(options, (lease, failure) => {
-        if (lease === undefined && failure !== undefined && !cancelled && !this.closed && this.movable(failure) && tried.size < this.live.size) attempt()
-        else done(lease, failure)
-      })
-      // a move made synchronously inside that lend has its own cancel already
-      if (g === generation) cancel = next
-    }
-    attempt()
-    return () => {
-      cancelled = true
-      cancel()
-    }
-  }
-
-  /** A wait's failure another backend may not have: its backend cannot connect, or closed (drained). */
-  private movable(failure: Cause.Cause<CallError>): boolean {
-    const error = Cause.findErrorOption(failure)
-    if (error._tag === "None") return false
-    const e = error.value
-    return e._tag === "PoolClosedError" || (e._tag === "GrpcError" && e.code === grpc.status.UNAVAILABLE)
-  }
+  readonly lend: Lend = (options, done) => this.router.lend(options, done)
 
   /** The pool's channels compress (`grpc.default_compression_algorithm` other than identity). */
   private get compresses(): boolean {
@@ -568,13 +383,9 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     impl.context = yield* Effect.context<never>()
     impl.scope = yield* Effect.scope
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
-    const whole = () => {
-      // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself
-      impl.set = Backends.resolved(impl.set, [o.target]).state
-      impl.open(o.target, o.target)
-      impl.single = impl.live.get(o.target)
-    }
-    if (o.backends.loadBalancing === "pick_first") whole()
+    const router = impl.router
+    // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself
+    if (o.backends.loadBalancing === "pick_first") router.whole()
     else {
       // the first resolution before anything opens (up to connectTimeout); none: the whole target
       yield* Effect.callback<void>((resume) => {
@@ -584,21 +395,22 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
           waiting = false
           resume(Effect.void)
         }
-        impl.firstResolution = go
-        impl.watch = watchTarget(o.target, impl.channelOptions, (addresses) => impl.resolved(addresses), () => {
+        router.firstResolution = go
+        // with this package's grpc-js: a resolver scheme registered in it is seen
+        router.watch = watchTarget(o.target, impl.channelOptions, (addresses) => router.resolved(addresses), () => {
           // a resolution error keeps the backends there are; the first one makes the pool whole-target
-          impl.resolvedOnce()
-        })
-        if (impl.watch === undefined) go()
+          router.resolvedOnce()
+        }, grpc)
+        if (router.watch === undefined) go()
         const timer = setTimeout(go, Math.min(o.connectTimeout, OptionCheck.MAX_TIMER_MILLIS))
         return Effect.sync(() => clearTimeout(timer))
       }).pipe(Effect.ensuring(Effect.sync(() => {
-        impl.firstResolution = undefined
+        router.firstResolution = undefined
       })))
-      if (impl.live.size === 0) {
-        impl.watch?.close()
-        impl.watch = undefined
-        whole()
+      if (router.live.size === 0) {
+        router.watch?.close()
+        router.watch = undefined
+        router.whole()
       }
     }
     // the minChannels connect before make returns (up to connectTimeout; a server that is down

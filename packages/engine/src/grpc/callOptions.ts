@@ -1,0 +1,206 @@
+/**
+ * A gRPC call's per-call options, checked before the call borrows anything: a bad metadata key
+ * or value, an unparsable `timeout`, an invalid `deadline` or an unknown option fails through
+ * the engine's option checker (the edition turns it into its typed INVALID_ARGUMENT), never a
+ * throw inside a callback of the pool's or grpc-js's. No Effect import; the grpc-js objects
+ * (`Metadata`) are the edition's copy's (`GrpcCallModule`), so a `Metadata` made with the
+ * user's grpc-js is recognised as one.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from "@grpc/grpc-js"
+ * import { Options } from "@effect-pool/engine"
+ * import { parseCall } from "@effect-pool/engine/grpc/callOptions"
+ *
+ * const codec: Options.DurationCodec = { decode: (input) => (typeof input === "number" ? input : undefined) }
+ * const parsed = Options.check(codec, (check) => parseCall(check, { metadata: { "x-id": "1" }, timeout: 500 }, grpc))
+ * if (parsed._tag === "Valid") console.log(parsed.value.metadata.get("x-id")) // [ '1' ]
+ * else console.log(parsed.option, parsed.reason)
+ * ```
+ * @since 0.1.0
+ */
+import type * as grpc from "@grpc/grpc-js"
+import { type Checker, describeValue } from "../options.js"
+
+/** The part of `@grpc/grpc-js` the checks need: the edition's copy (its `Metadata` class). */
+export interface GrpcCallModule {
+  readonly Metadata: typeof grpc.Metadata
+}
+
+/** Options of one call, as written (`D`: the edition's Duration input). */
+export interface CallOptionsInput<D = unknown> {
+  readonly metadata?: grpc.Metadata | Readonly<Record<string, string | Buffer>> | undefined
+  /** A `Date` (or ms since the epoch); past it the call fails DEADLINE_EXCEEDED. */
+  readonly deadline?: Date | number | undefined
+  /** A `Duration` from now (`0`: the deadline is now; `Infinity`: none). */
+  readonly timeout?: D | undefined
+  /** The server's initial metadata (grpc-js's `metadata` event). */
+  readonly onMetadata?: ((metadata: grpc.Metadata) => void) | undefined
+  /** The call's final status with trailing metadata, on success too (grpc-js's `status` event). */
+  readonly onStatus?: ((status: grpc.StatusObject) => void) | undefined
+  /**
+   * Wait for a connection instead of failing fast: `false` fails the call UNAVAILABLE as soon as
+   * the pool cannot connect, `true` waits until a channel is READY (or `acquireTimeout`, or the
+   * deadline). [the pool's `waitForReady`, or a grpc-js `Metadata`'s `waitForReady` option]
+   */
+  readonly waitForReady?: boolean | undefined
+  /** grpc-js client interceptors for this call, outermost first (grpc-js's `CallOptions.interceptors`). */
+  readonly interceptors?: ReadonlyArray<grpc.Interceptor> | undefined
+  /** grpc-js interceptor providers for this call (not together with `interceptors`, as in grpc-js). */
+  readonly interceptor_providers?: ReadonlyArray<grpc.InterceptorProvider> | undefined
+  /**
+   * `false`: send this call's messages uncompressed on a pool whose channels compress
+   * (`channelOptions["grpc.default_compression_algorithm"]`), grpc-js's per-message `NoCompress`
+   * write flag. `true` asks for the pool's algorithm (INVALID_ARGUMENT on a pool without one).
+   * [true where the pool compresses]
+   */
+  readonly compress?: boolean | undefined
+}
+
+/** The keys `CallOptionsInput` has. */
+export const callOptionKeys = ["metadata", "deadline", "timeout", "onMetadata", "onStatus", "waitForReady", "interceptors", "interceptor_providers", "compress"] as const
+/** grpc-js's `CallOptions` names for what ours are called here. */
+export const callOptionAliases: Readonly<Record<string, string>> = { interceptorProviders: "interceptor_providers", compression: "compress" }
+
+/** A call's options, checked and normalised. */
+export interface ParsedCall {
+  readonly metadata: grpc.Metadata
+  readonly deadline: grpc.Deadline
+  readonly onMetadata: ((metadata: grpc.Metadata) => void) | undefined
+  readonly onStatus: ((status: grpc.StatusObject) => void) | undefined
+  /** `undefined`: the pool's default. */
+  readonly waitForReady: boolean | undefined
+  /** Set when the call has any (non-empty). */
+  readonly interceptors: ReadonlyArray<grpc.Interceptor> | undefined
+  readonly providers: ReadonlyArray<grpc.InterceptorProvider> | undefined
+  /** `undefined`: the pool's channels decide. */
+  readonly compress: boolean | undefined
+}
+
+/** No options: the pool's defaults, no deadline, a fresh `metadata` of `module`'s (grpc-js adds to a call's). */
+export const noCall = (module: GrpcCallModule): ParsedCall => ({
+  metadata: new module.Metadata(),
+  deadline: Infinity,
+  onMetadata: undefined,
+  onStatus: undefined,
+  waitForReady: undefined,
+  interceptors: undefined,
+  providers: undefined,
+  compress: undefined
+})
+
+/** `undefined` or an array of functions; empty is `undefined`. */
+const functions = <F, D>(check: Checker<D>, option: string, input: unknown): ReadonlyArray<F> | undefined => {
+  if (input === undefined) return undefined
+  if (!Array.isArray(input)) check.fail(option, `must be an array of functions, got ${describeValue(input)}`)
+  const array = input as Array<unknown>
+  array.forEach((f, i) => {
+    if (typeof f !== "function") check.fail(`${option}[${i}]`, `must be a function, got ${describeValue(f)}`)
+  })
+  return array.length === 0 ? undefined : [...(array as Array<F>)]
+}
+
+/** A thrown value's message. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const metadataOf = <D>(check: Checker<D>, input: unknown, module: GrpcCallModule): grpc.Metadata => {
+  if (input === undefined) return new module.Metadata()
+  if (input instanceof module.Metadata) {
+    // set() checked each entry when it was added: check again what could have bypassed it
+    for (const [key, value] of Object.entries(input.getMap())) entry(check, new module.Metadata(), key, value)
+    // the pool waits (or not) for a connection itself: grpc-js's own waitForReady would queue the
+    // call on a channel whose connection is gone (and which the pool is replacing) instead
+    if (input.getOptions().waitForReady === true) {
+      const copy = input.clone()
+      copy.setOptions({ ...input.getOptions(), waitForReady: false })
+      return copy
+    }
+    return input
+  }
+  const record = check.record("metadata", input)!
+  const metadata = new module.Metadata()
+  for (const [key, value] of Object.entries(record)) {
+    if (Array.isArray(value)) for (const one of value) entry(check, metadata, key, one, true)
+    else entry(check, metadata, key, value)
+  }
+  return metadata
+}
+
+const entry = <D>(check: Checker<D>, metadata: grpc.Metadata, key: string, value: unknown, add = false): void => {
+  const binary = key.endsWith("-bin")
+  if (binary ? !Buffer.isBuffer(value) : typeof value !== "string") {
+    check.fail(`metadata["${key}"]`, `${binary ? "a -bin key takes a Buffer" : "takes a string (a Buffer only under a key ending in -bin)"}, got ${describeValue(value)}`)
+  }
+  try {
+    // grpc-js's own rules: keys of 0-9 a-z _ . -, printable ASCII values
+    if (add) metadata.add(key, value as string | Buffer)
+    else metadata.set(key, value as string | Buffer)
+  } catch (error) {
+    check.fail(`metadata["${key}"]`, messageOf(error))
+  }
+}
+
+/** The latest `Date` there is: a later deadline is none. */
+const MAX_DATE_MS = 8.64e15
+
+const deadlineOf = <D>(check: Checker<D>, deadline: unknown, timeout: unknown): grpc.Deadline => {
+  let at: number = Infinity
+  if (deadline !== undefined) {
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      check.fail("deadline", `must be a valid Date or ms since the epoch, got ${deadline instanceof Date ? "an invalid Date" : describeValue(deadline)}`)
+    }
+    at = ms as number
+  }
+  if (timeout !== undefined) {
+    const ms = check.duration("timeout", timeout as D, 0 as D)
+    // the earlier of the two
+    at = Math.min(at, Date.now() + ms)
+  }
+  if (at === Infinity || at > MAX_DATE_MS) return Infinity
+  return at === -Infinity ? new Date(0) : new Date(at)
+}
+
+const interceptorsOf = <D>(check: Checker<D>, options: CallOptionsInput<D>) => {
+  const interceptors = functions<grpc.Interceptor, D>(check, "interceptors", options.interceptors)
+  const providers = functions<grpc.InterceptorProvider, D>(check, "interceptor_providers", options.interceptor_providers)
+  // grpc-js throws on both (InterceptorConfigurationError): here it is the caller's argument
+  if (interceptors !== undefined && providers !== undefined) check.fail("interceptor_providers", "cannot be given with interceptors (grpc-js allows only one of them)")
+  return { interceptors, providers }
+}
+
+/**
+ * Checks and normalises a call's options through `check` (a failure names the option);
+ * `module` is the edition's grpc-js (its `Metadata`). `undefined` is no options.
+ */
+export const parseCall = <D>(check: Checker<D>, options: CallOptionsInput<D> | undefined, module: GrpcCallModule): ParsedCall => {
+  if (options === undefined) return noCall(module)
+  check.record("options", options)
+  check.known(options, callOptionKeys, callOptionAliases)
+  return {
+    metadata: metadataOf(check, options.metadata, module),
+    deadline: deadlineOf(check, options.deadline, options.timeout),
+    onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
+    onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus),
+    waitForReady: options.waitForReady === undefined
+      // a grpc-js user's way of asking: new Metadata({ waitForReady: true })
+      ? (options.metadata instanceof module.Metadata && options.metadata.getOptions().waitForReady === true ? true : undefined)
+      : check.boolean("waitForReady", options.waitForReady, false),
+    ...interceptorsOf(check, options),
+    compress: options.compress === undefined ? undefined : check.boolean("compress", options.compress, true)
+  }
+}
+
+/**
+ * Runs a user's callback (`onMetadata`, `onStatus`) inside a grpc-js callback: what it throws
+ * is returned, never thrown into grpc-js.
+ */
+export const guarded = <A>(f: ((a: A) => void) | undefined, a: A): unknown => {
+  if (f === undefined) return undefined
+  try {
+    f(a)
+    return undefined
+  } catch (error) {
+    return error ?? new Error("undefined thrown")
+  }
+}
