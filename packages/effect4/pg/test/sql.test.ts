@@ -3,9 +3,10 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Schema, Stream, String as Str } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Redacted, Schema, Scope, Stream, String as Str } from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
 import { Migrator, SqlClient, SqlSchema } from "effect/sql"
-import { poolLayer, table } from "./helpers.js"
+import { pgUrl, poolLayer, table } from "./helpers.js"
 
 /** Real servers, real time: no TestClock. */
 const live = { excludeTestServices: true } as const
@@ -167,6 +168,37 @@ describe("SqlClient on the pool", () => {
       expect(slow.pollUnsafe()).toBeUndefined()
       yield* Fiber.interrupt(slow)
     }).pipe(Effect.provide(poolLayer({ name: "sql-mux-turn", max: 2, multiplex: true }))), 30_000)
+
+  it.live("multiplex: statements whose seat cannot get a connection fail with the pool's error — riders that waited together, and at once on a closed pool", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pg = yield* PgPool.PgPool
+      // the one connection is held exclusively: new statements wait on a seat, together
+      const inside = yield* Deferred.make<void>()
+      const tx = yield* Effect.forkChild(sql.withTransaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never)))
+      yield* Deferred.await(inside)
+      const waited = yield* Effect.all(Array.from({ length: 3 }, () => Effect.flip(sql`SELECT 1`)), { concurrency: 3 })
+      for (const error of waited) {
+        expect(error._tag).toBe("SqlError")
+        expect((error.reason as { cause?: { _tag?: string } }).cause?._tag).toBe("PoolTimeoutError")
+      }
+      yield* Fiber.interrupt(tx)
+      // nothing left waiting or held; the seat logic carries on
+      expect(yield* sql<{ one: number }>`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      const stats = yield* pg.stats
+      expect([stats.borrowed, stats.waiting]).toEqual([0, 0])
+    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-wait", max: 1, multiplex: true, acquireTimeout: "300 millis" }))))
+
+  it.live("multiplex: a statement on a closed pool fails at once with a SqlError naming PoolClosedError", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { client } = yield* Scope.provide(PgPool.make({ url: Redacted.make(pgUrl()), name: "sql-mux-closed", multiplex: true }), scope)
+      expect(yield* client<{ one: number }>`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(client`SELECT 1`)
+      expect(error._tag).toBe("SqlError")
+      expect((error.reason as { cause?: { _tag?: string } }).cause?._tag).toBe("PoolClosedError")
+    }).pipe(Effect.provide(Reactivity.layer)))
 
   it.live("the pool's metrics carry its name as an attribute", () =>
     Effect.gen(function*() {
