@@ -6,7 +6,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Redacted, Schema, Scope, Stream, String as Str } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { Migrator, SqlClient, SqlSchema } from "effect/sql"
-import { pgUrl, poolLayer, table } from "./helpers.js"
+import { admin, eventually, pgUrl, poolLayer, table } from "./helpers.js"
 
 /** Real servers, real time: no TestClock. */
 const live = { excludeTestServices: true } as const
@@ -159,7 +159,10 @@ describe("SqlClient on the pool", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const slow = yield* Effect.forkChild(sql`SELECT pg_sleep(5)`)
-      // the slow statement's connection is past its turn (a lower bound, not a race: it sleeps 5 s)
+      // the seat's turn starts when it is handed its connection, before the statement is sent: once
+      // the server runs the sleep, 1.2 s later the seat is past its turn (a lower bound, not a race)
+      yield* eventually("the slow statement runs", Effect.map(admin((c) =>
+        c.query("select count(*)::int as n from pg_stat_activity where application_name = 'sql-mux-turn' and query like '%pg_sleep%' and state = 'active'", [])), (r) => Number(r.rows[0]!.n) === 1))
       yield* Effect.sleep("1200 millis")
       const fast = yield* sql<{ one: number }>`SELECT 1 AS one`
       expect(fast).toEqual([{ one: 1 }])
@@ -173,6 +176,8 @@ describe("SqlClient on the pool", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const pg = yield* PgPool.PgPool
+      // the connection exists before the transaction takes it (its creation is not what times out)
+      yield* Pool.awaitMin(pg.pool)
       // the one connection is held exclusively: new statements wait on a seat, together
       const inside = yield* Deferred.make<void>()
       const tx = yield* Effect.forkChild(sql.withTransaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never)))
@@ -187,7 +192,7 @@ describe("SqlClient on the pool", () => {
       expect(yield* sql<{ one: number }>`SELECT 1 AS one`).toEqual([{ one: 1 }])
       const stats = yield* pg.stats
       expect([stats.borrowed, stats.waiting]).toEqual([0, 0])
-    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-wait", max: 1, multiplex: true, acquireTimeout: "300 millis" }))))
+    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-wait", min: 1, max: 1, multiplex: true, acquireTimeout: "300 millis" }))))
 
   it.live("multiplex: a statement on a closed pool fails at once with a SqlError naming PoolClosedError", () =>
     Effect.gen(function*() {

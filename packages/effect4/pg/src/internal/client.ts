@@ -311,33 +311,32 @@ export const makeClient = (
       })
       return seat
     }
+    // `uninterruptibleMask` calls its function when the effect runs: no `suspend` needed
     const sharedBorrower: Borrower = (f) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const seat = take()
-          // the rider leaves on any exit: a plain call, no finalizer effect
-          const run = (ready: Seat) =>
-            Effect.onExitPrimitive(
-              Effect.mapError(restore(f(wrapStatement(ready.conn!))), (error) => statementError(error, ready.conn) as typeof error),
-              () => {
-                leave(ready)
-                return undefined
-              }
-            )
-          if (seat.conn !== undefined) return run(seat)
-          if (seat.failure !== undefined) {
-            leave(seat)
-            return Effect.fail(seat.failure)
-          }
-          return Effect.flatMap(
-            Effect.onExitPrimitive(restore(Deferred.await(seat.ready ??= Deferred.makeUnsafe())), (exit) => {
-              if (exit._tag !== "Success") leave(seat)
+      Effect.uninterruptibleMask((restore) => {
+        const seat = take()
+        // the rider leaves on any exit: a plain call, no finalizer effect
+        const run = (ready: Seat) =>
+          Effect.onExitPrimitive(
+            Effect.mapError(restore(f(wrapStatement(ready.conn!))), (error) => statementError(error, ready.conn) as typeof error),
+            () => {
+              leave(ready)
               return undefined
-            }),
-            run
+            }
           )
-        })
-      )
+        if (seat.conn !== undefined) return run(seat)
+        if (seat.failure !== undefined) {
+          leave(seat)
+          return Effect.fail(seat.failure)
+        }
+        return Effect.flatMap(
+          Effect.onExitPrimitive(restore(Deferred.await(seat.ready ??= Deferred.makeUnsafe())), (exit) => {
+            if (exit._tag !== "Success") leave(seat)
+            return undefined
+          }),
+          run
+        )
+      })
 
     const borrower = settings.multiplex ? sharedBorrower : exclusiveBorrower
     const reported = settings.reported as PgClient.PgClientConfig
