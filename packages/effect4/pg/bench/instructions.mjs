@@ -1,11 +1,17 @@
 /**
- * Load-independent cost per query: runs ONE contender `n` times (after a warm-up) against the
- * server in PG_URL, so that `valgrind --tool=callgrind` (user-space instructions) or `strace -c -f`
- * (system calls) can count it. Two runs with different `n` give the per-query figure as their
- * difference ÷ Δn (start-up, warm-up and JIT cancel out):
+ * Cost per query that the machine's load does not move: runs ONE contender `n` times (after a
+ * warm-up) against the server in PG_URL, so that `valgrind --tool=callgrind` (user-space
+ * instructions) or `strace -c -f` (system calls) can count it. Two runs with different `n` give
+ * the per-query figure as their difference ÷ Δn (start-up, warm-up and JIT cancel out):
  *
- *   for n in 2000 6000; do PG_URL=... valgrind --tool=callgrind --callgrind-out-file=/dev/null \
- *     node bench/instructions.mjs ours select1 16 false $n 2>&1 | grep refs; done
+ *   for n in 500 2500; do PG_URL=... valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+ *     node --single-threaded bench/instructions.mjs ours select1 16 false $n 2>&1 | grep refs; done
+ *
+ * `--single-threaded` matters: callgrind counts every thread, and V8's background compiler and
+ * GC threads do an amount of work that depends on timing. Even so a GC falling into one run and
+ * not the other moves the figure (same code measured 158k and 213k instructions/query at
+ * n = 500/2500): repeat, and trust only differences well beyond that. System calls (strace) are
+ * steadier.
  *
  * Contenders: ours, theirs, or a path to another build's dist/index.js (e.g. a copy of the
  * previous commit's). The table `bench_items` must exist (the pg benchmarks create it).
