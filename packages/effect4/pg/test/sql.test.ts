@@ -3,9 +3,10 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Schema, Stream, String as Str } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Metric, Queue, Redacted, Schema, Scope, Stream, String as Str } from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
 import { Migrator, SqlClient, SqlSchema } from "effect/sql"
-import { poolLayer, table } from "./helpers.js"
+import { admin, eventually, pgUrl, poolLayer, table } from "./helpers.js"
 
 /** Real servers, real time: no TestClock. */
 const live = { excludeTestServices: true } as const
@@ -158,7 +159,10 @@ describe("SqlClient on the pool", () => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const slow = yield* Effect.forkChild(sql`SELECT pg_sleep(5)`)
-      // the slow statement's connection is past its turn (a lower bound, not a race: it sleeps 5 s)
+      // the seat's turn starts when it is handed its connection, before the statement is sent: once
+      // the server runs the sleep, 1.2 s later the seat is past its turn (a lower bound, not a race)
+      yield* eventually("the slow statement runs", Effect.map(admin((c) =>
+        c.query("select count(*)::int as n from pg_stat_activity where application_name = 'sql-mux-turn' and query like '%pg_sleep%' and state = 'active'", [])), (r) => Number(r.rows[0]!.n) === 1))
       yield* Effect.sleep("1200 millis")
       const fast = yield* sql<{ one: number }>`SELECT 1 AS one`
       expect(fast).toEqual([{ one: 1 }])
@@ -167,6 +171,39 @@ describe("SqlClient on the pool", () => {
       expect(slow.pollUnsafe()).toBeUndefined()
       yield* Fiber.interrupt(slow)
     }).pipe(Effect.provide(poolLayer({ name: "sql-mux-turn", max: 2, multiplex: true }))), 30_000)
+
+  it.live("multiplex: statements whose seat cannot get a connection fail with the pool's error — riders that waited together, and at once on a closed pool", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pg = yield* PgPool.PgPool
+      // the connection exists before the transaction takes it (its creation is not what times out)
+      yield* Pool.awaitMin(pg.pool)
+      // the one connection is held exclusively: new statements wait on a seat, together
+      const inside = yield* Deferred.make<void>()
+      const tx = yield* Effect.forkChild(sql.withTransaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never)))
+      yield* Deferred.await(inside)
+      const waited = yield* Effect.all(Array.from({ length: 3 }, () => Effect.flip(sql`SELECT 1`)), { concurrency: 3 })
+      for (const error of waited) {
+        expect(error._tag).toBe("SqlError")
+        expect((error.reason as { cause?: { _tag?: string } }).cause?._tag).toBe("PoolTimeoutError")
+      }
+      yield* Fiber.interrupt(tx)
+      // nothing left waiting or held; the seat logic carries on
+      expect(yield* sql<{ one: number }>`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      const stats = yield* pg.stats
+      expect([stats.borrowed, stats.waiting]).toEqual([0, 0])
+    }).pipe(Effect.provide(poolLayer({ name: "sql-mux-wait", min: 1, max: 1, multiplex: true, acquireTimeout: "300 millis" }))))
+
+  it.live("multiplex: a statement on a closed pool fails at once with a SqlError naming PoolClosedError", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { client } = yield* Scope.provide(PgPool.make({ url: Redacted.make(pgUrl()), name: "sql-mux-closed", multiplex: true }), scope)
+      expect(yield* client<{ one: number }>`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(client`SELECT 1`)
+      expect(error._tag).toBe("SqlError")
+      expect((error.reason as { cause?: { _tag?: string } }).cause?._tag).toBe("PoolClosedError")
+    }).pipe(Effect.provide(Reactivity.layer)))
 
   it.live("the pool's metrics carry its name as an attribute", () =>
     Effect.gen(function*() {

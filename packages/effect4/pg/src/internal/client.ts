@@ -132,7 +132,10 @@ interface Seat {
   since: number
   conn: PooledConnection | undefined
   borrow: Pool.Borrow<PooledConnection> | undefined
-  readonly ready: Deferred.Deferred<Seat, SqlError>
+  /** The borrow's failure, when it failed (a closed pool, a timeout). */
+  failure: SqlError | undefined
+  /** Made by the first rider that has to wait for the borrow (none when it was handed at once). */
+  ready: Deferred.Deferred<Seat, SqlError> | undefined
 }
 
 const channelEncoder = new TextEncoder()
@@ -288,12 +291,15 @@ export const makeClient = (
         pending.riders++
         return pending
       }
-      const seat: Seat = { riders: 1, since: 0, conn: undefined, borrow: undefined, ready: Deferred.makeUnsafe() }
+      const seat: Seat = { riders: 1, since: 0, conn: undefined, borrow: undefined, failure: undefined, ready: undefined }
       pending = seat
+      // the callback runs at once when an item is idle (the common case at low concurrency):
+      // then no rider waits and no Deferred is made
       seat.borrow = Pool.unsafeBorrow(pool, (held, failure) => {
         if (pending === seat) pending = undefined
         if (held === undefined) {
-          Deferred.doneUnsafe(seat.ready, Effect.fail(asSqlError(Cause.squash(failure!))))
+          seat.failure = asSqlError(Cause.squash(failure!))
+          if (seat.ready !== undefined) Deferred.doneUnsafe(seat.ready, Effect.fail(seat.failure))
           return
         }
         if (seat.riders === 0) return held.return()
@@ -301,27 +307,36 @@ export const makeClient = (
         seat.borrow = held
         seat.since = performance.now()
         seats.push(seat)
-        Deferred.doneUnsafe(seat.ready, Effect.succeed(seat))
+        if (seat.ready !== undefined) Deferred.doneUnsafe(seat.ready, Effect.succeed(seat))
       })
       return seat
     }
+    // `uninterruptibleMask` calls its function when the effect runs: no `suspend` needed
     const sharedBorrower: Borrower = (f) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const seat = take()
-          const run = (ready: Seat) =>
-            Effect.ensuring(
-              Effect.mapError(restore(f(wrapStatement(ready.conn!))), (error) => statementError(error, ready.conn) as typeof error),
-              Effect.sync(() => leave(ready))
-            )
-          if (seat.conn !== undefined) return run(seat)
-          return Effect.flatMap(
-            Effect.onExit(restore(Deferred.await(seat.ready)), (exit) =>
-              exit._tag === "Success" ? Effect.void : Effect.sync(() => leave(seat))),
-            run
+      Effect.uninterruptibleMask((restore) => {
+        const seat = take()
+        // the rider leaves on any exit: a plain call, no finalizer effect
+        const run = (ready: Seat) =>
+          Effect.onExitPrimitive(
+            Effect.mapError(restore(f(wrapStatement(ready.conn!))), (error) => statementError(error, ready.conn) as typeof error),
+            () => {
+              leave(ready)
+              return undefined
+            }
           )
-        })
-      )
+        if (seat.conn !== undefined) return run(seat)
+        if (seat.failure !== undefined) {
+          leave(seat)
+          return Effect.fail(seat.failure)
+        }
+        return Effect.flatMap(
+          Effect.onExitPrimitive(restore(Deferred.await(seat.ready ??= Deferred.makeUnsafe())), (exit) => {
+            if (exit._tag !== "Success") leave(seat)
+            return undefined
+          }),
+          run
+        )
+      })
 
     const borrower = settings.multiplex ? sharedBorrower : exclusiveBorrower
     const reported = settings.reported as PgClient.PgClientConfig
