@@ -18,6 +18,16 @@ export const held = (sab) => {
   return 30
 }
 export const crash = () => process.exit(1)
+// a side effect left to the microtask queue: after an await, and in a promise callback
+export const later = (sab) => {
+  const count = new Int32Array(sab)
+  ;(async () => {
+    await null
+    Atomics.add(count, 0, 1)
+  })()
+  Promise.resolve().then(() => Atomics.add(count, 1, 1))
+  return 7
+}
 `)
 
 /**
@@ -63,6 +73,22 @@ describe("WorkerPool atomics (how idle threads wait)", () => {
       expect(yield* parkedAfterBusyRounds({ useAtomics: false })).toBe(0)
       expect(yield* parkedAfterBusyRounds({ atomics: "disabled", useAtomics: false })).toBe(0)
     }))
+
+  it.live("promise callbacks a task left behind run before its result is posted and before its thread parks (as piscina's)", () =>
+    Effect.gen(function*() {
+      // each result arrives after what its task queued ran: no wait for the park to time out
+      // nor for the next task (with the side effects left until the thread parks again or leaves
+      // its wait, the counts lag behind the results)
+      for (const atomics of ["sync", "disabled"] as const) {
+        const pool = yield* WorkerPool.make<unknown, number>({ filename: file, minWorkers: 1, maxWorkers: 1, atomics })
+        const count = new Int32Array(new SharedArrayBuffer(8))
+        for (let i = 1; i <= 20; i++) {
+          expect(yield* WorkerPool.run(pool, count.buffer, { name: "later" })).toBe(7)
+          expect([atomics, Atomics.load(count, 0), Atomics.load(count, 1)]).toEqual([atomics, i, i])
+        }
+        if (atomics === "sync") expect((yield* WorkerPool.stats(pool)).parked).toBeGreaterThan(0)
+      }
+    }).pipe(Effect.scoped))
 
   it.live("a thread that crashed keeps its parked tasks in the count", () =>
     Effect.gen(function*() {
