@@ -68,3 +68,11 @@ export const removeWorkerFiles = (folder: URL): void => {
  * of CPU work), the same file for piscina, tinypool and both editions' pools.
  */
 export const benchTasksPath = fileURLToPath(new URL("../workers/tasks.mjs", import.meta.url))
+
+/**
+ * The path of one of piscina's own test fixtures (piscina 5.3.2's `test/fixtures/`, unchanged,
+ * MIT: packages/testing/piscina/test/fixtures/LICENSE), which both editions' ports of piscina's suite
+ * run; packages/testing/piscina/ (as piscina's repository: test/fixtures/ in it) stands in for
+ * piscina's package root, which they import by path (`../..`, `../../dist`).
+ */
+export const piscinaFixture = (name: string): string => fileURLToPath(new URL(`../piscina/test/fixtures/${name}`, import.meta.url))
