@@ -10,7 +10,7 @@
 import { Worker as EffectWorker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
 import { WorkerPool } from "@effect-pool/worker"
-import { benchSettings, collectGarbage, effectLoop, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
+import { benchSettings, benchTasksPath, collectGarbage, effectLoop, promiseLoop, rotated, writeResults } from "@effect-pool/testing"
 import { Effect, Exit, Scope } from "effect"
 import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
@@ -19,7 +19,7 @@ import { Piscina } from "piscina"
 import { Tinypool } from "tinypool"
 
 const THREADS = Math.min(2, availableParallelism())
-const tasksFile = fileURLToPath(new URL("./workers/tasks.mjs", import.meta.url))
+const tasksFile = benchTasksPath // the test kit's, one file for both editions
 const effectTasksFile = fileURLToPath(new URL("./workers/effect-tasks.mjs", import.meta.url))
 
 interface Job {

@@ -2,7 +2,8 @@
  * How idle threads wait (issue 21): `atomics: "sync"` (the default) parks an idle thread in
  * `Atomics.wait` so that a task posted meanwhile is taken without its event loop —
  * `Stats.parked` counts those tasks; `"disabled"` (and `"async"`, piscina 4's
- * `useAtomics: false`) never parks; a bad value is a `PoolConfigError` naming `atomics`.
+ * `useAtomics: false`) never parks, nor does any mode with piscina's `PISCINA_DISABLE_ATOMICS=1` in
+ * the threads' environment; a bad value is a `PoolConfigError` naming `atomics`.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
@@ -18,6 +19,16 @@ export const held = (sab) => {
   return 30
 }
 export const crash = () => process.exit(1)
+// a side effect left to the microtask queue: after an await, and in a promise callback
+export const later = (sab) => {
+  const count = new Int32Array(sab)
+  ;(async () => {
+    await null
+    Atomics.add(count, 0, 1)
+  })()
+  Promise.resolve().then(() => Atomics.add(count, 1, 1))
+  return 7
+}
 `)
 
 /**
@@ -39,7 +50,7 @@ const heldThenOne = (pool: WorkerPool.WorkerPool<unknown, number>, value: number
   })
 
 /** `Stats.parked` after three rounds of `heldThenOne`. */
-const parkedAfterBusyRounds = (options: Pick<WorkerPool.Options, "atomics" | "useAtomics">) =>
+const parkedAfterBusyRounds = (options: Pick<WorkerPool.Options, "atomics" | "useAtomics" | "env">) =>
   Effect.gen(function*() {
     const pool = yield* WorkerPool.make<unknown, number>({ filename: file, minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 2, ...options })
     for (let round = 0; round < 3; round++) yield* heldThenOne(pool, round)
@@ -63,6 +74,52 @@ describe("WorkerPool atomics (how idle threads wait)", () => {
       expect(yield* parkedAfterBusyRounds({ useAtomics: false })).toBe(0)
       expect(yield* parkedAfterBusyRounds({ atomics: "disabled", useAtomics: false })).toBe(0)
     }))
+
+  it.live("piscina's PISCINA_DISABLE_ATOMICS=1 in the threads' environment never parks, whatever atomics says", () =>
+    Effect.gen(function*() {
+      // the environment the threads get: the pool's env option
+      expect(yield* parkedAfterBusyRounds({ env: { PISCINA_DISABLE_ATOMICS: "1" } })).toBe(0)
+      expect(yield* parkedAfterBusyRounds({ atomics: "sync", env: { PISCINA_DISABLE_ATOMICS: "1" } })).toBe(0)
+      expect(yield* parkedAfterBusyRounds({ useAtomics: true, env: { PISCINA_DISABLE_ATOMICS: 1 as unknown as string } })).toBe(0)
+      // piscina's other switch: "sync" becomes "async" (which waits in the event loop here)
+      expect(yield* parkedAfterBusyRounds({ env: { PISCINA_ENABLE_ASYNC_ATOMICS: "1" } })).toBe(0)
+      // any other value is not piscina's "on"
+      expect(yield* parkedAfterBusyRounds({ env: { PISCINA_DISABLE_ATOMICS: "true" } })).toBeGreaterThanOrEqual(3)
+      // else the process's (which the threads inherit), unless an env option replaces it
+      const before = process.env.PISCINA_DISABLE_ATOMICS
+      yield* Effect.acquireUseRelease(
+        Effect.sync(() => {
+          process.env.PISCINA_DISABLE_ATOMICS = "1"
+        }),
+        () =>
+          Effect.gen(function*() {
+            expect(yield* parkedAfterBusyRounds({})).toBe(0)
+            expect(yield* parkedAfterBusyRounds({ atomics: "sync" })).toBe(0)
+            expect(yield* parkedAfterBusyRounds({ env: {} })).toBeGreaterThanOrEqual(3)
+          }),
+        () =>
+          Effect.sync(() => {
+            if (before === undefined) delete process.env.PISCINA_DISABLE_ATOMICS
+            else process.env.PISCINA_DISABLE_ATOMICS = before
+          })
+      )
+    }))
+
+  it.live("promise callbacks a task left behind run before its result is posted and before its thread parks (as piscina's)", () =>
+    Effect.gen(function*() {
+      // each result arrives after what its task queued ran: no wait for the park to time out
+      // nor for the next task (with the side effects left until the thread parks again or leaves
+      // its wait, the counts lag behind the results)
+      for (const atomics of ["sync", "disabled"] as const) {
+        const pool = yield* WorkerPool.make<unknown, number>({ filename: file, minWorkers: 1, maxWorkers: 1, atomics })
+        const count = new Int32Array(new SharedArrayBuffer(8))
+        for (let i = 1; i <= 20; i++) {
+          expect(yield* WorkerPool.run(pool, count.buffer, { name: "later" })).toBe(7)
+          expect([atomics, Atomics.load(count, 0), Atomics.load(count, 1)]).toEqual([atomics, i, i])
+        }
+        if (atomics === "sync") expect((yield* WorkerPool.stats(pool)).parked).toBeGreaterThan(0)
+      }
+    }).pipe(Effect.scoped))
 
   it.live("a thread that crashed keeps its parked tasks in the count", () =>
     Effect.gen(function*() {

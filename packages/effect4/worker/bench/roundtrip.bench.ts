@@ -7,14 +7,13 @@
  * Run with `node --expose-gc --import tsx bench/roundtrip.bench.ts` in packages/effect4/worker (Node 24: `npm exec -- node ...`).
  */
 import { WorkerPool } from "@effect-pool/worker"
-import { collectGarbage, effectLoop, median, promiseLoop, rotated } from "@effect-pool/testing-effect4"
+import { benchTasksPath, collectGarbage, effectLoop, median, promiseLoop, rotated } from "@effect-pool/testing-effect4"
 import { Effect, Exit, Scope } from "effect"
-import { fileURLToPath } from "node:url"
 import { Piscina } from "piscina"
 
 const THREADS = 2
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
-const tasksFile = fileURLToPath(new URL("./workers/tasks.mjs", import.meta.url))
+const tasksFile = benchTasksPath // the test kit's, one file for both editions
 
 interface Contender {
   readonly name: string

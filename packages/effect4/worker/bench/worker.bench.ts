@@ -10,7 +10,7 @@
  */
 import { NodeWorker } from "@effect/platform-node"
 import { WorkerPool } from "@effect-pool/worker"
-import { benchSettings, collectGarbage, effectLoop, pairedRatio, promiseLoop, rotated, writeResults } from "@effect-pool/testing-effect4"
+import { benchSettings, benchTasksPath, collectGarbage, effectLoop, pairedRatio, promiseLoop, rotated, writeResults } from "@effect-pool/testing-effect4"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { RpcClient } from "effect/rpc"
 import { availableParallelism } from "node:os"
@@ -21,7 +21,7 @@ import { Piscina } from "piscina"
 import { Tasks } from "./workers/rpc-group.mjs"
 
 const THREADS = Math.min(2, availableParallelism())
-const tasksFile = fileURLToPath(new URL("./workers/tasks.mjs", import.meta.url))
+const tasksFile = benchTasksPath // the test kit's, one file for both editions
 const rpcTasksFile = fileURLToPath(new URL("./workers/rpc-tasks.mjs", import.meta.url))
 
 interface Job {

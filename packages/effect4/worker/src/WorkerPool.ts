@@ -151,10 +151,12 @@ export interface Options<I = unknown, O = unknown> {
    * How an idle thread waits for its next task (piscina's option and values). `"sync"`: it parks
    * briefly in `Atomics.wait` and takes a task posted meanwhile in the same tick, without an
    * event-loop wake-up — at most ~2 ms at a time, so timers and I/O a task left behind run late by
-   * at most that; never once the thread has loaded an Effect runtime (an Effect handler), nor
+   * at most that (its promise callbacks run before its result is posted, as in piscina); never once the thread has loaded an Effect runtime (an Effect handler), nor
    * while its stdout/stderr is flushing. `"disabled"`: it never blocks, it waits in its event
    * loop. `"async"` (piscina's `Atomics.waitAsync`, for threads with open handles): the same as
-   * `"disabled"` here. `Stats.parked` counts the tasks taken parked. ["sync"]
+   * `"disabled"` here. `Stats.parked` counts the tasks taken parked. As in piscina,
+   * `PISCINA_DISABLE_ATOMICS=1` in the threads' environment (`env`, else the process's) makes
+   * any mode `"disabled"`, and `PISCINA_ENABLE_ASYNC_ATOMICS=1` makes `"sync"` `"async"`. ["sync"]
    */
   readonly atomics?: "sync" | "async" | "disabled" | undefined
   /** piscina 4's boolean for `atomics`: `true` is `"sync"`, `false` is `"disabled"` (giving both, disagreeing, is a `PoolConfigError`). */

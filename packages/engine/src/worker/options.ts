@@ -11,6 +11,11 @@
  *   running between tasks; a thread here waits in its event loop, which keeps them running just
  *   the same: it behaves as `"disabled"`.
  *
+ * piscina's threads also read two environment variables, and so do ours (from the environment
+ * the pool's threads start with: its `env` option, else the process's): `PISCINA_DISABLE_ATOMICS=1`
+ * makes every mode `"disabled"` (it wins over `atomics`/`useAtomics`, as in piscina), and
+ * `PISCINA_ENABLE_ASYNC_ATOMICS=1` makes `"sync"` `"async"`. Any other value leaves the mode as is.
+ *
  * @example
  * ```ts
  * import { Options } from "@effect-pool/engine"
@@ -19,6 +24,8 @@
  * const checker = Options.makeChecker<number>({ decode: (input) => (typeof input === "number" ? input : undefined) })
  * const parsed = Options.checkWith(checker, (check) => parseAtomics(check, undefined, false))
  * if (parsed._tag === "Valid") console.log(parsed.value, parkingOf(parsed.value)) // disabled false
+ * const fromEnv = Options.checkWith(checker, (check) => parseAtomics(check, "sync", undefined, { PISCINA_DISABLE_ATOMICS: "1" }))
+ * if (fromEnv._tag === "Valid") console.log(fromEnv.value) // disabled
  * ```
  * @since 0.1.0
  */
@@ -34,11 +41,36 @@ export const ATOMICS_VALUES: ReadonlyArray<AtomicsMode> = ["sync", "async", "dis
 /** The default: idle threads park (piscina's default too). */
 export const DEFAULT_ATOMICS: AtomicsMode = "sync"
 
+/** An environment variable set to piscina's "on" value, `1` (a thread's env values are strings; a number 1 becomes "1"). */
+const switchedOn = (environment: Readonly<Record<string, unknown>> | undefined, name: string): boolean => {
+  // an own property only: a polluted Object.prototype is no environment
+  if (environment === undefined || !Object.hasOwn(environment, name)) return false
+  const value = environment[name]
+  return (typeof value === "string" || typeof value === "number") && String(value) === "1"
+}
+
+/**
+ * The mode after piscina's environment variables, read from `environment` — the one the pool's
+ * threads start with: `PISCINA_DISABLE_ATOMICS=1` is `"disabled"` whatever the option says,
+ * `PISCINA_ENABLE_ASYNC_ATOMICS=1` turns `"sync"` into `"async"` (piscina's worker.ts reads both).
+ */
+export const atomicsInEnvironment = (mode: AtomicsMode, environment: Readonly<Record<string, unknown>> | undefined): AtomicsMode => {
+  if (switchedOn(environment, "PISCINA_DISABLE_ATOMICS")) return "disabled"
+  if (mode === "sync" && switchedOn(environment, "PISCINA_ENABLE_ASYNC_ATOMICS")) return "async"
+  return mode
+}
+
 /**
  * Checks `atomics` and piscina 4's `useAtomics` (`true`: `"sync"`, `false`: `"disabled"`);
- * both given and disagreeing is an error naming `useAtomics`.
+ * both given and disagreeing is an error naming `useAtomics`. `environment` is the one the
+ * pool's threads start with (their `env` option, else the process's): piscina's
+ * `PISCINA_DISABLE_ATOMICS` and `PISCINA_ENABLE_ASYNC_ATOMICS` apply after the options are
+ * checked ({@link atomicsInEnvironment}).
  */
-export const parseAtomics = (check: Checker<any>, atomics: unknown, useAtomics: unknown): AtomicsMode => {
+export const parseAtomics = (check: Checker<any>, atomics: unknown, useAtomics: unknown, environment?: Readonly<Record<string, unknown>> | undefined): AtomicsMode =>
+  atomicsInEnvironment(parseAtomicsOption(check, atomics, useAtomics), environment)
+
+const parseAtomicsOption = (check: Checker<any>, atomics: unknown, useAtomics: unknown): AtomicsMode => {
   const mode = check.oneOf("atomics", atomics, DEFAULT_ATOMICS, ATOMICS_VALUES)
   if (useAtomics === undefined || useAtomics === null) return mode // null: absent, as for every option
   if (typeof useAtomics !== "boolean") {

@@ -79,7 +79,7 @@ let port: MessagePort
 let wake: Int32Array | undefined
 /** The count as last seen here: `Atomics.wait` sleeps while the main side's is still this. */
 let seenPosted = 0
-/** In the parking loop now (a task finished inside it does not start another). */
+/** In `Atomics.wait` or running what it brought now (a task finished meanwhile does not park again). */
 let parked = false
 /** The module as loaded: `module.exports` of a CommonJS file (as piscina reads it), an ES module's namespace. */
 let module: unknown
@@ -192,12 +192,20 @@ const reply = (message: ReplyMessage): void => {
 
 const heap = (): number | undefined => (settings.reportHeap ? process.memoryUsage().heapUsed : undefined)
 
-/** Replies once for task `id`: its outcome, or "cancelled" when the pool cancelled it. */
+/**
+ * Replies once for task `id`: its outcome, or "cancelled" when the pool cancelled it. The reply
+ * is posted in a microtask, as piscina's (which awaits every handler's result): the promise
+ * callbacks the task left queued (a `.then`, what follows an `await` it did not wait for) run
+ * first, so their side effects are there when its result arrives; the thread parks after that.
+ */
 const settle = (id: number, outcome: () => Pick<ReplyMessage, "status" | "value" | "error">): void => {
   const task = running.get(id)
   running.delete(id)
-  reply(task?.context.cancelled ? { id, status: 2, heap: heap() } : { id, ...outcome(), heap: heap() })
-  if (running.size === 0) park()
+  const message: ReplyMessage = task?.context.cancelled ? { id, status: 2, heap: heap() } : { id, ...outcome(), heap: heap() }
+  queueMicrotask(() => {
+    reply(message)
+    if (running.size === 0) parkSoon()
+  })
 }
 
 /** How long one `Atomics.wait` of an idle thread lasts before it goes back to its event loop (ms). */
@@ -206,35 +214,79 @@ const PARK_WAIT_MS = 1
 const PARK_BUDGET_MS = 2
 
 /**
+ * When the thread first parked since its event loop last ran (undefined: it has run since: a
+ * message came through it, or the immediate queued at the first park ran).
+ */
+let budgetStart: number | undefined
+const budgetEnds = (): void => {
+  budgetStart = undefined
+}
+/** An immediate that ends the budget is queued (one at a time). */
+let budgetImmediate = false
+const budgetImmediateRuns = (): void => {
+  budgetImmediate = false
+  budgetStart = undefined
+}
+/** Whether the thread parks when idle: it was given a wake word, has no Effect runtime, nothing to flush. */
+const parksNow = (): boolean =>
+  wake !== undefined && effects === undefined && !loadingEffects && process.stdout.writableLength === 0 && process.stderr.writableLength === 0
+
+/** A park is queued as a microtask (after the replies and callbacks queued before it). */
+let parkQueued = false
+const parkNow = (): void => {
+  parkQueued = false
+  park()
+}
+/** Parks once what is queued on the microtask queue now has run. */
+const parkSoon = (): void => {
+  if (parkQueued) return
+  parkQueued = true
+  queueMicrotask(parkNow)
+}
+
+/**
  * With no task running, waits briefly for the next message in `Atomics.wait` (as piscina's
- * threads do) and runs it in this tick: a sleeping thread is woken by the main side's
- * `Atomics.notify`, which costs far less than an event-loop wake-up per task. Unlike piscina's
- * (which wait until the next task) the wait is bounded — {@link PARK_WAIT_MS} idle, at most
- * {@link PARK_BUDGET_MS} in all — so what a task left running (timers, immediates, microtasks,
- * stdio) still runs, late by at most that. Only while no Effect runtime has been loaded in the
- * thread (its fibers would stall meanwhile) and nothing is left to flush on stdout/stderr; a task
- * that stays async returns the thread to its event loop until it ends.
+ * threads do) and runs what came in this tick: a sleeping thread is woken by the main side's
+ * `Atomics.notify`, which costs far less than an event-loop wake-up per task. Like piscina's, a
+ * thread takes what one wake-up brings, then lets the microtask queue run — the tasks' replies
+ * and the promise callbacks they left behind — before it parks again ({@link parkSoon}). Unlike
+ * piscina's (which wait until the next task) the wait is bounded — {@link PARK_WAIT_MS} idle, at
+ * most {@link PARK_BUDGET_MS} in all until the event loop has run — so what a task left to the
+ * event loop (timers, immediates, I/O, stdio) still runs, late by at most that. Only while no
+ * Effect runtime has been loaded in the thread (its fibers would stall meanwhile) and nothing is
+ * left to flush on stdout/stderr; a task that stays async returns the thread to its event loop
+ * until it ends.
  */
 const park = (): void => {
   const word = wake
-  if (parked || word === undefined || effects !== undefined || loadingEffects) return
-  if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return
+  if (parked || running.size > 0 || word === undefined || !parksNow()) return
+  const now = performance.now()
+  if (budgetStart === undefined) {
+    budgetStart = now
+    if (!budgetImmediate) {
+      budgetImmediate = true
+      setImmediate(budgetImmediateRuns) // runs once the event loop does
+    }
+  } else if (now - budgetStart > PARK_BUDGET_MS) return
   parked = true
-  const started = performance.now()
+  let took = false
   try {
-    while (running.size === 0) {
-      if (Atomics.wait(word, WAKE_POSTED, seenPosted, PARK_WAIT_MS) === "timed-out") return
-      seenPosted = Atomics.load(word, WAKE_POSTED)
-      // read after updating the count: a message posted in between wakes the next wait
-      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
-        if (!("cancel" in next.message)) Atomics.add(word, WAKE_PARKED, 1)
-        onMessage(next.message)
+    if (Atomics.wait(word, WAKE_POSTED, seenPosted, PARK_WAIT_MS) === "timed-out") return
+    seenPosted = Atomics.load(word, WAKE_POSTED)
+    // read after updating the count: a message posted in between wakes the next wait
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+      if (!("cancel" in next.message)) {
+        took = true
+        Atomics.add(word, WAKE_PARKED, 1)
       }
-      if (effects !== undefined || loadingEffects || performance.now() - started > PARK_BUDGET_MS) return
+      onMessage(next.message)
     }
   } finally {
     parked = false
   }
+  // a task taken parks again when its reply is posted (after what it queued); with none taken
+  // (the messages went through the event loop, or were cancels) it parks again from here
+  if (!took && running.size === 0) parkSoon()
 }
 
 const succeed = (id: number, value: unknown): void => settle(id, () => ({ status: 0, value }))
@@ -363,8 +415,11 @@ const start = async (): Promise<void> => {
     return
   }
   port.on("message", (message: TaskMessage | CancelMessage) => {
+    budgetEnds() // the event loop ran (this is one of its callbacks)
     onMessage(message)
-    // take whatever else is queued now, without a trip through the event loop per message
+    // a thread that parks takes whatever else is queued from its wait, after the replies and
+    // callbacks queued now (see park); one that does not takes it now, without an event each
+    if (parksNow()) return
     for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
       onMessage(next.message)
     }

@@ -1,11 +1,11 @@
 /** The worker pool's `atomics` option (piscina's values) and piscina 4's `useAtomics`, one parser for both editions. */
 import { describe, expect, it } from "vitest"
 import * as Options from "../../src/options.js"
-import { type AtomicsMode, parkingOf, parseAtomics } from "../../src/worker/options.js"
+import { type AtomicsMode, atomicsInEnvironment, parkingOf, parseAtomics } from "../../src/worker/options.js"
 
 const checker = Options.makeChecker<number>({ decode: (input) => (typeof input === "number" ? input : undefined) })
-const parse = (atomics: unknown, useAtomics?: unknown): string => {
-  const result = Options.checkWith(checker, (check) => parseAtomics(check, atomics, useAtomics))
+const parse = (atomics: unknown, useAtomics?: unknown, environment?: Record<string, unknown>): string => {
+  const result = Options.checkWith(checker, (check) => parseAtomics(check, atomics, useAtomics, environment))
   return result._tag === "Invalid" ? `${result.option}: ${result.reason}` : result.value
 }
 
@@ -36,5 +36,27 @@ describe("atomics", () => {
     }
     expect(parse("disabled", true)).toMatch(/^useAtomics: .*disagrees/)
     expect(parse("sync", false)).toMatch(/^useAtomics: .*disagrees/)
+  })
+  it("piscina's PISCINA_DISABLE_ATOMICS=1 disables every mode; PISCINA_ENABLE_ASYNC_ATOMICS=1 turns sync into async", () => {
+    const off = { PISCINA_DISABLE_ATOMICS: "1" }
+    expect(parse(undefined, undefined, off)).toBe("disabled")
+    expect(parse("sync", undefined, off)).toBe("disabled")
+    expect(parse("async", undefined, off)).toBe("disabled")
+    expect(parse(undefined, true, off)).toBe("disabled")
+    expect(parse(undefined, undefined, { PISCINA_DISABLE_ATOMICS: 1 })).toBe("disabled") // a thread's env makes it "1"
+    expect(parse(undefined, undefined, { PISCINA_ENABLE_ASYNC_ATOMICS: "1" })).toBe("async")
+    expect(parse("disabled", undefined, { PISCINA_ENABLE_ASYNC_ATOMICS: "1" })).toBe("disabled")
+    expect(parse(undefined, undefined, { PISCINA_ENABLE_ASYNC_ATOMICS: "1", PISCINA_DISABLE_ATOMICS: "1" })).toBe("disabled")
+    // only "1" is on (piscina compares with '1')
+    for (const value of ["0", "true", "yes", "", " 1", "01", true, 2, undefined, null, {}]) {
+      expect(atomicsInEnvironment("sync", { PISCINA_DISABLE_ATOMICS: value, PISCINA_ENABLE_ASYNC_ATOMICS: value })).toBe("sync")
+    }
+    expect(atomicsInEnvironment("sync", undefined)).toBe("sync")
+    expect(atomicsInEnvironment("sync", {})).toBe("sync")
+    // an inherited key is no environment variable
+    expect(atomicsInEnvironment("sync", Object.create(off))).toBe("sync")
+    // the options are still checked first
+    expect(parse("Sync", undefined, off)).toMatch(/^atomics: must be one of/)
+    expect(parse("sync", false, off)).toMatch(/^useAtomics: .*disagrees/)
   })
 })

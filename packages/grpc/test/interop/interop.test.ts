@@ -1,6 +1,6 @@
 /**
  * gRPC interop cases (grpc/grpc doc/interop-test-descriptions.md) through `GrpcPool.client`,
- * against an interop server (./server.mjs) in a child process; the same cases through a bare
+ * against an interop server (the test kit's packages/testing/interop/server.mjs) in a child process; the same cases through a bare
  * grpc-js generated client as a control (it shows the cases and the server are right).
  *
  * Each case follows the description's client procedure and asserts what it asserts. Where the
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { GrpcError, GrpcPool } from "@effect-pool/grpc"
 import * as grpc from "@grpc/grpc-js"
 import { Chunk, Duration, Effect, Exit, Fiber, Stream } from "effect"
-import { type InteropServer, loadTestProto, startInteropServer } from "./child.js"
+import { type InteropServer, loadTestProto, startInteropServer } from "@effect-pool/testing"
 
 const { TestService, UnimplementedService } = loadTestProto()
 

@@ -514,7 +514,8 @@ export const parseOptions = (input: PoolOptions) => {
         if (schema[key] !== undefined && !isSchema(schema[key])) check.fail(`schema.${key}`, `must be a Schema, got ${OptionCheck.describeValue(schema[key])}`)
       }
     }
-    const atomics = parseAtomics(check, o.atomics, o.useAtomics)
+    // piscina's PISCINA_DISABLE_ATOMICS / PISCINA_ENABLE_ASYNC_ATOMICS, from the environment the threads get
+    const atomics = parseAtomics(check, o.atomics, o.useAtomics, typeof env === "object" ? env : process.env)
     return {
       poolName,
       filename: filename as string | URL,

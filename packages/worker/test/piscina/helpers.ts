@@ -1,9 +1,9 @@
 /** Shared by the piscina port: paths of piscina's own fixtures (copied unchanged) and a pool maker. */
-import { fileURLToPath } from "node:url"
 import { WorkerPool } from "@effect-pool/worker"
+import { piscinaFixture } from "@effect-pool/testing"
 
-/** The path of one of piscina's fixtures (`resolve(__dirname, 'fixtures/…')` in piscina's tests). */
-export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+/** The path of one of piscina's fixtures (`resolve(__dirname, 'fixtures/…')` in piscina's tests): the test kit's one copy. */
+export const fixture = piscinaFixture
 
 /**
  * Options every pool of the suite gets (unless its scenario gives them): atomics-disabled.test.ts

@@ -1,6 +1,6 @@
 /**
  * gRPC interop cases (grpc/grpc doc/interop-test-descriptions.md) through `GrpcPool.client`,
- * against an interop server (./server.mjs) in a child process; the same cases through a bare
+ * against an interop server (the test kit's packages/testing/interop/server.mjs) in a child process; the same cases through a bare
  * grpc-js generated client as a control (it shows the cases and the server are right).
  *
  * Each case follows the description's client procedure and asserts what it asserts. Where the
@@ -13,9 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { GrpcError, GrpcPool } from "@effect-pool/grpc"
 import * as grpc from "@grpc/grpc-js"
 import { Duration, Effect, Exit, Fiber, Queue, Stream } from "effect"
-import { type InteropServer, loadTestProto, startInteropServer } from "./child.js"
+import { type InteropServer, loadTestProto, startInteropServer } from "@effect-pool/testing-effect4"
 
-const { TestService, UnimplementedService } = loadTestProto()
+// the service constructors remade with this root's grpc-js (the shared kit's are made with its own
+// copy, whose channels refuse this copy's credentials)
+const kit = loadTestProto()
+const TestService = grpc.makeClientConstructor(kit.TestService.service, "TestService")
+const UnimplementedService = grpc.makeClientConstructor(kit.UnimplementedService.service, "UnimplementedService")
 
 interface Payload {
   readonly type?: string

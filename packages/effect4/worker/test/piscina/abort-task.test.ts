@@ -106,7 +106,7 @@ describe("piscina abort-task — abortable tasks share threads (documented diffe
 // Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
 // they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
 // in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
-// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+// packages/testing/piscina/package.json standing for piscina's root (main → dist/main.js).
 describe("piscina abort-task (was pending: TS fixtures importing '../..')", () => {
   it.live("aborted task is rejected immediately, and its data is not moved", () =>
     Effect.gen(function*() {

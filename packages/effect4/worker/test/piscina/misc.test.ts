@@ -107,7 +107,7 @@ describe("piscina pool-close", () => {
 
 // Was pending; passes since worker/issue18.
 // Cause: the fixtures `require('../../dist')` (piscina's dist/ in its repository), which did not
-// exist here; packages/worker/test/dist/index.js now re-exports the installed piscina's. The
+// exist here; packages/testing/piscina/dist/index.js now re-exports the installed piscina's. The
 // custom Transferable's list (an array) needed src/internal/runner.ts to transfer each item.
 describe("piscina test-is-buffer-transferred (was pending: fixtures requiring '../../dist')", () => {
   for (const file of ["send-buffer-then-get-length.js", "send-transferrable-then-get-length.js"]) {

@@ -74,7 +74,7 @@ describe("piscina post-task", () => {
 // Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
 // they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
 // in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
-// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+// packages/testing/piscina/package.json standing for piscina's root (main → dist/main.js).
 describe("piscina post-task (was pending: TS fixtures importing '../..')", () => {
   it.live("postTask() can transfer ArrayBuffer instances", () =>
     Effect.gen(function*() {

@@ -76,7 +76,7 @@ describe("piscina simple-test", () => {
 // Cause: these .ts fixtures `import Piscina from '../..'` (piscina's package root in its repository):
 // they loaded as ES modules, where a directory import is not supported. Fixed by loading .ts files
 // in CommonJS scope through tsx's require hook (src/internal/runner.ts), with
-// packages/worker/test/package.json standing for piscina's root (main → test/dist/main.js).
+// packages/testing/piscina/package.json standing for piscina's root (main → dist/main.js).
 describe("piscina simple-test (was pending: TS fixtures importing '../..')", () => {
   for (const file of ["simple-isworkerthread.ts", "simple-isworkerthread-named-import.ts"]) {
     it.live(`Piscina.isWorkerThread has the correct value (worker) — ${file}`, () =>

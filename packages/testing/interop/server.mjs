@@ -1,4 +1,4 @@
-// An interop test server (grpc.testing.TestService) for the cases in interop.test.ts, run in a
+// An interop test server (grpc.testing.TestService) for both editions' interop.test.ts cases, run in a
 // child process: `node server.mjs`. It implements the server features of grpc/grpc's
 // doc/interop-test-descriptions.md ("Server" section) that those cases use: EmptyCall, UnaryCall,
 // StreamingInputCall, StreamingOutputCall, FullDuplexCall, CompressedRequest, Echo Status, Echo

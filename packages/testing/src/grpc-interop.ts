@@ -1,6 +1,8 @@
 /**
- * The interop server (./server.mjs) in a child process: started on a port the OS picks on
- * 127.0.0.1, ready when it reports the port bound (its first stdout line), stopped with SIGTERM.
+ * gRPC's interop server (packages/testing/interop/server.mjs, `grpc.testing.TestService` on
+ * grpc-js; see interop/README.md there) in a child process, for both editions' interop cases:
+ * started on a port the OS picks on 127.0.0.1, ready when it reports the port bound (its first
+ * stdout line), stopped with SIGTERM. No effect import.
  */
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
@@ -8,10 +10,18 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
-const serverPath = fileURLToPath(new URL("./server.mjs", import.meta.url))
-const protoPath = fileURLToPath(new URL("./proto/test.proto", import.meta.url))
+const serverPath = fileURLToPath(new URL("../interop/server.mjs", import.meta.url))
 
-/** grpc.testing's service constructors, loaded as the server loads them (field names as in the proto). */
+/** The `grpc.testing` proto the interop server and cases use (see interop/README.md). */
+export const interopProtoPath = fileURLToPath(new URL("../interop/proto/test.proto", import.meta.url))
+const protoPath = interopProtoPath
+
+/**
+ * grpc.testing's service constructors, loaded as the server loads them (field names as in the
+ * proto), made with this kit's `@grpc/grpc-js`. A root with a grpc-js of its own (the Effect 4
+ * edition) remakes them with its copy, whose channels refuse another copy's credentials:
+ * `grpc.makeClientConstructor(TestService.service, "TestService")`.
+ */
 export const loadTestProto = (): { TestService: grpc.ServiceClientConstructor; UnimplementedService: grpc.ServiceClientConstructor } => {
   const definition = protoLoader.loadSync(protoPath, { keepCase: true, defaults: true, enums: String, longs: Number })
   return (grpc.loadPackageDefinition(definition) as any).grpc.testing

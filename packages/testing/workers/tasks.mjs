@@ -1,4 +1,5 @@
-// The benchmark's worker module, the same file for piscina, tinypool and @effect-pool/worker.
+// The benchmarks' worker module (the test kit's `benchTasksPath`), the same file for piscina, tinypool and both
+// editions' @effect-pool/worker.
 export default ({ a, b }) => a + b
 
 /** About 1 ms of CPU work. */
