@@ -8,6 +8,10 @@
  * clock once, keeps the value until the current microtask queue has drained (one queued
  * microtask marks it stale), and reads again after that. A fiber loop that borrows a thousand
  * times before yielding reads the clock once; a borrow per I/O event reads it as often as before.
+ * The price in that case is one queued microtask per stretch: measured (session 30, Node 20 and
+ * 24 on a 2-core VM, a `setImmediate` loop reading twice per macrotask) +0.1–0.2 µs per
+ * macrotask against two `Date.now()` calls — under 0.3 % of the ~60 µs of client CPU a pooled
+ * Postgres query costs, against ~10 % saved on an uncontended `Pool.use`.
  *
  * Only a clock that reads real time should be wrapped (each edition wraps its runtime's default
  * clock and reads any other — a `TestClock`, a user's — directly, so tests see every adjustment).
