@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Option, Schedule } from "effect"
 import { KeyedPool, OptionCheck, Pool, PoolConfigError } from "../src/index.js"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 
 const acquire = Effect.succeed({ id: 1 })
 
@@ -150,6 +151,24 @@ describe("Pool.make: hostile options", () => {
       const item = yield* Fiber.join(waiter)
       expect(item).toEqual({ id: 1 })
     }).pipe(Effect.scoped))
+
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const base = { acquire: Effect.succeed(1) }
+      for (const key of ["max", "idleTimeout", "name"]) {
+        const error = yield* makeError(throwingGetter(base, key))
+        expect(error.option).toBe(key)
+        expect(error.reason).toMatch(new RegExp(`could not be read: Error: reading ${key} throws`))
+      }
+      expect((yield* makeError(throwingKeys(base))).option).toBe("options")
+      // an own __proto__ key (JSON.parse makes one) is an unknown key, not a lookup into Object.prototype
+      const proto = yield* makeError(protoKey(base))
+      expect([proto.option, proto.reason]).toEqual(["__proto__", "is not a known option"])
+      // a count past 2^53 − 1 (n + 1 === n there)
+      expect((yield* makeError({ ...base, max: 2 ** 53 })).reason).toMatch(/must be at most 9007199254740991/)
+      const keyed = yield* Effect.flip(Effect.scoped(KeyedPool.make(throwingGetter({ acquire: (key: string) => Effect.succeed({ key }) }, "maxPerKey") as never)))
+      expect((keyed as PoolConfigError).option).toBe("maxPerKey")
+    }))
 
   it.effect("a pool made after every rejected option works", () =>
     Effect.gen(function*() {

@@ -109,6 +109,8 @@ type DurationKey = {
  * wrote. A fallback duration is a number of ms, which every edition's codec must accept.
  */
 export const parse = <D>(check: Checker<D>, input: ConfigInput<D>, maxName = "max"): PoolConfig => {
+  // an object whose every option can be read (a user's getter that throws is that option's error)
+  check.record("options", input)
   const name = check.string("name", input.name, defaults.name, { nonEmpty: true })
   const max = check.integer(maxName, input.max, defaults.max, { min: 1, infinity: true })
   const min = check.integer("min", input.min, defaults.min, { min: 0 })

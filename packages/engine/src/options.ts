@@ -124,6 +124,20 @@ export const describeValue = (value: unknown): string => {
   return String(value)
 }
 
+/**
+ * A pool's name for its errors, read from `input[key]` before the options are known to be valid
+ * and without trusting them: a non-blank string, else `fallback` — also when reading it throws
+ * (a user's getter or Proxy; the parse then names that option).
+ */
+export const nameOf = (input: unknown, fallback: string, key = "name"): string => {
+  try {
+    const value = input !== null && typeof input === "object" ? (input as Record<string, unknown>)[key] : undefined
+    return typeof value === "string" && value.trim() !== "" ? value : fallback
+  } catch {
+    return fallback
+  }
+}
+
 /** `ms` as "1d 2h 3m 4s 5ms" (the form Effect's `Duration.format` prints). */
 export const formatMillis = (ms: number): string => {
   if (ms === Infinity) return "Infinity"
@@ -168,11 +182,41 @@ export const suggestion = (key: string, keys: ReadonlyArray<string>): string | u
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 2)) ? best : undefined
 }
 
+/** What a throw from a user's getter or Proxy trap said (its message read safely: it may throw too). */
+const thrown = (e: unknown): string => {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e)
+  } catch {
+    return "an exception"
+  }
+}
+
+/**
+ * The own enumerable keys of `input` and their values, each read once under a guard: a getter
+ * or Proxy trap of the user's that throws is a failed check of that option (never a defect).
+ */
+const readable = (option: string, input: object): ReadonlyArray<readonly [string, unknown]> => {
+  let keys: ReadonlyArray<string>
+  try {
+    keys = Object.keys(input)
+  } catch (e) {
+    return fail(option, `could not be read: ${thrown(e)}`)
+  }
+  return keys.map((key) => {
+    try {
+      return [key, (input as Record<string, unknown>)[key]] as const
+    } catch (e) {
+      return fail(option === "options" ? key : /^[A-Za-z_$][\w$]*$/.test(key) ? `${option}.${key}` : `${option}[${JSON.stringify(key)}]`, `could not be read: ${thrown(e)}`)
+    }
+  })
+}
+
 const known: Checker["known"] = (input, keys, aliases, prefix = "") => {
   if (input === undefined) return
-  for (const key of Object.keys(input)) {
-    if (keys.includes(key) || (input as Record<string, unknown>)[key] === undefined) continue
-    const ours = aliases?.[key]
+  for (const [key, value] of readable(prefix === "" ? "options" : prefix.slice(0, -1), input)) {
+    if (keys.includes(key) || value === undefined) continue
+    // an own key only: `__proto__`, `toString` and the like are not aliases
+    const ours = aliases !== undefined && Object.hasOwn(aliases, key) ? aliases[key] : undefined
     if (ours !== undefined) fail(prefix + key, `is not an option here; use "${prefix}${ours}" instead`)
     const near = suggestion(key, keys)
     fail(prefix + key, `is not a known option${near === undefined ? "" : `; did you mean "${prefix}${near}"?`}`)
@@ -200,6 +244,8 @@ const integer: Checker["integer"] = (option, input, fallback, range) => {
     return Infinity
   }
   if (!Number.isInteger(value)) fail(option, `must be a whole number, got ${value}`)
+  // past 2^53 − 1 counting breaks (n + 1 === n): no count this large is meant
+  if (!Number.isSafeInteger(value)) fail(option, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${value}`)
   if (value < range.min) fail(option, `must be at least ${range.min}, got ${value}`)
   if (range.max !== undefined && value > range.max) fail(option, `must be at most ${range.max}, got ${value}`)
   return value
@@ -250,6 +296,8 @@ const record: Checker["record"] = (option, input) => {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     fail(option, `must be an object, got ${describeValue(input)}`)
   }
+  // every entry readable: a getter that throws is this option's failure, not a defect later
+  readable(option, input as object)
   return input as Readonly<Record<string, unknown>>
 }
 

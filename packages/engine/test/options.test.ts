@@ -118,6 +118,60 @@ describe("known: unknown option keys", () => {
   })
 })
 
+describe("options a user's code throws on reading", () => {
+  const getter = (key: string): object =>
+    Object.defineProperty({}, key, { enumerable: true, get: () => { throw new Error(`no ${key}`) } })
+  const unlisted = new Proxy({}, { ownKeys: () => { throw new Error("no keys") } })
+
+  it("known: a getter that throws names its option (nested: with the prefix), a Proxy that cannot list its keys the object", () => {
+    expect(reason((c) => c.known(getter("max"), ["max"]))).toBe("max: could not be read: Error: no max")
+    expect(reason((c) => c.known(getter("servername"), ["servername"], {}, "tls."))).toBe("tls.servername: could not be read: Error: no servername")
+    expect(reason((c) => c.known(unlisted, ["max"]))).toBe("options: could not be read: Error: no keys")
+    expect(reason((c) => c.known(unlisted, ["time"], {}, "keepalive."))).toBe("keepalive: could not be read: Error: no keys")
+  })
+
+  it("record: every entry read once under the guard; a key that is no identifier in brackets", () => {
+    expect(reason((c) => c.record("env", getter("HOME")))).toBe("env.HOME: could not be read: Error: no HOME")
+    expect(reason((c) => c.record("channelOptions", getter("grpc.max")))).toBe('channelOptions["grpc.max"]: could not be read: Error: no grpc.max')
+    expect(reason((c) => c.record("options", getter("max")))).toBe("max: could not be read: Error: no max")
+    expect(value((c) => c.record("env", { HOME: "/" }))).toEqual({ HOME: "/" })
+  })
+
+  it("a thrown value whose message cannot be read is still a failed check", () => {
+    const hostile = Object.defineProperty(new Error(), "message", { get: () => { throw new Error("again") } })
+    const o = Object.defineProperty({}, "max", { enumerable: true, get: () => { throw hostile } })
+    expect(reason((c) => c.known(o, ["max"]))).toBe("max: could not be read: an exception")
+    const object = Object.defineProperty({}, "max", { enumerable: true, get: () => { throw { secret: 1 } } })
+    expect(reason((c) => c.known(object, ["max"]))).toBe("max: could not be read: an object")
+    const s = Object.defineProperty({}, "max", { enumerable: true, get: () => { throw "plain" } })
+    expect(reason((c) => c.known(s, ["max"]))).toBe('max: could not be read: "plain"')
+  })
+
+  it("known: an own __proto__ or toString key is unknown, never a lookup into Object.prototype's aliases", () => {
+    const proto = JSON.parse('{"__proto__": 1}') as object
+    expect(reason((c) => c.known(proto, ["max"], { size: "max" }))).toBe("__proto__: is not a known option")
+    expect(reason((c) => c.known({ toString: 1 }, ["max"], { size: "max" }))).toBe("toString: is not a known option")
+  })
+
+  it("nameOf: a non-blank string or the fallback, also when reading throws", () => {
+    expect(Options.nameOf({ name: "orders" }, "pool")).toBe("orders")
+    expect(Options.nameOf({ poolName: "w" }, "worker", "poolName")).toBe("w")
+    expect(Options.nameOf({ name: "  " }, "pool")).toBe("pool")
+    expect(Options.nameOf({ name: 4 }, "pool")).toBe("pool")
+    expect(Options.nameOf(null, "pool")).toBe("pool")
+    expect(Options.nameOf("orders", "pool")).toBe("pool")
+    expect(Options.nameOf(getter("name"), "pool")).toBe("pool")
+  })
+})
+
+describe("integer: counts stay exact", () => {
+  it("past 2^53 − 1 is rejected (n + 1 === n there); up to it accepted", () => {
+    expect(reason((c) => c.integer("max", 2 ** 53, 1, { min: 1 }))).toBe("max: must be at most 9007199254740991, got 9007199254740992")
+    expect(value((c) => c.integer("max", Number.MAX_SAFE_INTEGER, 1, { min: 1 }))).toBe(Number.MAX_SAFE_INTEGER)
+    expect(value((c) => c.integer("max", Infinity, 1, { min: 1, infinity: true }))).toBe(Infinity)
+  })
+})
+
 describe("duration", () => {
   it("decodes with the edition's codec, the fallback when undefined", () => {
     expect(value((c) => c.duration("t", 250, 0))).toBe(250)

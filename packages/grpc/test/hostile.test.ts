@@ -9,6 +9,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 import * as grpc from "@grpc/grpc-js"
 import { Effect, Exit, Fiber, Schedule, Stream } from "effect"
 import { Echo, echoClient, eventually, serverBehindProxy } from "./helpers.js"
@@ -108,6 +109,23 @@ const badCallOptions: Array<[string, unknown, string]> = [
 ]
 
 describe("GrpcPool hostile input", () => {
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [throwingGetter({ target: "127.0.0.1:1", credentials: insecure }, "maxChannels"), "maxChannels"],
+        [throwingGetter({ target: "127.0.0.1:1", credentials: insecure }, "name"), "name"],
+        [{ target: "127.0.0.1:1", channelOptions: throwingGetter({}, "grpc.keepalive_time_ms") }, "channelOptions[\"grpc.keepalive_time_ms\"]"],
+        [{ target: "127.0.0.1:1", keepalive: throwingGetter({}, "time") }, "keepalive.time"],
+        [throwingKeys({ target: "127.0.0.1:1", credentials: insecure }), "options"],
+        [protoKey({ target: "127.0.0.1:1", credentials: insecure }), "__proto__"],
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(GrpcPool.make(options as GrpcPool.Options)))
+        expect(error._tag, option).toBe("PoolConfigError")
+        expect((error as { readonly option: string }).option, option).toBe(option)
+      }
+    }))
+
   it.effect("every bad option fails make with PoolConfigError naming it", () =>
     Effect.gen(function*() {
       for (const [label, options, option] of optionCases) {

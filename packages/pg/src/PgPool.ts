@@ -9,7 +9,7 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Pool, PoolConfigError as PoolConfigErrorClass } from "@effect-pool/core"
+import { OptionCheck, Pool, PoolConfigError as PoolConfigErrorClass } from "@effect-pool/core"
 import type { PoolConfigError } from "@effect-pool/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -258,7 +258,7 @@ export const make = (
   import("effect/Scope").Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const name = typeof options.name === "string" && options.name.trim() !== "" ? options.name : pgDefaults.name
+    const name = OptionCheck.nameOf(options, pgDefaults.name)
     const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Layer, Redacted, Schedule, Stream } from "effect"
@@ -175,6 +176,22 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
 const aliasFor: Record<string, string> = { maxConnections: "max", minConnections: "min", connectionTTL: "maxLifetime" }
 
 describe("PgPool options: bad values are PoolConfigErrors naming the option", () => {
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [throwingGetter({ url: url() }, "max"), "max"],
+        [throwingGetter({ url: url() }, "url"), "url"],
+        [{ url: url(), ssl: throwingGetter({}, "rejectUnauthorized") }, "ssl.rejectUnauthorized"],
+        [throwingKeys({ url: url() }), "options"],
+        [protoKey({ url: url() }), "__proto__"],
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layer(options as PgPool.Options))))
+        expect(error._tag, option).toBe("PoolConfigError")
+        expect((error as { readonly option: string }).option, option).toBe(option)
+      }
+    }))
+
   for (const [option, value, named] of invalid) {
     const shown = typeof value === "function" ? "a function" : Redacted.isRedacted(value) ? `Redacted(${String(Redacted.value(value))})` : (() => {
       try {

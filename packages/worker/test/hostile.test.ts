@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 import { Effect, Either, Exit, Fiber } from "effect"
 import { until, workerFile } from "./helpers.js"
 
@@ -98,6 +99,22 @@ const rejected: ReadonlyArray<readonly [string, unknown, string?]> = [
 ]
 
 describe("WorkerPool hostile options", () => {
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [throwingGetter({ filename: basic, maxWorkers: 1, minWorkers: 0 }, "maxWorkers"), "maxWorkers"],
+        [throwingGetter({ filename: basic, maxWorkers: 1, minWorkers: 0 }, "poolName"), "poolName"],
+        [{ filename: basic, env: throwingGetter({}, "A") }, "env.A"],
+        [throwingKeys({ filename: basic, maxWorkers: 1, minWorkers: 0 }), "options"],
+        [protoKey({ filename: basic, maxWorkers: 1, minWorkers: 0 }), "__proto__"],
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(WorkerPool.make(options as any)))
+        expect(error._tag, option).toBe("PoolConfigError")
+        expect((error as { readonly option: string }).option, option).toBe(option)
+      }
+    }))
+
   it.effect("every option with a wrong type, out of range or NaN: PoolConfigError naming it", () =>
     Effect.gen(function*() {
       for (const [option, value, named] of rejected) {

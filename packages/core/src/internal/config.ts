@@ -20,15 +20,14 @@ export type ConfigInput = Config.ConfigInput<Duration.DurationInput>
 export const configKeys: ReadonlyArray<string> = Config.configKeys
 
 /** The name a pool's errors carry, before its options are known to be valid. */
-const labelOf = (name: unknown): string =>
-  typeof name === "string" && name.trim() !== "" ? name : Config.defaults.name
+const labelOf = (input: unknown): string => OptionCheck.nameOf(input, Config.defaults.name)
 
 /**
  * Validates and normalises options; `Left` names the first bad option. `maxName` is what the
  * caller calls `max` (a keyed pool's `maxPerKey`), so errors name the option the user wrote.
  */
 export const parseConfig = (input: ConfigInput, maxName = "max"): Either.Either<PoolConfig, PoolConfigError> =>
-  OptionCheck.run(labelOf(input.name), (check) => Config.parse(check, input, maxName))
+  OptionCheck.run(labelOf(input), (check) => Config.parse(check, input, maxName))
 
 /** One duration option in ms, validated like the pool's own (for kind packages' options). */
 export const durationOption = (

@@ -87,7 +87,7 @@ export const checkOptions = (
   extraKeys: ReadonlyArray<string> = [],
   renamed: Readonly<Record<string, string>> = {}
 ): Effect.Effect<OptionCheck.HealthCheck | undefined, PoolConfigError> =>
-  OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
+  OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => {
     check.record("options", options)
     const keys = [...configKeys, ...lifecycleKeys, ...extraKeys].filter((key) => !(key in renamed))
     check.known(options, keys, renamed)
@@ -157,13 +157,17 @@ export const makeShell = <A, E, R>(
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const healthCheck = yield* checkOptions({ ...options, acquire }, "effect or function")
-    const config = yield* configOf(options)
+    // every option readable (a getter that throws is that option's error), then read once: the
+    // checks and the pool see one copy of data properties, not a user's getters or Proxy traps
+    yield* OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options))
+    const input: CommonOptions<A, E, R> = { ...options }
+    const healthCheck = yield* checkOptions({ ...input, acquire }, "effect or function")
+    const config = yield* configOf(input)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock
     const shell = new PoolShell<A, E>(
       config,
-      lifecycleOf(acquire, options, runtime),
+      lifecycleOf(acquire, input, runtime),
       clock,
       runtime as Runtime<never>,
       { pool: config.name }

@@ -147,6 +147,23 @@ export const run = <A>(pool: string, f: (check: Checker) => A): Result.Result<A,
 export const describeValue: (value: unknown) => string = Options.describeValue
 
 /**
+ * A pool's name for the errors of its option checks, read before the options are known to be
+ * valid and without trusting them: `input[key]` when it is a non-blank string, else `fallback`
+ * (also when reading it throws — a user's getter — the check then names that option).
+ *
+ * @example
+ * ```ts
+ * import { OptionCheck } from "@effect-pool/core"
+ *
+ * console.log(OptionCheck.nameOf({ name: "orders" }, "pool")) // "orders"
+ * console.log(OptionCheck.nameOf({ name: " " }, "pool")) // "pool"
+ * console.log(OptionCheck.nameOf(null, "pool")) // "pool"
+ * ```
+ * @since 0.3.0
+ */
+export const nameOf: (input: unknown, fallback: string, key?: string) => string = Options.nameOf
+
+/**
  * Checks a `healthCheck` option — the one shape of core and every kind: `{ schedule, timeout }`,
  * plus `check` and `onFailure` when `userCheck` (core), plus a kind's `extraKeys` (checked by the
  * kind). `undefined` when off; the timeout in ms (`timeout`: the default; none: the pool's `validateTimeout`).

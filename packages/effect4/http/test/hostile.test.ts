@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 import { caSignedCertificate, eventually, selfSignedCertificate } from "@effect-pool/testing-effect4"
 import { Cause, Effect, Exit, Fiber, Layer, Stream } from "effect"
 import { HttpBody, HttpClient, HttpClientRequest } from "effect/http"
@@ -30,6 +31,22 @@ const stillWorks = (origin: string) =>
 const OVER_TIMER = 2 ** 31 + 1000 // ms: a setTimeout with this fires after 1 ms
 
 describe("options: construction rejects what cannot work, naming the option", () => {
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [throwingGetter({}, "maxConnectionsPerOrigin"), "maxConnectionsPerOrigin"],
+        [throwingGetter({}, "name"), "name"],
+        [{ tls: throwingGetter({}, "rejectUnauthorized") }, "tls.rejectUnauthorized"],
+        [throwingKeys({}), "options"],
+        [protoKey({}), "__proto__"],
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(HttpPool.layer(options as HttpPool.Options))))
+        expect(error._tag, option).toBe("PoolConfigError")
+        expect((error as { readonly option: string }).option, option).toBe(option)
+      }
+    }))
+
   const rejected: ReadonlyArray<readonly [string, unknown, RegExp?]> = [
     // the options object itself
     ["options", null],

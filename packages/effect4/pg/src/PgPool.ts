@@ -5,7 +5,7 @@
  *
  * @since 4.0.0
  */
-import { Pool, PoolConfigError } from "@effect-pool/core"
+import { OptionCheck, Pool, PoolConfigError } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -244,7 +244,7 @@ export const make = (
 > =>
   Effect.gen(function*() {
     const input = options as unknown as Record<string, unknown>
-    const name = typeof options.name === "string" && options.name.trim() !== "" ? options.name : pgDefaults.name
+    const name = OptionCheck.nameOf(options, pgDefaults.name)
     const parsed = parse(input)
     if (!parsed.ok) return yield* new PoolConfigError({ pool: name, option: parsed.option, reason: parsed.reason })
     const { core, settings } = parsed.value

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
+import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Exit, Layer, Redacted, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
@@ -187,6 +188,22 @@ const show = (value: unknown): string => {
 }
 
 describe("PgPool options: bad values are PoolConfigErrors naming the option", () => {
+  it.effect("options a user's getter or Proxy throws on reading are a PoolConfigError naming them, never a defect", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [throwingGetter({ url: url() }, "max"), "max"],
+        [throwingGetter({ url: url() }, "url"), "url"],
+        [{ url: url(), ssl: throwingGetter({}, "rejectUnauthorized") }, "ssl.rejectUnauthorized"],
+        [throwingKeys({ url: url() }), "options"],
+        [protoKey({ url: url() }), "__proto__"],
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layer(options as PgPool.Options))))
+        expect(error._tag, option).toBe("PoolConfigError")
+        expect((error as { readonly option: string }).option, option).toBe(option)
+      }
+    }))
+
   for (const [option, value, named] of invalid) {
     it.live(`${option}: ${show(value)}`, () =>
       Effect.gen(function*() {

@@ -7,7 +7,7 @@
  * @internal
  */
 import type { Checker } from "../options.js"
-import { describeValue } from "../options.js"
+import { describeValue, nameOf } from "../options.js"
 import * as crypto from "node:crypto"
 import * as nodeTls from "node:tls"
 
@@ -186,8 +186,7 @@ const parseTls = (check: Checker<any>, input: unknown): Parsed["tls"] => {
 }
 
 /** The pool name errors are reported under (the `name` option when it is a string). */
-export const poolNameOf = (options: unknown): string =>
-  typeof (options as { name?: unknown } | undefined)?.name === "string" ? (options as { name: string }).name : "http"
+export const poolNameOf = (options: unknown): string => nameOf(options, "http")
 
 /**
  * Parses `options` with `check` (an edition's checker); throws the engine's `OptionInvalid`.
@@ -199,9 +198,12 @@ export const parse = (check: Checker<any>, options: unknown, features: Features)
       check.fail("options", `must be an object, got ${describeValue(options)}`)
     }
     const input = options as Record<string, unknown>
+    // every option readable (a getter that throws is that option's error)
+    check.record("options", input)
     const unsupported = features.http2 ? UNSUPPORTED_H2 : UNSUPPORTED_H1
     for (const key of Object.keys(input)) {
-      const why = unsupported[key] ?? UNSUPPORTED[key]
+      // own keys only: `__proto__`, `constructor` are no one's options
+      const why = Object.hasOwn(unsupported, key) ? unsupported[key] : Object.hasOwn(UNSUPPORTED, key) ? UNSUPPORTED[key] : undefined
       if (input[key] !== undefined && why !== undefined) check.fail(key, why)
     }
     if (features.http2) check.known(input, [...KNOWN, ...H2_KNOWN], { ...ALIASES, ...H2_ALIASES })

@@ -74,7 +74,7 @@ const isLoopback = (target: string): boolean => {
 
 /** The options, checked: every key known, every value of its type and range. */
 export const parseOptions = (options: PoolOptions) => {
-  const name = typeof options?.name === "string" && options.name.trim() !== "" ? options.name : "grpc"
+  const name = OptionCheck.nameOf(options, "grpc")
   return OptionCheck.run(name, (check) => {
     check.record("options", options)
     check.known(options, optionKeys, optionAliases)
@@ -113,7 +113,7 @@ export const parseOptions = (options: PoolOptions) => {
     const channelOptions = check.record("channelOptions", options.channelOptions) ?? {}
     for (const [key, value] of Object.entries(channelOptions)) {
       if (value === undefined) continue
-      const ours = channelOptionAliases[key]
+      const ours = Object.hasOwn(channelOptionAliases, key) ? channelOptionAliases[key] : undefined
       if (ours !== undefined) check.fail(`channelOptions["${key}"]`, `is set by the pool; use ${ours} instead`)
       if (!/^grpc(-node)?\./.test(key)) check.fail(`channelOptions["${key}"]`, "is not a grpc-js channel option (they start with grpc. or grpc-node.)")
       if (key !== "grpc.use_local_subchannel_pool" && !["string", "number", "object", "function"].includes(typeof value)) {

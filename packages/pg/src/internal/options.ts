@@ -344,7 +344,7 @@ export const parseOptions = (
   OptionCheck.run(name, (check) => {
     check.record("options", options)
     for (const key of Object.keys(options)) {
-      if (options[key] !== undefined && key in unsupported) check.fail(key, unsupported[key]!)
+      if (options[key] !== undefined && Object.hasOwn(unsupported, key)) check.fail(key, unsupported[key]!)
     }
     check.known(options, allKeys)
     const core: Record<string, unknown> = {}

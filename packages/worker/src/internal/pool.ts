@@ -436,10 +436,10 @@ const isSchema = (value: unknown): boolean => Schema.isSchema(value)
 /** Checks every option of `make` (a `PoolConfigError` names the first bad one). */
 export const parseOptions = (input: PoolOptions) => {
   const raw = input as unknown
-  const poolNameInput = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>).poolName : undefined
-  const label = typeof poolNameInput === "string" && poolNameInput.trim() !== "" ? poolNameInput : "worker"
+  const label = OptionCheck.nameOf(raw, "worker", "poolName")
   return OptionCheck.run(label, (check): Parsed => {
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) check.fail("options", `must be an object, got ${OptionCheck.describeValue(raw)}`)
+    // an object whose every option can be read (a user's getter that throws is that option's error)
+    check.record("options", raw)
     // own properties only: a key inherited from a polluted Object.prototype (env, execArgv,
     // name) must not reach the threads
     const o = Object.assign(Object.create(null), raw) as Record<string, unknown>

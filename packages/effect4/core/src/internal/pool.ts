@@ -96,7 +96,7 @@ const checkOptionsNow = (
   extraKeys: ReadonlyArray<string>,
   renamed: Readonly<Record<string, string>>
 ) =>
-  OptionCheck.run(typeof options.name === "string" && options.name.trim() !== "" ? options.name : "pool", (check) => {
+  OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => {
     check.record("options", options)
     const keys = [...configKeys, ...lifecycleKeys, ...extraKeys].filter((key) => !(key in renamed))
     check.known(options, keys, renamed)
@@ -166,13 +166,17 @@ export const makeShell = <A, E, R>(
   options: CommonOptions<A, E, R>
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const healthCheck = yield* checkOptions({ ...options, acquire }, "effect or function")
-    const config = yield* configOf(options)
+    // every option readable (a getter that throws is that option's error), then read once: the
+    // checks and the pool see one copy of data properties, not a user's getters or Proxy traps
+    yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options)))
+    const input: CommonOptions<A, E, R> = { ...options }
+    const healthCheck = yield* checkOptions({ ...input, acquire }, "effect or function")
+    const config = yield* configOf(input)
     const context = yield* Effect.context<R>()
     const clock = Context.get(context as Context.Context<never>, Clock.Clock)
     const shell = new PoolShell<A, E>(
       config,
-      lifecycleOf(acquire, options, context),
+      lifecycleOf(acquire, input, context),
       clock,
       context as Context.Context<never>,
       { pool: config.name }

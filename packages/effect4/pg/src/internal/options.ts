@@ -237,7 +237,7 @@ export const parse = (options: Record<string, unknown>) =>
   run((check) => {
     check.record("options", options)
     for (const key of Object.keys(options)) {
-      if (options[key] !== undefined && key in renamed) check.fail(key, renamed[key]!)
+      if (options[key] !== undefined && Object.hasOwn(renamed, key)) check.fail(key, renamed[key]!)
     }
     check.known(options, allKeys)
     // core's options (and @effect/sql-pg's names for three of them)
