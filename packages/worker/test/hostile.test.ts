@@ -258,7 +258,12 @@ describe("WorkerPool hostile run arguments", () => {
         [1, { signal: new AbortController().signal }, "signal"],
         [1, { tranfser: [] }, "tranfser"],
         [1, "options", "options"],
-        [1, 12, "options"]
+        [1, 12, "options"],
+        // a getter or Proxy of the caller's that throws: that argument's error, never a defect
+        [1, throwingGetter({}, "name"), "name"],
+        [1, throwingGetter({}, "timeout"), "timeout"],
+        [1, { transfer: new Proxy([new ArrayBuffer(1)], { get: (t, k) => (k === "0" ? (() => { throw new Error("element") })() : Reflect.get(t, k)) }) }, "transfer"],
+        [1, protoKey({}), "__proto__"]
       ]
       for (const [input, options, argument] of cases) {
         const exit = yield* Effect.exit(WorkerPool.run(pool, input, options as any))

@@ -343,25 +343,32 @@ const checkRunOptions = (
 ): TaskInputError | { readonly name: string | undefined; readonly timeout: number; readonly transfer: ReadonlyArray<TransferListItem> | undefined } => {
   if (options === undefined || options === null) return { name: undefined, timeout: taskTimeout, transfer: undefined }
   if (typeof options !== "object" || Array.isArray(options)) return inputError("options", `must be an object, got ${OptionCheck.describeValue(options)}`)
-  let keys: Array<string>
-  try {
-    keys = Object.keys(options)
-  } catch (error) {
-    return inputError("options", `cannot be read: ${String(error)}`)
-  }
-  for (const key of keys) {
-    if (runOptionKeys.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue
+  // every option readable (a getter or Proxy of the caller's that throws is that option's error,
+  // never a defect), then read once into a copy
+  const readable = OptionCheck.run("run", (check) => check.record("options", options))
+  if (readable._tag === "Failure") return inputError(readable.failure.option, readable.failure.reason)
+  const o: Record<string, unknown> = { ...options }
+  for (const key of Object.keys(o)) {
+    if (runOptionKeys.includes(key) || o[key] === undefined) continue
     const hint = key === "signal"
       ? "; cancel a task by interrupting its fiber (e.g. Effect.timeout, Effect.race, Fiber.interrupt)"
       : ""
     return inputError(key, `is not a run option (transfer, name, timeout)${hint}`)
   }
-  const { name, timeout, transfer } = options
+  const { name, timeout } = o as RunOptions
+  let transfer: ReadonlyArray<TransferListItem> | undefined
+  if (o.transfer !== undefined) {
+    if (!Array.isArray(o.transfer)) {
+      return inputError("transfer", `must be an array of transferable objects, got ${OptionCheck.describeValue(o.transfer)}`)
+    }
+    try {
+      transfer = Array.from(o.transfer as ReadonlyArray<TransferListItem>)
+    } catch {
+      return inputError("transfer", "could not be read (an element's getter or the array's Proxy threw)")
+    }
+  }
   if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
     return inputError("name", `must be the name of an export, got ${OptionCheck.describeValue(name)}`)
-  }
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    return inputError("transfer", `must be an array of transferable objects, got ${OptionCheck.describeValue(transfer)}`)
   }
   if (transfer !== undefined) {
     for (const item of transfer) {
