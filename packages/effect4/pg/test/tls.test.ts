@@ -81,4 +81,26 @@ describe("TLS server with a certificate from an untrusted CA", () => {
       expect(yield* error({ url: tlsUrl(`sslmode=disable&sslrootcert=${encodeURIComponent(certs.caFile)}`) })).toMatchObject({ _tag: "PoolConfigError", option: "url" })
       expect(yield* error({ url: tlsUrl(`sslrootcert=${encodeURIComponent(certs.caFile)}`), ssl: false })).toMatchObject({ _tag: "PoolConfigError", option: "ssl" })
     }))
+
+  it.live("url and ssl option never contradict each other (the driver would take ssl over the url: plaintext or an unverified server)", () =>
+    Effect.gen(function*() {
+      const error = (options: PgPool.Options) => Effect.flip(Effect.scoped(Layer.build(PgPool.layer(options))))
+      expect(yield* error({ url: tlsUrl("sslmode=verify-full"), ssl: { rejectUnauthorized: false } })).toMatchObject({ _tag: "PoolConfigError", option: "ssl" })
+      expect(yield* error({ url: tlsUrl("sslmode=prefer"), ssl: { rejectUnauthorized: false } })).toMatchObject({ _tag: "PoolConfigError", option: "ssl" })
+      expect(yield* error({ url: tlsUrl("sslmode=disable"), ssl: true })).toMatchObject({ _tag: "PoolConfigError", option: "ssl" })
+      expect(yield* error({ url: tlsUrl("sslmode=require"), ssl: false })).toMatchObject({ _tag: "PoolConfigError", option: "ssl" })
+      // refining is fine: the url asks for verified TLS, the option gives the CA to verify with
+      const ca = readFileSync(certs.caFile, "utf8")
+      expect(yield* sessionSsl({ url: tlsUrl("sslmode=verify-full"), ssl: { ca } })).toEqual(Result.succeed(true))
+      expect(yield* sessionSsl({ url: tlsUrl("sslmode=disable"), ssl: false })).toEqual(Result.succeed(false))
+    }), 30_000)
+
+  it.live("node-postgres's ssl= url parameter, which the driver ignores (plaintext), is a PoolConfigError naming sslmode", () =>
+    Effect.gen(function*() {
+      for (const value of ["true", "1", "no-verify", "0"]) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layer({ url: tlsUrl(`ssl=${value}`) }))))
+        expect(error).toMatchObject({ _tag: "PoolConfigError", option: "url" })
+        expect(error.message).toMatch(/use sslmode=/)
+      }
+    }))
 })

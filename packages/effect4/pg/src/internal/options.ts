@@ -180,6 +180,11 @@ const checkUrl = (check: Checker, raw: string): UrlParts => {
       }
       parts.sslmode = value
     }
+    // node-postgres's `ssl=true|1|0|false|no-verify`: @effect/sql-pg 4's driver ignores it (an
+    // unknown parameter, as libpq), so `?ssl=true` would connect without TLS — refused, naming sslmode
+    if (key === "ssl") {
+      check.fail("url", `ssl=${JSON.stringify(value)} is not read by @effect/sql-pg 4's driver (it would connect without TLS): use sslmode=require, verify-full or disable`)
+    }
     if (key === "sslrootcert") parts.tlsFiles.ca = readPem(check, key, value)
     if (key === "sslcert") parts.tlsFiles.cert = readPem(check, key, value)
     if (key === "sslkey") parts.tlsFiles.key = readPem(check, key, value)
@@ -209,6 +214,24 @@ const checkSsl = (check: Checker, ssl: unknown): void => {
     if (value !== undefined && !(pem(value) || (Array.isArray(value) && value.every((v) => pem(v) || (key === "key" && typeof v === "object" && v !== null))))) {
       check.fail(`ssl.${key}`, `must be a PEM string or Buffer (or an array of them), got ${Checks.describeValue(value)}`)
     }
+  }
+}
+
+/**
+ * The url's `sslmode` and the `ssl` option may refine each other but never contradict: the
+ * driver takes `ssl` over the url, so `sslmode=require` with `ssl: false` would be plaintext and
+ * `sslmode=verify-full` with `rejectUnauthorized: false` an unverified server (the Effect 3
+ * edition's rule, which node-postgres's URL parameters follow).
+ */
+const checkTlsAgrees = (check: Checker, sslmode: string | undefined, ssl: unknown): void => {
+  if (sslmode === undefined || ssl === undefined) return
+  if (sslmode === "disable") {
+    if (ssl !== false) check.fail("ssl", "contradicts the url's sslmode=disable (one turns TLS off, the other on)")
+    return
+  }
+  if (ssl === false) check.fail("ssl", `contradicts the url's sslmode=${sslmode} (one turns TLS on, the other off)`)
+  if (typeof ssl === "object" && ssl !== null && (ssl as { readonly rejectUnauthorized?: unknown }).rejectUnauthorized === false) {
+    check.fail("ssl", `rejectUnauthorized: false contradicts the url's sslmode=${sslmode}, which verifies the server's certificate`)
   }
 }
 
@@ -276,6 +299,7 @@ export const parse = (options: Record<string, unknown>) =>
     }
     secret(check, "password", options.password, true)
     checkSsl(check, options.ssl)
+    checkTlsAgrees(check, fromUrl.sslmode, options.ssl)
     check.string("applicationName", options.applicationName, undefined)
     check.string("startupOptions", options.startupOptions, undefined)
     check.func("stream", options.stream)
