@@ -105,7 +105,12 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["interceptors and interceptor_providers", { interceptors: [() => undefined], interceptor_providers: [() => undefined] }, "interceptor_providers"],
   ["compress not a boolean", { compress: "gzip" }, "compress"],
   ["compress on a pool that does not compress", { compress: true }, "compress"],
-  ["an unknown option", { deadlin: new Date() }, "deadlin"]
+  ["an unknown option", { deadlin: new Date() }, "deadlin"],
+  // a getter or Proxy of the caller's that throws: that argument's error, never a defect
+  ["a getter that throws", throwingGetter({}, "timeout"), "timeout"],
+  ["a metadata getter that throws", { metadata: throwingGetter({}, "x-a") }, "x-a"],
+  ["options that cannot be listed", throwingKeys({}), "options"],
+  ["an own __proto__ key", protoKey({}), "__proto__"]
 ]
 
 describe("GrpcPool hostile input", () => {
