@@ -37,7 +37,7 @@
  * if (parsed._tag === "Valid") {
  *   let set = Backends.make(parsed.value)
  *   set = Backends.resolved(set, ["127.0.0.1:5001", "127.0.0.1:5002"]).state
- *   const picked = Backends.pick(set, () => ({ channels: 1, activeCalls: 0 }))
+ *   const picked = Backends.pick(set, () => ({ channels: 1, activeCalls: 0, waitingCalls: 0 }))
  *   console.log(picked.address) // 127.0.0.1:5001
  * }
  * ```
@@ -194,8 +194,16 @@ export interface Step {
 
 /** What the shell knows of a backend's load now. */
 export interface Load {
+  /** Channels in rotation. */
   readonly channels: number
+  /** Calls on those channels. */
   readonly activeCalls: number
+  /**
+   * Calls waiting for a channel of this backend (its channels are all busy at their stream
+   * limit, or still connecting): the pick counts them as load, or a backend with a long queue
+   * would keep getting half of the new calls.
+   */
+  readonly waitingCalls: number
 }
 
 const none: ReadonlyArray<Command> = []
@@ -337,9 +345,11 @@ export interface Picked {
 }
 
 /**
- * The backend for a new call: among those in rotation, the fewest active calls per channel —
- * a backend without a channel in rotation only when none has one (then the fewest calls);
- * ties go round-robin from the cursor. With every live backend ejected, the one ejected longest ago.
+ * The backend for a new call: among those in rotation, the fewest calls per channel — calls on
+ * its channels and calls waiting for one, `(activeCalls + waitingCalls) / channels` — a backend
+ * without a channel in rotation only when none has one (then the fewest calls, active and
+ * waiting); ties go round-robin from the cursor. With every live backend ejected, the one
+ * ejected longest ago.
  */
 export const pick = (state: BackendSet, load: (address: string) => Load): Picked => {
   const backends = state.backends
@@ -357,7 +367,10 @@ export const pick = (state: BackendSet, load: (address: string) => Load): Picked
     const l = load(b.address)
     // a backend with no channel in rotation (connecting, or every connection just lost) comes
     // after every backend with one: its calls fail or wait, so few active calls mean nothing
-    const score = l.channels === 0 ? NO_CHANNEL + l.activeCalls : l.activeCalls / l.channels
+    // calls queued for its channels are load too: a backend at its channel cap with a queue
+    // scores above one as busy without (the active calls alone tie them at the stream limit)
+    const calls = l.activeCalls + l.waitingCalls
+    const score = l.channels === 0 ? NO_CHANNEL + calls : calls / l.channels
     if (score < bestScore) {
       best = i
       bestScore = score
@@ -425,6 +438,8 @@ export interface BackendStats {
   readonly address: string
   readonly channels: number
   readonly activeCalls: number
+  /** Calls waiting for a channel of this backend. */
+  readonly waitingCalls: number
   readonly ejected: boolean
   readonly ejectedUntil?: number | undefined
   readonly consecutiveFailures: number
@@ -439,6 +454,7 @@ export const backendStats = (state: BackendSet, load: (address: string) => Load)
       address: b.address,
       channels: l.channels,
       activeCalls: l.activeCalls,
+      waitingCalls: l.waitingCalls,
       ejected: b.ejectedUntil !== undefined,
       consecutiveFailures: b.consecutiveFailures,
       draining: b.draining

@@ -18,7 +18,7 @@
  * if (parsed._tag === "Valid") {
  *   interface Server { readonly address: string; readonly load: () => Backends.Load }
  *   const router = new Router<Server, string, string, string>("orders", "ipv4:10.0.0.1:1,10.0.0.2:1", parsed.value, {
- *     open: (address) => ({ address, load: () => ({ channels: 1, activeCalls: 0 }) }),
+ *     open: (address) => ({ address, load: () => ({ channels: 1, activeCalls: 0, waitingCalls: 0 }) }),
  *     resize: () => {},
  *     drain: (_backend, closed) => closed(),
  *     lend: (backend, request, done) => {
@@ -44,11 +44,14 @@ import * as Backends from "./backends.js"
 /** grpc status OK. */
 const OK = 0
 
+/** The load of a backend not open (none). */
+const noLoad: Backends.Load = { channels: 0, activeCalls: 0, waitingCalls: 0 }
+
 /** What the router needs of one backend (the edition's object: its core pool of channels). */
 export interface RouterBackend {
   /** The resolved address (`host:port`), or the target itself. */
   readonly address: string
-  /** Its load now: channels in rotation and the calls on them. */
+  /** Its load now: channels in rotation, the calls on them and the calls waiting for one. */
   readonly load: () => Backends.Load
 }
 
@@ -146,7 +149,7 @@ export class Router<B extends RouterBackend, R, L, F> {
 
   /** Per-backend stats (the engine's shape). */
   backendStats(): ReadonlyArray<Backends.BackendStats> {
-    return Backends.backendStats(this.set, (address) => this.backendAt(address)?.load() ?? { channels: 0, activeCalls: 0 })
+    return Backends.backendStats(this.set, (address) => this.backendAt(address)?.load() ?? noLoad)
   }
 
   /** Asks the resolver again (a channel was lost, a connection failed). */
@@ -313,13 +316,13 @@ export class Router<B extends RouterBackend, R, L, F> {
     this.resolvedOnce()
   }
 
-  private readonly load = (address: string): Backends.Load => this.live.get(address)?.load() ?? { channels: 0, activeCalls: 0 }
+  private readonly load = (address: string): Backends.Load => this.live.get(address)?.load() ?? noLoad
 
   /** The backend for a call: the engine's pick, or the least loaded not yet tried. */
   choose(tried: ReadonlySet<B> | undefined): B | undefined {
     const picked = Backends.pick(this.set, tried === undefined ? this.load : (address) => {
       const backend = this.live.get(address)
-      return backend === undefined || tried.has(backend) ? { channels: 1, activeCalls: Infinity } : backend.load()
+      return backend === undefined || tried.has(backend) ? { channels: 1, activeCalls: Infinity, waitingCalls: 0 } : backend.load()
     })
     this.set = picked.state
     const backend = picked.address === undefined ? undefined : this.live.get(picked.address)

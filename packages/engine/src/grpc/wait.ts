@@ -45,13 +45,25 @@ export class BackendWaits<E, C extends WaitChannel = WaitChannel> {
   failure: E | undefined = undefined
   /** Fail-fast waits: each ends with the error when the backend cannot connect. */
   private readonly failFast = new Set<(error: E) => void>()
+  /** Waits armed and not settled yet. */
+  private armed = 0
 
   constructor(
     /** Calls wait for a connection by default (the pool's `waitForReady`). */
     readonly waitForReady: boolean
   ) {}
 
-  /** Its load now, for the pick: channels in rotation and the calls on them. */
+  /**
+   * Calls waiting for one of its channels now: the waits armed and not settled yet. The edition
+   * arms every borrow of the backend's core pool that is not lent at once, and settles it when it
+   * ends (lent, failed, given up), so this is the core pool's waiting borrowers — fail-fast waits,
+   * `waitForReady` ones and a failure due on the next turn alike.
+   */
+  get waiting(): number {
+    return this.armed
+  }
+
+  /** Its load now, for the pick: channels in rotation, the calls on them, and the calls waiting for one. */
   load(): Load {
     let channels = 0
     let activeCalls = 0
@@ -60,7 +72,7 @@ export class BackendWaits<E, C extends WaitChannel = WaitChannel> {
       channels++
       activeCalls += pooled.item?.borrowers ?? 0
     }
-    return { channels, activeCalls }
+    return { channels, activeCalls, waitingCalls: this.armed }
   }
 
   /** A channel in rotation or able to come back (connected, not lost): a wait for it is not fail-fast's business. */
@@ -84,14 +96,19 @@ export class BackendWaits<E, C extends WaitChannel = WaitChannel> {
   /**
    * Arms a wait still waiting (not lent at once): fail-fast listing (or the failure now, on the
    * next turn of the event loop, while the backend is failing to connect with no connection up)
-   * and the deadline's timer (in steps under the timer limit). `giveUp` ends the wait with an
-   * error (the edition's `Borrow.abort`); the function returned ends the listing and the timer —
-   * call it when the wait ends, however it ends.
+   * and the deadline's timer (in steps under the timer limit); it counts in `waiting` until
+   * settled. `giveUp` ends the wait with an error (the edition's `Borrow.abort`); the function
+   * returned ends the listing and the timer and the count — call it when the wait ends, however
+   * it ends (again: nothing).
    */
   arm(options: WaitOptions, giveUp: (error: E) => void, deadlineExceeded: () => E): () => void {
     let timer: ReturnType<typeof setTimeout> | undefined
     let listed = false
+    let counted = true
+    this.armed++
     const settle = () => {
+      if (counted) this.armed--
+      counted = false
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
       if (listed) this.failFast.delete(giveUp)

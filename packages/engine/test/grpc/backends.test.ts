@@ -21,7 +21,7 @@ const options = (input: B.BackendOptionsInput<number> = {}, pool = { minChannels
 const set = (addresses: ReadonlyArray<string>, input?: B.BackendOptionsInput<number>, pool?: { minChannels: number; maxChannels: number }) =>
   B.resolved(B.make(options(input, pool)), addresses).state
 
-const idle = (): B.Load => ({ channels: 1, activeCalls: 0 })
+const idle = (): B.Load => ({ channels: 1, activeCalls: 0, waitingCalls: 0 })
 
 const fail = (state: B.BackendSet, address: string, times: number, now = 0) => {
   let s = state
@@ -168,20 +168,49 @@ describe("pick", () => {
       s = p.state
     }
     expect(seen).toEqual(["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"])
-    const load = (a: string): B.Load => (a === "a:1" ? { channels: 2, activeCalls: 2 } : a === "b:1" ? { channels: 1, activeCalls: 3 } : { channels: 1, activeCalls: 1 })
+    const load = (a: string): B.Load => (a === "a:1" ? { channels: 2, activeCalls: 2, waitingCalls: 0 } : a === "b:1" ? { channels: 1, activeCalls: 3, waitingCalls: 0 } : { channels: 1, activeCalls: 1, waitingCalls: 0 })
     expect(B.pick(s, load).address).toBe("a:1") // 1 per channel, ties with c:1, cursor at a
     const drained = B.resolved(s, ["b:1", "c:1"]).state
-    expect(B.pick(drained, () => ({ channels: 1, activeCalls: 0 })).address).not.toBe("a:1")
+    expect(B.pick(drained, () => ({ channels: 1, activeCalls: 0, waitingCalls: 0 })).address).not.toBe("a:1")
     expect(B.pick(B.resolved(set(["a:1"]), ["a:1"]).state, idle).address).toBe("a:1")
     // no channel in rotation (its connections just lost): picked only when no other has one
-    const lost = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0 } : { channels: 1, activeCalls: 50 })
+    const lost = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 50, waitingCalls: 50 })
     let t = set(["a:1", "b:1"])
     for (let i = 0; i < 4; i++) {
       const p = B.pick(t, lost)
       expect(p.address).toBe("b:1")
       t = p.state
     }
-    expect(B.pick(t, () => ({ channels: 0, activeCalls: 0 })).address).toBeDefined()
+    expect(B.pick(t, () => ({ channels: 0, activeCalls: 0, waitingCalls: 0 })).address).toBeDefined()
+  })
+
+  it("calls waiting for a channel count: (active + waiting) per channel; with no channel, NO_CHANNEL + active + waiting", () => {
+    const s = set(["a:1", "b:1"])
+    // both at their stream limit, a with 3 calls queued: b (the cursor is at a, the tie would be a's)
+    const queued = (a: string): B.Load => (a === "a:1" ? { channels: 1, activeCalls: 1, waitingCalls: 3 } : { channels: 1, activeCalls: 1, waitingCalls: 0 })
+    expect(B.pick(s, queued).address).toBe("b:1")
+    // per channel: a's 2 + 4 over 3 channels (2) beats b's 3 + 0 over 1
+    const spread = (a: string): B.Load => (a === "a:1" ? { channels: 3, activeCalls: 2, waitingCalls: 4 } : { channels: 1, activeCalls: 3, waitingCalls: 0 })
+    expect(B.pick(s, spread).address).toBe("a:1")
+    // no channel on either (both connecting): the shorter queue
+    const connecting = (a: string): B.Load => ({ channels: 0, activeCalls: 0, waitingCalls: a === "a:1" ? 5 : 2 })
+    expect(B.pick(s, connecting).address).toBe("b:1")
+    // a queue never puts a backend with a channel after one without
+    const long = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 8, waitingCalls: 10_000 })
+    expect(B.pick(s, long).address).toBe("b:1")
+  })
+
+  it("property: the pick is a backend in rotation with the least (active + waiting) per channel, one with a channel whenever any has", () => {
+    const load = fc.record({ channels: fc.nat(4), activeCalls: fc.nat(20), waitingCalls: fc.nat(20) })
+    fc.assert(fc.property(fc.array(load, { minLength: 2, maxLength: 6 }), fc.nat(10), (loads, skip) => {
+      let s = set(loads.map((_, i) => `h${i}:1`))
+      // move the cursor: ties may go anywhere, the score may not
+      for (let i = 0; i < skip; i++) s = B.pick(s, idle).state
+      const of = (address: string) => loads[Number(address.slice(1, address.indexOf(":")))]!
+      const score = (l: B.Load) => (l.channels === 0 ? 1e12 + l.activeCalls + l.waitingCalls : (l.activeCalls + l.waitingCalls) / l.channels)
+      const picked = B.pick(s, of).address!
+      return loads.every((l) => score(of(picked)) <= score(l))
+    }))
   })
 
   it("property: over any sequence, equal loads get within one pick of each other", () => {
@@ -236,7 +265,7 @@ describe("channels", () => {
   it("wantChannel: fewest channels first, in rotation first, none past the caps", () => {
     const s = set(["a", "b", "c"], { maxChannelsPerBackend: 2 }, { minChannels: 0, maxChannels: 5 })
     const channels = new Map([["a", 1], ["b", 0], ["c", 1]])
-    const load = (a: string): B.Load => ({ channels: channels.get(a) ?? 0, activeCalls: 0 })
+    const load = (a: string): B.Load => ({ channels: channels.get(a) ?? 0, activeCalls: 0, waitingCalls: 0 })
     expect(B.wantChannel(s, load)).toBe("b")
     channels.set("b", 2)
     expect(B.wantChannel(s, load)).toBe("a")
@@ -251,7 +280,7 @@ describe("channels", () => {
     fc.assert(fc.property(fc.array(fc.nat(6), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 6, max: 30 }), (counts, perBackend, max) => {
       const addresses = counts.map((_, i) => `h${i}`)
       const s = set(addresses, { maxChannelsPerBackend: perBackend }, { minChannels: 0, maxChannels: max })
-      const load = (a: string): B.Load => ({ channels: counts[Number(a.slice(1))]!, activeCalls: 0 })
+      const load = (a: string): B.Load => ({ channels: counts[Number(a.slice(1))]!, activeCalls: 0, waitingCalls: 0 })
       const want = B.wantChannel(s, load)
       const total = counts.reduce((x, y) => x + y, 0)
       if (want === undefined) return total >= max || counts.every((c) => c >= perBackend)
@@ -263,9 +292,9 @@ describe("channels", () => {
 describe("stats and targets", () => {
   it("backendStats: the documented shape", () => {
     const s = fail(set(["a:1", "b:1"], { outlierDetection: { consecutiveFailures: 1 } }), "a:1", 1, 5).state
-    expect(B.backendStats(s, () => ({ channels: 2, activeCalls: 1 }))).toEqual([
-      { address: "a:1", channels: 2, activeCalls: 1, ejected: true, ejectedUntil: 30_005, consecutiveFailures: 0, draining: false },
-      { address: "b:1", channels: 2, activeCalls: 1, ejected: false, consecutiveFailures: 0, draining: false }
+    expect(B.backendStats(s, () => ({ channels: 2, activeCalls: 1, waitingCalls: 3 }))).toEqual([
+      { address: "a:1", channels: 2, activeCalls: 1, waitingCalls: 3, ejected: true, ejectedUntil: 30_005, consecutiveFailures: 0, draining: false },
+      { address: "b:1", channels: 2, activeCalls: 1, waitingCalls: 3, ejected: false, consecutiveFailures: 0, draining: false }
     ])
   })
 

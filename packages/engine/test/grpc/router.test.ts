@@ -21,9 +21,11 @@ type Done = (lease: string | undefined, failure: string | undefined) => void
 
 /** A fake backend: its load, the waits for it (answered by the test), its drain. */
 class Fake {
-  load = (): B.Load => ({ channels: this.channels, activeCalls: this.calls })
+  load = (): B.Load => ({ channels: this.channels, activeCalls: this.calls, waitingCalls: this.waits.size + this.queued })
   channels = 1
   calls = 0
+  /** Calls waiting for it besides the waits the router made here. */
+  queued = 0
   /** Answer at once with this lease (or failure) instead of waiting. */
   answer: { lease?: string; failure?: string } | undefined = undefined
   readonly waits = new Set<Done>()
@@ -205,6 +207,28 @@ describe("Router: lend", () => {
     at("10.0.0.2:1").calls = 3
     at("10.0.0.3:1").calls = 2
     expect(lend(router).results[0]![0]).toBe("10.0.0.1:1")
+  })
+
+  it("calls waiting for a backend's channels count as its load: a backend with a queue gets no new call while another is less loaded", () => {
+    const { router, at } = harness()
+    router.resolved(["10.0.0.1:1", "10.0.0.2:1"])
+    const a = at("10.0.0.1:1")
+    const b = at("10.0.0.2:1")
+    // both at their stream limit (one call on one channel each), a with 3 calls queued
+    a.calls = 1
+    b.calls = 1
+    a.queued = 3
+    // the router's own waits count too: b takes the next 3 (1 + 1, 1 + 2, 1 + 3 against 1 + 3)
+    const first = Array.from({ length: 3 }, () => lend(router))
+    expect(b.waits.size).toBe(3)
+    expect(a.waits.size).toBe(0)
+    expect(router.backendStats().map((s) => s.waitingCalls)).toEqual([3, 3])
+    // even now: ties round-robin
+    lend(router)
+    lend(router)
+    expect([a.waits.size, b.waits.size]).toEqual([1, 4])
+    for (const w of first) w.cancel()
+    expect(router.backendStats().map((s) => s.waitingCalls)).toEqual([4, 1])
   })
 
   it("a wait whose backend cannot connect moves to the next backend; one that fails otherwise does not", () => {

@@ -2,7 +2,7 @@
  * A backend's waits for a channel: fail-fast waits end when a connection attempt fails with no
  * connection up (not with one up), at once (next turn) while the backend is failing to connect,
  * never for waitForReady; the deadline ends a wait, in steps past the timer limit; settle
- * clears both; the load counts channels in rotation only.
+ * clears both; the load counts channels in rotation only, and the waits armed and not settled.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { BackendWaits, type WaitChannel } from "../../src/grpc/wait.js"
@@ -93,10 +93,38 @@ describe("BackendWaits", () => {
     const waits = new BackendWaits<string>(false)
     waits.channels.add(channel(2))
     waits.channels.add(channel(3, true))
-    expect(waits.load()).toEqual({ channels: 1, activeCalls: 2 })
+    expect(waits.load()).toEqual({ channels: 1, activeCalls: 2, waitingCalls: 0 })
     expect(waits.hasConnection()).toBe(true)
     const lost = new BackendWaits<string>(false)
     lost.channels.add(channel(0, true))
     expect(lost.hasConnection()).toBe(false)
+  })
+
+  it("waiting: every wait armed until settled (once, however it ends) — fail-fast, waitForReady, a failure due next turn; in the load", () => {
+    const waits = new BackendWaits<string>(false)
+    const ended: Array<string> = []
+    const fast = waits.arm({ waitForReady: undefined, deadline: Infinity }, (e) => ended.push(e), () => "deadline")
+    const patient = waits.arm({ waitForReady: true, deadline: Date.now() + 1_000 }, (e) => ended.push(e), () => "deadline")
+    expect(waits.waiting).toBe(2)
+    expect(waits.load()).toEqual({ channels: 0, activeCalls: 0, waitingCalls: 2 })
+    // the fail-fast wait given up by the failure: its borrow's callback settles it
+    waits.connectionFailed("refused")
+    expect(ended).toEqual(["refused"])
+    expect(waits.waiting).toBe(2)
+    fast()
+    fast()
+    expect(waits.waiting).toBe(1)
+    // failing to connect: the failure is due on the next turn; it waits until then
+    waits.connecting = 1
+    const due = waits.arm({ waitForReady: false, deadline: Infinity }, (e) => ended.push(e), () => "deadline")
+    expect(waits.waiting).toBe(2)
+    due()
+    expect(waits.waiting).toBe(1)
+    // (the failure due still runs: the edition's abort does nothing to a borrow no longer waiting)
+    vi.advanceTimersByTime(1_000)
+    expect(ended).toEqual(["refused", "refused", "deadline"])
+    patient()
+    expect(waits.waiting).toBe(0)
+    expect(waits.load().waitingCalls).toBe(0)
   })
 })

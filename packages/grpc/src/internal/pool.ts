@@ -73,7 +73,7 @@ export class Backend {
     return this.owner.healthTimeout
   }
 
-  /** Its load now, for the pick: channels in rotation and the calls on them. */
+  /** Its load now, for the pick: channels in rotation, the calls on them and the calls waiting for one (every wait `lend` arms). */
   load(): Backends.Load {
     return this.waits.load()
   }
@@ -188,6 +188,7 @@ export type CorePoolOptions = Omit<Pool.Options<PooledChannel, GrpcError, never>
 const backendGauges = {
   channels: Metric.gauge("effect_pool_grpc_backend_channels", { description: "channels open to the backend" }),
   activeCalls: Metric.gauge("effect_pool_grpc_backend_active_calls", { description: "calls in flight on the backend" }),
+  waitingCalls: Metric.gauge("effect_pool_grpc_backend_waiting_calls", { description: "calls waiting for a channel of the backend" }),
   ejected: Metric.gauge("effect_pool_grpc_backend_ejected", { description: "1 while the backend is ejected by outlier detection" }),
   consecutiveFailures: Metric.gauge("effect_pool_grpc_backend_consecutive_failures", { description: "calls in a row that failed on the backend" })
 }
@@ -259,6 +260,7 @@ export class GrpcPoolImpl {
       const tags = [MetricLabel.make("pool", this.name), MetricLabel.make("backend", s.address)]
       backendGauges.channels.unsafeUpdate(s.channels, tags)
       backendGauges.activeCalls.unsafeUpdate(s.activeCalls, tags)
+      backendGauges.waitingCalls.unsafeUpdate(s.waitingCalls, tags)
       backendGauges.ejected.unsafeUpdate(s.ejected ? 1 : 0, tags)
       backendGauges.consecutiveFailures.unsafeUpdate(s.consecutiveFailures, tags)
     }

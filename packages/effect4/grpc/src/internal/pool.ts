@@ -42,6 +42,7 @@ type Lend = (options: ParsedCall, done: (lease: Pool.Borrow<PooledChannel> | und
 class BackendMetrics {
   readonly channels: Metric.Gauge<number>
   readonly activeCalls: Metric.Gauge<number>
+  readonly waitingCalls: Metric.Gauge<number>
   readonly ejected: Metric.Gauge<number>
   readonly consecutiveFailures: Metric.Gauge<number>
   readonly ejections: Metric.Counter<number>
@@ -49,6 +50,7 @@ class BackendMetrics {
     const attributes = { pool, backend }
     this.channels = Metric.gauge("effect_pool_grpc_backend_channels", { description: "channels open to the backend", attributes })
     this.activeCalls = Metric.gauge("effect_pool_grpc_backend_active_calls", { description: "calls in flight on the backend", attributes })
+    this.waitingCalls = Metric.gauge("effect_pool_grpc_backend_waiting_calls", { description: "calls waiting for a channel of the backend", attributes })
     this.ejected = Metric.gauge("effect_pool_grpc_backend_ejected", { description: "1 while the backend is ejected by outlier detection", attributes })
     this.consecutiveFailures = Metric.gauge("effect_pool_grpc_backend_consecutive_failures", { description: "calls in a row that failed on the backend", attributes })
     this.ejections = Metric.counter("effect_pool_grpc_backend_ejections_total", { description: "backends ejected by outlier detection", attributes, incremental: true })
@@ -83,7 +85,7 @@ export class Backend {
     return this.waits.channels
   }
 
-  /** Its load now, for the pick: channels in rotation and the calls on them. */
+  /** Its load now, for the pick: channels in rotation, the calls on them and the calls waiting for one (every wait `lend` arms). */
   load(): Backends.Load {
     return this.waits.load()
   }
@@ -258,6 +260,7 @@ export class GrpcPoolImpl {
       if (metrics === undefined) continue
       metrics.channels.updateUnsafe(s.channels, this.context)
       metrics.activeCalls.updateUnsafe(s.activeCalls, this.context)
+      metrics.waitingCalls.updateUnsafe(s.waitingCalls, this.context)
       metrics.ejected.updateUnsafe(s.ejected ? 1 : 0, this.context)
       metrics.consecutiveFailures.updateUnsafe(s.consecutiveFailures, this.context)
     }
