@@ -3,7 +3,8 @@
  * spread over three backends, one backend killed under load (its calls move, nothing hangs, it
  * is probed back once restarted), backends added and removed at run time through a resolver
  * scheme the test controls (registered with grpc-js's resolver API: a drained backend's calls
- * finish, none fails), TLS checked against the target's name on every one-address channel,
+ * finish, none fails), a backend with calls queued for its channels passed over for one as busy
+ * without, TLS checked against the target's name on every one-address channel,
  * metrics labelled by backend, and every new option's hostile values.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -11,7 +12,7 @@ import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing-effect4"
 import * as grpc from "@grpc/grpc-js"
-import { Cause, Effect, Exit, Fiber, Metric } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Metric } from "effect"
 import { echoClient, eventually, serverGrpc } from "./helpers.js"
 
 const insecure = grpc.credentials.createInsecure()
@@ -197,6 +198,57 @@ describe("GrpcPool with several backends", () => {
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.channels)).toEqual([1, 1, 1, 1])
       expect((c.calls.unary ?? 0) + (d.calls.unary ?? 0)).toBeGreaterThan(0)
     }).pipe(Effect.scoped), 60_000)
+
+  it.live("a backend with calls queued for its channels gets no new call while the other is less loaded (the pick counts waiting calls); stats and gauge", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(2)
+      const [a, b] = servers as [typeof servers[0], typeof servers[0]]
+      // a alone at first; one channel of one stream per backend
+      const resolver = controlledResolver([a.target], grpc)
+      const pool = yield* GrpcPool.make({
+        target: resolver.target,
+        credentials: insecure,
+        name: "queued",
+        minChannels: 1,
+        maxChannels: 2,
+        maxChannelsPerBackend: 1,
+        maxConcurrentStreamsPerChannel: 1,
+        acquireTimeout: "30 seconds"
+      })
+      const echo = echoClient(pool)
+      const backend = (address: string) => Effect.map(GrpcPool.stats(pool), (s) => s.backends.find((x) => x.address === address))
+      const release = yield* Deferred.make<void>()
+      // a channel held until released (a call in flight that the test ends)
+      const hold = Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release))))
+      const calls = (n: number) => Effect.forkChild(Effect.all(Array.from({ length: n }, () => echo.unary({ text: "q" })), { concurrency: "unbounded", discard: true }))
+      const holders = [yield* hold]
+      yield* eventually("a's stream taken", Effect.map(backend(a.target), (x) => x?.activeCalls === 1))
+      const queuedOnA = yield* calls(3)
+      yield* eventually("3 calls wait for a's channel", Effect.map(backend(a.target), (x) => x?.waitingCalls === 3))
+      // b added and its stream taken too: both at their stream limit, a with 3 calls queued, b none
+      resolver.set([a.target, b.target])
+      yield* eventually("b connected", Effect.map(backend(b.target), (x) => x?.channels === 1))
+      holders.push(yield* hold)
+      yield* eventually("b's stream taken", Effect.map(backend(b.target), (x) => x?.activeCalls === 1))
+      // two new calls: both to b (1 + 0, then 1 + 1, against a's 1 + 3); counting active calls
+      // only, a and b tie at 1 per channel and round-robin queues one of them behind a's three
+      const onB = yield* calls(2)
+      yield* eventually("5 calls wait", Effect.map(GrpcPool.stats(pool), (s) => s.waiting === 5))
+      const stats = yield* GrpcPool.stats(pool)
+      expect(stats.backends.map((x) => [x.address, x.activeCalls, x.waitingCalls])).toEqual([[a.target, 1, 3], [b.target, 1, 2]])
+      const pairs = yield* Metric.snapshot
+      const gauge = (address: string) =>
+        (pairs.find((p) => p.id === "effect_pool_grpc_backend_waiting_calls" && p.attributes?.pool === "queued" && p.attributes?.backend === address)?.state as
+          | { value?: number }
+          | undefined)?.value
+      expect([gauge(a.target), gauge(b.target)]).toEqual([3, 2])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(queuedOnA)
+      yield* Fiber.join(onB)
+      for (const holder of holders) yield* Fiber.join(holder)
+      expect([a.calls.unary, b.calls.unary]).toEqual([3, 2])
+      expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
+    }).pipe(Effect.scoped), 30_000)
 
   it.live("TLS: each one-address channel verifies the certificate against the target's name (localhost), never the address", () =>
     Effect.gen(function*() {
