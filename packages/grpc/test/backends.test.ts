@@ -3,7 +3,8 @@
  * spread over three backends, one backend killed under load (its calls move, nothing hangs, it
  * is probed back once restarted), backends added and removed at run time through a resolver
  * scheme the test controls (a drained backend's calls finish, none fails), a backend with calls
- * queued for its channels passed over for one as busy without, TLS checked against the target's
+ * queued for its channels passed over for one as busy without, an ejection that ends on the
+ * pool's Clock (a TestClock: back after baseEjectionTime, not before), TLS checked against the target's
  * name on every one-address channel, and every new option's hostile values.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -11,7 +12,7 @@ import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing"
 import * as grpc from "@grpc/grpc-js"
-import { Deferred, Effect, Exit, Fiber, Metric } from "effect"
+import { Clock, Deferred, Effect, Exit, Fiber, Metric, TestClock } from "effect"
 import { echoClient, eventually } from "./helpers.js"
 
 const insecure = grpc.credentials.createInsecure()
@@ -219,6 +220,39 @@ describe("GrpcPool with several backends", () => {
       for (const holder of holders) yield* Fiber.join(holder)
       expect([a.calls.unary, b.calls.unary]).toEqual([3, 2])
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(2)
+      const pool = yield* GrpcPool.make({
+        target,
+        minChannels: 2,
+        outlierDetection: { consecutiveFailures: 2, baseEjectionTime: "10 seconds", failureCodes: [grpc.status.INTERNAL] }
+      })
+      const echo = echoClient(pool)
+      // failing calls alternate over the two backends: the first to fail twice is ejected (the
+      // other may not be: 2 of 2 is past maxEjectionPercent 50)
+      for (let i = 0; i < 4; i++) yield* Effect.exit(echo.unary({ text: "fail", code: grpc.status.INTERNAL }))
+      const ejected = (yield* GrpcPool.stats(pool)).backends.filter((b) => b.ejected)
+      expect(ejected).toHaveLength(1)
+      const address = ejected[0]!.address
+      const server = servers.find((x) => x.target === address)!
+      const other = servers.find((x) => x.target !== address)!
+      // until the Clock's now + 10 s: the TestClock's time, not the wall clock's
+      expect(ejected[0]!.ejectedUntil).toBe((yield* Clock.currentTimeMillis) + 10_000)
+      const isEjected = Effect.map(GrpcPool.stats(pool), (s) => s.backends.find((b) => b.address === address)!.ejected)
+      yield* TestClock.adjust("9999 millis")
+      expect(yield* isEjected).toBe(true)
+      // while ejected every call goes to the other backend
+      const before = [server.calls.unary, other.calls.unary] as const
+      yield* Effect.all(Array.from({ length: 4 }, () => echo.unary({ text: "ok" })), { discard: true })
+      expect([server.calls.unary, other.calls.unary]).toEqual([before[0], before[1]! + 4])
+      yield* TestClock.adjust("1 millis")
+      yield* eventually("back in rotation at baseEjectionTime", Effect.map(isEjected, (x) => !x), 2_000)
+      // and picked again
+      yield* Effect.all(Array.from({ length: 4 }, () => echo.unary({ text: "ok" })), { discard: true })
+      expect(server.calls.unary).toBeGreaterThan(before[0]!)
     }).pipe(Effect.scoped), 30_000)
 
   it.live("TLS: each one-address channel verifies the certificate against the target's name (localhost), never the address", () =>

@@ -86,9 +86,14 @@ export interface RouterPorts<B extends RouterBackend, R, L, F> {
   readonly movable: (failure: F) => boolean
   /** The failure of a wait when the pool is closed (no backend left). */
   readonly closedFailure: () => F
+  /**
+   * Calls `f` after `ms` (the end of an ejection). The editions time it on the pool's Effect
+   * `Clock` (a fiber of the pool's scope that sleeps), so a `TestClock` drives it.
+   */
   readonly setTimer: (ms: number, f: () => void) => unknown
+  /** Cancels a timer `setTimer` returned (not yet fired). */
   readonly clearTimer: (timer: unknown) => void
-  /** The time now (ms), for ejections. */
+  /** The time now (ms), for ejections: the same clock as `setTimer`'s (the editions': the pool's `Clock`). */
   readonly now: () => number
   /** A backend was ejected (a metric). */
   readonly ejected?: ((address: string) => void) | undefined

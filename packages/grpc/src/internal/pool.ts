@@ -18,10 +18,13 @@ import { type BackendSizing, Router } from "@effect-pool/engine/grpc/router"
 import { BackendWaits } from "@effect-pool/engine/grpc/wait"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Runtime from "effect/Runtime"
@@ -210,6 +213,8 @@ export class GrpcPoolImpl {
   readonly router: Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>
   runtime!: Runtime.Runtime<never>
   scope!: Scope.Scope
+  /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
+  clock: Clock.Clock = Clock.make()
 
   constructor(
     readonly name: string,
@@ -236,11 +241,18 @@ export class GrpcPoolImpl {
       lend: (backend, options, done) => backend.lend(options, done),
       movable,
       closedFailure: () => Cause.fail(new PoolClosedError({ pool: name })),
-      setTimer: (ms, f) => setTimeout(f, ms),
-      clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-      now: Date.now,
+      // ejection ends on the pool's Clock: a fiber of the pool's scope sleeps, then runs `f`;
+      // cleared by interrupting it (per-call deadlines stay grpc-js's, wall-clock)
+      setTimer: (ms, f) => this.sleep(ms, f),
+      clearTimer: (timer) => (timer as Fiber.RuntimeFiber<void>).unsafeInterruptAsFork(FiberId.none),
+      now: () => this.clock.unsafeCurrentTimeMillis(),
       ejected: (address) => ejections.unsafeUpdate(1, [MetricLabel.make("pool", name), MetricLabel.make("backend", address)])
     })
+  }
+
+  /** Runs `f` after `ms` of the pool's Clock, in a fiber of the pool's scope (interrupt it to cancel). */
+  private sleep(ms: number, f: () => void): Fiber.RuntimeFiber<void> {
+    return Runtime.runFork(this.runtime)(Effect.zipRight(Effect.sleep(ms), Effect.sync(f)), { scope: this.scope, immediate: true })
   }
 
   /** Every channel open, of every backend. */
@@ -382,6 +394,7 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     )
     impl.runtime = yield* Effect.runtime<never>()
     impl.scope = yield* Effect.scope
+    impl.clock = yield* Effect.clock
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
     // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself

@@ -19,9 +19,11 @@ import { type BackendSizing, Router } from "@effect-pool/engine/grpc/router"
 import { BackendWaits } from "@effect-pool/engine/grpc/wait"
 import * as grpc from "@grpc/grpc-js"
 import * as Cause from "effect/Cause"
-import type * as Context from "effect/Context"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
@@ -208,6 +210,8 @@ export class GrpcPoolImpl {
   retries = 0
   readonly router: Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>
   context!: Context.Context<never>
+  /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
+  clock!: Clock.Clock
   scope!: Scope.Scope
 
   constructor(
@@ -235,11 +239,18 @@ export class GrpcPoolImpl {
       lend: (backend, options, done) => backend.lend(options, done),
       movable,
       closedFailure: () => Cause.fail(new PoolClosedError({ pool: name })),
-      setTimer: (ms, f) => setTimeout(f, ms),
-      clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-      now: Date.now,
+      // ejection ends on the pool's Clock: a fiber of the pool's scope sleeps, then runs `f`;
+      // cleared by interrupting it (per-call deadlines stay grpc-js's, wall-clock)
+      setTimer: (ms, f) => this.sleep(ms, f),
+      clearTimer: (timer) => (timer as Fiber.Fiber<void>).interruptUnsafe(),
+      now: () => this.clock.currentTimeMillisUnsafe(),
       ejected: (address) => this.router.live.get(address)?.metrics.ejections.updateUnsafe(1, this.context)
     })
+  }
+
+  /** Runs `f` after `ms` of the pool's Clock, in a fiber of the pool's scope (interrupt it to cancel). */
+  private sleep(ms: number, f: () => void): Fiber.Fiber<void> {
+    return Effect.runSyncWith(this.context)(Effect.forkIn(Effect.andThen(Effect.sleep(ms), Effect.sync(f)), this.scope, { startImmediately: true }))
   }
 
   /** Every channel open, of every backend. */
@@ -384,6 +395,7 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
       }
     )
     impl.context = yield* Effect.context<never>()
+    impl.clock = Context.get(impl.context, Clock.Clock)
     impl.scope = yield* Effect.scope
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
