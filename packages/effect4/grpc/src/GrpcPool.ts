@@ -246,15 +246,17 @@ export interface OutlierDetection {
 }
 
 /**
- * One backend (an address the target resolves to): its channels, calls in flight, whether
- * outlier detection has ejected it (until when, ms since the epoch), its consecutive failures,
- * and whether it is draining (resolved no more: no new calls, closing once its calls end).
+ * One backend (an address the target resolves to): its channels, calls in flight, calls waiting
+ * for one of its channels (the pick counts them with the calls in flight), whether outlier
+ * detection has ejected it (until when: ms on the pool's `Clock`, since the epoch with the
+ * default one), its consecutive failures, and whether it is draining (resolved no more: no new
+ * calls, closing once its calls end).
  *
  * @example
  * ```ts
  * import type { GrpcPool } from "@effect-pool/grpc"
  *
- * const line = (b: GrpcPool.BackendStats) => `${b.address}: ${b.channels} channels, ${b.activeCalls} calls${b.ejected ? " (ejected)" : ""}`
+ * const line = (b: GrpcPool.BackendStats) => `${b.address}: ${b.channels} channels, ${b.activeCalls} calls, ${b.waitingCalls} waiting${b.ejected ? " (ejected)" : ""}`
  * ```
  * @since 4.0.0
  * @category models
