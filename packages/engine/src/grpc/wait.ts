@@ -13,8 +13,10 @@
  * const waits = new BackendWaits<string>(false)
  * waits.connecting++
  * const settle = waits.arm({ waitForReady: undefined, deadline: Date.now() + 1_000 }, (error) => console.log("ends with", error), () => "DEADLINE_EXCEEDED")
+ * console.log(waits.load().waitingCalls) // 1: the pick counts it
  * waits.connectionFailed("UNAVAILABLE: connection refused") // ends with UNAVAILABLE: connection refused
  * settle()
+ * console.log(waits.waiting) // 0
  * ```
  * @since 0.1.0
  */
