@@ -3,13 +3,12 @@
  * `deadline` and `timeout`, a grpc-js `Metadata`'s `waitForReady` taken over by the pool, and a
  * `Metadata` of another copy of grpc-js (the Effect 4 root's) recognised when that copy is passed.
  */
-import { createRequire } from "node:module"
 import * as grpc from "@grpc/grpc-js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { type CallOptionsInput, parseCall } from "../../src/grpc/callOptions.js"
 import * as Options from "../../src/options.js"
-import { checker } from "../helpers.js"
+import { checker, effect4GrpcJs } from "../helpers.js"
 
 const parse = (input: unknown, module: { Metadata: typeof grpc.Metadata } = grpc) =>
   Options.checkWith(checker, (check) => parseCall(check, input as CallOptionsInput<number>, module))
@@ -63,7 +62,7 @@ describe("parseCall", () => {
   })
 
   it("a Metadata of another grpc-js copy is one when that copy is passed (a record of fields otherwise)", () => {
-    const other: typeof grpc = createRequire(new URL("../../../effect4/package.json", import.meta.url))("@grpc/grpc-js")
+    const other: typeof grpc = effect4GrpcJs()
     expect(other.Metadata).not.toBe(grpc.Metadata)
     const metadata = new other.Metadata()
     metadata.set("x-id", "2")
