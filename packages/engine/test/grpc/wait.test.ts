@@ -57,6 +57,27 @@ describe("BackendWaits", () => {
     })
   })
 
+  it("an attempt failed but none under way: a new fail-fast wait waits for the next attempt's outcome", async () => {
+    const waits = new BackendWaits<string>(false)
+    waits.connectionFailed("refused")
+    const ended: Array<string> = []
+    waits.arm({ waitForReady: undefined, deadline: Infinity }, (e) => ended.push(e), () => "deadline")
+    vi.useRealTimers()
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(ended).toEqual([])
+    waits.connectionFailed("refused again")
+    expect(ended).toEqual(["refused again"])
+  })
+
+  it("no deadline: no timer is held (nothing keeps the process up for the wait)", () => {
+    const waits = new BackendWaits<string>(true)
+    const settle = waits.arm({ waitForReady: undefined, deadline: Infinity }, () => {}, () => "deadline")
+    expect(vi.getTimerCount()).toBe(0)
+    settle()
+    waits.arm({ waitForReady: undefined, deadline: Date.now() + 10 }, () => {}, () => "deadline")
+    expect(vi.getTimerCount()).toBe(1)
+  })
+
   it("a connected channel clears the failure: a new fail-fast wait waits", () => {
     const waits = new BackendWaits<string>(false)
     waits.connectionFailed("refused")
