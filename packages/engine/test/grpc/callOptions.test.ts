@@ -43,6 +43,9 @@ describe("parseCall", () => {
     expect(invalid({ interceptors: [() => {}, 1] })).toBe("interceptors[1]: must be a function, got 1")
     expect(invalid({ interceptor_providers: [1] })).toBe("interceptor_providers[0]: must be a function, got 1")
     expect(invalid({ onMetadata: 1 })).toMatch(/^onMetadata: /)
+    // grpc-js's names for two of ours: pointed to ours (not a "did you mean" guess)
+    expect(invalid({ interceptorProviders: [] })).toBe('interceptorProviders: is not an option here; use "interceptor_providers" instead')
+    expect(invalid({ compression: false })).toBe('compression: is not an option here; use "compress" instead')
   })
 
   it("record metadata: each key set (the later of two spellings of one key wins), each value of an array added", () => {
