@@ -1,4 +1,9 @@
 /** Test helpers for the engine: configurations parsed by the engine's own rules, durations in ms. */
+import { existsSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type * as grpc from "@grpc/grpc-js"
 import * as Config from "../src/config.js"
 import * as Options from "../src/options.js"
 
@@ -12,4 +17,21 @@ export const config = (input: Config.ConfigInput<number> = {}): Config.PoolConfi
   const result = Options.checkWith(checker, (check) => Config.parse(check, input))
   if (result._tag === "Invalid") throw new Error(`${result.option} ${result.reason}`)
   return result.value
+}
+
+/**
+ * The Effect 4 root's own copy of grpc-js (a second copy, not the engine's), from the nearest
+ * ancestor directory with `effect4/package.json`: `packages/effect4` from this folder, and also
+ * from Stryker's sandbox (a copy of this package a few folders deeper, where a fixed relative path
+ * would miss it and resolve the engine's copy instead).
+ */
+export const effect4GrpcJs = (): typeof grpc => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const manifest = join(dir, "effect4", "package.json")
+    if (existsSync(manifest)) return createRequire(manifest)("@grpc/grpc-js")
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error("no effect4/package.json above the engine's tests")
+    dir = parent
+  }
 }

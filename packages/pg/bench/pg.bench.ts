@@ -13,7 +13,7 @@ import { Effect, type Layer, ManagedRuntime, Redacted } from "effect"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import { benchSettings, collectGarbage, effectLoop, median, pairedRatio, promiseLoop, rotated, startServer, writeResults } from "@effect-pool/testing"
+import { benchDatabase, benchSettings, collectGarbage, effectLoop, median, pairedRatio, promiseLoop, randomBenchItemId, rotated, writeResults } from "@effect-pool/testing"
 
 const SIZE = 10
 const RECOVERY_ROUNDS = 9
@@ -31,13 +31,11 @@ interface Contender {
 
 type Kind = "select1" | "pk"
 
-const randomId = () => 1 + Math.floor(Math.random() * 10_000)
-
 const raw = (url: string): Contender => {
   const pool = new pg.Pool({ connectionString: url, max: SIZE, application_name: "bench-raw" })
   pool.on("error", () => {})
   const task = (kind: Kind) => () =>
-    kind === "select1" ? pool.query("SELECT 1") : pool.query("SELECT id, name FROM bench_items WHERE id = $1", [randomId()])
+    kind === "select1" ? pool.query("SELECT 1") : pool.query("SELECT id, name FROM bench_items WHERE id = $1", [randomBenchItemId()])
   return {
     name: "raw pg.Pool (async/await)",
     appName: "bench-raw",
@@ -53,7 +51,7 @@ const effectContender = (name: string, appName: string, layer: Layer.Layer<SqlCl
     Effect.flatMap(SqlClient.SqlClient, (sql) =>
       effectLoop(ops, concurrency, kind === "select1"
         ? () => sql`SELECT 1`
-        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`))
+        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomBenchItemId()}`))
   return {
     name,
     appName,
@@ -81,14 +79,10 @@ const recovery = async (admin: pg.Client, contender: Contender) => {
 }
 
 const main = async () => {
-  const external = process.env.PG_URL ?? process.env.DATABASE_URL
-  const server = external ? undefined : await startServer()
-  const url = external ?? server!.url
+  const { url, dispose } = await benchDatabase()
+  // the recovery rounds terminate the contenders' connections from here
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
-  await admin.query("DROP TABLE IF EXISTS bench_items")
-  await admin.query("CREATE TABLE bench_items (id int primary key, name text)")
-  await admin.query("INSERT INTO bench_items SELECT g, 'item ' || g FROM generate_series(1, 10000) g")
 
   const contenders = [
     raw(url),
@@ -171,7 +165,7 @@ const main = async () => {
 
   for (const c of contenders) await c.close()
   await admin.end()
-  await server?.dispose()
+  await dispose()
   writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), { poolSize: SIZE, rounds: { "c=1": roundsAt(1), "c=16/64": roundsAt(16) }, results, oursVsSqlPg: ratios, recoveries })
 }
 

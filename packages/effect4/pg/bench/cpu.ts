@@ -11,15 +11,13 @@
  * `CPU_ONLY=ours` runs one contender (for `node --cpu-prof`).
  */
 import { PgPool } from "@effect-pool/pg"
-import { collectGarbage, effectLoop, median, rotated, startServer } from "@effect-pool/testing-effect4"
+import { benchDatabase, collectGarbage, effectLoop, median, randomBenchItemId, rotated } from "@effect-pool/testing-effect4"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, type Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
-import pg from "pg"
 
 type Kind = "select1" | "pk"
 const SIZE = 10
-const randomId = () => 1 + Math.floor(Math.random() * 10_000)
 
 interface Contender {
   readonly name: string
@@ -30,18 +28,10 @@ const workload = (kind: Kind, ops: number, concurrency: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     effectLoop(ops, concurrency, kind === "select1"
       ? () => sql`SELECT 1`
-      : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`))
+      : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomBenchItemId()}`))
 
 const main = async () => {
-  const external = process.env.PG_URL
-  const server = external ? undefined : await startServer()
-  const url = external ?? server!.url
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query("DROP TABLE IF EXISTS bench_items")
-  await admin.query("CREATE TABLE bench_items (id int primary key, name text)")
-  await admin.query("INSERT INTO bench_items SELECT g, 'item ' || g FROM generate_series(1, 10000) g")
-  await admin.query("ANALYZE bench_items")
+  const { url, dispose } = await benchDatabase()
   const u = Redacted.make(url)
   const base = process.env.PG_BASE ? (await import(process.env.PG_BASE)).PgPool as typeof PgPool : undefined
   const muxModes = process.env.CPU_MUX === "both" ? [false, true] : [process.env.CPU_MUX === "true"]
@@ -88,8 +78,7 @@ const main = async () => {
     }
     for (const c of contenders) await c.runtime.dispose()
   }
-  await admin.end()
-  await server?.dispose()
+  await dispose()
 }
 
 main().catch((e) => {

@@ -9,7 +9,7 @@
  *   npm run bench -w @effect-pool/pg          (embedded Postgres, or the server in PG_URL)
  */
 import { PgPool } from "@effect-pool/pg"
-import { benchSettings, collectGarbage, effectLoop, median, pairedRatio, promiseLoop, rotated, startServer, writeResults } from "@effect-pool/testing-effect4"
+import { benchDatabase, benchSettings, collectGarbage, effectLoop, median, pairedRatio, promiseLoop, randomBenchItemId, rotated, writeResults } from "@effect-pool/testing-effect4"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
@@ -30,13 +30,11 @@ interface Contender {
   readonly close: () => Promise<void>
 }
 
-const randomId = () => 1 + Math.floor(Math.random() * 10_000)
-
 const raw = (url: string): Contender => {
   const pool = new pg.Pool({ connectionString: url, max: SIZE, application_name: "bench-raw" })
   pool.on("error", () => {})
   const task = (kind: Kind) => () =>
-    kind === "select1" ? pool.query("SELECT 1") : pool.query("SELECT id, name FROM bench_items WHERE id = $1", [randomId()])
+    kind === "select1" ? pool.query("SELECT 1") : pool.query("SELECT id, name FROM bench_items WHERE id = $1", [randomBenchItemId()])
   return { name: "raw", run: (kind, ops, concurrency) => promiseLoop(ops, concurrency, task(kind)), close: () => pool.end() }
 }
 
@@ -85,7 +83,7 @@ const effectContender = (name: string, layer: Layer.Layer<SqlClient.SqlClient, u
     Effect.flatMap(SqlClient.SqlClient, (sql) =>
       effectLoop(ops, concurrency, kind === "select1"
         ? () => sql`SELECT 1`
-        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomId()}`))
+        : () => sql`SELECT id, name FROM bench_items WHERE id = ${randomBenchItemId()}`))
   return {
     name,
     run: (kind, ops, concurrency) => runtime.runPromise(workload(kind, ops, concurrency)),
@@ -94,15 +92,7 @@ const effectContender = (name: string, layer: Layer.Layer<SqlClient.SqlClient, u
 }
 
 const main = async () => {
-  const external = process.env.PG_URL ?? process.env.DATABASE_URL
-  const server = external ? undefined : await startServer()
-  const url = external ?? server!.url
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query("DROP TABLE IF EXISTS bench_items")
-  await admin.query("CREATE TABLE bench_items (id int primary key, name text)")
-  await admin.query("INSERT INTO bench_items SELECT g, 'item ' || g FROM generate_series(1, 10000) g")
-  await admin.query("ANALYZE bench_items")
+  const { url, dispose } = await benchDatabase()
 
   const u = Redacted.make(url)
   const contenders = [
@@ -173,8 +163,7 @@ const main = async () => {
   }
 
   for (const c of running) await c.close()
-  await admin.end()
-  await server?.dispose()
+  await dispose()
   writeResults(join(dirname(fileURLToPath(import.meta.url)), "results", "pg.json"), {
     poolSize: SIZE,
     rounds: { "c=1": roundsAt(1), "c=16/64": roundsAt(16) },

@@ -5,15 +5,9 @@
  *
  *   node bench/server.mjs > /tmp/pg-url < some-fifo &
  */
-import { startServer } from "@effect-pool/testing/servers"
-import pg from "pg"
+import { prepareBenchTable, startServer } from "@effect-pool/testing/servers"
 const server = await startServer()
-const admin = new pg.Client({ connectionString: server.url })
-await admin.connect()
-await admin.query("CREATE TABLE bench_items (id int primary key, name text)")
-await admin.query("INSERT INTO bench_items SELECT g, 'item ' || g FROM generate_series(1, 10000) g")
-await admin.query("ANALYZE bench_items")
-await admin.end()
+await prepareBenchTable(server.url)
 console.log(server.url)
 process.stdin.resume()
 process.stdin.on("end", async () => { await server.dispose(); process.exit(0) })

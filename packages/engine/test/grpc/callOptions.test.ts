@@ -3,13 +3,12 @@
  * `deadline` and `timeout`, a grpc-js `Metadata`'s `waitForReady` taken over by the pool, and a
  * `Metadata` of another copy of grpc-js (the Effect 4 root's) recognised when that copy is passed.
  */
-import { createRequire } from "node:module"
 import * as grpc from "@grpc/grpc-js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { type CallOptionsInput, parseCall } from "../../src/grpc/callOptions.js"
+import { type CallOptionsInput, guarded, parseCall } from "../../src/grpc/callOptions.js"
 import * as Options from "../../src/options.js"
-import { checker } from "../helpers.js"
+import { checker, effect4GrpcJs } from "../helpers.js"
 
 const parse = (input: unknown, module: { Metadata: typeof grpc.Metadata } = grpc) =>
   Options.checkWith(checker, (check) => parseCall(check, input as CallOptionsInput<number>, module))
@@ -38,6 +37,71 @@ describe("parseCall", () => {
     expect(invalid({ interceptors: [() => {}], interceptor_providers: [() => {}] })).toMatch(/^interceptor_providers: cannot be given with interceptors/)
   })
 
+  it("says why, naming the argument", () => {
+    expect(invalid({ metadata: 5 })).toBe("metadata: must be an object, got 5")
+    expect(invalid({ interceptors: "x" })).toBe('interceptors: must be an array of functions, got "x"')
+    expect(invalid({ interceptors: [() => {}, 1] })).toBe("interceptors[1]: must be a function, got 1")
+    expect(invalid({ interceptor_providers: [1] })).toBe("interceptor_providers[0]: must be a function, got 1")
+    expect(invalid({ onMetadata: 1 })).toMatch(/^onMetadata: /)
+    // grpc-js's names for two of ours: pointed to ours (not a "did you mean" guess)
+    expect(invalid({ interceptorProviders: [] })).toBe('interceptorProviders: is not an option here; use "interceptor_providers" instead')
+    expect(invalid({ compression: false })).toBe('compression: is not an option here; use "compress" instead')
+  })
+
+  it("record metadata: each key set (the later of two spellings of one key wins), each value of an array added", () => {
+    const r = parse({ metadata: { "X-Id": "1", "x-id": "2", "x-many": ["a", "b"] } })
+    if (r._tag !== "Valid") throw new Error(r.reason)
+    expect(r.value.metadata.get("x-id")).toEqual(["2"])
+    expect(r.value.metadata.get("x-many")).toEqual(["a", "b"])
+  })
+
+  it("interceptors or providers, each alone; an empty list is none; a list is copied", () => {
+    const f = () => {}
+    const a = parse({ interceptors: [f] })
+    expect(a._tag === "Valid" && [a.value.interceptors, a.value.providers]).toEqual([[f], undefined])
+    const b = parse({ interceptor_providers: [f] })
+    expect(b._tag === "Valid" && [b.value.interceptors, b.value.providers]).toEqual([undefined, [f]])
+    const list = [f]
+    const c = parse({ interceptors: list, interceptor_providers: [] })
+    expect(c._tag === "Valid" && c.value.providers).toBe(undefined)
+    expect(c._tag === "Valid" && c.value.interceptors).not.toBe(list)
+    const d = parse({ interceptors: [], interceptor_providers: [f] })
+    expect(d._tag === "Valid" && d.value.interceptors).toBe(undefined)
+  })
+
+  it("waitForReady and compress not given: the pool's (undefined), whatever the metadata", () => {
+    for (const metadata of [undefined, { "x-id": "1" }, new grpc.Metadata(), new grpc.Metadata({ waitForReady: false })]) {
+      const r = parse({ metadata, timeout: 5 })
+      if (r._tag !== "Valid") throw new Error(r.reason)
+      expect([r.value.waitForReady, r.value.compress]).toEqual([undefined, undefined])
+    }
+    const given = parse({ waitForReady: true, compress: false })
+    expect(given._tag === "Valid" && [given.value.waitForReady, given.value.compress]).toEqual([true, false])
+  })
+
+  it("deadline edges: the last Date is one, -Infinity is the epoch (long past)", () => {
+    const last = parse({ deadline: 8.64e15 })
+    expect(last._tag === "Valid" && (last.value.deadline as Date).getTime()).toBe(8.64e15)
+    const past = parse({ deadline: -Infinity })
+    expect(past._tag === "Valid" && (past.value.deadline as Date).getTime()).toBe(0)
+  })
+
+  it("guarded: runs the callback with its argument; what it throws is returned, never thrown", () => {
+    const seen: Array<number> = []
+    expect(guarded((n: number) => void seen.push(n), 7)).toBe(undefined)
+    expect(seen).toEqual([7])
+    expect(guarded(undefined, 7)).toBe(undefined)
+    const boom = new Error("boom")
+    expect(guarded(() => {
+      throw boom
+    }, 7)).toBe(boom)
+    const nothing = guarded(() => {
+      throw undefined
+    }, 7)
+    expect(nothing).toBeInstanceOf(Error)
+    expect((nothing as Error).message).toBe("undefined thrown")
+  })
+
   it("the deadline is the earlier of deadline and timeout; none past the last Date", () => {
     const before = Date.now()
     const r = parse({ deadline: before + 60_000, timeout: 1_000 })
@@ -63,7 +127,7 @@ describe("parseCall", () => {
   })
 
   it("a Metadata of another grpc-js copy is one when that copy is passed (a record of fields otherwise)", () => {
-    const other: typeof grpc = createRequire(new URL("../../../effect4/package.json", import.meta.url))("@grpc/grpc-js")
+    const other: typeof grpc = effect4GrpcJs()
     expect(other.Metadata).not.toBe(grpc.Metadata)
     const metadata = new other.Metadata()
     metadata.set("x-id", "2")

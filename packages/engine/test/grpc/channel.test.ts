@@ -5,10 +5,10 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { freePort, startGrpcServer } from "@effect-pool/testing/servers"
-import { createRequire } from "node:module"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { PooledChannel } from "../../src/grpc/channel.js"
 import { channelStats } from "../../src/grpc/stats.js"
+import { effect4GrpcJs } from "../helpers.js"
 
 const settings = (target: string) => ({
   target,
@@ -80,7 +80,7 @@ describe("PooledChannel", () => {
 
   it("is made with the caller's grpc-js when given (settings.grpc): credentials of another copy of grpc-js connect", async () => {
     // a real second copy: the Effect 4 root's own @grpc/grpc-js (installed with the top-level install)
-    const other: typeof grpc = createRequire(new URL("../../../effect4/package.json", import.meta.url))("@grpc/grpc-js")
+    const other: typeof grpc = effect4GrpcJs()
     expect(other.Channel).not.toBe(grpc.Channel)
     const theirs = { ...settings(server.target), credentials: other.credentials.createInsecure() }
     // without it, the engine's own copy refuses them (grpc-js checks credentials with instanceof)

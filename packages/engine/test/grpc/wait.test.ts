@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { BackendWaits, type WaitChannel } from "../../src/grpc/wait.js"
+import { MAX_TIMER_MILLIS } from "../../src/options.js"
 
 const channel = (borrowers: number, lost = false): WaitChannel => ({ lost, closed: false, item: { borrowers } })
 
@@ -57,6 +58,27 @@ describe("BackendWaits", () => {
     })
   })
 
+  it("an attempt failed but none under way: a new fail-fast wait waits for the next attempt's outcome", async () => {
+    const waits = new BackendWaits<string>(false)
+    waits.connectionFailed("refused")
+    const ended: Array<string> = []
+    waits.arm({ waitForReady: undefined, deadline: Infinity }, (e) => ended.push(e), () => "deadline")
+    vi.useRealTimers()
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(ended).toEqual([])
+    waits.connectionFailed("refused again")
+    expect(ended).toEqual(["refused again"])
+  })
+
+  it("no deadline: no timer is held (nothing keeps the process up for the wait)", () => {
+    const waits = new BackendWaits<string>(true)
+    const settle = waits.arm({ waitForReady: undefined, deadline: Infinity }, () => {}, () => "deadline")
+    expect(vi.getTimerCount()).toBe(0)
+    settle()
+    waits.arm({ waitForReady: undefined, deadline: Date.now() + 10 }, () => {}, () => "deadline")
+    expect(vi.getTimerCount()).toBe(1)
+  })
+
   it("a connected channel clears the failure: a new fail-fast wait waits", () => {
     const waits = new BackendWaits<string>(false)
     waits.connectionFailed("refused")
@@ -87,6 +109,34 @@ describe("BackendWaits", () => {
     settle()
     vi.advanceTimersByTime(100)
     expect(ended).toEqual(["deadline", "far deadline"])
+  })
+
+  it("a deadline exactly at the timer limit ends the wait at its ms, with one timer", () => {
+    const waits = new BackendWaits<string>(true)
+    const ended: Array<string> = []
+    waits.arm({ waitForReady: undefined, deadline: Date.now() + MAX_TIMER_MILLIS }, (e) => ended.push(e), () => "deadline")
+    vi.advanceTimersByTime(MAX_TIMER_MILLIS - 1)
+    expect(ended).toEqual([])
+    vi.advanceTimersByTime(1)
+    expect(ended).toEqual(["deadline"])
+  })
+
+  it("settle ends only what its own arm listed (a callback shared by two waits), however often it is called", () => {
+    const waits = new BackendWaits<string>(false)
+    const ended: Array<string> = []
+    const giveUp = (e: string) => void ended.push(e)
+    // a patient wait and a fail-fast one with the same callback: settling the patient one leaves the other listed
+    const patient = waits.arm({ waitForReady: true, deadline: Infinity }, giveUp, () => "deadline")
+    const failFast = waits.arm({ waitForReady: false, deadline: Infinity }, giveUp, () => "deadline")
+    patient()
+    waits.connectionFailed("refused")
+    expect(ended).toEqual(["refused"])
+    // a settled wait settled again does not end a later listing of the same callback
+    failFast()
+    waits.arm({ waitForReady: false, deadline: Infinity }, giveUp, () => "deadline")
+    failFast()
+    waits.connectionFailed("again")
+    expect(ended).toEqual(["refused", "again"])
   })
 
   it("load: channels in rotation and their calls; lost ones left out (and not a connection)", () => {

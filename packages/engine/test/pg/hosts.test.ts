@@ -2,10 +2,13 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  describeChange,
+  describeMismatch,
   hostKey,
   hostOrder,
   isReadOnlyViolation,
   makeHostBook,
+  needsState,
   parseTarget,
   passes,
   sessionMatches,
@@ -98,6 +101,62 @@ describe("parseTarget", () => {
     for (const v of ["", "true", true, 1]) expect(bad({ loadBalanceHosts: v }).option).toBe("loadBalanceHosts")
   })
 
+  it("says why, naming the value refused", () => {
+    const why = (input: TargetInput) => {
+      const r = bad(input)
+      return `${r.option}: ${r.reason}`
+    }
+    expect(why({ host: "a", port: 0 })).toBe("port: port must be a port number from 1 to 65535, got 0")
+    expect(why({ host: "a", port: {} })).toBe("port: port must be a number, a string or an array, got an object")
+    expect(why({ host: "a,b,c", port: "1,2" })).toBe("port: port must give one port for every host or exactly one per host (3), got 2")
+    expect(why({ host: 5 })).toBe("host: host must be a string or an array of strings, got 5")
+    expect(why({ host: [] })).toBe("host: host must name at least one host, got an empty array")
+    expect(why({ host: ["a", 1] })).toBe("host: host[1] must be a string, got 1")
+    expect(why({ host: "a b" })).toBe('host: host must be a list of host names, got "a b"')
+    expect(why({ url: 5 })).toBe("url: url must be a string, got 5")
+    expect(why({ url: "mysql://a/db" })).toBe("url: url must start with postgres:// or postgresql://")
+    expect(why({ url: "postgres://a,,b/db" })).toBe("url: url has an empty host in its host list")
+    expect(why({ url: "postgres://:5/db" })).toBe('url: url has an empty host in ":5"')
+    expect(why({ url: "postgres://::1/db" })).toBe('url: url host "::1": an IPv6 address must be in brackets, e.g. [::1]:5432')
+    expect(why({ url: "postgres://a:0/db" })).toBe("url: url must be a port number from 1 to 65535, got \"0\"")
+    expect(why({ url: `postgres://${"a".repeat(50)}%zz/db` })).toBe(`url: url has a malformed percent-encoding in "${"a".repeat(40)}"`)
+    expect(why({ targetSessionAttrs: "master" })).toBe(
+      'targetSessionAttrs: targetSessionAttrs must be one of "any", "read-write", "read-only", "primary", "standby", "prefer-standby", got "master"'
+    )
+    expect(why({ url: "postgres://a/db?target_session_attrs=any", targetSessionAttrs: "primary" })).toBe(
+      'targetSessionAttrs: targetSessionAttrs "primary" contradicts the url\'s target_session_attrs=any'
+    )
+    expect(why({ url: "postgres://a/db?load_balance_hosts=random", loadBalanceHosts: "disable" })).toBe(
+      'loadBalanceHosts: loadBalanceHosts "disable" contradicts the url\'s load_balance_hosts=random'
+    )
+  })
+
+  it("ports: 1 to 65535, decimal digits only in a string (blanks around them allowed)", () => {
+    expect(ok({ host: "a,b", port: [1, 65535] }).hosts.map((h) => h.port)).toEqual([1, 65535])
+    expect(ok({ host: "a", port: " 7 " }).hosts[0]!.port).toBe(7)
+    // Number() would read these as ports: libpq takes digits only
+    for (const port of ["0x10", "1e3", "+5", "5.0", " 5x"]) expect(bad({ host: "a", port }).option).toBe("port")
+    // an entry of blanks is the default port, as an empty one
+    expect(ok({ host: "a,b", port: "5, " }).hosts.map((h) => h.port)).toEqual([5, 5432])
+  })
+
+  it("host names: trimmed; brackets only around a whole name; a socket directory; no URL characters", () => {
+    expect(ok({ host: " a , b " }).hosts.map((h) => h.host)).toEqual(["a", "b"])
+    // one bracket is not an IPv6 address in brackets: kept as written (its lookup then fails, naming it)
+    expect(ok({ host: ["[h", "h]"] }).hosts.map((h) => h.host)).toEqual(["[h", "h]"])
+    expect(ok({ host: "/var/run/postgresql" }).hosts).toEqual([{ host: "/var/run/postgresql", port: 5432 }])
+    for (const host of ["a b", "u@h", "h/db", "h?x", "h#x"]) expect(bad({ host }).option).toBe("host")
+  })
+
+  it("url hosts: IPv6 only whole in brackets, a port or none (an empty one is none), a query right after the hosts", () => {
+    expect(ok({ url: "postgres://[::1]/db" }).hosts).toEqual([{ host: "::1", port: 5432 }])
+    expect(ok({ url: "postgres://h:/db" }).hosts).toEqual([{ host: "h", port: 5432 }])
+    for (const url of ["postgres://[::1]x/db", "postgres://x[::1]/db", "jdbc:postgresql://h/db"]) expect(bad({ url }).option).toBe("url")
+    expect(ok({ url: "postgres://h?target_session_attrs=primary" }).targetSessionAttrs).toBe("primary")
+    // the same value in the url and the option is no contradiction
+    expect(ok({ url: "postgres://h/db?target_session_attrs=primary", targetSessionAttrs: "primary" }).targetSessionAttrs).toBe("primary")
+  })
+
   it("never throws, whatever the input", () => {
     fc.assert(
       fc.property(
@@ -120,6 +179,12 @@ describe("parseTarget", () => {
       "postgres://u:p@[::1]:2/db?sslmode=disable&application_name=x"
     ])
     expect(urlFor("postgres://u@a,b", { host: "b", port: 3 })).toBe("postgres://u@b:3")
+    expect(urlFor("postgres://u@a,b/db", { host: "b", port: 3 })).toBe("postgres://u@b:3/db")
+    expect(urlFor("postgres://u@a,b?sslmode=require", { host: "b", port: 3 })).toBe("postgres://u@b:3?sslmode=require")
+    // every key this module reads is removed: the driver would read host and port over the url's
+    expect(urlFor("postgres://u@/db?host=/tmp&port=7&load_balance_hosts=random&application_name=x", { host: "/tmp", port: 7 })).toBe(
+      "postgres://u@%2Ftmp:7/db?application_name=x"
+    )
   })
 })
 
@@ -131,7 +196,13 @@ describe("hostOrder", () => {
   })
 
   it("disable keeps the given order", () => {
-    expect(hostOrder(target(3, "disable"), () => 0.99).map((h) => h.host)).toEqual(["h0", "h1", "h2"])
+    // () => 0 would move every host (see random below)
+    expect(hostOrder(target(3, "disable"), () => 0).map((h) => h.host)).toEqual(["h0", "h1", "h2"])
+  })
+
+  it("random shuffles two hosts too; a draw of 0 swaps each host with the first (Fisher-Yates)", () => {
+    expect(hostOrder(target(2, "random"), () => 0).map((h) => h.host)).toEqual(["h1", "h0"])
+    expect(hostOrder(target(3, "random"), () => 0).map((h) => h.host)).toEqual(["h1", "h2", "h0"])
   })
 
   it("random is a permutation for any random source, even a broken one", () => {
@@ -174,6 +245,21 @@ describe("sessionMatches", () => {
       expect([primary, readOnlyPrimary, standby].map((s) => sessionMatches(attrs, s))).toEqual(table[attrs])
   })
 
+  it("only any skips reading the session state", () => {
+    for (const attrs of targetSessionAttrsValues) expect(needsState(attrs)).toBe(attrs !== "any")
+  })
+
+  it("standby never takes a primary, on any pass", () => {
+    expect(sessionMatches("standby", primary, 1)).toBe(false)
+    expect(sessionMatches("standby", standby, 1)).toBe(true)
+  })
+
+  it("says why a session was refused, or no longer matches", () => {
+    expect(describeMismatch("read-write", standby)).toBe("a hot standby, read-only by default; wanted read-write")
+    expect(describeMismatch("standby", primary)).toBe("not in recovery, read-write by default; wanted standby")
+    expect(describeChange("primary", { inHotStandby: true, readOnly: false })).toBe("now a hot standby, read-write by default; wanted primary")
+  })
+
   it("prefer-standby takes any server on its second pass; others take one pass", () => {
     expect(passes("prefer-standby")).toBe(2)
     expect(sessionMatches("prefer-standby", primary, 1)).toBe(true)
@@ -185,9 +271,18 @@ describe("sessionMatches", () => {
       inHotStandby: true,
       readOnly: false
     })
+    expect(stateFromParameters({ in_hot_standby: "off", default_transaction_read_only: "on" })).toEqual({
+      inHotStandby: false,
+      readOnly: true
+    })
     expect(stateFromParameters({ default_transaction_read_only: "off" })).toBeUndefined()
+    expect(stateFromParameters({ in_hot_standby: "off" })).toBeUndefined()
     expect(stateFromRow({ in_hot_standby: false, read_only: "on" })).toEqual({ inHotStandby: false, readOnly: true })
     expect(stateFromRow({ in_hot_standby: "t", read_only: "off" })).toEqual({ inHotStandby: true, readOnly: false })
+    // every spelling of a boolean Postgres' text output has
+    expect(stateFromRow({ in_hot_standby: "true", read_only: "f" })).toEqual({ inHotStandby: true, readOnly: false })
+    expect(stateFromRow({ in_hot_standby: "false", read_only: "t" })).toEqual({ inHotStandby: false, readOnly: true })
+    expect(stateFromRow({ in_hot_standby: "off", read_only: "false" })).toEqual({ inHotStandby: false, readOnly: false })
     expect(stateFromRow({ in_hot_standby: 1, read_only: "off" })).toBeUndefined()
     expect(stateFromRow(null)).toBeUndefined()
   })
@@ -216,14 +311,16 @@ describe("stillMatches (a pooled session after a switchover)", () => {
 })
 
 describe("makeHostBook", () => {
-  const target = ok({ host: "h1,h2,h1", port: "1,2,1" })
+  // parsed inside each test, not when the file is collected: code run at collection is outside
+  // every test (Stryker's "static" mutants there are never in effect under the vitest runner)
+  const target = () => ok({ host: "h1,h2,h1", port: "1,2,1" })
   const item = (borrowers = 0) => {
     const it = { borrowers, invalidated: false, invalidate: () => (it.invalidated = true) }
     return it
   }
 
   it("keeps items per host: evicting one host invalidates only its items", () => {
-    const book = makeHostBook(target)
+    const book = makeHostBook(target())
     const [a1, a2, b1] = [item(), item(1), item()]
     book.add({ host: "h1", port: 1 }, a1)
     book.add({ host: "h1", port: 1 }, a2)
@@ -240,7 +337,7 @@ describe("makeHostBook", () => {
   })
 
   it("the removal returned by add forgets the item; a host named twice is one entry", () => {
-    const book = makeHostBook(target)
+    const book = makeHostBook(target())
     const remove = book.add({ host: "h2", port: 2 }, item())
     remove()
     remove()
@@ -249,20 +346,24 @@ describe("makeHostBook", () => {
   })
 
   it("notes the last failure and refusal per host; a kept session clears both", () => {
-    const book = makeHostBook(target)
+    const book = makeHostBook(target())
     book.failed({ host: "h1", port: 1 }, "ECONNREFUSED")
     book.mismatched({ host: "h1", port: 1 }, "read-only")
     book.mismatched({ host: "h2", port: 2 }, "standby")
-    expect(book.stats()).toEqual([
+    expect(book.stats()).toStrictEqual([
       { host: "h1", port: 1, connections: 0, idle: 0, lastError: "ECONNREFUSED", lastMismatch: "read-only" },
       { host: "h2", port: 2, connections: 0, idle: 0, lastMismatch: "standby" }
     ])
+    // a failure alone: its lastError, no lastMismatch key
+    book.add({ host: "h2", port: 2 }, item()) // clears both
+    book.failed({ host: "h2", port: 2 }, "ETIMEDOUT")
+    expect(book.stats()[1]).toStrictEqual({ host: "h2", port: 2, connections: 1, idle: 1, lastError: "ETIMEDOUT" })
     book.add({ host: "h1", port: 1 }, item())
-    expect(book.stats()[0]).toEqual({ host: "h1", port: 1, connections: 1, idle: 1 })
+    expect(book.stats()[0]).toStrictEqual({ host: "h1", port: 1, connections: 1, idle: 1 })
   })
 
   it("an item whose invalidate removes it mid-eviction is handled", () => {
-    const book = makeHostBook(target)
+    const book = makeHostBook(target())
     const removals: Array<() => void> = []
     for (let i = 0; i < 3; i++) {
       const it = { borrowers: 0, invalidate: () => removals[i]!() }
