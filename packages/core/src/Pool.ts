@@ -267,7 +267,7 @@ const shellOf = <A, E>(self: Pool<A, E>): PoolShell<A, E> => (self as PoolImpl<A
 export const make = <A, E = never, R = never>(
   options: Options<A, E, R>
 ): Effect.Effect<Pool<A, E>, PoolConfigError, Scope.Scope | R> =>
-  Effect.map(internal.makeShell(options.acquire, options), (shell) => new PoolImpl(shell))
+  Effect.map(internal.makeShell(options), (shell) => new PoolImpl(shell))
 
 /**
  * Makes a `Layer` providing a pool under `tag`: the one-liner for a pool service.

@@ -108,9 +108,9 @@ type DurationKey = {
  * what the caller calls `max` (a keyed pool's `maxPerKey`), so errors name the option the user
  * wrote. A fallback duration is a number of ms, which every edition's codec must accept.
  */
-export const parse = <D>(check: Checker<D>, input: ConfigInput<D>, maxName = "max"): PoolConfig => {
-  // an object whose every option can be read (a user's getter that throws is that option's error)
-  check.record("options", input)
+export const parse = <D>(check: Checker<D>, options: ConfigInput<D>, maxName = "max"): PoolConfig => {
+  // every option read once, into a copy (a user's getter that throws is that option's error)
+  const input = check.record("options", options) as ConfigInput<D>
   const name = check.string("name", input.name, defaults.name, { nonEmpty: true })
   const max = check.integer(maxName, input.max, defaults.max, { min: 1, infinity: true })
   const min = check.integer("min", input.min, defaults.min, { min: 0 })

@@ -89,7 +89,12 @@ export interface Checker<D = unknown> {
   ) => V
   /** `undefined` or a function. */
   readonly func: <F extends (...args: never) => unknown>(option: string, input: unknown) => F | undefined
-  /** `undefined` or a plain object (not an array, not a primitive). */
+  /**
+   * `undefined` or an object (not an array, not a primitive), returned as a copy of its own
+   * enumerable properties, each read once (a null-prototype object): read options from the copy,
+   * never from the user's object again — a getter or Proxy trap of theirs then runs only here,
+   * where a throw is this option's failure, and `Object.prototype` keys are no one's options.
+   */
   readonly record: (option: string, input: unknown) => Readonly<Record<string, unknown>> | undefined
   /** A number in `[0, 1]` (`zero: false`: `(0, 1]`). */
   readonly fraction: (option: string, input: unknown, fallback: number, zero: boolean) => number
@@ -296,9 +301,11 @@ const record: Checker["record"] = (option, input) => {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     fail(option, `must be an object, got ${describeValue(input)}`)
   }
-  // every entry readable: a getter that throws is this option's failure, not a defect later
-  readable(option, input as object)
-  return input as Readonly<Record<string, unknown>>
+  // every entry read once, here: a getter that throws is this option's failure, not a defect later
+  const copy: Record<string, unknown> = Object.create(null)
+  // defineProperty: an own `__proto__` key stays a key (an assignment would set the prototype)
+  for (const [key, value] of readable(option, input as object)) Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
+  return copy
 }
 
 const fraction: Checker["fraction"] = (option, input, fallback, zero) => {

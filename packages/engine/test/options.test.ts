@@ -289,7 +289,28 @@ describe("boolean, string, oneOf, func, record, fraction", () => {
   })
   it("record: undefined or a plain object, not null, an array or a primitive", () => {
     const r = { a: 1 }
-    expect(value((c) => c.record("r", r))).toBe(r)
+    expect(value((c) => c.record("r", r))).toEqual({ a: 1 })
+  })
+  it("record: a copy of the own enumerable keys, each read once, null-prototype, an own __proto__ kept as a key", () => {
+    let reads = 0
+    const counted = Object.defineProperty({ b: 2 }, "a", { enumerable: true, get: () => ++reads })
+    class Inherits {
+      own = 1
+      get inherited() {
+        return 2
+      }
+    }
+    const copy = value((c) => c.record("r", counted))!
+    expect([copy.a, copy.a, copy.b, reads]).toEqual([1, 1, 2, 1])
+    expect(Object.getPrototypeOf(copy)).toBeNull()
+    expect("toString" in copy).toBe(false)
+    const fromInstance = value((c) => c.record("r", new Inherits()))!
+    expect([fromInstance.own, fromInstance.inherited]).toEqual([1, undefined])
+    const proto = value((c) => c.record("r", JSON.parse('{"__proto__": {"max": 5}}')))!
+    expect(Object.keys(proto)).toEqual(["__proto__"])
+    expect(Object.getPrototypeOf(proto)).toBeNull()
+  })
+  it("record: refuses what is not an object", () => {
     expect(value((c) => c.record("r", undefined))).toBeUndefined()
     expect(reason((c) => c.record("r", null))).toBe("r: must be an object, got null")
     expect(reason((c) => c.record("r", [1]))).toBe("r: must be an object, got an array")

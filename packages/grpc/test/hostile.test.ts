@@ -9,7 +9,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
-import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
+import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import * as grpc from "@grpc/grpc-js"
 import { Effect, Exit, Fiber, Schedule, Stream } from "effect"
 import { Echo, echoClient, eventually, serverBehindProxy } from "./helpers.js"
@@ -110,6 +110,7 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["a getter that throws", throwingGetter({}, "timeout"), "timeout"],
   ["a metadata getter that throws", { metadata: throwingGetter({}, "x-a") }, "x-a"],
   ["options that cannot be listed", throwingKeys({}), "options"],
+  ["a Proxy that throws on reading a key it does not list", throwingReads({ waitForReady: "yes" }), "waitForReady"],
   ["an own __proto__ key", protoKey({}), "__proto__"]
 ]
 
@@ -122,6 +123,8 @@ describe("GrpcPool hostile input", () => {
         [{ target: "127.0.0.1:1", channelOptions: throwingGetter({}, "grpc.keepalive_time_ms") }, "channelOptions[\"grpc.keepalive_time_ms\"]"],
         [{ target: "127.0.0.1:1", keepalive: throwingGetter({}, "time") }, "keepalive.time"],
         [throwingKeys({ target: "127.0.0.1:1", credentials: insecure }), "options"],
+        // a Proxy that throws on reading any key it does not list: options are read from the copy
+        [throwingReads({ target: "127.0.0.1:1", credentials: insecure, maxChannels: 0 }), "maxChannels"],
         [protoKey({ target: "127.0.0.1:1", credentials: insecure }), "__proto__"],
       ]
       for (const [options, option] of cases) {

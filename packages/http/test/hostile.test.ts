@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { HttpPool } from "@effect-pool/http"
-import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
+import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import {
   caSignedCertificate,
   causeText,
@@ -51,6 +51,8 @@ describe("options: construction rejects what cannot work, naming the option", ()
         [throwingGetter({}, "name"), "name"],
         [{ tls: throwingGetter({}, "rejectUnauthorized") }, "tls.rejectUnauthorized"],
         [throwingKeys({}), "options"],
+        // a Proxy that throws on reading any key it does not list: options are read from the copy
+        [throwingReads({ maxConnectionsPerOrigin: 0 }), "maxConnectionsPerOrigin"],
         [protoKey({}), "__proto__"],
       ]
       for (const [options, option] of cases) {

@@ -251,14 +251,16 @@ const pgCreateRetry = Schedule.exponential("10 millis", 2).pipe(
  * @category constructors
  */
 export const make = (
-  options: Options
+  given: Options
 ): Effect.Effect<
   { readonly client: PgClient.PgClient; readonly pgPool: Context.Tag.Service<PgPool> },
   PoolConfigError,
   import("effect/Scope").Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const name = OptionCheck.nameOf(options, pgDefaults.name)
+    const name = OptionCheck.nameOf(given, pgDefaults.name)
+    // every option read once, into a copy (a getter that throws is that option's error)
+    const options = (yield* OptionCheck.run(name, (check) => check.record("options", given))) as Options
     const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
-import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
+import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Layer, Redacted, Schedule, Stream } from "effect"
@@ -183,6 +183,8 @@ describe("PgPool options: bad values are PoolConfigErrors naming the option", ()
         [throwingGetter({ url: url() }, "url"), "url"],
         [{ url: url(), ssl: throwingGetter({}, "rejectUnauthorized") }, "ssl.rejectUnauthorized"],
         [throwingKeys({ url: url() }), "options"],
+        // a Proxy that throws on reading any key it does not list: options are read from the copy
+        [throwingReads({ url: url(), max: 0 }), "max"],
         [protoKey({ url: url() }), "__proto__"],
       ]
       for (const [options, option] of cases) {

@@ -26,3 +26,16 @@ export const throwingKeys = <T extends object>(base: T): T =>
 /** `base` (copied) plus an own `__proto__` key holding `{ max: 5 }`: not an option of anyone's. */
 export const protoKey = <T extends object>(base: T): T =>
   Object.assign(JSON.parse('{"__proto__": {"max": 5}}') as object, base) as T
+
+/**
+ * `base` (copied) behind a Proxy that lists only `base`'s keys and throws when any other key is
+ * read: a pool that reads an option by name from the user's object (instead of from the copy it
+ * checked) meets the throw as a defect.
+ */
+export const throwingReads = <T extends object>(base: T): T =>
+  new Proxy({ ...base }, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && !Object.hasOwn(target, key)) throw new Error(`reading ${key} throws`)
+      return Reflect.get(target, key, receiver)
+    }
+  })

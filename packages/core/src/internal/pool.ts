@@ -153,15 +153,14 @@ export const startBackground = <A, R>(
 
 /** Makes a pool shell and starts its background work in the current scope. */
 export const makeShell = <A, E, R>(
-  acquire: Acquire<A, E, R>,
-  options: CommonOptions<A, E, R>
+  options: CommonOptions<A, E, R> & { readonly acquire: Acquire<A, E, R> }
 ): Effect.Effect<PoolShell<A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    // every option readable (a getter that throws is that option's error), then read once: the
-    // checks and the pool see one copy of data properties, not a user's getters or Proxy traps
-    yield* OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options))
-    const input: CommonOptions<A, E, R> = { ...options }
-    const healthCheck = yield* checkOptions({ ...input, acquire }, "effect or function")
+    // every option read once, into a copy (a getter that throws is that option's error): the
+    // checks and the pool see that copy, never a user's getters or Proxy traps again
+    const input = (yield* OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options))) as unknown as typeof options
+    const acquire = input.acquire
+    const healthCheck = yield* checkOptions(input, "effect or function")
     const config = yield* configOf(input)
     const runtime = yield* Effect.runtime<R>()
     const clock = yield* Effect.clock

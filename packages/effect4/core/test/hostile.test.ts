@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result, Fiber, Schedule } from "effect"
 import { KeyedPool, OptionCheck, Pool, PoolConfigError } from "../src/index.js"
-import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
+import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 
 const acquire = Effect.succeed({ id: 1 })
 
@@ -165,6 +165,10 @@ describe("Pool.make: hostile options", () => {
         expect(error.reason).toMatch(new RegExp(`could not be read: Error: reading ${key} throws`))
       }
       expect((yield* makeError(throwingKeys(base))).option).toBe("options")
+      // a Proxy that throws on reading any key it does not list: every option is read from the copy made of its own keys
+      expect((yield* makeError(throwingReads({ ...base, max: 0 }))).option).toBe("max")
+      const keyedReads = yield* Effect.flip(Effect.scoped(KeyedPool.make(throwingReads({ acquire: (key: string) => Effect.succeed({ key }), maxPerKey: 0 }) as never)))
+      expect((keyedReads as PoolConfigError).option).toBe("maxPerKey")
       // an own __proto__ key (JSON.parse makes one) is an unknown key, not a lookup into Object.prototype
       const proto = yield* makeError(protoKey(base))
       expect([proto.option, proto.reason]).toEqual(["__proto__", "is not a known option"])

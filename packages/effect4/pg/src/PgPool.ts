@@ -236,18 +236,20 @@ const aliasedError = (options: Record<string, unknown>, error: PoolConfigError):
  * @category constructors
  */
 export const make = (
-  options: Options
+  given: Options
 ): Effect.Effect<
   { readonly client: PgClient.PgClient; readonly pgPool: PgPool["Service"] },
   PoolConfigError,
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const input = options as unknown as Record<string, unknown>
-    const name = OptionCheck.nameOf(options, pgDefaults.name)
-    const parsed = parse(input)
+    const name = OptionCheck.nameOf(given, pgDefaults.name)
+    const parsed = parse(given as unknown as Record<string, unknown>)
     if (!parsed.ok) return yield* new PoolConfigError({ pool: name, option: parsed.option, reason: parsed.reason })
     const { core, settings } = parsed.value
+    // the checked copy: a user's getters and Proxy traps ran once, in parse
+    const input = parsed.value.options
+    const options = input as unknown as Options
     const check = Connection.validate
     // more than one server (or a session attribute to check): each connection tries the hosts
     const several = settings.target === undefined ? undefined : Hosts.make(settings.connection, settings.target)

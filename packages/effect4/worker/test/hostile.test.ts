@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { WorkerPool } from "@effect-pool/worker"
-import { protoKey, throwingGetter, throwingKeys } from "@effect-pool/testing/hostile"
+import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import { Cause, Effect, Exit, Fiber, Option, Result } from "effect"
 import { until, workerFile } from "./helpers.js"
 
@@ -106,6 +106,8 @@ describe("WorkerPool hostile options", () => {
         [throwingGetter({ filename: basic, maxWorkers: 1, minWorkers: 0 }, "poolName"), "poolName"],
         [{ filename: basic, env: throwingGetter({}, "A") }, "env.A"],
         [throwingKeys({ filename: basic, maxWorkers: 1, minWorkers: 0 }), "options"],
+        // a Proxy that throws on reading any key it does not list: options are read from the copy
+        [throwingReads({ filename: basic, maxWorkers: -1, minWorkers: 0 }), "maxWorkers"],
         [protoKey({ filename: basic, maxWorkers: 1, minWorkers: 0 }), "__proto__"],
       ]
       for (const [options, option] of cases) {
@@ -262,6 +264,7 @@ describe("WorkerPool hostile run arguments", () => {
         // a getter or Proxy of the caller's that throws: that argument's error, never a defect
         [1, throwingGetter({}, "name"), "name"],
         [1, throwingGetter({}, "timeout"), "timeout"],
+        [1, throwingReads({ timeout: -1 }), "timeout"],
         [1, { transfer: new Proxy([new ArrayBuffer(1)], { get: (t, k) => (k === "0" ? (() => { throw new Error("element") })() : Reflect.get(t, k)) }) }, "transfer"],
         [1, protoKey({}), "__proto__"]
       ]

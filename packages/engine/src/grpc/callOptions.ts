@@ -173,9 +173,10 @@ const interceptorsOf = <D>(check: Checker<D>, options: CallOptionsInput<D>) => {
  * Checks and normalises a call's options through `check` (a failure names the option);
  * `module` is the edition's grpc-js (its `Metadata`). `undefined` is no options.
  */
-export const parseCall = <D>(check: Checker<D>, options: CallOptionsInput<D> | undefined, module: GrpcCallModule): ParsedCall => {
-  if (options === undefined) return noCall(module)
-  check.record("options", options)
+export const parseCall = <D>(check: Checker<D>, input: CallOptionsInput<D> | undefined, module: GrpcCallModule): ParsedCall => {
+  if (input === undefined) return noCall(module)
+  // every option read once, into a copy (a caller's getter that throws is that option's error)
+  const options = check.record("options", input) as CallOptionsInput<D>
   check.known(options, callOptionKeys, callOptionAliases)
   return {
     metadata: metadataOf(check, options.metadata, module),

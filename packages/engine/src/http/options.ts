@@ -197,9 +197,8 @@ export const parse = (check: Checker<any>, options: unknown, features: Features)
     if (options === null || typeof options !== "object" || Array.isArray(options)) {
       check.fail("options", `must be an object, got ${describeValue(options)}`)
     }
-    const input = options as Record<string, unknown>
-    // every option readable (a getter that throws is that option's error)
-    check.record("options", input)
+    // every option read once, into a copy (a getter that throws is that option's error)
+    const input = check.record("options", options)!
     const unsupported = features.http2 ? UNSUPPORTED_H2 : UNSUPPORTED_H1
     for (const key of Object.keys(input)) {
       // own keys only: `__proto__`, `constructor` are no one's options

@@ -293,8 +293,9 @@ export const parseConnection = (
     // max_prepared_statements: then set prepareThreshold yourself)
     const threshold = check.integer("prepareThreshold", input.prepareThreshold, pgbouncer ? 0 : PREPARE_THRESHOLD, { min: 0 })
     const maxPrepared = check.integer("maxPreparedStatements", input.maxPreparedStatements, MAX_PREPARED_STATEMENTS, { min: 0 })
-    const types = check.record("types", input.types)
-    if (types !== undefined && typeof types.getTypeParser !== "function") {
+    // checked, then the user's own object handed on: pg's TypeOverrides keeps getTypeParser on its prototype
+    check.record("types", input.types)
+    if (input.types !== undefined && typeof (input.types as { getTypeParser?: unknown }).getTypeParser !== "function") {
       check.fail("types", "must have a getTypeParser function (pg's CustomTypesConfig)")
     }
     const base: Pg.ClientConfig = {

@@ -8,6 +8,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as MutableHashMap from "effect/MutableHashMap"
 import type * as Scope from "effect/Scope"
+import * as OptionCheck from "../OptionCheck.js"
 import type { PoolConfigError } from "../PoolError.js"
 import { parseKeyedLimits, type PoolConfig } from "./config.js"
 import { checkOptions, type CommonOptions, configOf, lifecycleOf, startBackground } from "./pool.js"
@@ -234,12 +235,14 @@ export const makeKeyed = <K, A, E, R>(
   options: KeyedOptions<K, A, E, R>
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const healthCheck = yield* checkOptions(options, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
-    const config = yield* configOf({ ...options, max: options.maxPerKey }, "maxPerKey")
-    const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* Effect.fromResult(parseKeyedLimits(config.name, options))
+    // every option read once, into a copy (a getter that throws is that option's error)
+    const input = (yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options)))) as unknown as typeof options
+    const healthCheck = yield* checkOptions(input, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
+    const config = yield* configOf({ ...input, max: input.maxPerKey }, "maxPerKey")
+    const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* Effect.fromResult(parseKeyedLimits(config.name, input))
     const context = yield* Effect.context<R>()
     const clock = Context.get(context as Context.Context<never>, Clock.Clock)
-    const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, maxIdleTotal, idleKeyTimeout, options, context as Context.Context<never>, clock)
+    const keyed = new KeyedPoolShell<K, A, E>(config, maxTotal, maxIdleTotal, idleKeyTimeout, input, context as Context.Context<never>, clock)
     yield* startBackground(keyed, healthCheck, context)
     return keyed
   })

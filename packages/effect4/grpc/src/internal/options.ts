@@ -74,10 +74,11 @@ const isLoopback = (target: string): boolean => {
 }
 
 /** The options, checked: every key known, every value of its type and range. */
-export const parseOptions = (options: PoolOptions) => {
-  const name = OptionCheck.nameOf(options, "grpc")
+export const parseOptions = (input: PoolOptions) => {
+  const name = OptionCheck.nameOf(input, "grpc")
   return OptionCheck.run(name, (check) => {
-    check.record("options", options)
+    // every option read once, into a copy (a getter that throws is that option's error)
+    const options = check.record("options", input) as unknown as PoolOptions
     check.known(options, optionKeys, optionAliases)
     check.string("name", options.name, "grpc", { nonEmpty: true })
     const target = check.string("target", options.target, undefined, { nonEmpty: true })

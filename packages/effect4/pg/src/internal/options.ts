@@ -256,9 +256,11 @@ const checkStartup = (check: Checker, input: unknown): Record<string, string> | 
  * Checks every option that is not the core pool's (core checks those itself, through `Pool.make`)
  * and returns the connection settings plus the options to hand `Pool.make`.
  */
-export const parse = (options: Record<string, unknown>) =>
+export const parse = (given: Record<string, unknown>) =>
   run((check) => {
-    check.record("options", options)
+    // every option read once, into a copy (a getter that throws is that option's error): the
+    // pool reads `options` (returned) from here on, never the user's object again
+    const options = check.record("options", given)!
     for (const key of Object.keys(options)) {
       if (options[key] !== undefined && Object.hasOwn(renamed, key)) check.fail(key, renamed[key]!)
     }
@@ -371,6 +373,7 @@ export const parse = (options: Record<string, unknown>) =>
     // as @effect/sql-pg 4's PgClient.make: its config is the options as given
     const reported: Record<string, unknown> = { ...options }
     return {
+      options,
       core,
       settings: {
         connection: connection as PgConnection.Config,

@@ -347,7 +347,7 @@ const checkRunOptions = (
   // never a defect), then read once into a copy
   const readable = OptionCheck.run("run", (check) => check.record("options", options))
   if (readable._tag === "Failure") return inputError(readable.failure.option, readable.failure.reason)
-  const o: Record<string, unknown> = { ...options }
+  const o = readable.success as Record<string, unknown>
   for (const key of Object.keys(o)) {
     if (runOptionKeys.includes(key) || o[key] === undefined) continue
     const hint = key === "signal"
@@ -458,11 +458,10 @@ export const parseOptions = (input: PoolOptions) => {
   const raw = input as unknown
   const label = OptionCheck.nameOf(raw, "worker", "poolName")
   return OptionCheck.run(label, (check): Parsed => {
-    // an object whose every option can be read (a user's getter that throws is that option's error)
-    check.record("options", raw)
+    // every option read once, into a copy (a user's getter that throws is that option's error);
     // own properties only: a key inherited from a polluted Object.prototype (env, execArgv,
     // name) must not reach the threads
-    const o = Object.assign(Object.create(null), raw) as Record<string, unknown>
+    const o = check.record("options", raw) as Record<string, unknown>
     check.known(o, optionKeys, foreignOptions)
     const poolName = check.string("poolName", o.poolName, "worker", { nonEmpty: true })
     const filename = o.filename
