@@ -183,12 +183,13 @@ export const parseCall = <D>(check: Checker<D>, input: CallOptionsInput<D> | und
     deadline: deadlineOf(check, options.deadline, options.timeout),
     onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
     onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus),
-    waitForReady: options.waitForReady === undefined
+    // null is not given (the pool's), as an option's default everywhere else
+    waitForReady: options.waitForReady == null
       // a grpc-js user's way of asking: new Metadata({ waitForReady: true })
       ? (options.metadata instanceof module.Metadata && options.metadata.getOptions().waitForReady === true ? true : undefined)
       : check.boolean("waitForReady", options.waitForReady, false),
     ...interceptorsOf(check, options),
-    compress: options.compress === undefined ? undefined : check.boolean("compress", options.compress, true)
+    compress: options.compress == null ? undefined : check.boolean("compress", options.compress, true)
   }
 }
 

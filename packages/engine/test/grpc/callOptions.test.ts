@@ -79,6 +79,15 @@ describe("parseCall", () => {
     expect(given._tag === "Valid" && [given.value.waitForReady, given.value.compress]).toEqual([true, false])
   })
 
+  it("waitForReady and compress null: not given, the pool's (as null is an option's default everywhere else)", () => {
+    const r = parse({ waitForReady: null, compress: null } as never)
+    if (r._tag !== "Valid") throw new Error(r.reason)
+    expect([r.value.waitForReady, r.value.compress]).toEqual([undefined, undefined])
+    // a grpc-js Metadata asking to wait still counts when waitForReady is null
+    const asked = parse({ waitForReady: null, metadata: new grpc.Metadata({ waitForReady: true }) } as never)
+    expect(asked._tag === "Valid" && asked.value.waitForReady).toBe(true)
+  })
+
   it("deadline edges: the last Date is one, -Infinity is the epoch (long past)", () => {
     const last = parse({ deadline: 8.64e15 })
     expect(last._tag === "Valid" && (last.value.deadline as Date).getTime()).toBe(8.64e15)
