@@ -6,11 +6,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { PgPool } from "@effect-pool/pg"
-import { startServer, startServers, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
+import { startParameterFilter, startServer, startServers, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
 import { freePort } from "@effect-pool/testing"
 import { Pool } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Effect, Exit, Fiber, Layer, Metric, Redacted, Scope, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Metric, Redacted, Schedule, Scope, Stream } from "effect"
 import pg from "pg"
 import { afterAll, beforeAll } from "vitest"
 import { causeText, eventually, table } from "./helpers.js"
@@ -37,6 +37,9 @@ afterAll(() => Promise.all(owned.map((s) => s.dispose())), 60_000)
 
 const hostsUrl = (servers: ReadonlyArray<{ port: number }>, query = "") =>
   `postgres://postgres:postgres@${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}/postgres${query}`
+
+/** What a server before Postgres 14 does not report (at startup, or when it changes). */
+const oldServerParameters = ["in_hot_standby", "default_transaction_read_only"]
 
 /** The port of the server a fresh pool's query lands on. */
 const landsOn = (options: Partial<PgPool.Options>) =>
@@ -91,6 +94,22 @@ describe("more than one server", () => {
       expect(text).toMatch(/ECONNREFUSED/)
       expect(text).toContain(`127.0.0.1:${readOnly.port}: not in recovery, read-only by default; wanted read-write`)
     }), 60_000)
+
+  it.live("servers that report no session state at startup (as before Postgres 14): the state is asked, and each targetSessionAttrs routes as libpq does", () =>
+    Effect.gen(function*() {
+      // in front of each server, a proxy dropping in_hot_standby and default_transaction_read_only
+      const filters = yield* Effect.acquireRelease(
+        Effect.promise(() => Promise.all([readOnly, standby, primary].map((server) => startParameterFilter(server.port, oldServerParameters)))),
+        (started) => Effect.promise(() => Promise.all(started.map((f) => f.close())))
+      )
+      const url = (attrs: string) => Redacted.make(hostsUrl(filters, `?target_session_attrs=${attrs}`))
+      expect(yield* landsOn({ url: url("read-write") })).toBe(primary.port)
+      expect(yield* landsOn({ url: url("read-only") })).toBe(readOnly.port)
+      expect(yield* landsOn({ url: url("standby") })).toBe(standby.port)
+      expect(yield* landsOn({ url: url("primary") })).toBe(readOnly.port)
+      // each proxy dropped what its server reported: the state came from the query
+      expect(filters.map((f) => f.dropped() > 0)).toEqual([true, true, true])
+    }).pipe(Effect.scoped), 60_000)
 
   it.live("load_balance_hosts=random spreads new connections over the hosts", () =>
     Effect.gen(function*() {
@@ -311,6 +330,28 @@ describe("a server that stops matching, with connections on two hosts", () => {
         expect(yield* pidsOn(a, name)).toEqual(aPids)
       }).pipe(Effect.provide(overAB(name, { max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 90_000)
+
+  it.live("a change the server does not report (as before Postgres 14) is found by the health check: the connection moves to the host that matches", () =>
+    Effect.gen(function*() {
+      const filter = yield* Effect.acquireRelease(
+        Effect.promise(() => startParameterFilter(a.port, oldServerParameters)),
+        (f) => Effect.promise(() => f.close())
+      )
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const port = Effect.orDie(Effect.map(sql<{ port: number }>`SELECT inet_server_port() AS port`, (rows) => rows[0]!.port))
+        expect(yield* port).toBe(a.port)
+        yield* setReadOnly(a, true)
+        // the session on a is read-only now, and its client is never told (the proxy drops the
+        // ParameterStatus): reads still work there until the health check asks
+        yield* eventually("moved to b", Effect.map(port, (p) => p === b.port), 30_000)
+        expect(filter.dropped()).toBeGreaterThan(0)
+      }).pipe(Effect.provide(overAB(appName(), {
+        port: [filter.port, b.port],
+        max: 1,
+        healthCheck: { schedule: Schedule.spaced("100 millis") }
+      })))
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
   it.live("per-host stats: each host's connections, the last connection error and refusal", () =>
     Effect.gen(function*() {

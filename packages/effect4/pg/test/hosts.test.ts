@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
-import { startServer, type TestServer } from "@effect-pool/testing-effect4"
+import { startParameterFilter, startServer, type TestServer } from "@effect-pool/testing-effect4"
 import { Effect, Exit, Fiber, Layer, Metric, Redacted, Schedule, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import net from "node:net"
@@ -253,6 +253,34 @@ describe("PgPool over several hosts", () => {
         expect(yield* serverPort).toBe(b.port)
       }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, validateAfterIdle: 0 })))
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("servers that report no session state (as before Postgres 14): routed by the state asked, and a change they never report is found by the health check", () =>
+    Effect.gen(function*() {
+      // in front of each server, a proxy dropping in_hot_standby and default_transaction_read_only
+      const filters = yield* Effect.acquireRelease(
+        Effect.promise(() => Promise.all([a, b].map((server) => startParameterFilter(server.port, ["in_hot_standby", "default_transaction_read_only"])))),
+        (started) => Effect.promise(() => Promise.all(started.map((f) => f.close())))
+      )
+      const ports = filters.map((f) => f.port)
+      yield* setReadOnly(b, true)
+      expect(yield* Effect.provide(serverPort, poolOver(ports, { targetSessionAttrs: "read-only", applicationName: appName() }))).toBe(b.port)
+      yield* setReadOnly(b, false)
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const port = Effect.orDie(Effect.provideService(serverPort, SqlClient.SqlClient, sql))
+        expect(yield* port).toBe(a.port)
+        yield* setReadOnly(a, true)
+        // the session on a is read-only now and its client never told (the proxy drops the
+        // ParameterStatus): reads still work there until the health check asks
+        yield* eventually("moved to b", Effect.map(port, (p) => p === b.port), 30_000)
+        expect(filters.map((f) => f.dropped() > 0)).toEqual([true, true])
+      }).pipe(Effect.provide(poolOver(ports, {
+        targetSessionAttrs: "read-write",
+        applicationName: appName(),
+        max: 1,
+        healthCheck: { schedule: Schedule.spaced("100 millis") }
+      })))
+    }).pipe(Effect.scoped, Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
 
   it.live("a transaction is never split: it finishes on the server it began on, then that server's connections go", () =>
     Effect.gen(function*() {

@@ -11,6 +11,7 @@ import { PgConnection } from "@effect/sql-pg"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
+import { stateQuery } from "@effect-pool/engine/pg/hosts"
 import { sqlState } from "./options.js"
 
 /** What the pool holds: the driver's session plus our bookkeeping. */
@@ -28,8 +29,11 @@ export interface PooledConnection {
    * violation means its server no longer takes writes). `undefined` on the single-host path.
    */
   onError?: ((error: SqlError) => void) | undefined
-  /** Multi-host pools only: the session's server no longer matches `targetSessionAttrs` (why), else `undefined`. */
-  mismatch?: (() => string | undefined) | undefined
+  /**
+   * Multi-host pools only: given the row of the engine's `stateQuery` (the session's state, asked
+   * again), why its server no longer matches `targetSessionAttrs`, else `undefined`.
+   */
+  mismatch?: ((row: unknown) => string | undefined) | undefined
 }
 
 /** Multi-host pools: the server-reported parameters a session watches after its start. */
@@ -131,9 +135,10 @@ export const validate = (conn: PooledConnection): Effect.Effect<void, SqlError> 
   const ping = Effect.asVoid(conn.pg.query("SELECT 1", [], false))
   const mismatch = conn.mismatch
   if (mismatch === undefined) return ping
-  // the server reports a changed state (reload, promotion) on the statement after the change
-  return Effect.flatMap(ping, () => {
-    const why = mismatch()
+  // multi-host: the state asked, in the ping's one round trip — a server ≥ 14 reports a change
+  // (reload, promotion) on the statement after it, one before 14 never does
+  return Effect.flatMap(conn.pg.query(stateQuery, [], false), (result) => {
+    const why = mismatch(result.rows[0])
     return why === undefined ? Effect.void : Effect.fail(
       new SqlError({
         reason: new ConnectionError({

@@ -111,7 +111,22 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
       }
       const accept = Effect.suspend(() => {
         accepted = true
-        conn.mismatch = mismatch
+        // asked by every validation (a server before 14 reports no change): the answer kept, and
+        // a mismatch evicts this host's other connections too, as a reported one does
+        conn.mismatch = (row) => {
+          const read = stateFromRow(row)
+          if (read === undefined) return `${stateQuery} returned no state`
+          if (state !== undefined) {
+            state.inHotStandby = read.inHotStandby
+            state.readOnly = read.readOnly
+          }
+          const why = mismatch()
+          if (why !== undefined) {
+            book.mismatched(host, why)
+            book.evict(host)
+          }
+          return why
+        }
         conn.onError = (error) => {
           // a write on a server that went read-only: news to us when no reload was reported yet
           if (state !== undefined && isReadOnlyViolation(sqlState(error))) {
