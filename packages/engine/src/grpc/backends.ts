@@ -400,39 +400,6 @@ export const minimums = (state: BackendSet): ReadonlyMap<string, number> => {
   return result
 }
 
-/**
- * Which backend gets the next channel (`undefined`: none may — the pool is at `maxChannels`, or
- * every backend at `maxChannelsPerBackend`): the live backend with the fewest channels below its
- * cap, preferring those in rotation; ties in resolution order.
- */
-export const wantChannel = (state: BackendSet, load: (address: string) => Load): string | undefined => {
-  const o = state.options
-  let total = 0
-  for (const b of state.backends) total += load(b.address).channels
-  if (total >= o.maxChannels) return undefined
-  let best: string | undefined
-  let bestKey = Infinity
-  for (const b of state.backends) {
-    if (b.draining) continue
-    const channels = load(b.address).channels
-    if (channels >= o.maxChannelsPerBackend) continue
-    const key = (b.ejectedUntil !== undefined ? 1_000_000_000 : 0) + channels
-    if (key < bestKey) {
-      best = b.address
-      bestKey = key
-    }
-  }
-  return best
-}
-
-/** Most channels `address` may have now so that totals stay within `maxChannels` (others keep theirs). */
-export const channelCap = (state: BackendSet, address: string, load: (address: string) => Load): number => {
-  const o = state.options
-  let others = 0
-  for (const b of state.backends) if (b.address !== address) others += load(b.address).channels
-  return Math.max(0, Math.min(o.maxChannelsPerBackend, o.maxChannels - others))
-}
-
 /** Per-backend stats: the state's part plus the shell's load. */
 export interface BackendStats {
   readonly address: string

@@ -261,32 +261,6 @@ describe("channels", () => {
     expect([...B.minimums(set(["a", "b", "c"], { minChannelsPerBackend: 3 }, { minChannels: 0, maxChannels: 7 })).values()]).toEqual([3, 3, 1])
     expect([...B.minimums(set(["a", "b"], { maxChannelsPerBackend: 1 }, { minChannels: 4, maxChannels: 4 })).values()]).toEqual([1, 1])
   })
-
-  it("wantChannel: fewest channels first, in rotation first, none past the caps", () => {
-    const s = set(["a", "b", "c"], { maxChannelsPerBackend: 2 }, { minChannels: 0, maxChannels: 5 })
-    const channels = new Map([["a", 1], ["b", 0], ["c", 1]])
-    const load = (a: string): B.Load => ({ channels: channels.get(a) ?? 0, activeCalls: 0, waitingCalls: 0 })
-    expect(B.wantChannel(s, load)).toBe("b")
-    channels.set("b", 2)
-    expect(B.wantChannel(s, load)).toBe("a")
-    channels.set("a", 2)
-    expect(B.wantChannel(s, load)).toBeUndefined() // 5 = maxChannels
-    expect(B.channelCap(s, "c", load)).toBe(1)
-    channels.set("a", 1)
-    expect(B.wantChannel(s, load)).toBe("a")
-  })
-
-  it("property: wantChannel never exceeds a cap", () => {
-    fc.assert(fc.property(fc.array(fc.nat(6), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 6, max: 30 }), (counts, perBackend, max) => {
-      const addresses = counts.map((_, i) => `h${i}`)
-      const s = set(addresses, { maxChannelsPerBackend: perBackend }, { minChannels: 0, maxChannels: max })
-      const load = (a: string): B.Load => ({ channels: counts[Number(a.slice(1))]!, activeCalls: 0, waitingCalls: 0 })
-      const want = B.wantChannel(s, load)
-      const total = counts.reduce((x, y) => x + y, 0)
-      if (want === undefined) return total >= max || counts.every((c) => c >= perBackend)
-      return total < max && load(want).channels < perBackend
-    }))
-  })
 })
 
 describe("stats and targets", () => {
