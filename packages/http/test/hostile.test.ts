@@ -261,22 +261,30 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }))
     }).pipe(Effect.scoped))
 
-  it.live("headers undici refuses on the connection (transfer-encoding, upgrade, content-length) are typed errors; counts return to 0", () =>
+  it.live("headers undici refuses on the connection (transfer-encoding, upgrade, content-length, expect) are typed errors; counts return to 0, on a fresh and on a reused connection", () =>
     Effect.gen(function*() {
       const s = yield* server()
-      yield* withPool({}, Effect.gen(function*() {
-        const bad = [
-          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("transfer-encoding", "chunked")),
-          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("upgrade", "websocket")),
-          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("content-length", "abc")),
-          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("keep-alive", "timeout=5"))
-        ]
-        for (const request of bad) {
-          const error = yield* Effect.flip(run(request))
-          expect(error._tag).toBe("RequestError")
-        }
-        yield* stillWorks(s.origin)
-      }))
+      const bad = [
+        HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("transfer-encoding", "chunked")),
+        HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("upgrade", "websocket")),
+        HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("content-length", "abc")),
+        HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("keep-alive", "timeout=5")),
+        HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("x"), HttpClientRequest.setHeader("expect", "100-continue"))
+      ]
+      for (const reused of [false, true]) {
+        yield* withPool({ maxConnectionsPerOrigin: 1, acquireTimeout: "10 seconds" }, Effect.gen(function*() {
+          const pool = yield* HttpPool.HttpPool
+          for (const request of bad) {
+            // an idle connection waiting: the pool lends it at once (inside the borrow), and
+            // undici refuses the request inside dispatch, synchronously
+            if (reused) expect(yield* getText(`${s.origin}/`)).toBe("ok")
+            const error = yield* Effect.flip(run(request))
+            expect(error._tag).toBe("RequestError")
+            expect((yield* pool.stats).borrowed).toBe(0)
+          }
+          yield* stillWorks(s.origin)
+        }))
+      }
     }).pipe(Effect.scoped))
 
   it.live("a body stream that fails mid-way, and a Host header: typed, nothing leaked", () =>

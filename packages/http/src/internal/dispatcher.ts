@@ -133,6 +133,9 @@ class Exchange {
         this.fail(asError(failure === undefined ? undefined : Cause.squash(failure)))
         return
       }
+      // an idle connection is lent inside unsafeBorrow, before it returns: held now, or an error
+      // undici reports synchronously from dispatch would find no borrow to give back
+      this.borrow = held
       if (this.done || this.abortReason !== undefined) {
         // aborted while the connection was on its way: nothing was sent
         held.return()
