@@ -287,6 +287,18 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }
     }).pipe(Effect.scoped))
 
+  it.live("a body that only says it is FormData (its tag) is refused, typed, as by layerUndici: never sent as the text [object FormData]", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        const fake = { [Symbol.toStringTag]: "FormData" }
+        const error = yield* Effect.flip(run(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw(fake)))))
+        expect(error._tag).toBe("RequestError")
+        expect(s.requests.POST ?? 0).toBe(0)
+        yield* stillWorks(s.origin)
+      }))
+    }).pipe(Effect.scoped))
+
   it.live("a body stream that fails mid-way, and a Host header: typed, nothing leaked", () =>
     Effect.gen(function*() {
       const s = yield* server()

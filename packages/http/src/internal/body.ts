@@ -13,9 +13,10 @@ import { Readable } from "node:stream"
 
 type DispatchOptions = Undici.Dispatcher.DispatchOptions
 
+// Node's own FormData, not only its tag: an object that merely says "FormData" would be sent as
+// the text "[object FormData]"; left to undici, it is refused as the body it is not
 const isForeignFormData = (body: unknown): body is FormData =>
-  typeof body === "object" && body !== null && !(body instanceof Undici.FormData) &&
-  (body as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === "FormData"
+  typeof FormData === "function" && body instanceof FormData && !(body instanceof Undici.FormData)
 
 /** `headers` (object, flat array or iterable of pairs) without `content-type`/`content-length`, plus `extra`. */
 const withHeaders = (headers: DispatchOptions["headers"], extra: Record<string, string>): Record<string, string | Array<string>> => {
