@@ -119,6 +119,45 @@ describe("pg faults", () => {
       }))
   })
 
+  layer(poolLayer({ name: "faults-failed-tx", max: 1 }), live)((it) => {
+    it.effect("a text that leaves its session in a failed transaction (BEGIN; then an error): rolled back on return, the next borrower unharmed", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        const error = yield* Effect.flip(sql.unsafe("BEGIN; SELECT 1/0"))
+        expect(causeText(error)).toContain("division by zero")
+        // the one connection: the next statement runs outside any transaction
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+        expect(yield* Pool.use(pg.pool, (conn) => Effect.sync(() => conn.client.getTransactionStatus()))).toBe("I")
+        expect((yield* pg.stats).destroyed).toBe(0)
+      }))
+
+    it.effect("a parameter pg cannot encode (the caller's toPostgres throws, a cycle) is that statement's error: the connection stays, a transaction goes on and commits, named statements too", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        const t = table()
+        yield* sql`CREATE TABLE ${sql(t)} (v text)`
+        const throwing = { toPostgres: () => { throw new Error("the caller's toPostgres threw") } }
+        const cycle: Array<unknown> = []
+        cycle.push(cycle)
+        // past prepareThreshold (5 uses) the text is a named statement: a bad value at its Bind too
+        for (let i = 0; i < 8; i++) {
+          const bad = i % 2 === 0 ? throwing : cycle
+          const error = yield* Effect.flip(sql`SELECT ${bad as never}::text AS v`)
+          expect(error._tag).toBe("SqlError")
+          expect(yield* sql`SELECT ${String(i)}::text AS v`).toEqual([{ v: String(i) }])
+        }
+        yield* sql.withTransaction(Effect.gen(function*() {
+          yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (${throwing as never})`)
+          yield* sql`INSERT INTO ${sql(t)} VALUES ('kept')`
+        }))
+        expect(yield* sql`SELECT v FROM ${sql(t)}`).toEqual([{ v: "kept" }])
+        const stats = yield* pg.stats
+        expect([stats.created, stats.destroyed]).toEqual([1, 0])
+      }))
+  })
+
   layer(poolLayer({ name: "faults-listen", max: 2, statementTimeout: "200 millis" }), live)((it) => {
     it.effect("LISTEN is re-established after its connection is killed", () =>
       Effect.gen(function*() {

@@ -173,12 +173,38 @@ export const start = (
     onFinished: undefined,
     cancelling: undefined
   }
-  const callback = (error: Error | undefined, result: any) => {
+  let submitting = true
+  let settled = false
+  let waiting = false
+  const finish = (error: Error | undefined, result: any, fatal: boolean) => {
+    settled = true
     running.finished = true
     running.onFinished?.()
-    if (error && isFatal(error)) markBroken(conn, error)
+    if (fatal) markBroken(conn, error!)
     else if (error && (error as { code?: unknown }).code === "25006") conn.onReadOnly?.(conn)
     done(error, result)
+  }
+  const callback = (error: Error | undefined, result: any) => {
+    // pg calls a query's callback again at ReadyForQuery after a parameter it could not encode
+    if (settled || waiting) return
+    if (!error) return finish(undefined, result, false)
+    // thrown while pg encoded the parameters (a toPostgres or toJSON of the caller's, a cycle):
+    // nothing ran, pg sent Close + Sync and the session is fine
+    const fatal = !submitting && isFatal(error)
+    if (!fatal && (conn.client as unknown as { readyForQuery?: boolean }).readyForQuery === false) {
+      // the session's transaction status is known at the ReadyForQuery that follows the error
+      // (a BEGIN in this text left it in a failed transaction): the connection's return reads it
+      waiting = true
+      const clientSide = submitting
+      afterReadyForQuery(conn.client, () => {
+        // pg closed the named statement it had just parsed, yet records it as parsed (at its
+        // ParseComplete): forgotten, its next use parses it again
+        if (clientSide && config.name !== undefined) forgetParsed(conn.client, config.name)
+        finish(error, result, false)
+      })
+      return
+    }
+    finish(error, result, fatal)
   }
   // pg clones a config object (by property descriptors) on every query; text and values as
   // arguments skip that: the object form is only needed for rowMode
@@ -188,8 +214,30 @@ export const start = (
   // a named statement: parsed once per connection (pg tracks which), then bound and executed
   if (config.name !== undefined) (pgQuery as unknown as { name: string }).name = config.name
   running.pgQuery = pgQuery
-  conn.client.query(running.pgQuery as Pg.QueryConfig)
+  try {
+    conn.client.query(running.pgQuery as Pg.QueryConfig)
+  } finally {
+    submitting = false
+  }
   return running
+}
+
+const forgetParsed = (client: Pg.Client, name: string): void => {
+  const connection = (client as unknown as { connection?: { parsedStatements?: Record<string, unknown> } }).connection
+  if (connection?.parsedStatements !== undefined) delete connection.parsedStatements[name]
+}
+
+/** Runs `f` once the client has handled the server's next ReadyForQuery, or its socket has ended. */
+const afterReadyForQuery = (client: Pg.Client, f: () => void): void => {
+  const connection = (client as unknown as { connection: import("node:events").EventEmitter }).connection
+  const once = () => {
+    connection.off("readyForQuery", once)
+    connection.off("end", once)
+    f()
+  }
+  // registered after the client's own listener: its transaction status is updated first
+  connection.on("readyForQuery", once)
+  connection.on("end", once)
 }
 
 /**
