@@ -11,7 +11,7 @@ import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Exit, Layer, Redacted, Schedule, Stream } from "effect"
 import pg from "pg"
-import { pgUrl } from "./helpers.js"
+import { admin, eventually, pgUrl } from "./helpers.js"
 
 type Loose = Record<string, unknown>
 
@@ -341,6 +341,35 @@ describe("per-call arguments", () => {
       expect((yield* Effect.flip(pg.notify("ch", { a: 1 } as never)))._tag).toBe("SqlError")
       expect((yield* Effect.flip(Stream.runCollect(pg.listen(undefined as never))))._tag).toBe("SqlError")
     }).pipe(Effect.provide(Layer.empty))))
+
+  it.live("a bad channel (a NUL, past 63 bytes, empty) is refused before it is sent: the LISTEN session every listener shares stays, no notification lost", () =>
+    works({ applicationName: "hostile-channels" }, Effect.gen(function*() {
+      const pg = yield* PgClient.PgClient
+      const channel = `good_${process.pid}_${Date.now()}`
+      const got: Array<string> = []
+      yield* Effect.forkScoped(Stream.runForEach(pg.listen(channel), (payload) => Effect.sync(() => void got.push(payload))))
+      // subscribed once a notification arrives (one sent before the LISTEN is lost)
+      yield* eventually("subscribed", Effect.andThen(Effect.orDie(pg.notify(channel, "ping")), Effect.sync(() => got.length > 0)), 20_000)
+      const listeners = admin(async (c) =>
+        (await c.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'hostile-channels' AND query ILIKE 'LISTEN%'")).rows.map((r) => r.pid as number))
+      const before = yield* listeners
+      expect(before).toHaveLength(1)
+      for (const bad of ["a\u0000b", "c".repeat(64), "é".repeat(32), ""]) {
+        const listened = yield* Effect.flip(Stream.runCollect(pg.listen(bad)))
+        expect(listened._tag).toBe("SqlError")
+        expect((yield* Effect.flip(pg.notify(bad, "x")))._tag).toBe("SqlError")
+      }
+      // 63 bytes is a name
+      const longest = "d".repeat(63)
+      yield* Effect.forkScoped(Stream.runForEach(pg.listen(longest), (payload) => Effect.sync(() => void got.push(`63:${payload}`))))
+      yield* eventually("the 63-byte channel", Effect.andThen(Effect.orDie(pg.notify(longest, "x")), Effect.sync(() => got.includes("63:x"))), 20_000)
+      // the same LISTEN session: never ended by a malformed message
+      expect(yield* listeners).toEqual(before)
+      got.length = 0
+      for (const payload of ["after-0", "after-1", "after-2"]) yield* pg.notify(channel, payload)
+      yield* eventually("every notification", Effect.sync(() => got.filter((p) => p.startsWith("after")).length === 3), 20_000)
+      expect(got.filter((p) => p.startsWith("after"))).toEqual(["after-0", "after-1", "after-2"])
+    }).pipe(Effect.scoped)))
 
   it.live("resize with bad sizes is a PoolConfigError; the pool keeps its size", () =>
     works({ max: 4 }, Effect.gen(function*() {

@@ -316,6 +316,12 @@ describe("per-call arguments", () => {
       expect((yield* Effect.flip(pg.notify("ch", { a: 1 } as never)))._tag).toBe("SqlError")
       expect((yield* Effect.flip(pg.notify("x".repeat(64), "x")))._tag).toBe("SqlError")
       expect((yield* Effect.flip(Effect.scoped(pg.listen(undefined as never))))._tag).toBe("SqlError")
+      // the engine's rules, as the Effect 3 edition's: a NUL, past 63 UTF-8 bytes, empty
+      for (const bad of ["a\u0000b", "é".repeat(32), ""]) {
+        const listened = yield* Effect.flip(Effect.scoped(pg.listen(bad)))
+        expect([listened._tag, listened.message]).toEqual(["SqlError", expect.stringMatching(/^channel must not/)])
+        expect((yield* Effect.flip(pg.notify(bad, "x")))._tag).toBe("SqlError")
+      }
     })))
 
   it.live("resize with bad sizes is a PoolConfigError; the pool keeps its size", () =>

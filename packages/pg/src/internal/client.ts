@@ -34,6 +34,7 @@ import {
 } from "./connection.js"
 import type { Listener } from "./listener.js"
 import type { ConnectionSettings } from "./options.js"
+import { channelProblem } from "@effect-pool/engine/pg/channel"
 import { makePreparedStatements, staleStatement } from "./prepared.js"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
@@ -63,6 +64,17 @@ const stringArgument = (what: string, value: unknown): SqlError | undefined =>
   typeof value === "string"
     ? undefined
     : new SqlError({ cause: new TypeError(`${what} must be a string`), message: `${what} must be a string, got ${typeof value}` })
+
+/**
+ * A channel checked before anything is sent (the engine's rules): a NUL would end the LISTEN
+ * session every listener shares, a name past 63 bytes be truncated by LISTEN and refused by NOTIFY.
+ */
+const channelArgument = (what: string, channel: unknown): SqlError | undefined => {
+  const problem = channelProblem(channel)
+  return problem === undefined
+    ? undefined
+    : new SqlError({ cause: new TypeError(`${what}: channel ${problem}`), message: `${what}: channel ${problem}` })
+}
 
 const CURSOR_BATCH = 128
 /** Connections found broken on hand-over, or refusing a stale statement, before one runs it. */
@@ -318,11 +330,11 @@ export const makeClient = (
       config: settings.reported,
       json: (value: unknown) => Statement.custom<any>("PgJson")(value, undefined, undefined),
       listen: (channel: string) => {
-        const bad = stringArgument("listen: channel", channel)
+        const bad = channelArgument("listen", channel)
         return bad === undefined ? listener.listen(channel) : Stream.fail(bad)
       },
       notify: (channel: string, payload: string) => {
-        const bad = stringArgument("notify: channel", channel) ?? stringArgument("notify: payload", payload)
+        const bad = channelArgument("notify", channel) ?? stringArgument("notify: payload", payload)
         return bad === undefined
           ? Effect.asVoid(perStatement.execute("SELECT pg_notify($1, $2)", [channel, payload], undefined))
           : Effect.fail(bad)

@@ -24,6 +24,7 @@ import * as Statement from "effect/sql/Statement"
 import * as Stream from "effect/Stream"
 import { type PooledConnection, withServerReason } from "./connection.js"
 import type { Settings } from "./options.js"
+import { channelProblem } from "@effect-pool/engine/pg/channel"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
 
@@ -138,16 +139,13 @@ interface Seat {
   ready: Deferred.Deferred<Seat, SqlError> | undefined
 }
 
-const channelEncoder = new TextEncoder()
+const argumentError = (message: string, operation: string): SqlError =>
+  new SqlError({ reason: new UnknownError({ cause: new TypeError(message), message, operation }) })
+
+/** A channel checked before anything is borrowed or sent (the engine's rules, as the Effect 3 edition's). */
 const channelError = (channel: unknown, operation: string): SqlError | undefined => {
-  const message = typeof channel !== "string"
-    ? `channel must be a string, got ${typeof channel}`
-    : channelEncoder.encode(channel).byteLength > 63
-    ? "PostgreSQL channel names must not exceed 63 UTF-8 bytes"
-    : undefined
-  return message === undefined
-    ? undefined
-    : new SqlError({ reason: new UnknownError({ cause: new TypeError(message), message, operation }) })
+  const problem = channelProblem(channel)
+  return problem === undefined ? undefined : argumentError(`channel ${problem}`, operation)
 }
 
 export const makeClient = (
@@ -374,8 +372,7 @@ export const makeClient = (
       return bad !== undefined ? Effect.fail(bad) : Effect.flatMap(exclusive, ([, pg]) => pg.listen(channel))
     }
     const notify = (channel: string, payload: string): Effect.Effect<void, SqlError> => {
-      const bad = channelError(channel, "notify") ??
-        (typeof payload === "string" ? undefined : channelError(undefined, "notify"))
+      const bad = channelError(channel, "notify") ?? (typeof payload === "string" ? undefined : argumentError(`payload must be a string, got ${typeof payload}`, "notify"))
       return bad !== undefined
         ? Effect.fail(bad)
         : borrower((conn) => Effect.asVoid(conn.executeRaw("SELECT pg_notify($1, $2)", [channel, payload])))
