@@ -302,9 +302,9 @@ const record: Checker["record"] = (option, input) => {
     fail(option, `must be an object, got ${describeValue(input)}`)
   }
   // every entry read once, here: a getter that throws is this option's failure, not a defect later
+  // null prototype: no `__proto__` setter, so an own `__proto__` key is assigned as a key
   const copy: Record<string, unknown> = Object.create(null)
-  // defineProperty: an own `__proto__` key stays a key (an assignment would set the prototype)
-  for (const [key, value] of readable(option, input as object)) Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
+  for (const [key, value] of readable(option, input as object)) copy[key] = value
   return copy
 }
 

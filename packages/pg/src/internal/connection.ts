@@ -174,10 +174,8 @@ export const start = (
     cancelling: undefined
   }
   let submitting = true
-  let settled = false
-  let waiting = false
+  let answered = false
   const finish = (error: Error | undefined, result: any, fatal: boolean) => {
-    settled = true
     running.finished = true
     running.onFinished?.()
     if (fatal) markBroken(conn, error!)
@@ -186,7 +184,8 @@ export const start = (
   }
   const callback = (error: Error | undefined, result: any) => {
     // pg calls a query's callback again at ReadyForQuery after a parameter it could not encode
-    if (settled || waiting) return
+    if (answered) return
+    answered = true
     if (!error) return finish(undefined, result, false)
     // thrown while pg encoded the parameters (a toPostgres or toJSON of the caller's, a cycle):
     // nothing ran, pg sent Close + Sync and the session is fine
@@ -194,7 +193,6 @@ export const start = (
     if (!fatal && (conn.client as unknown as { readyForQuery?: boolean }).readyForQuery === false) {
       // the session's transaction status is known at the ReadyForQuery that follows the error
       // (a BEGIN in this text left it in a failed transaction): the connection's return reads it
-      waiting = true
       const clientSide = submitting
       afterReadyForQuery(conn.client, () => {
         // pg closed the named statement it had just parsed, yet records it as parsed (at its

@@ -69,12 +69,14 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         state === undefined || !accepted || stillMatches(attrs, state)
           ? undefined
           : describeChange(attrs, state)
-      const changed = (): void => {
+      /** Why the session no longer matches, if it does not: noted, and this host's connections evicted. */
+      const changed = (): string | undefined => {
         const why = mismatch()
-        if (why === undefined) return
+        if (why === undefined) return undefined
         book.mismatched(host, why)
         // every connection to this host: idle ones destroyed now, borrowed ones when returned
         book.evict(host)
+        return why
       }
       const watch = (name: string, value: string): void => {
         if (state === undefined || !stateParameters.includes(name)) return
@@ -120,12 +122,7 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
             state.inHotStandby = read.inHotStandby
             state.readOnly = read.readOnly
           }
-          const why = mismatch()
-          if (why !== undefined) {
-            book.mismatched(host, why)
-            book.evict(host)
-          }
-          return why
+          return changed()
         }
         conn.onError = (error) => {
           // a write on a server that went read-only: news to us when no reload was reported yet
