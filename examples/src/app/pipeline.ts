@@ -12,7 +12,7 @@ import { Catalogue, Notifier, type Order, Orders, Pricing } from "./services.js"
 export { emptyTally, type Tally } from "./domain.js"
 
 /** Retries `step`, tallying every failure seen by its tag. */
-const retried = <A, E, R>(tally: Tally, step: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const retried = <A, E, R>(tally: Tally, step: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
     Effect.tapError((error) => Effect.sync(() => tallyFailure(tally, step, error))),
     Effect.retry(

@@ -22,7 +22,7 @@ import { viewRows, viewTitle } from "../../../../examples/dist/app/text.js"
 import { inject } from "./faults.js"
 import { AppLive } from "./live.js"
 import { localServices } from "./local.js"
-import { placeOrder } from "./pipeline.js"
+import { placeOrder, retried } from "./pipeline.js"
 import { Catalogue, Notifier, Orders, type PoolCounts, Pricing } from "./services.js"
 import { TelemetryLive } from "./telemetry.js"
 import { live, type Panel } from "./view.js"
@@ -124,7 +124,9 @@ export const runApp = (options: RunOptions): Effect.Effect<Report> =>
       yield* Fiber.interrupt(refresher)
       yield* refresh
       if (view !== undefined) yield* Fiber.interrupt(view)
-      const audit = yield* Effect.orDie(orders.audit)
+      // a read like the catalogue's, retried: a fault injected just before chaos stopped may have
+      // ended the connection it lands on before the pool heard of it
+      const audit = yield* Effect.orDie(retried(tally, "audit", orders.audit))
       if (options.beforeClose !== undefined) yield* options.beforeClose
       return { audit, pricingPool: pricing.pool }
     })
