@@ -14,6 +14,10 @@ import { threadId } from "node:worker_threads"
 export default (ms) => new Promise((resolve) => setTimeout(() => resolve(threadId), ms))
 export const exit = () => process.exit(3)
 export const throwLater = () => new Promise(() => setTimeout(() => { throw new Error("thrown from a timer") }, 5))
+export const throwValueLater = (kind) => new Promise(() => setTimeout(() => {
+  throw kind === "null" ? null : kind === "undefined" ? undefined : kind === "string" ? "a string" : kind === "symbol" ? Symbol("boom")
+    : kind === "object" ? { code: 42 } : { toString() { throw new Error("no string") }, get message() { throw new Error("no message") } }
+}, 5))
 export const spin = () => { for (;;) {} }
 export const cooperative = (_, { signal }) => new Promise((resolve, reject) => {
   const timer = setTimeout(() => resolve("finished"), 60_000)
@@ -49,6 +53,22 @@ describe("WorkerPool faults", () => {
       expect(crashed.error?.message).toBe("thrown from a timer")
       expect(yield* WorkerPool.run(pool, 1)).toEqual(expect.any(Number))
       expect((yield* stats(pool)).crashes).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.live("a non-Error value thrown from a timer mid-task (null, undefined, a string, a Symbol, objects): WorkerCrashedError naming it, error an Error; the thread is replaced", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<number, number>({ filename: tasks, minWorkers: 1, maxWorkers: 1 })
+      const named = { null: "null", undefined: "undefined", string: '"a string"', symbol: "Symbol(boom)", object: '{"code":42}', hostile: '"{ toString: [Function: toString], message: [Getter] }"' } // Node passes a value it cannot clone as its description
+      for (const [kind, name] of Object.entries(named)) {
+        const crashed = yield* Effect.flip(WorkerPool.run(pool as any, kind, { name: "throwValueLater" }))
+        expect(crashed._tag).toBe("WorkerCrashedError")
+        if (crashed._tag !== "WorkerCrashedError") return
+        expect(crashed.error).toBeInstanceOf(Error)
+        expect(crashed.error?.message).toBe(`threw ${name} (not an Error)`)
+        expect(crashed.message).toContain(`crashed: Error: threw ${name} (not an Error)`)
+      }
+      expect(yield* WorkerPool.run(pool, 1)).toEqual(expect.any(Number))
+      expect((yield* stats(pool)).crashes).toBe(6)
     }).pipe(Effect.scoped))
 
   it.live("a module that throws at import: make fails with WorkerStartupError when minWorkers ≥ 1, no respawn loop", () =>

@@ -156,6 +156,51 @@ export const serializeError = (error: unknown): SerializedError => {
   return { name: "Error", message: String(error), stack: undefined, fields: {} }
 }
 
+/**
+ * A value named for a message without running code of its owner that could throw: strings
+ * quoted, symbols and bigints as written, a plain object by its JSON (at most 200 characters),
+ * anything else by kind.
+ */
+export const describeThrown = (value: unknown): string => {
+  if (typeof value === "symbol") return String(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "function") return "a function"
+  if (typeof value === "string") return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)
+  if (value === null || typeof value !== "object") return String(value)
+  try {
+    const json = JSON.stringify(value)
+    if (typeof json === "string") return json.length > 200 ? `${json.slice(0, 200)}…` : json
+  } catch {
+    // a BigInt, a cycle or a throwing getter/toJSON: named by kind
+  }
+  return Array.isArray(value) ? "an array" : "an object"
+}
+
+/**
+ * What a thread threw uncaught (its Worker's `error` event, which passes any thrown value as is —
+ * `null`, a string, a Symbol, a plain object — or a description when it cannot be cloned) as an
+ * `Error`: an `Error` as is, else an `Error` whose message names the value (safely).
+ */
+export const thrownError = (value: unknown): Error =>
+  value instanceof Error ? value : new Error(`threw ${describeThrown(value)} (not an Error)`)
+
+/** `error` as "Name: message" for a crash's message; never throws (a getter of a user's error may). */
+export const errorLabel = (error: Error): string => {
+  let name: string
+  let message: string
+  try {
+    name = typeof error.name === "string" ? error.name : "Error"
+  } catch {
+    name = "Error"
+  }
+  try {
+    message = typeof error.message === "string" ? error.message : describeThrown(error.message)
+  } catch {
+    message = "(its message cannot be read)"
+  }
+  return `${name}: ${message}`
+}
+
 /** Rebuilds an `Error` from its serialized form (same name, message, stack and fields). */
 export const deserializeError = (serialized: SerializedError): Error => {
   const error = new Error(serialized.message)

@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url"
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, type TransferListItem, Worker } from "node:worker_threads"
 import {
   deserializeError,
+  thrownError,
   type ReadyMessage,
   type ReplyMessage,
   type StartMessage,
@@ -129,7 +130,9 @@ export class Thread {
     if (startupMs !== undefined) {
       timer = setTimeout(() => fail(`did not start within ${options.startupTimeout} ms`, undefined), startupMs)
     }
-    this.worker.on("error", (error) => {
+    this.worker.on("error", (thrown: unknown) => {
+      // any value thrown uncaught in the thread (`throw null`, a string, a Symbol): an Error here
+      const error = thrownError(thrown)
       this.lastError = error
       fail("failed while starting", error)
     })

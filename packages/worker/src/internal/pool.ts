@@ -24,7 +24,7 @@ import { pathToFileURL } from "node:url"
 import { type ResourceLimits, SHARE_ENV, type TransferListItem } from "node:worker_threads"
 import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
-import { deserializeError, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
+import { deserializeError, errorLabel, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
 import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
 import { type AtomicsMode, parkingOf, parseAtomics } from "@effect-pool/engine/worker/options"
 import { type Counters, Threads } from "./threads.js"
@@ -280,7 +280,7 @@ export class WorkerPoolShell {
     const how = exited.terminatedBy !== undefined
       ? `was terminated (${exited.terminatedBy})`
       : exited.error !== undefined
-      ? `crashed: ${exited.error.name}: ${exited.error.message}`
+      ? `crashed: ${errorLabel(exited.error)}`
       : `exited with code ${exited.exitCode}`
     return new WorkerCrashedError({
       threadId: exited.threadId,

@@ -8,6 +8,7 @@ import type { Pool } from "@effect-pool/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type Exited, type StartupFailure, Thread, type ThreadOptions } from "@effect-pool/engine/worker/thread"
+import { errorLabel } from "@effect-pool/engine/worker/protocol"
 import { type Counters, makeCounters } from "@effect-pool/engine/worker/counters"
 import { WorkerStartupError } from "../WorkerError.js"
 
@@ -38,7 +39,7 @@ export class Threads {
           this.alive.add(thread)
           return resume(Effect.succeed(thread))
         }
-        const cause = failure.error === undefined ? "" : `: ${failure.error.name}: ${failure.error.message}`
+        const cause = failure.error === undefined ? "" : `: ${errorLabel(failure.error)}`
         const error = new WorkerStartupError({
           threadId: failure.threadId,
           error: failure.error,
