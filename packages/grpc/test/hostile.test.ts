@@ -265,6 +265,30 @@ describe("GrpcPool hostile input", () => {
       expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
     }).pipe(Effect.scoped))
 
+  it.live("a streaming call's onStatus or onMetadata that throws fails it CANCELLED naming the callback (not ignored), slot back", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const callback of ["onStatus", "onMetadata"] as const) {
+        const options = { [callback]: () => { throw new Error("bad listener") } }
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 3 }, options)),
+          clientStream: echo.clientStream(Stream.make({ text: "x" }), options),
+          bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), options))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, `${kind}, ${callback}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.CANCELLED, details: `${callback} threw: bad listener` })
+        }
+      }
+      // a failing status stays the server's (onStatus's throw does not hide it)
+      const failed = yield* Effect.flip(Stream.runDrain(echo.serverStream({ text: "gone", n: 1, code: grpc.status.NOT_FOUND }, { onStatus: () => { throw new Error("bad listener") } })))
+      expect(failed).toMatchObject({ _tag: "GrpcError", code: grpc.status.NOT_FOUND })
+      yield* idle(pool)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
   it.live("more bad calls than streams, queued behind busy streams and waiting for a channel being created: typed, no leaked slot", () =>
     Effect.gen(function*() {
       const { target } = yield* serverBehindProxy()

@@ -242,3 +242,40 @@ export const guarded = <A>(f: ((a: A) => void) | undefined, a: A): unknown => {
     return error === undefined ? new Error("undefined thrown") : error
   }
 }
+
+/** What a streaming call's user callbacks did: the first throw's details ("onStatus threw: …"), if any. */
+export interface CallbackOutcome {
+  details: string | undefined
+  /** Which callback threw: `onMetadata`'s cancelled the call (its CANCELLED is this throw's). */
+  by: "onMetadata" | "onStatus" | undefined
+}
+
+/**
+ * A streaming call's `metadata` and `status` events to the user's callbacks, guarded (never a
+ * throw into grpc-js). The first throw is kept in the returned outcome ("onMetadata threw: …"),
+ * which the edition's call fails with (CANCELLED); a throw from `onMetadata` also cancels the
+ * call. A failing status the server sent stays the call's failure over `onStatus`'s throw. `onStatus` runs before the call's end is seen (grpc-js emits `status` before a response
+ * stream's `end`, and after a client-streaming call's callback), so the call can still fail.
+ * Register before the edition's own `status` listener.
+ */
+export const listenGuarded = (
+  call: { on(event: "metadata" | "status", listener: (value: any) => void): unknown; cancel(): void },
+  options: Pick<ParsedCall, "onMetadata" | "onStatus">
+): CallbackOutcome => {
+  const outcome: CallbackOutcome = { details: undefined, by: undefined }
+  const record = (callback: "onMetadata" | "onStatus", thrown: unknown): void => {
+    if (thrown === undefined || outcome.details !== undefined) return
+    outcome.details = `${callback} threw: ${messageOf(thrown)}`
+    outcome.by = callback
+  }
+  if (options.onMetadata !== undefined) {
+    call.on("metadata", (metadata: grpc.Metadata) => {
+      const thrown = guarded(options.onMetadata, metadata)
+      if (thrown === undefined) return
+      record("onMetadata", thrown)
+      call.cancel()
+    })
+  }
+  if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => record("onStatus", guarded(options.onStatus, status)))
+  return outcome
+}

@@ -25,6 +25,10 @@ export const interceptorError = (error: unknown): GrpcError => {
   return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
 }
 
+/** A streaming call's user callback (`onMetadata`, `onStatus`) threw: CANCELLED with what it threw. */
+export const callbackFailed = (details: string): GrpcError =>
+  new GrpcError({ code: grpc.status.CANCELLED, details, metadata: undefined, message: `CANCELLED: ${details}` })
+
 /** A call's deadline passed while it waited for a channel. */
 export const deadlineExceeded = (): GrpcError => {
   const details = "Deadline exceeded while waiting for a channel"
