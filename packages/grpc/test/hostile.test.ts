@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
-import { GrpcPool } from "@effect-pool/grpc"
+import { GrpcError, GrpcPool } from "@effect-pool/grpc"
 import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import * as grpc from "@grpc/grpc-js"
 import { Effect, Exit, Fiber, Schedule, Stream } from "effect"
@@ -287,6 +287,51 @@ describe("GrpcPool hostile input", () => {
       expect(failed).toMatchObject({ _tag: "GrpcError", code: grpc.status.NOT_FOUND })
       yield* idle(pool)
       expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a request message that cannot be written (null, an interceptor's sendMessage throwing): INTERNAL naming it, the call cancelled, slot back", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const requests = [Stream.make(null as never), Stream.make({ text: "a" }, null as never)]
+      for (const [i, req] of requests.entries()) {
+        const client = yield* Effect.flip(echo.clientStream(req).pipe(Effect.timeout("5 seconds")))
+        expect(client, `clientStream ${i}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+        expect((client as { details: string }).details).toMatch(/^Request message serialization failure: .*null/)
+        const bidi = yield* Effect.flip(Stream.runDrain(echo.bidi(req)).pipe(Effect.timeout("5 seconds")))
+        expect(bidi, `bidi ${i}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+        expect((bidi as { details: string }).details).toMatch(/^Request message serialization failure: .*null/)
+      }
+      const throwing = { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o), { sendMessage() { throw new Error("cannot send") } })] }
+      // one message (sent at once) and many (buffered by Node's stream, sent later from a grpc-js callback)
+      const many = Stream.fromIterable(Array.from({ length: 40 }, (_, i) => ({ text: `m${i}` })))
+      for (const req of [Stream.make({ text: "a" }), many]) {
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          clientStream: echo.clientStream(req, throwing),
+          bidi: Stream.runDrain(echo.bidi(req, throwing)),
+          unary: echo.unary({ text: "x" }, throwing),
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, throwing))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, kind).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+          expect((error as { details: string }).details, kind).toMatch(/cannot send/)
+        }
+      }
+      yield* idle(pool)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a failing request Stream fails a bidi call with its own error (the call cancelled)", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const boom = new GrpcError({ code: grpc.status.ABORTED, details: "request source failed", metadata: undefined, message: "ABORTED: request source failed" })
+      const error = yield* Effect.flip(Stream.runDrain(echo.bidi(Stream.concat(Stream.make({ text: "a" }), Stream.fail(boom)))).pipe(Effect.timeout("5 seconds")))
+      expect(error).toBe(boom)
+      yield* idle(pool)
     }).pipe(Effect.scoped))
 
   it.live("more bad calls than streams, queued behind busy streams and waiting for a channel being created: typed, no leaked slot", () =>

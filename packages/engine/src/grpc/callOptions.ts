@@ -279,3 +279,28 @@ export const listenGuarded = (
   if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => record("onStatus", guarded(options.onStatus, status)))
   return outcome
 }
+
+/** The part of `@grpc/grpc-js` the request guard needs: the edition's copy. */
+export interface GrpcInterceptModule {
+  readonly InterceptingCall: typeof grpc.InterceptingCall
+  readonly status: typeof grpc.status
+}
+
+/**
+ * The outermost interceptor of a call that has the caller's: a message the caller's
+ * interceptors throw on while sending it (their `sendMessage`, also when grpc-js sends a buffered
+ * request later, inside a callback of its own) cancels the call INTERNAL "an interceptor threw: …"
+ * instead of throwing into grpc-js or Node's stream.
+ */
+export const requestGuard = (module: GrpcInterceptModule): grpc.Interceptor => {
+  class RequestGuard extends module.InterceptingCall {
+    override sendMessageWithContext(context: Parameters<grpc.InterceptingCall["sendMessageWithContext"]>[0], message: unknown): void {
+      try {
+        super.sendMessageWithContext(context, message)
+      } catch (error) {
+        this.cancelWithStatus(module.status.INTERNAL, `an interceptor threw: ${messageOf(error)}`)
+      }
+    }
+  }
+  return (options, nextCall) => new RequestGuard(nextCall(options))
+}

@@ -25,6 +25,12 @@ export const interceptorError = (error: unknown): GrpcError => {
   return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
 }
 
+/** A request message could not be written to a streaming call (Node's stream refused it, e.g. `null`). */
+export const requestWriteFailed = (error: unknown): GrpcError => {
+  const details = `Request message serialization failure: ${messageOf(error)}`
+  return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
+}
+
 /** A streaming call's user callback (`onMetadata`, `onStatus`) threw: CANCELLED with what it threw. */
 export const callbackFailed = (details: string): GrpcError =>
   new GrpcError({ code: grpc.status.CANCELLED, details, metadata: undefined, message: `CANCELLED: ${details}` })

@@ -13,11 +13,10 @@ import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { GrpcError } from "../GrpcError.js"
 import { type CallbackOutcome, listenGuarded } from "@effect-pool/engine/grpc/callOptions"
 import type { CallOptions, ParsedCall } from "./callOptions.js"
 import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
-import { type CallError, callbackFailed, interceptorError, toGrpcError } from "./errors.js"
+import { type CallError, callbackFailed, interceptorError, requestWriteFailed, toGrpcError } from "./errors.js"
 import type { GrpcPoolImpl } from "./pool.js"
 import { callOptionsOf, type Method } from "./unary.js"
 
@@ -33,8 +32,8 @@ const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableSt
  * A call's responses as a Stream with back-pressure: the call is paused while the stream's
  * buffer is full and resumed as it drains.
  */
-const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, callbacks: CallbackOutcome): Stream.Stream<unknown, GrpcError> =>
-  Stream.callback<unknown, GrpcError>((queue) =>
+const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, callbacks: CallbackOutcome, written: WriteOutcome): Stream.Stream<unknown, CallError> =>
+  Stream.callback<unknown, CallError>((queue) =>
     Effect.sync(() => {
       // offers waiting for room in the queue, in order; the call is paused while there are any
       let waiting = 0
@@ -53,7 +52,12 @@ const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexS
       }
       // a user's callback that threw fails the call (status is emitted before the end)
       const failed = () => (callbacks.details === undefined ? undefined : callbackFailed(callbacks.details))
-      call.on("error", (error: grpc.ServiceError) => finish(() => void Queue.failCauseUnsafe(queue, Cause.fail(failed() ?? toGrpcError(error)))))
+      call.on("error", (error: grpc.ServiceError) =>
+        finish(() => {
+          // the writer's failure (a failing request Stream, a message not written) cancelled the call
+          if (written.cause !== undefined) return void Queue.failCauseUnsafe(queue, written.cause)
+          Queue.failCauseUnsafe(queue, Cause.fail(failed() ?? toGrpcError(error)))
+        }))
       call.on("end", () =>
         finish(() => {
           const failure = failed()
@@ -61,6 +65,11 @@ const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexS
           else Queue.failCauseUnsafe(queue, Cause.fail(failure))
         }))
     }), { bufferSize: 32 })
+
+/** What a call's writer failed with (its request Stream's error, a message not written): the call's failure. */
+interface WriteOutcome {
+  cause: Cause.Cause<CallError> | undefined
+}
 
 /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
 export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> => {
@@ -83,16 +92,34 @@ export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, ope
       pooled.calls.delete(call)
       if (!ended) call.cancel()
     }))
-    if (writer !== undefined) yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>))
-    return responses(call, callbacks)
+    const written: WriteOutcome = { cause: undefined }
+    if (writer !== undefined) {
+      // a writer that fails cancels the call, which fails with the writer's error
+      yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>).pipe(Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          if (Cause.hasInterruptsOnly(cause) || ended) return
+          written.cause = cause
+          call.cancel()
+        })
+      )))
+    }
+    return responses(call, callbacks, written)
   }))
 }
 
 /** Writes `requests` to a call with back-pressure (waits for 'drain'), then ends it. */
 export const writeAll = (requests: Stream.Stream<unknown, CallError>, call: grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>): Effect.Effect<void, CallError> => {
   const write = (message: unknown) =>
-    Effect.callback<void>((resume) => {
-      if (call.write(message)) return resume(Effect.void)
+    Effect.callback<void, CallError>((resume) => {
+      // Node's stream refuses some values at once (null: "May not write null values to stream"):
+      // the call's failure, INTERNAL as grpc-js's for a message that does not serialize
+      let ready: boolean
+      try {
+        ready = call.write(message)
+      } catch (error) {
+        return resume(Effect.fail(requestWriteFailed(error)))
+      }
+      if (ready) return resume(Effect.void)
       call.once("drain", () => resume(Effect.void))
     })
   return Stream.runForEach(requests, write).pipe(Effect.andThen(Effect.sync(() => call.end())))

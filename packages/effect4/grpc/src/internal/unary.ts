@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import { type CallOptions, guarded, messageOf, type ParsedCall } from "./callOptions.js"
 import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
+import { requestGuard } from "@effect-pool/engine/grpc/callOptions"
 import { type CallError, internalError, toGrpcError } from "./errors.js"
 import type { GrpcPoolImpl } from "./pool.js"
 
@@ -109,6 +110,9 @@ class UncompressedCall extends grpc.InterceptingCall {
 }
 const uncompressed: grpc.Interceptor = (options, nextCall) => new UncompressedCall(nextCall(options))
 
+/** Outermost, around the caller's interceptors: see the engine's `requestGuard`. */
+const guard: grpc.Interceptor = requestGuard(grpc)
+
 /** A method of a service definition (what interceptor providers are given). */
 export type Method = grpc.MethodDefinition<any, any>
 
@@ -117,8 +121,10 @@ export type Method = grpc.MethodDefinition<any, any>
  * then, for `compress: false`, the one that flags every message. `undefined`: none.
  */
 const interceptorsOf = (method: Method, options: ParsedCall): Array<grpc.Interceptor> | undefined => {
-  const own = options.interceptors ?? options.providers?.map((provide) => provide(method)).filter((f) => typeof f === "function")
-  if (options.compress !== false) return own === undefined ? undefined : [...own]
+  const provided = options.interceptors ?? options.providers?.map((provide) => provide(method)).filter((f) => typeof f === "function")
+  // the caller's behind the guard that turns a throw while sending a message into the call's failure
+  const own = provided === undefined || provided.length === 0 ? undefined : [guard, ...provided]
+  if (options.compress !== false) return own
   return [...(own ?? []), uncompressed]
 }
 
