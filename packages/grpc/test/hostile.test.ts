@@ -334,6 +334,28 @@ describe("GrpcPool hostile input", () => {
       yield* idle(pool)
     }).pipe(Effect.scoped))
 
+  it.live("an interceptor that never starts the call (grpc-js then never reports its status): interruption frees the slot, every call kind", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const neverStarts = { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o), { start() {} })] }
+      const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+        unary: echo.unary({ text: "x" }, neverStarts),
+        serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, neverStarts)),
+        clientStream: echo.clientStream(Stream.make({ text: "x" }), neverStarts),
+        bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), neverStarts))
+      }
+      for (const [kind, call] of Object.entries(kinds)) {
+        for (let i = 0; i < 2; i++) {
+          const exit = yield* Effect.exit(call.pipe(Effect.timeout("200 millis")))
+          expect(Exit.isFailure(exit), kind).toBe(true)
+          yield* idle(pool)
+        }
+      }
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
   it.live("more bad calls than streams, queued behind busy streams and waiting for a channel being created: typed, no leaked slot", () =>
     Effect.gen(function*() {
       const { target } = yield* serverBehindProxy()

@@ -210,9 +210,10 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
   return Effect.callback<unknown, CallError>((resume) => {
     // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
     let cancelBorrow: (() => void) | undefined
-    let call: UnaryCall | InterceptedUnaryCall | undefined
+    // interruption of the call in flight: cancels it and gives its slot back
+    let abandon: (() => void) | undefined
     const attempt = (retried: boolean) => {
-      call = undefined
+      abandon = undefined
       let waiting = true
       const cancel = impl.lend(options, (borrowed, failure) => {
         waiting = false
@@ -245,9 +246,19 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
         const made = intercepted
           ? new InterceptedUnaryCall(pooled, method, request, options, finished)
           : new UnaryCall(pooled, method.path, method.requestSerialize, method.responseDeserialize, request, options, finished)
+        abandon = () => {
+          made.cancel() // the server sees CANCELLED
+          // now, not when grpc-js reports the status: it may never (an interceptor of the
+          // caller's that never starts the call, or whose listener throws, swallows it)
+          if (!giveBack()) return
+          try {
+            impl.callEnded(pooled, grpc.status.CANCELLED)
+          } finally {
+            borrowed.return()
+          }
+        }
         try {
           pooled.calls.add(made)
-          call = made
           made.send()
         } catch (error) {
           // a bug, not the caller's argument (those were checked): the slot comes back all the same
@@ -264,7 +275,7 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
     attempt(false)
     return Effect.sync(() => {
       if (cancelBorrow !== undefined) cancelBorrow()
-      else call?.cancel() // the server sees CANCELLED; the call's callback returns the channel
+      else abandon?.()
     })
   })
 }
