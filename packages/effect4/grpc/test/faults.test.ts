@@ -9,9 +9,41 @@ import { PoolClosedError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import * as grpc from "@grpc/grpc-js"
 import { Cause, Effect, Exit, Fiber, Schedule, Scope, Option } from "effect"
-import { causeText, echoClient, eventually, serverBehindProxy } from "./helpers.js"
+import { causeText, Echo, echoClient, eventually, serverBehindProxy } from "./helpers.js"
+
+/** A server whose unary method answers with two messages, then OK (the Echo path, served as a stream). */
+const twoResponses = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const server = new grpc.Server()
+    const unary = Object.values(Echo.service).find((method) => method.path.endsWith("/Unary"))!
+    const definition = { Unary: { ...unary, responseStream: true } } as grpc.ServiceDefinition
+    server.addService(definition, {
+      Unary: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        call.write({ text: "one" })
+        call.write({ text: "two" })
+        call.end()
+      }
+    })
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))))
+    return { server, target: `127.0.0.1:${port}` }
+  }),
+  ({ server }) => Effect.sync(() => server.forceShutdown())
+)
 
 describe("GrpcPool faults", () => {
+  it.live("a unary call answered with two messages fails UNIMPLEMENTED \"Too many responses received\" (as grpc-js's Client), never hangs", () =>
+    Effect.gen(function*() {
+      const { target } = yield* twoResponses
+      const pool = yield* GrpcPool.make({ target, credentials: grpc.credentials.createInsecure(), maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const options of [undefined, { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o))] }]) {
+        const error = yield* Effect.flip(echo.unary({ text: "x" }, options).pipe(Effect.timeout("5 seconds")))
+        expect(error, options === undefined ? "channel-level" : "intercepted").toMatchObject({ _tag: "GrpcError", code: grpc.status.UNIMPLEMENTED, details: "Too many responses received" })
+      }
+      yield* eventually("the slot back", Effect.map(GrpcPool.stats(pool), (s) => s.pool.borrowed === 0 && s.channels.every((c) => c.activeCalls === 0)))
+    }).pipe(Effect.scoped))
+
   it.live("server stopped and restarted on its port under load: typed failures while down, healed after, no socket leaked", () =>
     Effect.gen(function*() {
       const { server, proxy, target } = yield* serverBehindProxy()

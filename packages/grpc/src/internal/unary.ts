@@ -84,7 +84,11 @@ export class UnaryCall {
       const details = `Response message parsing error: ${messageOf(error)}`
       this.readFailure = { code: grpc.status.INTERNAL, details, metadata: new grpc.Metadata() }
       this.call.cancelWithStatus(grpc.status.INTERNAL, details)
+      return
     }
+    // read on, as grpc-js's Client does: grpc-js reports the status only once nothing is left to
+    // read, so a second response (the server's fault) must be read to be refused
+    this.call.startRead()
   }
   onReceiveStatus(status: grpc.StatusObject): void {
     const thrown = guarded(this.options.onStatus, status)
@@ -109,6 +113,25 @@ class UncompressedCall extends grpc.InterceptingCall {
   }
 }
 const uncompressed: grpc.Interceptor = (options, nextCall) => new UncompressedCall(nextCall(options))
+
+/**
+ * Innermost on an intercepted unary call: reads on after each response. grpc-js's `Client` reads
+ * one and reports the status only once nothing is left to read, so a second response (the
+ * server's fault) hung the call; read, it is refused UNIMPLEMENTED "Too many responses received".
+ */
+class ReadOnCall extends grpc.InterceptingCall {
+  override start(metadata: grpc.Metadata, listener?: Partial<grpc.InterceptingListener>): void {
+    super.start(metadata, {
+      onReceiveMetadata: (received) => listener?.onReceiveMetadata?.(received),
+      onReceiveMessage: (message) => {
+        listener?.onReceiveMessage?.(message)
+        this.startRead()
+      },
+      onReceiveStatus: (status) => listener?.onReceiveStatus?.(status)
+    })
+  }
+}
+const readOn: grpc.Interceptor = (options, nextCall) => new ReadOnCall(nextCall(options))
 
 /** Outermost, around the caller's interceptors: see the engine's `requestGuard`. */
 const guard: grpc.Interceptor = requestGuard(grpc)
@@ -157,7 +180,9 @@ class InterceptedUnaryCall {
   send(): void {
     let result: { readonly error: grpc.ServiceError | null; readonly response: unknown } | undefined
     const { method, options } = this
-    const call = this.pooled.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, this.request, options.metadata, callOptionsOf(method, options), (error, response) => {
+    const callOptions = callOptionsOf(method, options)
+    callOptions.interceptors = [...(callOptions.interceptors ?? []), readOn]
+    const call = this.pooled.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, this.request, options.metadata, callOptions, (error, response) => {
       result = { error, response }
     })
     this.call = call
