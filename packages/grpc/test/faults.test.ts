@@ -8,7 +8,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { PoolClosedError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import * as grpc from "@grpc/grpc-js"
-import { Effect, Exit, Fiber, Schedule, Scope } from "effect"
+import * as http2 from "node:http2"
+import { Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import { causeText, Echo, echoClient, eventually, serverBehindProxy } from "./helpers.js"
 
 /** A server whose unary method answers with two messages, then OK (the Echo path, served as a stream). */
@@ -31,7 +32,47 @@ const twoResponses = Effect.acquireRelease(
   ({ server }) => Effect.sync(() => server.forceShutdown())
 )
 
+/** A bare HTTP/2 server that ends every call with the grpc-status its x-status header asks for. */
+const badStatusServer = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const server = http2.createServer()
+    server.on("stream", (stream, headers) => {
+      stream.on("error", () => {})
+      stream.on("data", () => {})
+      stream.on("end", () => {
+        stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true })
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": String(headers["x-status"]) }))
+        stream.end()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    return { server, target: `127.0.0.1:${(server.address() as { port: number }).port}` }
+  }),
+  ({ server }) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+)
+
 describe("GrpcPool faults", () => {
+  it.live("a grpc-status gRPC does not define (999, -1, abc): GrpcError UNKNOWN naming what the server sent, every call kind", () =>
+    Effect.gen(function*() {
+      const { target } = yield* badStatusServer
+      const pool = yield* GrpcPool.make({ target, credentials: grpc.credentials.createInsecure(), maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const [sent, named] of [["999", "999"], ["-1", "-1"], ["abc", "not a number"]]) {
+        const options = { metadata: { "x-status": sent } }
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          unary: echo.unary({ text: "x" }, options),
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, options)),
+          clientStream: echo.clientStream(Stream.make({ text: "x" }), options),
+          bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), options))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, `${kind}, ${sent}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.UNKNOWN })
+          expect((error as { details: string }).details, `${kind}, ${sent}`).toContain(`invalid grpc-status (${named})`)
+        }
+      }
+    }).pipe(Effect.scoped))
+
   it.live("a unary call answered with two messages fails UNIMPLEMENTED \"Too many responses received\" (as grpc-js's Client), never hangs", () =>
     Effect.gen(function*() {
       const { target } = yield* twoResponses

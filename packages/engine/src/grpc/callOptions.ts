@@ -304,3 +304,14 @@ export const requestGuard = (module: GrpcInterceptModule): grpc.Interceptor => {
   }
   return (options, nextCall) => new RequestGuard(nextCall(options))
 }
+
+/**
+ * A status as the pool reports it: a code gRPC defines (0–16) as it is; any other (a server's
+ * `grpc-status` of 999, -1 or "abc", which grpc-js passes on as 999, -1 or NaN) is UNKNOWN (2),
+ * its details naming what the server sent.
+ */
+export const knownStatus = (code: unknown, details: string): { readonly code: number; readonly details: string } => {
+  if (typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 16) return { code, details }
+  const sent = `the server sent an invalid grpc-status (${typeof code === "number" ? (Number.isNaN(code) ? "not a number" : String(code)) : describeValue(code)})`
+  return { code: 2, details: details === "" ? sent : `${sent}: ${details}` }
+}

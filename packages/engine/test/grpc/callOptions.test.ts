@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { type CallOptionsInput, guarded, MAX_DEADLINE_FROM_NOW_MS, messageOf, parseCall } from "../../src/grpc/callOptions.js"
+import { type CallOptionsInput, guarded, knownStatus, MAX_DEADLINE_FROM_NOW_MS, messageOf, parseCall } from "../../src/grpc/callOptions.js"
 // grpc-js's own encoding of a deadline (what it throws on past its limit)
 import { getDeadlineTimeoutString } from "@grpc/grpc-js/build/src/deadline.js"
 import * as Options from "../../src/options.js"
@@ -210,6 +210,16 @@ describe("parseCall", () => {
     expect(r._tag === "Valid" && r.value.metadata).toBe(metadata)
     // with the engine's copy it is not a Metadata there: checked as a record, its fields refused
     expect(parse({ metadata })._tag).toBe("Invalid")
+  })
+
+  it("knownStatus: a code gRPC defines as it is; any other UNKNOWN, naming what the server sent", () => {
+    expect(knownStatus(5, "gone")).toEqual({ code: 5, details: "gone" })
+    expect(knownStatus(0, "")).toEqual({ code: 0, details: "" })
+    expect(knownStatus(16, "")).toEqual({ code: 16, details: "" })
+    expect(knownStatus(999, "")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (999)" })
+    expect(knownStatus(-1, "x")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (-1): x" })
+    expect(knownStatus(Number.NaN, "")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (not a number)" })
+    expect(knownStatus(1.5, "").code).toBe(2)
   })
 
   it("never throws, whatever the input", () => {

@@ -6,6 +6,7 @@
 import type { Pool } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import { GrpcError } from "../GrpcError.js"
+import { knownStatus } from "@effect-pool/engine/grpc/callOptions"
 import { messageOf } from "./callOptions.js"
 
 /** What a call fails with. */
@@ -43,8 +44,8 @@ export const deadlineExceeded = (): GrpcError => {
 
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
-  const code = typeof error.code === "number" ? error.code : grpc.status.UNKNOWN
-  const details = error.details ?? error.message ?? ""
+  // a code gRPC does not define (the server's fault) is UNKNOWN, its details saying so
+  const { code, details } = knownStatus(error.code ?? grpc.status.UNKNOWN, error.details ?? error.message ?? "")
   return new GrpcError({ code, details, metadata: error.metadata, message: `${statusName(code)}: ${details}` })
 }
 
