@@ -130,6 +130,24 @@ export const describeValue = (value: unknown): string => {
 }
 
 /**
+ * What a thrown value says, never throwing itself: an `Error`'s message, `null`/`undefined` by
+ * name, anything else as `String` gives it — or, when that throws too (a `toString` or `message`
+ * getter of the user's that throws, a revoked Proxy), what `describeValue` says of it.
+ */
+export const messageOfThrown = (thrown: unknown): string => {
+  try {
+    if (thrown instanceof Error) return String(thrown.message)
+    return String(thrown)
+  } catch {
+    try {
+      return `${describeValue(thrown)} that cannot be printed`
+    } catch {
+      return "a value that cannot be printed"
+    }
+  }
+}
+
+/**
  * A pool's name for its errors, read from `input[key]` before the options are known to be valid
  * and without trusting them: a non-blank string, else `fallback` — also when reading it throws
  * (a user's getter or Proxy; the parse then names that option).

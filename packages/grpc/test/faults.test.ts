@@ -8,10 +8,83 @@ import { describe, expect, it } from "@effect/vitest"
 import { PoolClosedError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import * as grpc from "@grpc/grpc-js"
-import { Effect, Exit, Fiber, Schedule, Scope } from "effect"
-import { causeText, echoClient, eventually, serverBehindProxy } from "./helpers.js"
+import * as http2 from "node:http2"
+import { Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
+import { causeText, Echo, echoClient, eventually, serverBehindProxy } from "./helpers.js"
+
+/** A server whose unary method answers with two messages, then OK (the Echo path, served as a stream). */
+const twoResponses = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const server = new grpc.Server()
+    const unary = Object.values(Echo.service).find((method) => method.path.endsWith("/Unary"))!
+    const definition = { Unary: { ...unary, responseStream: true } } as grpc.ServiceDefinition
+    server.addService(definition, {
+      Unary: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        call.write({ text: "one" })
+        call.write({ text: "two" })
+        call.end()
+      }
+    })
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))))
+    return { server, target: `127.0.0.1:${port}` }
+  }),
+  ({ server }) => Effect.sync(() => server.forceShutdown())
+)
+
+/** A bare HTTP/2 server that ends every call with the grpc-status its x-status header asks for. */
+const badStatusServer = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const server = http2.createServer()
+    server.on("stream", (stream, headers) => {
+      stream.on("error", () => {})
+      stream.on("data", () => {})
+      stream.on("end", () => {
+        stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true })
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": String(headers["x-status"]) }))
+        stream.end()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    return { server, target: `127.0.0.1:${(server.address() as { port: number }).port}` }
+  }),
+  ({ server }) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+)
 
 describe("GrpcPool faults", () => {
+  it.live("a grpc-status gRPC does not define (999, -1, abc): GrpcError UNKNOWN naming what the server sent, every call kind", () =>
+    Effect.gen(function*() {
+      const { target } = yield* badStatusServer
+      const pool = yield* GrpcPool.make({ target, credentials: grpc.credentials.createInsecure(), maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const [sent, named] of [["999", "999"], ["-1", "-1"], ["abc", "not a number"]]) {
+        const options = { metadata: { "x-status": sent } }
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          unary: echo.unary({ text: "x" }, options),
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, options)),
+          clientStream: echo.clientStream(Stream.make({ text: "x" }), options),
+          bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), options))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, `${kind}, ${sent}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.UNKNOWN })
+          expect((error as { details: string }).details, `${kind}, ${sent}`).toContain(`invalid grpc-status (${named})`)
+        }
+      }
+    }).pipe(Effect.scoped))
+
+  it.live("a unary call answered with two messages fails UNIMPLEMENTED \"Too many responses received\" (as grpc-js's Client), never hangs", () =>
+    Effect.gen(function*() {
+      const { target } = yield* twoResponses
+      const pool = yield* GrpcPool.make({ target, credentials: grpc.credentials.createInsecure(), maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const options of [undefined, { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o))] }]) {
+        const error = yield* Effect.flip(echo.unary({ text: "x" }, options).pipe(Effect.timeout("5 seconds")))
+        expect(error, options === undefined ? "channel-level" : "intercepted").toMatchObject({ _tag: "GrpcError", code: grpc.status.UNIMPLEMENTED, details: "Too many responses received" })
+      }
+      yield* eventually("the slot back", Effect.map(GrpcPool.stats(pool), (s) => s.pool.borrowed === 0 && s.channels.every((c) => c.activeCalls === 0)))
+    }).pipe(Effect.scoped))
+
   it.live("server stopped and restarted on its port under load: typed failures while down, healed after, no socket leaked", () =>
     Effect.gen(function*() {
       const { server, proxy, target } = yield* serverBehindProxy()

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
-import { GrpcPool } from "@effect-pool/grpc"
+import { GrpcError, GrpcPool } from "@effect-pool/grpc"
 import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import * as grpc from "@grpc/grpc-js"
 import { Cause, Effect, Exit, Fiber, Schedule, Stream, Option } from "effect"
@@ -84,6 +84,16 @@ const idle = (pool: GrpcPool.GrpcPool) =>
   eventually("the pool's counts back to zero", Effect.map(GrpcPool.stats(pool), (s) =>
     s.pool.borrowed === 0 && s.pool.waiting === 0 && s.channels.every((c) => c.activeCalls === 0)))
 
+/** A caller's objects whose methods throw: a grpc-js Metadata whose getMap does, a Date whose getTime does. */
+const throwingGetMap = new grpc.Metadata()
+throwingGetMap.getMap = () => {
+  throw null
+}
+const throwingGetTime = new Date()
+throwingGetTime.getTime = () => {
+  throw new Error("getTime")
+}
+
 const badCallOptions: Array<[string, unknown, string]> = [
   ["a metadata key with illegal characters", { metadata: { "Bad Key!": "x" } }, "Bad Key!"],
   ["a string for a -bin key", { metadata: { "x-data-bin": "not a buffer" } }, "x-data-bin"],
@@ -111,7 +121,17 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["a metadata getter that throws", { metadata: throwingGetter({}, "x-a") }, "x-a"],
   ["options that cannot be listed", throwingKeys({}), "options"],
   ["a Proxy that throws on reading a key it does not list", throwingReads({ waitForReady: "yes" }), "waitForReady"],
-  ["an own __proto__ key", protoKey({}), "__proto__"]
+  ["an own __proto__ key", protoKey({}), "__proto__"],
+  // read under a guard: never a throw out of the call method
+  ["a Metadata whose getMap throws", { metadata: throwingGetMap }, "metadata"],
+  ["a Date whose getTime throws", { deadline: throwingGetTime }, "deadline"],
+  // HTTP/2 connection-specific headers: Node's http2 refuses the request, the call would never settle
+  ["a connection header", { metadata: { connection: "close" } }, "connection"],
+  ["a transfer-encoding header", { metadata: { "transfer-encoding": "chunked" } }, "transfer-encoding"],
+  ["a keep-alive header", { metadata: { "keep-alive": "timeout=5" } }, "keep-alive"],
+  ["an upgrade header", { metadata: { upgrade: "h2c" } }, "upgrade"],
+  ["a proxy-connection header", { metadata: { "proxy-connection": "keep-alive" } }, "proxy-connection"],
+  ["te other than trailers", { metadata: { te: "gzip" } }, "te"]
 ]
 
 describe("GrpcPool hostile input", () => {
@@ -202,6 +222,139 @@ describe("GrpcPool hostile input", () => {
       expect(server.calls.unary ?? 0).toBe(before)
       yield* idle(pool)
       expect((yield* GrpcPool.stats(pool)).pool.borrows).toBe(1)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a deadline or timeout past grpc-js's limit (10^8 hours from now) is none: every call kind succeeds, nothing thrown inside grpc-js", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const options of [{ deadline: new Date(8.64e15) }, { deadline: 8.64e15 }, { timeout: 5e14 }, { timeout: "175200000 hours" as const }] as Array<GrpcPool.CallOptions>) {
+        const label = JSON.stringify(options)
+        // a call that never settled would hang here: bounded, so the test fails instead
+        const results = yield* Effect.all([
+          echo.unary({ text: "x" }, options),
+          Stream.runCollect(echo.serverStream({ text: "x", n: 2 }, options)),
+          echo.clientStream(Stream.make({ text: "a" }, { text: "b" }), options),
+          Stream.runCollect(echo.bidi(Stream.make({ text: "x" }), options)),
+          echo.unary({ text: "x" }, { ...options, interceptors: [(o, next) => new grpc.InterceptingCall(next(o))] })
+        ]).pipe(Effect.timeout("5 seconds"))
+        expect(results[0].text, label).toBe("echo: x")
+        expect(results[4].text, label).toBe("echo: x")
+      }
+      yield* idle(pool)
+    }).pipe(Effect.scoped))
+
+  it.live("callbacks that throw null or a value whose toString throws: INTERNAL naming it, never a throw inside grpc-js, the slot back", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const unprintable = { toString: () => { throw new Error("not printable") } }
+      const passThrough = [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o))]
+      for (const intercepted of [false, true]) {
+        const extra = intercepted ? { interceptors: passThrough } : {}
+        for (const [thrown, said] of [[unprintable, "an object that cannot be printed"], [null, "null"]] as const) {
+          for (const callback of ["onMetadata", "onStatus"] as const) {
+            const label = `${callback} throwing ${said}${intercepted ? ", intercepted" : ""}`
+            const error = yield* Effect.flip(echo.unary({ text: "x" }, { ...extra, [callback]: () => { throw thrown } }).pipe(Effect.timeout("5 seconds")))
+            expect(error, label).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL, details: `${callback} threw: ${said}` })
+          }
+        }
+      }
+      yield* idle(pool)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a streaming call's onStatus or onMetadata that throws fails it CANCELLED naming the callback (not ignored), slot back", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      for (const callback of ["onStatus", "onMetadata"] as const) {
+        const options = { [callback]: () => { throw new Error("bad listener") } }
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 3 }, options)),
+          clientStream: echo.clientStream(Stream.make({ text: "x" }), options),
+          bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), options))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, `${kind}, ${callback}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.CANCELLED, details: `${callback} threw: bad listener` })
+        }
+      }
+      // a failing status stays the server's (onStatus's throw does not hide it)
+      const failed = yield* Effect.flip(Stream.runDrain(echo.serverStream({ text: "gone", n: 1, code: grpc.status.NOT_FOUND }, { onStatus: () => { throw new Error("bad listener") } })))
+      expect(failed).toMatchObject({ _tag: "GrpcError", code: grpc.status.NOT_FOUND })
+      yield* idle(pool)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a request message that cannot be written (null, an interceptor's sendMessage throwing): INTERNAL naming it, the call cancelled, slot back", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const requests = [Stream.make(null as never), Stream.make({ text: "a" }, null as never)]
+      for (const [i, req] of requests.entries()) {
+        const client = yield* Effect.flip(echo.clientStream(req).pipe(Effect.timeout("5 seconds")))
+        expect(client, `clientStream ${i}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+        expect((client as { details: string }).details).toMatch(/^Request message serialization failure: .*null/)
+        const bidi = yield* Effect.flip(Stream.runDrain(echo.bidi(req)).pipe(Effect.timeout("5 seconds")))
+        expect(bidi, `bidi ${i}`).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+        expect((bidi as { details: string }).details).toMatch(/^Request message serialization failure: .*null/)
+      }
+      const throwing = { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o), { sendMessage() { throw new Error("cannot send") } })] }
+      // one message (sent at once) and many (buffered by Node's stream, sent later from a grpc-js callback)
+      const many = Stream.fromIterable(Array.from({ length: 40 }, (_, i) => ({ text: `m${i}` })))
+      for (const req of [Stream.make({ text: "a" }), many]) {
+        const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+          clientStream: echo.clientStream(req, throwing),
+          bidi: Stream.runDrain(echo.bidi(req, throwing)),
+          unary: echo.unary({ text: "x" }, throwing),
+          serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, throwing))
+        }
+        for (const [kind, call] of Object.entries(kinds)) {
+          const error = yield* Effect.flip(call.pipe(Effect.timeout("5 seconds")))
+          expect(error, kind).toMatchObject({ _tag: "GrpcError", code: grpc.status.INTERNAL })
+          expect((error as { details: string }).details, kind).toMatch(/cannot send/)
+        }
+      }
+      yield* idle(pool)
+      expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
+    }).pipe(Effect.scoped))
+
+  it.live("a failing request Stream fails a bidi call with its own error (the call cancelled)", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const boom = new GrpcError({ code: grpc.status.ABORTED, details: "request source failed", metadata: undefined, message: "ABORTED: request source failed" })
+      const error = yield* Effect.flip(Stream.runDrain(echo.bidi(Stream.concat(Stream.make({ text: "a" }), Stream.fail(boom)))).pipe(Effect.timeout("5 seconds")))
+      expect(error).toBe(boom)
+      yield* idle(pool)
+    }).pipe(Effect.scoped))
+
+  it.live("an interceptor that never starts the call (grpc-js then never reports its status): interruption frees the slot, every call kind", () =>
+    Effect.gen(function*() {
+      const { target } = yield* serverBehindProxy()
+      const pool = yield* GrpcPool.make({ target, credentials: insecure, maxChannels: 1 })
+      const echo = echoClient(pool)
+      const neverStarts = { interceptors: [(o: grpc.InterceptorOptions, next: grpc.NextCall) => new grpc.InterceptingCall(next(o), { start() {} })] }
+      const kinds: Record<string, Effect.Effect<unknown, unknown>> = {
+        unary: echo.unary({ text: "x" }, neverStarts),
+        serverStream: Stream.runDrain(echo.serverStream({ text: "x", n: 1 }, neverStarts)),
+        clientStream: echo.clientStream(Stream.make({ text: "x" }), neverStarts),
+        bidi: Stream.runDrain(echo.bidi(Stream.make({ text: "x" }), neverStarts))
+      }
+      for (const [kind, call] of Object.entries(kinds)) {
+        for (let i = 0; i < 2; i++) {
+          const exit = yield* Effect.exit(call.pipe(Effect.timeout("200 millis")))
+          expect(Exit.isFailure(exit), kind).toBe(true)
+          yield* idle(pool)
+        }
+      }
       expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
     }).pipe(Effect.scoped))
 

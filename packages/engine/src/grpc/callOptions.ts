@@ -20,7 +20,7 @@
  * @since 0.1.0
  */
 import type * as grpc from "@grpc/grpc-js"
-import { type Checker, describeValue } from "../options.js"
+import { type Checker, describeValue, messageOfThrown } from "../options.js"
 
 /** The part of `@grpc/grpc-js` the checks need: the edition's copy (its `Metadata` class). */
 export interface GrpcCallModule {
@@ -100,22 +100,47 @@ const functions = <F, D>(check: Checker<D>, option: string, input: unknown): Rea
   return array.length === 0 ? undefined : [...(array as Array<F>)]
 }
 
-/** A thrown value's message. */
-export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+/**
+ * A thrown value's message, never throwing itself (a user's callback may throw anything: a value
+ * whose `toString` throws, `null`); the engine's `messageOfThrown`.
+ */
+export const messageOf = (error: unknown): string => messageOfThrown(error)
+
+/**
+ * Reads `read()` of a caller's object (a method of theirs that may throw, a Proxy): a throw is
+ * `option`'s failure, never a throw out of the call method.
+ */
+const readGuarded = <A, D>(check: Checker<D>, option: string, read: () => A): A => {
+  try {
+    return read()
+  } catch (error) {
+    return check.fail(option, `could not be read: ${messageOf(error)}`)
+  }
+}
+
+/**
+ * HTTP/2's connection-specific headers (RFC 9113 §8.2.2), which Node's http2 refuses on a request
+ * (a grpc-js call with one never starts and never settles): refused as the caller's argument.
+ * `te` is allowed with the value "trailers" only.
+ */
+const connectionHeaders: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"])
 
 const metadataOf = <D>(check: Checker<D>, input: unknown, module: GrpcCallModule): grpc.Metadata => {
   if (input === undefined) return new module.Metadata()
   if (input instanceof module.Metadata) {
-    // set() checked each entry when it was added: check again what could have bypassed it
-    for (const [key, value] of Object.entries(input.getMap())) entry(check, new module.Metadata(), key, value)
+    // set() checked each entry when it was added: check again what could have bypassed it (the
+    // caller's methods read under a guard: a subclass's getMap that throws is this argument's error)
+    const entries = readGuarded(check, "metadata", () => Object.entries(input.getMap()))
+    for (const [key, value] of entries) entry(check, new module.Metadata(), key, value)
     // the pool waits (or not) for a connection itself: grpc-js's own waitForReady would queue the
     // call on a channel whose connection is gone (and which the pool is replacing) instead
-    if (input.getOptions().waitForReady === true) {
+    return readGuarded(check, "metadata", () => {
+      const options = input.getOptions()
+      if (options.waitForReady !== true) return input
       const copy = input.clone()
-      copy.setOptions({ ...input.getOptions(), waitForReady: false })
+      copy.setOptions({ ...options, waitForReady: false })
       return copy
-    }
-    return input
+    })
   }
   const record = check.record("metadata", input)!
   const metadata = new module.Metadata()
@@ -131,6 +156,10 @@ const entry = <D>(check: Checker<D>, metadata: grpc.Metadata, key: string, value
   if (binary ? !Buffer.isBuffer(value) : typeof value !== "string") {
     check.fail(`metadata["${key}"]`, `${binary ? "a -bin key takes a Buffer" : "takes a string (a Buffer only under a key ending in -bin)"}, got ${describeValue(value)}`)
   }
+  const lower = key.toLowerCase()
+  if (connectionHeaders.has(lower) || (lower === "te" && value !== "trailers")) {
+    check.fail(`metadata["${key}"]`, `is an HTTP/2 connection-specific header, which a request may not carry${lower === "te" ? " (te only as \"trailers\")" : ""}`)
+  }
   try {
     // grpc-js's own rules: keys of 0-9 a-z _ . -, printable ASCII values
     if (add) metadata.add(key, value as string | Buffer)
@@ -140,15 +169,20 @@ const entry = <D>(check: Checker<D>, metadata: grpc.Metadata, key: string, value
   }
 }
 
-/** The latest `Date` there is: a later deadline is none. */
-const MAX_DATE_MS = 8.64e15
+/**
+ * The furthest deadline grpc-js sends: it writes a deadline as a `grpc-timeout` of at most 8
+ * digits of a unit, hours the largest (99,999,999 hours, about 11,400 years from now), and throws
+ * "Deadline is too far in the future" inside the call on a later one. A later deadline is none.
+ */
+export const MAX_DEADLINE_FROM_NOW_MS = 99_999_999 * 3_600_000
 
 const deadlineOf = <D>(check: Checker<D>, deadline: unknown, timeout: unknown): grpc.Deadline => {
   let at: number = Infinity
   if (deadline !== undefined) {
-    const ms = deadline instanceof Date ? deadline.getTime() : deadline
+    // a Date's getTime read under a guard (a subclass's, or one patched onto it, may throw)
+    const [isDate, ms] = readGuarded(check, "deadline", () => (deadline instanceof Date ? [true, deadline.getTime()] as const : [false, deadline] as const))
     if (typeof ms !== "number" || Number.isNaN(ms)) {
-      check.fail("deadline", `must be a valid Date or ms since the epoch, got ${deadline instanceof Date ? "an invalid Date" : describeValue(deadline)}`)
+      check.fail("deadline", `must be a valid Date or ms since the epoch, got ${isDate ? "an invalid Date" : describeValue(deadline)}`)
     }
     at = ms as number
   }
@@ -157,7 +191,8 @@ const deadlineOf = <D>(check: Checker<D>, deadline: unknown, timeout: unknown): 
     // the earlier of the two
     at = Math.min(at, Date.now() + ms)
   }
-  if (at === Infinity || at > MAX_DATE_MS) return Infinity
+  // the limit counts from now, and the call starts later (nearer to its deadline), never earlier
+  if (at === Infinity || at - Date.now() >= MAX_DEADLINE_FROM_NOW_MS) return Infinity
   return at === -Infinity ? new Date(0) : new Date(at)
 }
 
@@ -186,7 +221,7 @@ export const parseCall = <D>(check: Checker<D>, input: CallOptionsInput<D> | und
     // null is not given (the pool's), as an option's default everywhere else
     waitForReady: options.waitForReady == null
       // a grpc-js user's way of asking: new Metadata({ waitForReady: true })
-      ? (options.metadata instanceof module.Metadata && options.metadata.getOptions().waitForReady === true ? true : undefined)
+      ? (readGuarded(check, "metadata", () => options.metadata instanceof module.Metadata && options.metadata.getOptions().waitForReady === true) ? true : undefined)
       : check.boolean("waitForReady", options.waitForReady, false),
     ...interceptorsOf(check, options),
     compress: options.compress == null ? undefined : check.boolean("compress", options.compress, true)
@@ -203,6 +238,80 @@ export const guarded = <A>(f: ((a: A) => void) | undefined, a: A): unknown => {
     f(a)
     return undefined
   } catch (error) {
-    return error ?? new Error("undefined thrown")
+    // null is returned as it is (its message "null"); undefined would read as "did not throw"
+    return error === undefined ? new Error("undefined thrown") : error
   }
+}
+
+/** What a streaming call's user callbacks did: the first throw's details ("onStatus threw: …"), if any. */
+export interface CallbackOutcome {
+  details: string | undefined
+  /** Which callback threw: `onMetadata`'s cancelled the call (its CANCELLED is this throw's). */
+  by: "onMetadata" | "onStatus" | undefined
+}
+
+/**
+ * A streaming call's `metadata` and `status` events to the user's callbacks, guarded (never a
+ * throw into grpc-js). The first throw is kept in the returned outcome ("onMetadata threw: …"),
+ * which the edition's call fails with (CANCELLED); a throw from `onMetadata` also cancels the
+ * call. A failing status the server sent stays the call's failure over `onStatus`'s throw. `onStatus` runs before the call's end is seen (grpc-js emits `status` before a response
+ * stream's `end`, and after a client-streaming call's callback), so the call can still fail.
+ * Register before the edition's own `status` listener.
+ */
+export const listenGuarded = (
+  call: { on(event: "metadata" | "status", listener: (value: any) => void): unknown; cancel(): void },
+  options: Pick<ParsedCall, "onMetadata" | "onStatus">
+): CallbackOutcome => {
+  const outcome: CallbackOutcome = { details: undefined, by: undefined }
+  const record = (callback: "onMetadata" | "onStatus", thrown: unknown): void => {
+    if (thrown === undefined || outcome.details !== undefined) return
+    outcome.details = `${callback} threw: ${messageOf(thrown)}`
+    outcome.by = callback
+  }
+  if (options.onMetadata !== undefined) {
+    call.on("metadata", (metadata: grpc.Metadata) => {
+      const thrown = guarded(options.onMetadata, metadata)
+      if (thrown === undefined) return
+      record("onMetadata", thrown)
+      call.cancel()
+    })
+  }
+  if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => record("onStatus", guarded(options.onStatus, status)))
+  return outcome
+}
+
+/** The part of `@grpc/grpc-js` the request guard needs: the edition's copy. */
+export interface GrpcInterceptModule {
+  readonly InterceptingCall: typeof grpc.InterceptingCall
+  readonly status: typeof grpc.status
+}
+
+/**
+ * The outermost interceptor of a call that has the caller's: a message the caller's
+ * interceptors throw on while sending it (their `sendMessage`, also when grpc-js sends a buffered
+ * request later, inside a callback of its own) cancels the call INTERNAL "an interceptor threw: …"
+ * instead of throwing into grpc-js or Node's stream.
+ */
+export const requestGuard = (module: GrpcInterceptModule): grpc.Interceptor => {
+  class RequestGuard extends module.InterceptingCall {
+    override sendMessageWithContext(context: Parameters<grpc.InterceptingCall["sendMessageWithContext"]>[0], message: unknown): void {
+      try {
+        super.sendMessageWithContext(context, message)
+      } catch (error) {
+        this.cancelWithStatus(module.status.INTERNAL, `an interceptor threw: ${messageOf(error)}`)
+      }
+    }
+  }
+  return (options, nextCall) => new RequestGuard(nextCall(options))
+}
+
+/**
+ * A status as the pool reports it: a code gRPC defines (0–16) as it is; any other (a server's
+ * `grpc-status` of 999, -1 or "abc", which grpc-js passes on as 999, -1 or NaN) is UNKNOWN (2),
+ * its details naming what the server sent.
+ */
+export const knownStatus = (code: unknown, details: string): { readonly code: number; readonly details: string } => {
+  if (typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 16) return { code, details }
+  const sent = `the server sent an invalid grpc-status (${typeof code === "number" ? (Number.isNaN(code) ? "not a number" : String(code)) : describeValue(code)})`
+  return { code: 2, details: details === "" ? sent : `${sent}: ${details}` }
 }

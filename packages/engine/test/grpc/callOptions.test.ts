@@ -6,7 +6,9 @@
 import * as grpc from "@grpc/grpc-js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { type CallOptionsInput, guarded, parseCall } from "../../src/grpc/callOptions.js"
+import { type CallOptionsInput, guarded, knownStatus, MAX_DEADLINE_FROM_NOW_MS, messageOf, parseCall } from "../../src/grpc/callOptions.js"
+// grpc-js's own encoding of a deadline (what it throws on past its limit)
+import { getDeadlineTimeoutString } from "@grpc/grpc-js/build/src/deadline.js"
 import * as Options from "../../src/options.js"
 import { checker, effect4GrpcJs } from "../helpers.js"
 
@@ -88,11 +90,69 @@ describe("parseCall", () => {
     expect(asked._tag === "Valid" && asked.value.waitForReady).toBe(true)
   })
 
-  it("deadline edges: the last Date is one, -Infinity is the epoch (long past)", () => {
-    const last = parse({ deadline: 8.64e15 })
-    expect(last._tag === "Valid" && (last.value.deadline as Date).getTime()).toBe(8.64e15)
+  it("deadline edges: -Infinity is the epoch (long past); the furthest grpc-js sends is one, a later one none", () => {
     const past = parse({ deadline: -Infinity })
     expect(past._tag === "Valid" && (past.value.deadline as Date).getTime()).toBe(0)
+    // grpc-js throws "Deadline is too far in the future" (inside the call) past 10^8 hours from now
+    const sendable = Date.now() + MAX_DEADLINE_FROM_NOW_MS - 60_000
+    const last = parse({ deadline: sendable })
+    expect(last._tag === "Valid" && (last.value.deadline as Date).getTime()).toBe(sendable)
+    expect(() => getDeadlineTimeoutString(sendable)).not.toThrow()
+    for (const input of [{ deadline: 8.64e15 }, { deadline: new Date(8.64e15) }, { timeout: 5e14 }, { deadline: Date.now() + MAX_DEADLINE_FROM_NOW_MS + 1 }]) {
+      const r = parse(input)
+      if (r._tag !== "Valid") throw new Error(r.reason)
+      expect(r.value.deadline, JSON.stringify(input)).toBe(Infinity)
+    }
+    // the limit is grpc-js's: just past it, grpc-js throws
+    expect(() => getDeadlineTimeoutString(Date.now() + 1e8 * 3_600_000)).toThrow(/too far in the future/)
+  })
+
+  it("a caller's Metadata or Date whose methods throw: INVALID_ARGUMENT naming it, never a throw", () => {
+    const getMap = new grpc.Metadata()
+    getMap.getMap = () => {
+      throw null
+    }
+    expect(invalid({ metadata: getMap })).toBe("metadata: could not be read: null")
+    const getOptions = new grpc.Metadata()
+    getOptions.getOptions = () => {
+      throw new Error("no options")
+    }
+    expect(invalid({ metadata: getOptions })).toBe("metadata: could not be read: no options")
+    const date = new Date()
+    date.getTime = () => {
+      throw new Error("getTime")
+    }
+    expect(invalid({ deadline: date })).toBe("deadline: could not be read: getTime")
+    const unprintable = new Date()
+    unprintable.getTime = () => {
+      throw { toString: () => { throw new Error("again") } }
+    }
+    expect(invalid({ deadline: unprintable })).toBe("deadline: could not be read: an object that cannot be printed")
+  })
+
+  it("HTTP/2 connection-specific headers are refused (Node's http2 never starts such a call): record or Metadata, any case", () => {
+    for (const key of ["connection", "Keep-Alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]) {
+      expect(invalid({ metadata: { [key]: "x" } })).toMatch(new RegExp(`^metadata\\["${key}"\\]: is an HTTP/2 connection-specific header`))
+      const metadata = new grpc.Metadata()
+      metadata.set(key, "x")
+      expect(invalid({ metadata })).toMatch(/connection-specific header/)
+    }
+    expect(invalid({ metadata: { te: "gzip" } })).toMatch(/^metadata\["te"\]: .*te only as "trailers"/)
+    expect(parse({ metadata: { te: "trailers", "x-connection": "keep" } })._tag).toBe("Valid")
+  })
+
+  it("messageOf never throws: a value whose toString throws, null, undefined, a revoked Proxy", () => {
+    const hostile = { toString: () => { throw new Error("no") } }
+    expect(messageOf(hostile)).toBe("an object that cannot be printed")
+    expect(messageOf(null)).toBe("null")
+    expect(messageOf(undefined)).toBe("undefined")
+    const { proxy, revoke } = Proxy.revocable({}, {})
+    revoke()
+    expect(messageOf(proxy)).toBe("a value that cannot be printed")
+    const error = new Error("x")
+    Object.defineProperty(error, "message", { get: () => { throw new Error("getter") } })
+    expect(messageOf(error)).toBe("an object that cannot be printed")
+    expect(messageOf(new Error("plain"))).toBe("plain")
   })
 
   it("guarded: runs the callback with its argument; what it throws is returned, never thrown", () => {
@@ -109,6 +169,12 @@ describe("parseCall", () => {
     }, 7)
     expect(nothing).toBeInstanceOf(Error)
     expect((nothing as Error).message).toBe("undefined thrown")
+    // null is named as null (not "undefined thrown")
+    const none = guarded(() => {
+      throw null
+    }, 7)
+    expect(none).toBe(null)
+    expect(messageOf(none)).toBe("null")
   })
 
   it("the deadline is the earlier of deadline and timeout; none past the last Date", () => {
@@ -144,6 +210,16 @@ describe("parseCall", () => {
     expect(r._tag === "Valid" && r.value.metadata).toBe(metadata)
     // with the engine's copy it is not a Metadata there: checked as a record, its fields refused
     expect(parse({ metadata })._tag).toBe("Invalid")
+  })
+
+  it("knownStatus: a code gRPC defines as it is; any other UNKNOWN, naming what the server sent", () => {
+    expect(knownStatus(5, "gone")).toEqual({ code: 5, details: "gone" })
+    expect(knownStatus(0, "")).toEqual({ code: 0, details: "" })
+    expect(knownStatus(16, "")).toEqual({ code: 16, details: "" })
+    expect(knownStatus(999, "")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (999)" })
+    expect(knownStatus(-1, "x")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (-1): x" })
+    expect(knownStatus(Number.NaN, "")).toEqual({ code: 2, details: "the server sent an invalid grpc-status (not a number)" })
+    expect(knownStatus(1.5, "").code).toBe(2)
   })
 
   it("never throws, whatever the input", () => {

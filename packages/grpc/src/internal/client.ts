@@ -4,8 +4,6 @@
  * @internal
  */
 import type * as grpc from "@grpc/grpc-js"
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { CallOptions } from "./callOptions.js"
 import type { CallError } from "./errors.js"
@@ -32,12 +30,8 @@ export const clientOf = (impl: GrpcPoolImpl, clientConstructor: grpc.ServiceClie
         streamed(impl, 
           options,
           (pooled, parsed) => pooled.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, parsed.metadata, callOptionsOf(md, parsed)),
-          (call) =>
-            writeAll(requests, call).pipe(Effect.onError((cause) =>
-              Effect.sync(() => {
-                if (!Cause.isInterruptedOnly(cause)) call.cancel()
-              })
-            ))
+          // a failing writer cancels the call, which fails with its error (see streamed)
+          (call) => writeAll(requests, call)
         )
     }
     methods[name] = method

@@ -6,6 +6,7 @@
 import type { Pool } from "@effect-pool/core"
 import * as grpc from "@grpc/grpc-js"
 import { GrpcError } from "../GrpcError.js"
+import { knownStatus } from "@effect-pool/engine/grpc/callOptions"
 import { messageOf } from "./callOptions.js"
 
 /** What a call fails with. */
@@ -25,6 +26,16 @@ export const interceptorError = (error: unknown): GrpcError => {
   return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
 }
 
+/** A request message could not be written to a streaming call (Node's stream refused it, e.g. `null`). */
+export const requestWriteFailed = (error: unknown): GrpcError => {
+  const details = `Request message serialization failure: ${messageOf(error)}`
+  return new GrpcError({ code: grpc.status.INTERNAL, details, metadata: undefined, message: `INTERNAL: ${details}` })
+}
+
+/** A streaming call's user callback (`onMetadata`, `onStatus`) threw: CANCELLED with what it threw. */
+export const callbackFailed = (details: string): GrpcError =>
+  new GrpcError({ code: grpc.status.CANCELLED, details, metadata: undefined, message: `CANCELLED: ${details}` })
+
 /** A call's deadline passed while it waited for a channel. */
 export const deadlineExceeded = (): GrpcError => {
   const details = "Deadline exceeded while waiting for a channel"
@@ -33,8 +44,8 @@ export const deadlineExceeded = (): GrpcError => {
 
 /** A grpc-js error (or status) as a `GrpcError`. */
 export const toGrpcError = (error: Partial<grpc.StatusObject> & { readonly message?: string }): GrpcError => {
-  const code = typeof error.code === "number" ? error.code : grpc.status.UNKNOWN
-  const details = error.details ?? error.message ?? ""
+  // a code gRPC does not define (the server's fault) is UNKNOWN, its details saying so
+  const { code, details } = knownStatus(error.code ?? grpc.status.UNKNOWN, error.details ?? error.message ?? "")
   return new GrpcError({ code, details, metadata: error.metadata, message: `${statusName(code)}: ${details}` })
 }
 

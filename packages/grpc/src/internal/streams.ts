@@ -12,32 +12,27 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { GrpcError } from "../GrpcError.js"
-import { type CallOptions, guarded, type ParsedCall } from "./callOptions.js"
+import { type CallbackOutcome, listenGuarded } from "@effect-pool/engine/grpc/callOptions"
+import type { CallOptions, ParsedCall } from "./callOptions.js"
 import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
-import { type CallError, interceptorError, toGrpcError } from "./errors.js"
+import { type CallError, callbackFailed, interceptorError, requestWriteFailed, toGrpcError } from "./errors.js"
 import type { GrpcPoolImpl } from "./pool.js"
 import { callOptionsOf, type Method } from "./unary.js"
 
-/** A streaming call's `metadata` and `status` events to the user's callbacks, guarded. */
-const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, options: ParsedCall): void => {
-  // a callback that throws cancels the call (the caller sees CANCELLED), never throws into grpc-js
-  const fail = () => call.cancel()
-  if (options.onMetadata !== undefined) {
-    call.on("metadata", (metadata: grpc.Metadata) => {
-      const thrown = guarded(options.onMetadata, metadata)
-      if (thrown !== undefined) fail()
-    })
-  }
-  if (options.onStatus !== undefined) call.on("status", (status: grpc.StatusObject) => void guarded(options.onStatus, status))
-}
+/**
+ * A streaming call's `metadata` and `status` events to the user's callbacks, guarded (the
+ * engine's `listenGuarded`): a callback that throws fails the call CANCELLED "onStatus threw: …"
+ * (one from `onMetadata` cancels it too), never throws into grpc-js.
+ */
+const listen = (call: grpc.ClientReadableStream<unknown> | grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, options: ParsedCall): CallbackOutcome =>
+  listenGuarded(call, options)
 
 /**
  * A call's responses as a Stream with back-pressure: the call is paused while the stream's
  * buffer is full and resumed as it drains.
  */
-const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>): Stream.Stream<unknown, GrpcError> =>
-  Stream.async<unknown, GrpcError>((emit) => {
+const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, callbacks: CallbackOutcome, written: WriteOutcome): Stream.Stream<unknown, CallError> =>
+  Stream.async<unknown, CallError>((emit) => {
     let pending = 0
     call.on("data", (message: unknown) => {
       pending++
@@ -46,9 +41,23 @@ const responses = (call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexS
         if (--pending < 16 && call.isPaused()) call.resume()
       })
     })
-    call.on("error", (error: grpc.ServiceError) => void emit.fail(toGrpcError(error)))
-    call.on("end", () => void emit.end())
+    // a user's callback that threw fails the call (status is emitted before the end)
+    const failed = () => (callbacks.details === undefined ? undefined : callbackFailed(callbacks.details))
+    call.on("error", (error: grpc.ServiceError) => {
+      // the writer's failure (a failing request Stream, a message not written) cancelled the call
+      if (written.cause !== undefined) return void emit.halt(written.cause)
+      void emit.fail(failed() ?? toGrpcError(error))
+    })
+    call.on("end", () => {
+      const failure = failed()
+      void (failure === undefined ? emit.end() : emit.fail(failure))
+    })
   }, 32)
+
+/** What a call's writer failed with (its request Stream's error, a message not written): the call's failure. */
+interface WriteOutcome {
+  cause: Cause.Cause<CallError> | undefined
+}
 
 /** A call whose responses are a stream (server streaming, bidi), cancelled when the stream is. */
 export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, open: (pooled: PooledChannel, options: ParsedCall) => grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, writer?: (call: grpc.ClientDuplexStream<unknown, unknown>) => Effect.Effect<void, CallError, Scope.Scope>): Stream.Stream<unknown, CallError> => {
@@ -59,7 +68,7 @@ export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, ope
     const pooled = yield* impl.borrowFor(options)
     // an interceptor (or its provider) may throw as the call is made: the call's failure
     const call = yield* Effect.try({ try: () => open(pooled, options), catch: interceptorError })
-    listen(call, options)
+    const callbacks = listen(call, options)
     pooled.calls.add(call)
     // the call is cancelled if the stream ends before the server does (the server sees CANCELLED)
     let ended = false
@@ -71,16 +80,34 @@ export const streamed = (impl: GrpcPoolImpl, input: CallOptions | undefined, ope
       pooled.calls.delete(call)
       if (!ended) call.cancel()
     }))
-    if (writer !== undefined) yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>))
-    return responses(call)
+    const written: WriteOutcome = { cause: undefined }
+    if (writer !== undefined) {
+      // a writer that fails cancels the call, which fails with the writer's error
+      yield* Effect.forkScoped(writer(call as grpc.ClientDuplexStream<unknown, unknown>).pipe(Effect.catchAllCause((cause) =>
+        Effect.sync(() => {
+          if (Cause.isInterruptedOnly(cause) || ended) return
+          written.cause = cause
+          call.cancel()
+        })
+      )))
+    }
+    return responses(call, callbacks, written)
   }))
 }
 
 /** Writes `requests` to a call with back-pressure (waits for 'drain'), then ends it. */
 export const writeAll = (requests: Stream.Stream<unknown, CallError>, call: grpc.ClientWritableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>): Effect.Effect<void, CallError> => {
   const write = (message: unknown) =>
-    Effect.async<void>((resume) => {
-      if (call.write(message)) return resume(Effect.void)
+    Effect.async<void, CallError>((resume) => {
+      // Node's stream refuses some values at once (null: "May not write null values to stream"):
+      // the call's failure, INTERNAL as grpc-js's for a message that does not serialize
+      let ready: boolean
+      try {
+        ready = call.write(message)
+      } catch (error) {
+        return resume(Effect.fail(requestWriteFailed(error)))
+      }
+      if (ready) return resume(Effect.void)
       call.once("drain", () => resume(Effect.void))
     })
   return Stream.runForEach(requests, write).pipe(Effect.zipRight(Effect.sync(() => call.end())))
@@ -95,18 +122,26 @@ export const clientStream = (impl: GrpcPoolImpl, method: Method, requests: Strea
     const pooled = yield* impl.borrowFor(options)
     let settle: ((exit: Exit.Exit<unknown, CallError>) => void) | undefined
     let result: Exit.Exit<unknown, CallError> | undefined
+    // the callback's outcome, until the status event settles the call
+    let outcome: Exit.Exit<unknown, CallError> | undefined
     const call = yield* Effect.try({
       try: () =>
         pooled.client.makeClientStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, options.metadata, callOptionsOf(method, options), (error, response) => {
-          if (result !== undefined) return
-          result = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
-          settle?.(result)
+          // settled on the status event, after the user's onStatus (grpc-js emits it right after this)
+          if (result === undefined) outcome = error === null ? Exit.succeed(response) : Exit.fail(toGrpcError(error))
         }),
       catch: interceptorError
     })
-    listen(call, options)
+    const callbacks = listen(call, options)
     pooled.calls.add(call)
-    call.on("status", (status: grpc.StatusObject) => impl.callEnded(pooled, status.code))
+    call.on("status", (status: grpc.StatusObject) => {
+      impl.callEnded(pooled, status.code)
+      if (result !== undefined) return
+      // onMetadata's throw over the CANCELLED it caused; a failure the server sent over onStatus's throw
+      const serverFailed = outcome !== undefined && Exit.isFailure(outcome) && callbacks.by === "onStatus"
+      result = callbacks.details !== undefined && !serverFailed ? Exit.fail(callbackFailed(callbacks.details)) : outcome ?? Exit.fail(toGrpcError(status))
+      settle?.(result)
+    })
     yield* Effect.addFinalizer(() => Effect.sync(() => pooled.calls.delete(call)))
     // the request Stream may never end: the call's outcome (response, status, deadline,
     // interruption) ends the writer, never the other way round

@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import { type CallOptions, guarded, messageOf, type ParsedCall } from "./callOptions.js"
 import type { PooledChannel } from "@effect-pool/engine/grpc/channel"
+import { requestGuard } from "@effect-pool/engine/grpc/callOptions"
 import { type CallError, internalError, toGrpcError } from "./errors.js"
 import type { GrpcPoolImpl } from "./pool.js"
 
@@ -83,7 +84,11 @@ export class UnaryCall {
       const details = `Response message parsing error: ${messageOf(error)}`
       this.readFailure = { code: grpc.status.INTERNAL, details, metadata: new grpc.Metadata() }
       this.call.cancelWithStatus(grpc.status.INTERNAL, details)
+      return
     }
+    // read on, as grpc-js's Client does: grpc-js reports the status only once nothing is left to
+    // read, so a second response (the server's fault) must be read to be refused
+    this.call.startRead()
   }
   onReceiveStatus(status: grpc.StatusObject): void {
     const thrown = guarded(this.options.onStatus, status)
@@ -109,6 +114,28 @@ class UncompressedCall extends grpc.InterceptingCall {
 }
 const uncompressed: grpc.Interceptor = (options, nextCall) => new UncompressedCall(nextCall(options))
 
+/**
+ * Innermost on an intercepted unary call: reads on after each response. grpc-js's `Client` reads
+ * one and reports the status only once nothing is left to read, so a second response (the
+ * server's fault) hung the call; read, it is refused UNIMPLEMENTED "Too many responses received".
+ */
+class ReadOnCall extends grpc.InterceptingCall {
+  override start(metadata: grpc.Metadata, listener?: Partial<grpc.InterceptingListener>): void {
+    super.start(metadata, {
+      onReceiveMetadata: (received) => listener?.onReceiveMetadata?.(received),
+      onReceiveMessage: (message) => {
+        listener?.onReceiveMessage?.(message)
+        this.startRead()
+      },
+      onReceiveStatus: (status) => listener?.onReceiveStatus?.(status)
+    })
+  }
+}
+const readOn: grpc.Interceptor = (options, nextCall) => new ReadOnCall(nextCall(options))
+
+/** Outermost, around the caller's interceptors: see the engine's `requestGuard`. */
+const guard: grpc.Interceptor = requestGuard(grpc)
+
 /** A method of a service definition (what interceptor providers are given). */
 export type Method = grpc.MethodDefinition<any, any>
 
@@ -117,8 +144,10 @@ export type Method = grpc.MethodDefinition<any, any>
  * then, for `compress: false`, the one that flags every message. `undefined`: none.
  */
 const interceptorsOf = (method: Method, options: ParsedCall): Array<grpc.Interceptor> | undefined => {
-  const own = options.interceptors ?? options.providers?.map((provide) => provide(method)).filter((f) => typeof f === "function")
-  if (options.compress !== false) return own === undefined ? undefined : [...own]
+  const provided = options.interceptors ?? options.providers?.map((provide) => provide(method)).filter((f) => typeof f === "function")
+  // the caller's behind the guard that turns a throw while sending a message into the call's failure
+  const own = provided === undefined || provided.length === 0 ? undefined : [guard, ...provided]
+  if (options.compress !== false) return own
   return [...(own ?? []), uncompressed]
 }
 
@@ -151,7 +180,9 @@ class InterceptedUnaryCall {
   send(): void {
     let result: { readonly error: grpc.ServiceError | null; readonly response: unknown } | undefined
     const { method, options } = this
-    const call = this.pooled.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, this.request, options.metadata, callOptionsOf(method, options), (error, response) => {
+    const callOptions = callOptionsOf(method, options)
+    callOptions.interceptors = [...(callOptions.interceptors ?? []), readOn]
+    const call = this.pooled.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, this.request, options.metadata, callOptions, (error, response) => {
       result = { error, response }
     })
     this.call = call
@@ -204,9 +235,10 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
   return Effect.callback<unknown, CallError>((resume) => {
     // the attempt in progress: waiting for a channel, or a call on one (interruption cancels either)
     let cancelBorrow: (() => void) | undefined
-    let call: UnaryCall | InterceptedUnaryCall | undefined
+    // interruption of the call in flight: cancels it and gives its slot back
+    let abandon: (() => void) | undefined
     const attempt = (retried: boolean) => {
-      call = undefined
+      abandon = undefined
       let waiting = true
       const cancel = impl.lend(options, (borrowed, failure) => {
         waiting = false
@@ -239,9 +271,19 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
         const made = intercepted
           ? new InterceptedUnaryCall(pooled, method, request, options, finished)
           : new UnaryCall(pooled, method.path, method.requestSerialize, method.responseDeserialize, request, options, finished)
+        abandon = () => {
+          made.cancel() // the server sees CANCELLED
+          // now, not when grpc-js reports the status: it may never (an interceptor of the
+          // caller's that never starts the call, or whose listener throws, swallows it)
+          if (!giveBack()) return
+          try {
+            impl.callEnded(pooled, grpc.status.CANCELLED)
+          } finally {
+            borrowed.return()
+          }
+        }
         try {
           pooled.calls.add(made)
-          call = made
           made.send()
         } catch (error) {
           // a bug, not the caller's argument (those were checked): the slot comes back all the same
@@ -258,7 +300,7 @@ export const unary = (impl: GrpcPoolImpl, method: Method, request: unknown, inpu
     attempt(false)
     return Effect.sync(() => {
       if (cancelBorrow !== undefined) cancelBorrow()
-      else call?.cancel() // the server sees CANCELLED; the call's callback returns the channel
+      else abandon?.()
     })
   })
 }
