@@ -331,6 +331,9 @@ describe("per-call arguments", () => {
       for (const value of [circular, { toPostgres: () => { throw new Error("nope") } }]) {
         const exit = yield* Effect.exit(sql`SELECT ${value as never}::text AS v`)
         expect(Exit.isFailure(exit) && exit.cause._tag === "Fail").toBe(true)
+        // a cursor stream prepares its parameters when made: the same typed error, not a defect
+        const streamed = yield* Effect.exit(Stream.runCollect(sql`SELECT ${value as never}::text AS v`.stream))
+        expect(Exit.isFailure(streamed) && streamed.cause._tag === "Fail").toBe(true)
       }
     })))
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { PgPool } from "@effect-pool/pg"
 import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Exit, Layer, Redacted, Schedule } from "effect"
+import { Duration, Effect, Exit, Layer, Redacted, Schedule, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { pgUrl } from "./helpers.js"
 
@@ -308,6 +308,23 @@ describe("per-call arguments", () => {
         return name
       }
     }))))
+
+  it.live("parameters the driver cannot encode (a cycle, a toJSON that throws, a BigInt in JSON) are SqlErrors, as a statement and as a stream; the pool still works", () => {
+    const circular: Loose = {}
+    circular.self = circular
+    const values: ReadonlyArray<unknown> = [circular, { toJSON: () => { throw new Error("nope") } }, { n: 1n }]
+    return works({ max: 1 }, Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      for (const value of values) {
+        const exit = yield* Effect.exit(sql`SELECT ${value as never}::text AS v`)
+        expect(Exit.isFailure(exit) && exit.cause.reasons[0]?._tag === "Fail", String(exit)).toBe(true)
+        const streamed = yield* Effect.exit(Stream.runCollect(sql`SELECT ${value as never}::text AS v`.stream))
+        expect(Exit.isFailure(streamed) && streamed.cause.reasons[0]?._tag === "Fail", String(streamed)).toBe(true)
+        expect(yield* sql`SELECT 1 AS one`).toEqual([{ one: 1 }])
+      }
+      expect((yield* (yield* PgPool.PgPool).stats).destroyed).toBe(0)
+    }))
+  })
 
   it.live("notify and listen with bad channels are SqlErrors, nothing borrowed", () =>
     works({}, Effect.gen(function*() {

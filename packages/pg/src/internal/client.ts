@@ -35,6 +35,7 @@ import {
 import type { Listener } from "./listener.js"
 import type { ConnectionSettings } from "./options.js"
 import { channelProblem } from "@effect-pool/engine/pg/channel"
+import { messageOfThrown } from "@effect-pool/engine/options"
 import { makePreparedStatements, staleStatement } from "./prepared.js"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
@@ -56,7 +57,7 @@ const asSqlError = (error: unknown): SqlError =>
 const transformError = (thrown: unknown): SqlError =>
   new SqlError({
     cause: thrown,
-    message: `transformResultNames threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`
+    message: `transformResultNames threw: ${messageOfThrown(thrown)}`
   })
 
 /** A per-call string argument (channel, payload) checked before anything is borrowed. */
@@ -228,9 +229,9 @@ export const makeClient = (
       Array.isArray(result) ? result.map((r) => r.rows ?? []) : result.rows ?? []
     const valuesOf = (result: Pg.QueryResult): Array<Array<unknown>> => result.rows as Array<Array<unknown>>
 
-    const cursorStream = (conn: PgConnection, sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) =>
+    const cursorStream = (conn: PgConnection, made: Cursor, transform: Rows | undefined) =>
       Effect.gen(function*() {
-        const cursor = conn.client.query(new Cursor(sql, params as Array<unknown>))
+        const cursor = conn.client.query(made)
         yield* Effect.addFinalizer(() => Effect.promise(() => cursor.close().catch(() => undefined)))
         const pull = Effect.async<Chunk.Chunk<any>, Option.Option<SqlError>>((resume) => {
           cursor.read(CURSOR_BATCH, (error, rows) => {
@@ -303,7 +304,17 @@ export const makeClient = (
       executeStream(sql: string, params: ReadonlyArray<unknown>, transform: Rows | undefined) {
         const bad = transformFailure(sql, params)
         if (bad !== undefined) return Stream.fail(bad)
-        return Stream.unwrapScoped(Effect.flatMap(this.streamConn, (conn) => cursorStream(conn, sql, params, transform)))
+        return Stream.suspend(() => {
+          // a Cursor prepares its parameters when made (a toPostgres that throws, a cycle): made
+          // before the borrow, so such a parameter is this stream's SqlError, no connection touched
+          let made: Cursor
+          try {
+            made = new Cursor(sql, params as Array<unknown>)
+          } catch (thrown) {
+            return Stream.fail(new SqlError({ cause: thrown, message: `a parameter could not be encoded: ${messageOfThrown(thrown)}` }))
+          }
+          return Stream.unwrapScoped(Effect.flatMap(this.streamConn, (conn) => cursorStream(conn, made, transform)))
+        })
       }
     }
 
