@@ -273,6 +273,29 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }))
     }).pipe(Effect.scoped))
 
+  it.live("requests undici refuses inside dispatch (expect, a negative content-length, a body that only has pipe) on a reused connection: typed errors, the healthy connection kept", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        const pool = yield* HttpPool.HttpPool
+        const bad = [
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("x"), HttpClientRequest.setHeader("expect", "100-continue")),
+          HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("content-length", "-1")),
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw({ pipe() {} })))
+        ]
+        expect(yield* run(HttpClientRequest.get(`${s.origin}/`))).toBe("ok")
+        for (const [i, request] of bad.entries()) {
+          const error = yield* Effect.flip(run(request))
+          expect([i, error._tag]).toEqual([i, "HttpClientError"])
+          expect((yield* pool.stats).borrowed).toBe(0)
+        }
+        yield* stillWorks(s.origin)
+        // nothing was written on the idle connection: it was lent again, not closed and replaced
+        expect(s.sockets.opened).toBe(1)
+        expect(s.requests.POST ?? 0).toBe(0)
+      }))
+    }).pipe(Effect.scoped))
+
   it.live("a body stream that fails mid-way, and a Host header: typed, nothing leaked", () =>
     Effect.gen(function*() {
       const s = yield* server()

@@ -303,6 +303,8 @@ class Exchange implements Handler {
   private responseStarted = false
   private redispatched = 0
   private done = false
+  /** Inside the connection's `dispatch` call: an error it reports now, with no controller, is a refusal. */
+  private dispatching = false
   parkedAt: Origin | undefined
 
   constructor(
@@ -399,10 +401,13 @@ class Exchange implements Handler {
   }
 
   private send(): void {
+    this.dispatching = true
     try {
       this.connection!.client.dispatch(this.opts, this)
     } catch (error) {
       this.crashed(error)
+    } finally {
+      this.dispatching = false
     }
   }
 
@@ -493,6 +498,19 @@ class Exchange implements Handler {
     this.controller.inner = undefined
     const conn = this.connection
     if (conn === undefined || this.done) {
+      this.fail(error)
+      return
+    }
+    if (_controller === null && this.dispatching) {
+      // undici refused the request inside dispatch, before queueing it (an `expect` header, a
+      // negative content-length, a body it cannot send, an option it does not take): nothing was
+      // written, so the connection is as healthy as it was and goes back to be lent again. On a
+      // connection not yet connected, the requests waiting to learn its protocol go their way
+      if (conn.protocol === "unknown") {
+        conn.onProtocol = undefined
+        this.dispatcher.probeFailed(this.origin, undefined)
+      }
+      this.giveBack(false)
       this.fail(error)
       return
     }
