@@ -261,7 +261,7 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }))
     }).pipe(Effect.scoped))
 
-  it.live("headers undici refuses on the connection (transfer-encoding, upgrade, content-length, expect) are typed errors; counts return to 0, on a fresh and on a reused connection", () =>
+  it.live("headers undici refuses on the connection (transfer-encoding, upgrade, content-length, expect) are typed errors; counts return to 0, on a fresh and on a reused connection, which is kept", () =>
     Effect.gen(function*() {
       const s = yield* server()
       const bad = [
@@ -272,6 +272,7 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
         HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("x"), HttpClientRequest.setHeader("expect", "100-continue"))
       ]
       for (const reused of [false, true]) {
+        const opened = s.sockets.opened
         yield* withPool({ maxConnectionsPerOrigin: 1, acquireTimeout: "10 seconds" }, Effect.gen(function*() {
           const pool = yield* HttpPool.HttpPool
           for (const request of bad) {
@@ -283,6 +284,9 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
             expect((yield* pool.stats).borrowed).toBe(0)
           }
           yield* stillWorks(s.origin)
+          // nothing was written on the connection for a refused request: it was lent again, not
+          // closed and replaced (one socket for the whole pool)
+          expect(s.sockets.opened - opened).toBe(1)
         }))
       }
     }).pipe(Effect.scoped))

@@ -108,6 +108,8 @@ class Exchange {
   /** Times sent again on a fresh socket of the same Client (see `mayResend`). */
   private resent = 0
   private done = false
+  /** Inside the connection's `dispatch` call: an error it reports now, before `onConnect`, is a refusal. */
+  private dispatching = false
 
   constructor(
     private readonly pool: KeyedPool.KeyedPool<string, Connection>,
@@ -148,9 +150,19 @@ class Exchange {
         held.retry()
         return
       }
-      held.value.client.dispatch(this.opts, this as unknown as Handler)
+      this.send(held.value)
     } catch (error) {
       this.crashed(error)
+    }
+  }
+
+  /** The request on `conn`'s Client; an error undici reports inside this call is a refusal. */
+  private send(conn: Connection): void {
+    this.dispatching = true
+    try {
+      conn.client.dispatch(this.opts, this as unknown as Handler)
+    } finally {
+      this.dispatching = false
     }
   }
 
@@ -216,8 +228,17 @@ class Exchange {
 
   onError(error: Error): void {
     const borrow = this.borrow
+    const started = this.innerAbort !== undefined
     this.innerAbort = undefined
     if (borrow?.state !== "held") {
+      this.fail(error)
+      return
+    }
+    if (this.dispatching && !started) {
+      // undici refused the request inside dispatch, before queueing it (an `expect` header, a bad
+      // content-length, a body it cannot send, an option it does not take): nothing was written,
+      // so the connection is as healthy as it was and goes back to be lent again
+      this.giveBack(false)
       this.fail(error)
       return
     }
@@ -239,7 +260,7 @@ class Exchange {
       this.resent++
       conn.completed = 0
       try {
-        conn.client.dispatch(this.opts, this as unknown as Handler)
+        this.send(conn)
       } catch (e) {
         this.crashed(e)
       }
