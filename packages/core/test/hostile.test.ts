@@ -5,7 +5,7 @@
  * documented meaning), and a pool made afterwards works.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Option, Schedule } from "effect"
+import { Effect, Either, Fiber, Metric, Option, Schedule } from "effect"
 import { KeyedPool, OptionCheck, Pool, PoolConfigError } from "../src/index.js"
 import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 
@@ -210,6 +210,42 @@ describe("KeyedPool.make: hostile options", () => {
       const error = yield* Effect.flip(Effect.scoped(KeyedPool.make({ acquire: keyedAcquire, maxPerKy: 3 } as never)))
       expect((error as PoolConfigError).message).toMatch(/did you mean "maxPerKey"/)
     }))
+})
+
+describe("KeyedPool: hostile keys", () => {
+  const unprintable: Array<[string, unknown]> = [
+    ["a null-prototype object", Object.create(null)],
+    ["an object whose toString throws", { toString: () => { throw new Error("toString") } }],
+    ["an object whose Symbol.toPrimitive throws", { [Symbol.toPrimitive]: () => { throw new Error("toPrimitive") } }]
+  ]
+  /** The `key` labels of the metrics of keyed pool `name`. */
+  const keyLabels = (name: string) =>
+    Effect.map(Metric.snapshot, (pairs) =>
+      new Set(pairs.flatMap((p) =>
+        p.metricKey.tags.some((t) => t.key === "pool" && t.value === name)
+          ? p.metricKey.tags.filter((t) => t.key === "key").map((t) => t.value)
+          : []
+      )))
+  unprintable.forEach(([what, key], i) => {
+    it.effect(`${what} is a key like any other (its metrics label a description), never a defect`, () =>
+      Effect.gen(function*() {
+        const name = `hostile-key-${i}`
+        const pool = yield* KeyedPool.make({ name, acquire: (k: unknown) => Effect.succeed({ k }), maxPerKey: 1 })
+        expect(yield* KeyedPool.use(pool, key, (item) => Effect.succeed(item.k === key))).toBe(true)
+        expect(yield* KeyedPool.use(pool, key, (item) => Effect.succeed(item.k === key))).toBe(true)
+        expect(yield* KeyedPool.stats(pool)).toMatchObject({ keys: 1, size: 1, borrowed: 0 })
+        expect([...(yield* keyLabels(name))]).toEqual(["an object that cannot be printed"])
+      }).pipe(Effect.scoped))
+  })
+
+  it.effect("a key with a string form keeps it as its label", () =>
+    Effect.gen(function*() {
+      const pool = yield* KeyedPool.make({ name: "printable-keys", acquire: (k: unknown) => Effect.succeed({ k }) })
+      yield* KeyedPool.use(pool, "https://a.example", () => Effect.void)
+      yield* KeyedPool.use(pool, 7, () => Effect.void)
+      yield* KeyedPool.use(pool, { toString: () => "shard-1" }, () => Effect.void)
+      expect(yield* keyLabels("printable-keys")).toEqual(new Set(["https://a.example", "7", "shard-1"]))
+    }).pipe(Effect.scoped))
 })
 
 describe("OptionCheck", () => {
