@@ -187,20 +187,9 @@ export const makeShell = <A, E, R>(
     return shell
   })
 
-/** `min`/`max` changed at run time, validated like at `make`. */
-export const resizedConfig = (
-  config: PoolConfig,
-  size: { readonly min?: number | undefined; readonly max?: number | undefined }
-): Effect.Effect<PoolConfig, PoolConfigError> =>
-  configOf({
-    ...configInputOf(config),
-    min: size.min ?? Math.min(config.min, size.max ?? config.max),
-    max: size.max ?? config.max
-  })
-
-/** A `PoolConfig` back as option input (durations in ms). */
-const configInputOf = (config: PoolConfig): ConfigInput => ({
-  ...config,
-  maxLifetimeJitter: config.lifetimeJitter
-})
-
+/**
+ * `min`/`max` changed at run time, validated like at `make` (`size` as a JavaScript caller may
+ * pass it: anything but an object of `min`/`max` numbers is a `PoolConfigError`).
+ */
+export const resizedConfig = (config: PoolConfig, size: unknown): Effect.Effect<PoolConfig, PoolConfigError> =>
+  OptionCheck.run(config.name, (check) => Config.resize(check, config, size))
