@@ -5,7 +5,7 @@
  * documented meaning), and a pool made afterwards works.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Option, Schedule } from "effect"
+import { Effect, Either, Fiber, Metric, Option, Schedule } from "effect"
 import { KeyedPool, OptionCheck, Pool, PoolConfigError } from "../src/index.js"
 import { protoKey, throwingGetter, throwingKeys, throwingReads } from "@effect-pool/testing/hostile"
 
@@ -210,6 +210,86 @@ describe("KeyedPool.make: hostile options", () => {
       const error = yield* Effect.flip(Effect.scoped(KeyedPool.make({ acquire: keyedAcquire, maxPerKy: 3 } as never)))
       expect((error as PoolConfigError).message).toMatch(/did you mean "maxPerKey"/)
     }))
+})
+
+describe("Pool.resize: hostile sizes", () => {
+  // the argument is checked like make's options: "options" names the argument itself
+  const sizes: Array<[string, string, unknown, RegExp?]> = [
+    ["null", "options", null, /invalid option options: must be an object, got null/],
+    ["undefined", "options", undefined, /must be an object, got undefined/],
+    ["5", "options", 5],
+    ["\"x\"", "options", "x"],
+    ["[3]", "options", [3]],
+    ["{ maz: 5 }", "maz", { maz: 5 }, /did you mean "max"/],
+    ["{ max: 5, idleTimeout: 1000 }", "idleTimeout", { max: 5, idleTimeout: 1000 }, /is not a known option/],
+    ["{ max: null }", "max", { max: null }, /must be a number, got null/],
+    ["{ min: null }", "min", { min: null }],
+    ["{ max: \"5\" }", "max", { max: "5" }],
+    ["{ max: 0 }", "max", { max: 0 }],
+    ["{ min: 11 }", "min", { min: 11 }],
+    ["a max getter that throws", "max", throwingGetter({ min: 1 }, "max"), /could not be read: Error: reading max throws/],
+    ["a Proxy whose ownKeys throws", "options", throwingKeys({ max: 2 }), /could not be read/]
+  ]
+  for (const [what, option, size, reason] of sizes) {
+    it.effect(`resize(${what}) is a PoolConfigError naming ${option}, in the error channel, changing nothing`, () =>
+      Effect.gen(function*() {
+        const pool = yield* Pool.make({ name: "sized", acquire, min: 1 })
+        let resize: Effect.Effect<void, PoolConfigError> | undefined
+        expect(() => (resize = Pool.resize(pool, size as never))).not.toThrow()
+        const error = yield* Effect.flip(resize!)
+        expect(error).toBeInstanceOf(PoolConfigError)
+        expect(error).toMatchObject({ pool: "sized", option })
+        if (reason !== undefined) expect(error.message).toMatch(reason)
+        expect(yield* Pool.stats(pool)).toMatchObject({ min: 1, max: 10 })
+        yield* Pool.resize(pool, { max: 3 })
+        expect(yield* Pool.stats(pool)).toMatchObject({ min: 1, max: 3 })
+      }).pipe(Effect.scoped))
+  }
+
+  it.effect("a size's undefined entries keep the current value, as at make", () =>
+    Effect.gen(function*() {
+      const pool = yield* Pool.make({ acquire, min: 1, max: 4 })
+      yield* Pool.resize(pool, { min: undefined, max: undefined })
+      expect(yield* Pool.stats(pool)).toMatchObject({ min: 1, max: 4 })
+      yield* Pool.resize(pool, {})
+      expect(yield* Pool.stats(pool)).toMatchObject({ min: 1, max: 4 })
+    }).pipe(Effect.scoped))
+})
+
+describe("KeyedPool: hostile keys", () => {
+  const unprintable: Array<[string, unknown]> = [
+    ["a null-prototype object", Object.create(null)],
+    ["an object whose toString throws", { toString: () => { throw new Error("toString") } }],
+    ["an object whose Symbol.toPrimitive throws", { [Symbol.toPrimitive]: () => { throw new Error("toPrimitive") } }]
+  ]
+  /** The `key` labels of the metrics of keyed pool `name`. */
+  const keyLabels = (name: string) =>
+    Effect.map(Metric.snapshot, (pairs) =>
+      new Set(pairs.flatMap((p) =>
+        p.metricKey.tags.some((t) => t.key === "pool" && t.value === name)
+          ? p.metricKey.tags.filter((t) => t.key === "key").map((t) => t.value)
+          : []
+      )))
+  unprintable.forEach(([what, key], i) => {
+    it.effect(`${what} is a key like any other (its metrics label a description), never a defect`, () =>
+      Effect.gen(function*() {
+        const name = `hostile-key-${i}`
+        const pool = yield* KeyedPool.make({ name, acquire: (k: unknown) => Effect.succeed({ k }), maxPerKey: 1 })
+        expect(yield* KeyedPool.use(pool, key, (item) => Effect.succeed(item.k === key))).toBe(true)
+        expect(yield* KeyedPool.use(pool, key, (item) => Effect.succeed(item.k === key))).toBe(true)
+        expect(yield* KeyedPool.stats(pool)).toMatchObject({ keys: 1, size: 1, borrowed: 0 })
+        expect([...(yield* keyLabels(name))]).toEqual(["an object that cannot be printed"])
+      }).pipe(Effect.scoped))
+  })
+
+  it.effect("a key with a string form keeps it as its label", () =>
+    Effect.gen(function*() {
+      const pool = yield* KeyedPool.make({ name: "printable-keys", acquire: (k: unknown) => Effect.succeed({ k }) })
+      yield* KeyedPool.use(pool, "https://a.example", () => Effect.void)
+      yield* KeyedPool.use(pool, 7, () => Effect.void)
+      yield* KeyedPool.use(pool, { toString: () => "shard-1" }, () => Effect.void)
+      expect(yield* keyLabels("printable-keys")).toEqual(new Set(["https://a.example", "7", "shard-1"]))
+    }).pipe(Effect.scoped))
 })
 
 describe("OptionCheck", () => {

@@ -1,8 +1,8 @@
 /**
  * The runtime-free engine of effect-pool, shared by the Effect 3 and Effect 4 editions: the
- * pool's state machine (`State`), option validation (`Options`) and the pool configuration with
- * its defaults (`Config`). Nothing here imports `effect`; an edition's shell runs the commands
- * the state machine returns on its own runtime.
+ * pool's state machine (`State`), option validation (`Options`), the pool configuration with
+ * its defaults (`Config`) and how a user's callback is called (`Callback`). Nothing here imports
+ * `effect`; an edition's shell runs the commands the state machine returns on its own runtime.
  *
  * @example
  * ```ts
@@ -18,6 +18,7 @@
  * ```
  * @since 0.1.0
  */
+export * as Callback from "./callback.js"
 export * as Config from "./config.js"
 export * as Options from "./options.js"
 export * as State from "./state.js"

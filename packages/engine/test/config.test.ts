@@ -167,3 +167,27 @@ describe("parseHealthCheck: the one healthCheck shape", () => {
     fails({ interval: 1 }, true, "healthCheck.interval")
   })
 })
+
+describe("Config.resize", () => {
+  const base = config({ min: 2, max: 8, idleTimeout: 1000 })
+  const resized = (size: unknown): string | Config.PoolConfig => {
+    const result = Options.checkWith(checker, (check) => Config.resize(check, base, size))
+    return result._tag === "Invalid" ? `${result.option}: ${result.reason}` : result.value
+  }
+
+  it("changes min and max only; an omitted min shrinks to fit a smaller max", () => {
+    expect(resized({ max: 4 })).toEqual({ ...base, max: 4 })
+    expect(resized({ max: 1 })).toEqual({ ...base, min: 1, max: 1 })
+    expect(resized({ min: 0, max: undefined })).toEqual({ ...base, min: 0 })
+    expect(resized({})).toEqual(base)
+  })
+
+  it("a size that is not an object of min/max numbers names the option", () => {
+    expect(resized(null)).toBe("options: must be an object, got null")
+    expect(resized(undefined)).toBe("options: must be an object, got undefined")
+    expect(resized(5)).toBe("options: must be an object, got 5")
+    expect(resized({ max: null })).toBe("max: must be a number, got null")
+    expect(resized({ mx: 3 })).toMatch(/^mx: is not a known option; did you mean "max"/)
+    expect(resized({ max: 2, min: 3 })).toBe("min: must not exceed max (2)")
+  })
+})

@@ -17,6 +17,7 @@ import type { ItemHandle } from "../Pool.js"
 import { ValueIndex } from "./handle.js"
 import { PoolShell } from "./shell.js"
 import * as State from "@effect-pool/engine/state"
+import { messageOfThrown } from "@effect-pool/engine/options"
 import type * as Clock from "effect/Clock"
 
 export interface KeyedOptions<K, A, E, R> extends CommonOptions<A, E, R> {
@@ -128,7 +129,9 @@ export class KeyedPoolShell<K, A, E> {
       lifecycleOf<A, E, any>((item) => this.options.acquire(key, item), this.options, this.runtime as Runtime<any>),
       this.clock,
       this.runtime,
-      { pool: this.config.name, key: String(key) },
+      // the key's string form, or a description when it has none (a null-prototype object, a
+      // toString or Symbol.toPrimitive that throws): a key is never a defect for its label
+      { pool: this.config.name, key: messageOfThrown(key) },
       this.budget,
       this.index
     )

@@ -484,7 +484,9 @@ export const stats = <A, E>(self: Pool<A, E>): Effect.Effect<PoolStats> =>
 /**
  * Changes `min` and/or `max` at run time. Growing starts creations for waiters and `min`;
  * shrinking destroys surplus idle items now and surplus borrowed ones when they come back.
- * Invalid sizes fail with `PoolConfigError` and change nothing.
+ * `size` is checked when the effect runs, like `make`'s options: an invalid size, a `null`
+ * entry, a key other than `min`/`max`, or an argument that is not an object (`null`, a number)
+ * fails with `PoolConfigError` naming the option — never a throw — and changes nothing.
  *
  * @example
  * ```ts
@@ -498,11 +500,14 @@ export const stats = <A, E>(self: Pool<A, E>): Effect.Effect<PoolStats> =>
  * @category sizing
  */
 export const resize: {
-  (size: { readonly min?: number; readonly max?: number }): <A, E>(self: Pool<A, E>) => Effect.Effect<void, PoolConfigError>
-  <A, E>(self: Pool<A, E>, size: { readonly min?: number; readonly max?: number }): Effect.Effect<void, PoolConfigError>
-} = dual(2, <A, E>(self: Pool<A, E>, size: { readonly min?: number; readonly max?: number }) => {
+  (size: { readonly min?: number | undefined; readonly max?: number | undefined }): <A, E>(self: Pool<A, E>) => Effect.Effect<void, PoolConfigError>
+  <A, E>(self: Pool<A, E>, size: { readonly min?: number | undefined; readonly max?: number | undefined }): Effect.Effect<void, PoolConfigError>
+} = dual(2, <A, E>(self: Pool<A, E>, size: { readonly min?: number | undefined; readonly max?: number | undefined }) => {
   const shell = shellOf(self)
-  return Effect.flatMap(internal.resizedConfig(shell.config, size), (config) => Effect.sync(() => shell.resize(config)))
+  // read and checked when run: against the size the pool has then
+  return Effect.suspend(() =>
+    Effect.flatMap(internal.resizedConfig(shell.config, size), (config) => Effect.sync(() => shell.resize(config)))
+  )
 })
 
 /**

@@ -483,3 +483,115 @@ describe("closing", () => {
       expect(stats(pool)).toMatchObject({ creating: 0, size: 0 })
     }))
 })
+
+describe("user callbacks that throw instead of returning an Effect", () => {
+  const sync = (what: string) => (): never => {
+    throw new Error(`${what} sync`)
+  }
+
+  it.effect("a recycle that throws destroys the item like a failing recycle: the borrow succeeds and the slot comes back", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({ acquire: backend.acquire, max: 1, shutdownTimeout: 100, recycle: sync("recycle") })
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(0)
+      expect(stats(pool).borrowed).toBe(0)
+      // through Pool.get's scope too
+      expect(yield* Effect.scoped(Effect.map(Pool.get(pool), (c) => c.id))).toBe(1)
+      expect(stats(pool).borrowed).toBe(0)
+      const next = yield* Effect.forkChild(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      yield* until("the next borrower is served", () => next.pollUnsafe() !== undefined)
+      expect(yield* Fiber.join(next)).toBe(2)
+      yield* until("recycled-out items destroyed", () => backend.destroyed === 3)
+      expect(stats(pool)).toMatchObject({ borrowed: 0, invalidated: 3 })
+      yield* close
+    }))
+
+  it.effect("a validate that throws is a failed validation: the item is destroyed and the borrower gets another", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({
+        acquire: backend.acquire,
+        max: 1,
+        validate: (c) => (c.id === 0 ? sync("validate")() : Effect.void)
+      })
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(0) // new: not validated
+      const second = yield* Effect.forkChild(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      yield* until("the second borrower is served", () => second.pollUnsafe() !== undefined)
+      expect(yield* Fiber.join(second)).toBe(1)
+      yield* until("the item that failed validation destroyed", () => backend.destroyedIds.includes(0))
+      expect(stats(pool)).toMatchObject({ borrowed: 0, size: 1 })
+      yield* close
+    }))
+
+  it.effect("a healthCheck.check that throws fails the check: the item is evicted, min topped up, checks go on", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({
+        acquire: backend.acquire,
+        min: 1,
+        max: 1,
+        healthCheck: { check: (c) => (c.id < 2 ? sync("check")() : Effect.void), schedule: Schedule.spaced("10 seconds") }
+      })
+      yield* until("min", () => stats(pool).idle === 1)
+      yield* TestClock.adjust("10 seconds")
+      yield* until("evicted and replaced", () => backend.destroyedIds.includes(0) && stats(pool).idle === 1)
+      // the checker still runs: the next round evicts item 1 too
+      yield* TestClock.adjust("10 seconds")
+      yield* until("evicted again", () => backend.destroyedIds.includes(1) && stats(pool).idle === 1)
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(2)
+      yield* close
+    }))
+
+  it.effect("a healthCheck.onFailure that throws evicts (the default) and checks go on", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({
+        acquire: backend.acquire,
+        min: 1,
+        max: 1,
+        healthCheck: {
+          check: (c) => (c.id < 2 ? Effect.fail("unhealthy") : Effect.void),
+          schedule: Schedule.spaced("10 seconds"),
+          onFailure: sync("onFailure")
+        }
+      })
+      yield* until("min", () => stats(pool).idle === 1)
+      yield* TestClock.adjust("10 seconds")
+      yield* until("evicted and replaced", () => backend.destroyedIds.includes(0) && stats(pool).idle === 1)
+      yield* TestClock.adjust("10 seconds")
+      yield* until("evicted again", () => backend.destroyedIds.includes(1) && stats(pool).idle === 1)
+      expect(stats(pool)).toMatchObject({ suspended: 0, borrowed: 0 })
+      yield* close
+    }))
+
+  it.effect("an acquire function that throws is a failed creation, retried: the borrower is served when it stops", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      let throws = 2
+      const { pool, close } = yield* scopedPool({
+        acquire: () => (throws-- > 0 ? sync("acquire")() : backend.acquire),
+        max: 1
+      })
+      const borrow = yield* Effect.forkChild(Pool.use(pool, (c) => Effect.succeed(c.id)))
+      yield* settle
+      yield* TestClock.adjust("1 second")
+      yield* until("served", () => borrow.pollUnsafe() !== undefined)
+      expect(yield* Fiber.join(borrow)).toBe(0)
+      expect(stats(pool)).toMatchObject({ borrowed: 0, failures: 2, size: 1 })
+      yield* close
+    }))
+
+  it.effect("a release that throws: the item still counts as destroyed, its slot comes back, close ends", () =>
+    Effect.gen(function*() {
+      let made = 0
+      const { pool, close } = yield* scopedPool({
+        acquire: Effect.acquireRelease(Effect.sync(() => ({ id: made++, open: true })), sync("release")),
+        max: 1
+      })
+      yield* Pool.use(pool, (c) => Pool.invalidate(pool, c))
+      yield* until("destroyed", () => stats(pool).destroyed === 1)
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(1)
+      yield* close
+      expect(stats(pool)).toMatchObject({ size: 0, destroyed: 2, borrowed: 0 })
+    }))
+})

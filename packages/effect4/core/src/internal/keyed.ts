@@ -16,6 +16,7 @@ import type { ItemHandle } from "../Pool.js"
 import { ValueIndex } from "./handle.js"
 import { PoolShell } from "./shell.js"
 import * as State from "@effect-pool/engine/state"
+import { messageOfThrown } from "@effect-pool/engine/options"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 
@@ -128,7 +129,9 @@ export class KeyedPoolShell<K, A, E> {
       lifecycleOf<A, E, any>((item) => this.options.acquire(key, item), this.options, this.context as Context.Context<any>),
       this.clock,
       this.context,
-      { pool: this.config.name, key: String(key) },
+      // the key's string form, or a description when it has none (a null-prototype object, a
+      // toString or Symbol.toPrimitive that throws): a key is never a defect for its label
+      { pool: this.config.name, key: messageOfThrown(key) },
       this.budget,
       this.index
     )

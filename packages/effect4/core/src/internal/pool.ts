@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Config } from "@effect-pool/engine"
+import { Callback, Config } from "@effect-pool/engine"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -22,30 +22,41 @@ export type CommonOptions<A, E, R> = Omit<Options<A, E, R>, "acquire">
 
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
-/** `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict it)? */
-const suspendsOn = (onFailure: OptionCheck.HealthCheck["onFailure"]): (error: unknown) => boolean =>
-  onFailure === "evict"
-    ? () => false
-    : onFailure === "suspend"
-    ? () => true
-    : (error) => onFailure(error) === "suspend"
+/**
+ * `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict
+ * it)? A function of the user's that throws evicts, the default.
+ */
+const suspendsOn = (onFailure: OptionCheck.HealthCheck["onFailure"]): (error: unknown) => boolean => {
+  if (onFailure === "evict") return () => false
+  if (onFailure === "suspend") return () => true
+  const decide = Callback.guard(onFailure, () => "evict" as const)
+  return (error) => decide(error) === "suspend"
+}
 
-/** Provides the pool's environment to a user callback. */
+/** A user callback that throws instead of returning an Effect: that callback failing (a defect). */
+const guarded = <Args extends Array<any>, X, Y, R>(
+  f: (...args: Args) => Effect.Effect<X, Y, R> | undefined
+): ((...args: Args) => Effect.Effect<X, Y, R> | undefined) => Callback.guard(f, (thrown) => Effect.die(thrown))
+
+/** Provides the pool's environment to a user callback (a synchronous throw is its failure). */
 const provided = <Args extends Array<any>, X, Y, R>(
   f: ((...args: Args) => Effect.Effect<X, Y, R>) | undefined,
   context: Context.Context<R>
 ): ((...args: Args) => Effect.Effect<X, Y>) | undefined =>
-  f === undefined ? undefined : (...args: Args) => Effect.provideContext(f(...args), context) as Effect.Effect<X, Y>
+  providedOptional(f, context) as ((...args: Args) => Effect.Effect<X, Y>) | undefined
 
 /** `provided` for a callback that may return `undefined` (nothing to do). */
 const providedOptional = <Args extends Array<any>, X, Y, R>(
   f: ((...args: Args) => Effect.Effect<X, Y, R> | undefined) | undefined,
   context: Context.Context<R>
-): ((...args: Args) => Effect.Effect<X, Y> | undefined) | undefined =>
-  f === undefined ? undefined : (...args: Args) => {
-    const effect = f(...args)
+): ((...args: Args) => Effect.Effect<X, Y> | undefined) | undefined => {
+  if (f === undefined) return undefined
+  const call = guarded(f)
+  return (...args: Args) => {
+    const effect = call(...args)
     return effect === undefined ? undefined : Effect.provideContext(effect, context) as Effect.Effect<X, Y>
   }
+}
 
 /** `acquire` as the shell calls it: with the new item's handle. */
 export type Acquire<A, E, R> =
@@ -185,20 +196,9 @@ export const makeShell = <A, E, R>(
     return shell
   })
 
-/** `min`/`max` changed at run time, validated like at `make`. */
-export const resizedConfig = (
-  config: PoolConfig,
-  size: { readonly min?: number | undefined; readonly max?: number | undefined }
-): Effect.Effect<PoolConfig, PoolConfigError> =>
-  configOf({
-    ...configInputOf(config),
-    min: size.min ?? Math.min(config.min, size.max ?? config.max),
-    max: size.max ?? config.max
-  })
-
-/** A `PoolConfig` back as option input (durations in ms). */
-const configInputOf = (config: PoolConfig): ConfigInput => ({
-  ...config,
-  maxLifetimeJitter: config.lifetimeJitter
-})
-
+/**
+ * `min`/`max` changed at run time, validated like at `make` (`size` as a JavaScript caller may
+ * pass it: anything but an object of `min`/`max` numbers is a `PoolConfigError`).
+ */
+export const resizedConfig = (config: PoolConfig, size: unknown): Effect.Effect<PoolConfig, PoolConfigError> =>
+  Effect.fromResult(OptionCheck.run(config.name, (check) => Config.resize(check, config, size)))

@@ -603,7 +603,7 @@ export class PoolShell<A, E> {
     })
   }
 
-  /** Checks every idle (and every suspended) item with `check` within `timeout` ms (none: `validateTimeout`); failures (and time-outs) evict or suspend. */
+  /** Checks every idle (and every suspended) item with `check` within `timeout` ms (none: `validateTimeout`); failures, defects and time-outs evict or suspend. */
   healthCheck(check: (item: A) => Effect.Effect<unknown, unknown>, suspends: (error: unknown) => boolean, timeout: number | undefined): Effect.Effect<void> {
     return Effect.suspend(() => {
       const items = State.checkOut(this.state)
@@ -621,7 +621,8 @@ export class PoolShell<A, E> {
                 const suspend = failure !== undefined && suspends(failure)
                 this.apply((out) => State.checked(this.state, item, Exit.isSuccess(exit), this.now(), out, suspend, failure))
               })
-          ).pipe(Effect.ignore),
+          // its outcome is recorded above: a defect (a check that threw) must not end the checks
+          ).pipe(Effect.exit),
         { concurrency: "unbounded", discard: true }
       )
     })
