@@ -156,15 +156,13 @@ export const resizeKeys: ReadonlyArray<string> = ["min", "max"]
 /**
  * `config` with the `min`/`max` of `size` (`Pool.resize`), validated as at construction: `size`
  * is checked like a pool's options — an object (each entry read once), of `min` and `max` only,
- * each a number when given (`null` is none; `undefined` keeps the current value, and an omitted
- * `min` shrinks to fit a smaller `max`). "options" names `size` itself in a failure.
+ * each a number when given (`undefined` or `null` is not given, as at construction: it keeps the
+ * current value, and an omitted `min` shrinks to fit a smaller `max`). "options" names `size`
+ * itself in a failure.
  */
 export const resize = <D>(check: Checker<D>, config: PoolConfig, size: unknown): PoolConfig => {
   const input = check.record("options", size) ?? check.fail("options", "must be an object, got undefined")
   check.known(input, resizeKeys)
-  for (const key of resizeKeys) {
-    if (input[key] === null) check.fail(key, "must be a number, got null")
-  }
   const max = input.max ?? config.max
   const min = input.min ?? Math.min(config.min, max as number)
   return parse(check, { ...inputOf(config), min, max } as ConfigInput<D>)
