@@ -316,6 +316,51 @@ describe("WorkerPool hostile run arguments", () => {
 })
 
 describe("WorkerPool hostile values from handlers and callers", () => {
+  it.live("a plain-object failure with a BigInt, a cycle, a function or a throwing getter keeps its _tag and every field that can be sent; the others are named", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`
+import { Effect } from "effect"
+export const bigint = () => { throw { _tag: "NotFound", id: 1n, table: "users" } }
+export const cycle = () => { const e = { _tag: "Cyclic", depth: 2 }; e.self = e; throw e }
+export const effectBigint = () => Effect.fail({ _tag: "Overdrawn", cents: 12345678901234567890n })
+export const mixed = () => { throw { _tag: "Mixed", n: 7n, f: () => 1, get boom() { throw new Error("getter") }, ok: [1, 2] } }
+export const errorCycle = () => { const e = Object.assign(new Error("cyclic error"), { code: "E_CYCLE", n: 2n }); e.self = { back: e, n: 3n }; e.self.self = e.self; throw e }
+`)
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: file, maxWorkers: 1, minWorkers: 1 })
+      const failed = (name: string) =>
+        Effect.map(Effect.exit(WorkerPool.run(pool, null, { name })), (exit) => {
+          if (Exit.isSuccess(exit)) throw new Error(`${name} succeeded`)
+          const error = (exit.cause._tag === "Fail" ? exit.cause.error : undefined) as any
+          expect(error?._tag, `${name}: ${String(exit.cause)}`).toBe("TaskFailedError")
+          return error as { readonly error: Error; readonly fields: Record<string, any>; readonly message: string }
+        })
+      const bigint = yield* failed("bigint")
+      expect(bigint.fields).toEqual({ _tag: "NotFound", id: 1n, table: "users" })
+      expect(bigint.error.name).toBe("NotFound")
+      expect((bigint.error as any)._tag).toBe("NotFound")
+      expect(bigint.message).toContain("NotFound")
+      const cycle = yield* failed("cycle")
+      expect(cycle.fields._tag).toBe("Cyclic")
+      expect(cycle.fields.depth).toBe(2)
+      expect(cycle.fields.self.self).toBe(cycle.fields.self) // the cycle survives structured clone
+      expect(cycle.error.name).toBe("Cyclic")
+      const effect = yield* failed("effectBigint")
+      expect(effect.fields).toEqual({ _tag: "Overdrawn", cents: 12345678901234567890n })
+      const mixed = yield* failed("mixed")
+      expect(mixed.fields._tag).toBe("Mixed")
+      expect(mixed.fields.n).toBe(7n)
+      expect(mixed.fields.ok).toEqual([1, 2])
+      // what cannot be sent keeps its key, as a string saying why
+      expect(mixed.fields.f).toMatch(/cannot be cloned.*function/)
+      expect(mixed.fields.boom).toMatch(/cannot be read.*getter/)
+      const errorCycle = yield* failed("errorCycle")
+      expect(errorCycle.error.message).toBe("cyclic error")
+      expect(errorCycle.fields.code).toBe("E_CYCLE")
+      expect(errorCycle.fields.n).toBe(2n)
+      expect(errorCycle.fields.self.self).toBe(errorCycle.fields.self)
+      expect((yield* WorkerPool.stats(pool)).started).toBe(1)
+    }).pipe(Effect.scoped))
+
   it.live("a handler's value or error that throws when read fails its task; the thread lives on", () =>
     Effect.gen(function*() {
       const file = workerFile(`
