@@ -172,6 +172,9 @@ describe("WorkerPool hostile options", () => {
       const accepted: ReadonlyArray<Record<string, unknown>> = [
         { taskTimeout: Infinity },
         { taskTimeout: "30 days" },
+        { taskTimeout: 1e-9 }, // a positive duration Effect rounds to 0 ns: still positive
+        { taskTimeout: "Infinity" }, // Effect 4's string for none, read the same by both editions
+        { taskTimeout: null }, // null: not given
         { startupTimeout: Infinity },
         { startupTimeout: "30 days" },
         { cancelGracePeriod: 0 },
@@ -254,6 +257,10 @@ describe("WorkerPool hostile run arguments", () => {
         [1, { timeout: NaN }, "timeout"],
         [1, { timeout: 0 }, "timeout"],
         [1, { timeout: {} }, "timeout"],
+        [1, { timeout: "infinity" }, "timeout"],
+        [1, { timeout: " Infinity" }, "timeout"],
+        [1, { timeout: -1e-9 }, "timeout"],
+        [1, { timeout: -0 }, "timeout"],
         [1, { name: 12 }, "name"],
         [1, { name: "" }, "name"],
         [1, { name: Symbol("n") }, "name"],
@@ -282,6 +289,24 @@ describe("WorkerPool hostile run arguments", () => {
       expect(stats.workers).toBe(1)
       expect(stats.started).toBe(1)
       expect(stats.running).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("run options: null is not given (the pool's taskTimeout, the pool's export), a tiny positive timeout is a timeout, \"Infinity\" is none", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, maxWorkers: 1, minWorkers: 1, taskTimeout: "150 millis", cancelGracePeriod: "30 seconds" })
+      const outcome = (input: unknown, options: unknown) =>
+        Effect.map(Effect.exit(WorkerPool.run(pool, input, options as any)), (exit) =>
+          Exit.isSuccess(exit) ? "success" : ((Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any))?._tag)
+      // null: the pool's taskTimeout applies (before, null meant no timeout at all)
+      expect(yield* outcome(600, { name: "wait", timeout: null })).toBe("TaskTimeoutError")
+      // a positive duration Effect rounds to 0 ns is still positive: a timeout at the first timer tick
+      expect(yield* outcome(300, { name: "wait", timeout: 1e-9 })).toBe("TaskTimeoutError")
+      expect(yield* outcome(300, { name: "wait", timeout: [0, 0.5] })).toBe("TaskTimeoutError")
+      // the string "Infinity" is no timeout in both editions, as the number (over the pool's 150 ms)
+      expect(yield* outcome(300, { name: "wait", timeout: "Infinity" })).toBe("success")
+      expect(yield* outcome(300, { name: "wait", timeout: Infinity })).toBe("success")
+      // name and transfer null: not given (the pool's export, nothing transferred)
+      expect(yield* WorkerPool.run(pool, 7, { name: null, transfer: null, timeout: null } as any)).toBe(7)
     }).pipe(Effect.scoped))
 
   it.live("export names that are missing or inherited (constructor, __proto__, toString): TaskFailedError, the pool works", () =>
