@@ -51,7 +51,11 @@ export interface Checker<D = unknown> {
     aliases?: Readonly<Record<string, string>>,
     prefix?: string
   ) => void
-  /** A duration input, in ms (`Infinity` = none). */
+  /**
+   * A duration input, in ms (`Infinity` = none; the string `"Infinity"` too, in both editions).
+   * `null` is not given (`fallback`). A positive input the edition rounds to 0 ns (`1e-9` ms) is
+   * one nanosecond ({@link NANOSECOND_MILLIS}), never 0.
+   */
   readonly duration: (option: string, input: unknown, fallback: D, rules?: DurationRules) => number
   /** A whole number in `[min, max]`; `Infinity` only when `infinity` is true. */
   readonly integer: (
@@ -246,6 +250,29 @@ const known: Checker["known"] = (input, keys, aliases, prefix = "") => {
   }
 }
 
+/** The smallest positive duration (one nanosecond, Effect's unit), in ms. */
+export const NANOSECOND_MILLIS = 1e-6
+
+/**
+ * A duration input written as more than zero: a positive number, BigInt, `"<amount> <unit>"`
+ * string, `[seconds, nanos]` pair or `{ unit: amount }` object. Effect rounds an amount under
+ * a nanosecond (`1e-9` ms, `[0, 0.5]`) to 0; such an input is still a positive duration.
+ */
+const writtenPositive = (value: unknown): boolean => {
+  if (typeof value === "number") return value > 0
+  if (typeof value === "bigint") return value > 0n
+  if (typeof value === "string") return Number.parseFloat(value.trim()) > 0
+  if (Array.isArray(value)) return value.some((part) => typeof part === "number" && part > 0)
+  if (value !== null && typeof value === "object") {
+    try {
+      return Object.getPrototypeOf(value) === Object.prototype && Object.values(value).some((part) => typeof part === "number" && part > 0)
+    } catch {
+      return false // a Proxy or getter of the caller's: read as the codec read it
+    }
+  }
+  return false
+}
+
 const decodeDuration = (codec: DurationCodec, option: string, value: unknown): number => {
   const negative = (typeof value === "number" && value < 0) ||
     (typeof value === "bigint" && value < 0n) ||
@@ -253,8 +280,12 @@ const decodeDuration = (codec: DurationCodec, option: string, value: unknown): n
     (Array.isArray(value) && value.some((part) => typeof part !== "number" || part < 0 || !Number.isFinite(part)))
   if (negative) fail(option, `must be a non-negative duration, got ${describeValue(value)}`)
   if (typeof value === "number" && Number.isNaN(value)) fail(option, "must be a duration, got NaN")
+  // Effect 4's Duration string for none, read alike by both editions (Effect 3 has no such string)
+  if (value === "Infinity") return Infinity
   const ms = codec.decode(value)
   if (ms === undefined || Number.isNaN(ms)) fail(option, `is not a duration: ${describeValue(value)}`)
+  // under a nanosecond Effect rounds to 0: a positive input is never "0" (no limit, or rejected)
+  if (ms === 0 && writtenPositive(value)) return NANOSECOND_MILLIS
   return ms as number
 }
 

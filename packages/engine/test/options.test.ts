@@ -211,6 +211,28 @@ describe("duration", () => {
     expect(reason((c) => c.duration("t", Infinity, 1, { infinity: "reject" }))).toBe("t: must be finite")
     expect(value((c) => c.duration("t", Infinity, 1, { max: 10 }))).toBe(Infinity)
   })
+  it("a positive input the codec rounds to 0 (under a nanosecond, as Effect does) is one nanosecond, never zero", () => {
+    // Effect rounds every form to whole nanoseconds: 1e-9 ms, [0, 0.5], "0.0000001 millis" decode to 0
+    const rounding = Options.makeChecker<unknown>({ decode: (input) => (typeof input === "number" ? (input < 1e-6 ? 0 : input) : 0) })
+    const ms = (input: unknown, rules?: Options.DurationRules) => {
+      const r = Options.checkWith(rounding, (c) => c.duration("t", input, 1, rules))
+      return r._tag === "Valid" ? r.value : `${r.option}: ${r.reason}`
+    }
+    for (const input of [1e-9, Number.MIN_VALUE, [0, 0.5], "0.0000001 millis", { nanoseconds: 0.1 }]) {
+      expect(ms(input, { zero: "reject" }), JSON.stringify(input)).toBe(Options.NANOSECOND_MILLIS)
+      expect(ms(input, { zero: "none" }), JSON.stringify(input)).toBe(Options.NANOSECOND_MILLIS)
+    }
+    // a real zero is still zero, in every form
+    for (const input of [0, -0, 0n, [0, 0], "0 millis", { seconds: 0 }]) {
+      expect(ms(input, { zero: "reject" }), String(input)).toBe("t: must be greater than 0")
+    }
+  })
+  it("the string \"Infinity\" (Effect 4's Duration string) is Infinity whatever the codec, as the number", () => {
+    expect(value((c) => c.duration("t", "Infinity", 1))).toBe(Infinity)
+    expect(reason((c) => c.duration("t", "Infinity", 1, { infinity: "reject" }))).toBe("t: must be finite")
+    expect(reason((c) => c.duration("t", "infinity", 1))).toBe('t: is not a duration: "infinity"')
+    expect(reason((c) => c.duration("t", "-Infinity", 1))).toBe('t: must be a non-negative duration, got "-Infinity"')
+  })
   it("a maximum, inclusive, named in both forms", () => {
     expect(value((c) => c.duration("t", 10, 1, { max: 10 }))).toBe(10)
     expect(reason((c) => c.duration("t", 11, 1, { max: 10 }))).toBe("t: must be at most 10ms (10 ms), got 11 ms")

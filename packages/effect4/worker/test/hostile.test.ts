@@ -172,6 +172,9 @@ describe("WorkerPool hostile options", () => {
       const accepted: ReadonlyArray<Record<string, unknown>> = [
         { taskTimeout: Infinity },
         { taskTimeout: "30 days" },
+        { taskTimeout: 1e-9 }, // a positive duration Effect rounds to 0 ns: still positive
+        { taskTimeout: "Infinity" }, // Effect 4's string for none, read the same by both editions
+        { taskTimeout: null }, // null: not given
         { startupTimeout: Infinity },
         { startupTimeout: "30 days" },
         { cancelGracePeriod: 0 },
@@ -254,6 +257,10 @@ describe("WorkerPool hostile run arguments", () => {
         [1, { timeout: NaN }, "timeout"],
         [1, { timeout: 0 }, "timeout"],
         [1, { timeout: {} }, "timeout"],
+        [1, { timeout: "infinity" }, "timeout"],
+        [1, { timeout: " Infinity" }, "timeout"],
+        [1, { timeout: -1e-9 }, "timeout"],
+        [1, { timeout: -0 }, "timeout"],
         [1, { name: 12 }, "name"],
         [1, { name: "" }, "name"],
         [1, { name: Symbol("n") }, "name"],
@@ -282,6 +289,24 @@ describe("WorkerPool hostile run arguments", () => {
       expect(stats.workers).toBe(1)
       expect(stats.started).toBe(1)
       expect(stats.running).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("run options: null is not given (the pool's taskTimeout, the pool's export), a tiny positive timeout is a timeout, \"Infinity\" is none", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: basic, maxWorkers: 1, minWorkers: 1, taskTimeout: "150 millis", cancelGracePeriod: "30 seconds" })
+      const outcome = (input: unknown, options: unknown) =>
+        Effect.map(Effect.exit(WorkerPool.run(pool, input, options as any)), (exit) =>
+          Exit.isSuccess(exit) ? "success" : ((Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any))?._tag)
+      // null: the pool's taskTimeout applies (before, null meant no timeout at all)
+      expect(yield* outcome(600, { name: "wait", timeout: null })).toBe("TaskTimeoutError")
+      // a positive duration Effect rounds to 0 ns is still positive: a timeout at the first timer tick
+      expect(yield* outcome(300, { name: "wait", timeout: 1e-9 })).toBe("TaskTimeoutError")
+      expect(yield* outcome(300, { name: "wait", timeout: [0, 0.5] })).toBe("TaskTimeoutError")
+      // the string "Infinity" is no timeout in both editions, as the number (over the pool's 150 ms)
+      expect(yield* outcome(300, { name: "wait", timeout: "Infinity" })).toBe("success")
+      expect(yield* outcome(300, { name: "wait", timeout: Infinity })).toBe("success")
+      // name and transfer null: not given (the pool's export, nothing transferred)
+      expect(yield* WorkerPool.run(pool, 7, { name: null, transfer: null, timeout: null } as any)).toBe(7)
     }).pipe(Effect.scoped))
 
   it.live("export names that are missing or inherited (constructor, __proto__, toString): TaskFailedError, the pool works", () =>
@@ -316,6 +341,51 @@ describe("WorkerPool hostile run arguments", () => {
 })
 
 describe("WorkerPool hostile values from handlers and callers", () => {
+  it.live("a plain-object failure with a BigInt, a cycle, a function or a throwing getter keeps its _tag and every field that can be sent; the others are named", () =>
+    Effect.gen(function*() {
+      const file = workerFile(`
+import { Effect } from "effect"
+export const bigint = () => { throw { _tag: "NotFound", id: 1n, table: "users" } }
+export const cycle = () => { const e = { _tag: "Cyclic", depth: 2 }; e.self = e; throw e }
+export const effectBigint = () => Effect.fail({ _tag: "Overdrawn", cents: 12345678901234567890n })
+export const mixed = () => { throw { _tag: "Mixed", n: 7n, f: () => 1, get boom() { throw new Error("getter") }, ok: [1, 2] } }
+export const errorCycle = () => { const e = Object.assign(new Error("cyclic error"), { code: "E_CYCLE", n: 2n }); e.self = { back: e, n: 3n }; e.self.self = e.self; throw e }
+`)
+      const pool = yield* WorkerPool.make<unknown, unknown>({ filename: file, maxWorkers: 1, minWorkers: 1 })
+      const failed = (name: string) =>
+        Effect.map(Effect.exit(WorkerPool.run(pool, null, { name })), (exit) => {
+          if (Exit.isSuccess(exit)) throw new Error(`${name} succeeded`)
+          const error = (Option.getOrUndefined(Cause.findErrorOption(exit.cause)) as any)
+          expect(error?._tag, `${name}: ${String(exit.cause)}`).toBe("TaskFailedError")
+          return error as { readonly error: Error; readonly fields: Record<string, any>; readonly message: string }
+        })
+      const bigint = yield* failed("bigint")
+      expect(bigint.fields).toEqual({ _tag: "NotFound", id: 1n, table: "users" })
+      expect(bigint.error.name).toBe("NotFound")
+      expect((bigint.error as any)._tag).toBe("NotFound")
+      expect(bigint.message).toContain("NotFound")
+      const cycle = yield* failed("cycle")
+      expect(cycle.fields._tag).toBe("Cyclic")
+      expect(cycle.fields.depth).toBe(2)
+      expect(cycle.fields.self.self).toBe(cycle.fields.self) // the cycle survives structured clone
+      expect(cycle.error.name).toBe("Cyclic")
+      const effect = yield* failed("effectBigint")
+      expect(effect.fields).toEqual({ _tag: "Overdrawn", cents: 12345678901234567890n })
+      const mixed = yield* failed("mixed")
+      expect(mixed.fields._tag).toBe("Mixed")
+      expect(mixed.fields.n).toBe(7n)
+      expect(mixed.fields.ok).toEqual([1, 2])
+      // what cannot be sent keeps its key, as a string saying why
+      expect(mixed.fields.f).toMatch(/cannot be cloned.*function/)
+      expect(mixed.fields.boom).toMatch(/cannot be read.*getter/)
+      const errorCycle = yield* failed("errorCycle")
+      expect(errorCycle.error.message).toBe("cyclic error")
+      expect(errorCycle.fields.code).toBe("E_CYCLE")
+      expect(errorCycle.fields.n).toBe(2n)
+      expect(errorCycle.fields.self.self).toBe(errorCycle.fields.self)
+      expect((yield* WorkerPool.stats(pool)).started).toBe(1)
+    }).pipe(Effect.scoped))
+
   it.live("a handler's value or error that throws when read fails its task; the thread lives on", () =>
     Effect.gen(function*() {
       const file = workerFile(`

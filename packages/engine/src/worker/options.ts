@@ -1,5 +1,6 @@
 /**
- * The worker pool's `atomics` option, both editions: how an idle thread waits for its next task.
+ * The worker pool's `atomics` option and the options of one `run` ({@link parseRunOptions}),
+ * both editions. `atomics`: how an idle thread waits for its next task.
  * piscina's name and values (`"sync"` | `"async"` | `"disabled"`, piscina 5) and piscina 4's
  * `useAtomics: boolean`, checked with the edition's checker (no `effect` import).
  *
@@ -29,6 +30,7 @@
  * ```
  * @since 0.1.0
  */
+import type { TransferListItem } from "node:worker_threads"
 import type { Checker } from "../options.js"
 import { describeValue } from "../options.js"
 
@@ -86,3 +88,67 @@ const parseAtomicsOption = (check: Checker<any>, atomics: unknown, useAtomics: u
 
 /** Whether threads in this mode park in `Atomics.wait` between tasks (only `"sync"`). */
 export const parkingOf = (mode: AtomicsMode): boolean => mode === "sync"
+
+/** The options of one `WorkerPool.run`, checked: the export, the timeout (ms, `Infinity`: none), what to transfer. */
+export interface RunOptions {
+  readonly name: string | undefined
+  readonly timeout: number
+  readonly transfer: ReadonlyArray<TransferListItem> | undefined
+}
+
+/** The keys of `WorkerPool.run`'s options. */
+export const RUN_OPTION_KEYS: ReadonlyArray<string> = ["transfer", "name", "timeout"]
+
+const isDetached = (buffer: ArrayBuffer): boolean => {
+  try {
+    new Uint8Array(buffer)
+    return false
+  } catch {
+    return true
+  }
+}
+
+/**
+ * Checks the options of one `WorkerPool.run` (both editions; the edition turns a failure into
+ * its `TaskInputError` naming the option), before anything is borrowed. `undefined` or `null`
+ * options, and an option given as `null`, are not given — as every option of this repo's
+ * packages (grpc's `waitForReady: null` is the pool's): `timeout: null` is the pool's
+ * `taskTimeout` (`poolTimeout`, ms), not "no timeout". `timeout` is a duration > 0 as the
+ * edition's checker reads it: one Effect rounds to 0 ns (`1e-9`) is one nanosecond, `Infinity`
+ * and the string `"Infinity"` are none.
+ */
+export const parseRunOptions = (check: Checker<any>, options: unknown, poolTimeout: number): RunOptions => {
+  if (options === undefined || options === null) return { name: undefined, timeout: poolTimeout, transfer: undefined }
+  // every option read once, into a copy (a getter or Proxy of the caller's that throws is that
+  // option's error, never a defect)
+  const o = check.record("options", options)!
+  for (const key of Object.keys(o)) {
+    if (RUN_OPTION_KEYS.includes(key) || o[key] === undefined) continue
+    const hint = key === "signal"
+      ? "; cancel a task by interrupting its fiber (e.g. Effect.timeout, Effect.race, Fiber.interrupt)"
+      : ""
+    check.fail(key, `is not a run option (transfer, name, timeout)${hint}`)
+  }
+  let transfer: ReadonlyArray<TransferListItem> | undefined
+  if (o.transfer != null) {
+    if (!Array.isArray(o.transfer)) {
+      check.fail("transfer", `must be an array of transferable objects, got ${describeValue(o.transfer)}`)
+    }
+    try {
+      transfer = Array.from(o.transfer as ReadonlyArray<TransferListItem>)
+    } catch {
+      check.fail("transfer", "could not be read (an element's getter or the array's Proxy threw)")
+    }
+  }
+  const name = o.name ?? undefined
+  if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
+    check.fail("name", `must be the name of an export, got ${describeValue(name)}`)
+  }
+  if (transfer !== undefined) {
+    for (const item of transfer) {
+      if (item instanceof ArrayBuffer && isDetached(item)) check.fail("transfer", "holds an ArrayBuffer that is already detached (transferred before)")
+    }
+  }
+  const timeout = o.timeout == null ? poolTimeout : check.duration("timeout", o.timeout, Infinity, { zero: "reject", infinity: "none" })
+  return { name: name as string | undefined, timeout, transfer }
+}

@@ -133,33 +133,57 @@ export const isCloneable = (value: unknown): boolean => {
   }
 }
 
-/** Captures `error` (anything thrown) for `postMessage`; fields that cannot be cloned become strings. */
+/**
+ * One own field of a thrown value as it crosses the thread: the value itself when structured
+ * clone can carry it (a BigInt, a cycle, a Map, a Date, …), else a string naming what it held
+ * (a function, a Symbol, an object holding one) — and a getter that throws is named with what it
+ * threw. Never throws: one field that cannot be carried never costs the error its other fields.
+ */
+const carried = (owner: Record<string, unknown>, key: string): unknown => {
+  let value: unknown
+  try {
+    value = owner[key]
+  } catch (error) {
+    return `[cannot be read: ${describeThrown(error instanceof Error ? errorLabel(error) : error)}]`
+  }
+  return isCloneable(value) ? value : `[cannot be cloned: ${describeThrown(value)}]`
+}
+
+/** `owner`'s own enumerable fields but `skip`, each {@link carried}. */
+const carriedFields = (owner: Record<string, unknown>, skip: ReadonlyArray<string>): Record<string, unknown> => {
+  const fields: Record<string, unknown> = {}
+  for (const key of Object.keys(owner)) {
+    if (!skip.includes(key)) fields[key] = carried(owner, key)
+  }
+  return fields
+}
+
+/**
+ * Captures `error` (anything thrown) for `postMessage`: its own fields travel by structured
+ * clone (see {@link carried}); a field that cannot is a string naming it. A plain object (an
+ * Effect's failure such as `{ _tag, ... }`) is named by its `_tag`, its message its JSON as
+ * {@link describeThrown} writes it (BigInts and cycles included).
+ */
 export const serializeError = (error: unknown): SerializedError => {
   if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
     const e = error as Error & Record<string, unknown>
-    const fields: Record<string, unknown> = {}
-    for (const key of Object.keys(e)) {
-      if (key === "message" || key === "stack" || key === "name") continue
-      const value = e[key]
-      fields[key] = isCloneable(value) ? value : String(value)
-    }
+    const fields = carriedFields(e, ["message", "stack", "name"])
     const name = typeof e.name === "string" ? e.name : "Error"
     return { name, message: String(e.message), stack: typeof e.stack === "string" ? e.stack : undefined, fields }
   }
   if (typeof error === "object" && error !== null) {
     // a plain object (an Effect's failure such as { _tag, ... }): its fields are the error's
-    const fields: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(error)) fields[key] = isCloneable(value) ? value : String(value)
+    const fields = carriedFields(error as Record<string, unknown>, [])
     const tag = typeof fields._tag === "string" ? fields._tag : "Error"
-    return { name: tag, message: JSON.stringify(fields), stack: undefined, fields }
+    return { name: tag, message: describeThrown(fields), stack: undefined, fields }
   }
   return { name: "Error", message: String(error), stack: undefined, fields: {} }
 }
 
 /**
  * A value named for a message without running code of its owner that could throw: strings
- * quoted, symbols and bigints as written, a plain object by its JSON (at most 200 characters),
- * anything else by kind.
+ * quoted, symbols and bigints as written, a plain object by its JSON (at most 200 characters;
+ * BigInts and cycles written, see `jsonOf`), anything else by kind.
  */
 export const describeThrown = (value: unknown): string => {
   if (typeof value === "symbol") return String(value)
@@ -168,12 +192,30 @@ export const describeThrown = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)
   if (value === null || typeof value !== "object") return String(value)
   try {
-    const json = JSON.stringify(value)
+    const json = jsonOf(value)
     if (typeof json === "string") return json.length > 200 ? `${json.slice(0, 200)}…` : json
   } catch {
-    // a BigInt, a cycle or a throwing getter/toJSON: named by kind
+    // a throwing getter, toJSON or Proxy trap: named by kind
   }
   return Array.isArray(value) ? "an array" : "an object"
+}
+
+/**
+ * `value`'s JSON keeping what it can: a BigInt as its digits and `n` (`"12n"`), a reference back
+ * to an enclosing object as `"[Circular]"` (plain `JSON.stringify` throws on either, and the
+ * whole value would be lost). What JSON leaves out (functions, Symbols, `undefined`) it still does.
+ */
+const jsonOf = (value: object): string | undefined => {
+  // the objects enclosing the one being written (a replacer's `this` is its holder)
+  const enclosing: Array<unknown> = []
+  return JSON.stringify(value, function(this: unknown, _key: string, field: unknown) {
+    if (typeof field === "bigint") return `${field}n`
+    if (field === null || typeof field !== "object") return field
+    while (enclosing.length > 0 && enclosing[enclosing.length - 1] !== this) enclosing.pop()
+    if (enclosing.includes(field)) return "[Circular]"
+    enclosing.push(field)
+    return field
+  })
 }
 
 /**

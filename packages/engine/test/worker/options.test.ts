@@ -1,7 +1,7 @@
 /** The worker pool's `atomics` option (piscina's values) and piscina 4's `useAtomics`, one parser for both editions. */
 import { describe, expect, it } from "vitest"
 import * as Options from "../../src/options.js"
-import { type AtomicsMode, atomicsInEnvironment, parkingOf, parseAtomics } from "../../src/worker/options.js"
+import { type AtomicsMode, atomicsInEnvironment, parkingOf, parseAtomics, parseRunOptions } from "../../src/worker/options.js"
 
 const checker = Options.makeChecker<number>({ decode: (input) => (typeof input === "number" ? input : undefined) })
 const parse = (atomics: unknown, useAtomics?: unknown, environment?: Record<string, unknown>): string => {
@@ -58,5 +58,35 @@ describe("atomics", () => {
     // the options are still checked first
     expect(parse("Sync", undefined, off)).toMatch(/^atomics: must be one of/)
     expect(parse("sync", false, off)).toMatch(/^useAtomics: .*disagrees/)
+  })
+})
+
+describe("run options", () => {
+  const run = (options: unknown, poolTimeout = 500): unknown => {
+    const result = Options.checkWith(checker, (check) => parseRunOptions(check, options, poolTimeout))
+    return result._tag === "Invalid" ? `${result.option}: ${result.reason}` : result.value
+  }
+  it("none, or every option null: not given — the pool's timeout, its export, nothing transferred", () => {
+    const none = { name: undefined, timeout: 500, transfer: undefined }
+    expect(run(undefined)).toEqual(none)
+    expect(run(null)).toEqual(none)
+    expect(run({})).toEqual(none)
+    expect(run({ name: null, timeout: null, transfer: null })).toEqual(none)
+  })
+  it("timeout: a duration > 0; Infinity and \"Infinity\" are none; a tiny positive one is one", () => {
+    expect(run({ timeout: 20 })).toMatchObject({ timeout: 20 })
+    expect(run({ timeout: Infinity })).toMatchObject({ timeout: Infinity })
+    expect(run({ timeout: "Infinity" })).toMatchObject({ timeout: Infinity })
+    expect(run({ timeout: 1e-9 })).toMatchObject({ timeout: 1e-9 })
+    expect(run({ timeout: 0 })).toBe("timeout: must be greater than 0")
+    expect(run({ timeout: -1 })).toBe("timeout: must be a non-negative duration, got -1")
+  })
+  it("bad options name themselves", () => {
+    expect(run({ name: "" })).toBe('name: must be the name of an export, got ""')
+    expect(run({ transfer: 1 })).toBe("transfer: must be an array of transferable objects, got 1")
+    expect(run({ signal: 1 })).toMatch(/^signal: is not a run option/)
+    expect(run({ other: null })).toBe("other: is not a run option (transfer, name, timeout)")
+    expect(run([])).toBe("options: must be an object, got an array")
+    expect(run(() => 1)).toBe("options: must be an object, got a function")
   })
 })

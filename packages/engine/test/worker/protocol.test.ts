@@ -19,7 +19,7 @@ describe("serializeError / deserializeError", () => {
 
   it("turns fields that cannot be cloned into strings", () => {
     const serialized = serializeError(Object.assign(new Error("x"), { f: () => 1, ok: [1, 2] }))
-    expect(typeof serialized.fields.f).toBe("string")
+    expect(serialized.fields.f).toBe("[cannot be cloned: a function]")
     expect(serialized.fields.ok).toEqual([1, 2])
     expect(() => structuredClone(serialized)).not.toThrow()
   })
@@ -30,6 +30,24 @@ describe("serializeError / deserializeError", () => {
     expect(serialized.fields).toEqual({ _tag: "NotFound", id: 3 })
     expect(JSON.parse(serialized.message)).toEqual({ _tag: "NotFound", id: 3 })
     expect(serializeError({ id: 3 }).name).toBe("Error")
+  })
+
+  it("a plain object with a BigInt or a cycle keeps its _tag and every field; a field that cannot be sent is named", () => {
+    const cyclic: Record<string, unknown> = { _tag: "Cyclic", n: 1n }
+    cyclic.self = cyclic
+    const serialized = structuredClone(serializeError(cyclic))
+    expect(serialized.name).toBe("Cyclic")
+    expect(serialized.fields._tag).toBe("Cyclic")
+    expect(serialized.fields.n).toBe(1n)
+    expect((serialized.fields.self as Record<string, unknown>).self).toBe(serialized.fields.self)
+    // the message is the fields' JSON: the copy's self is the original, whose own self is the cycle
+    expect(JSON.parse(serialized.message)).toEqual({ _tag: "Cyclic", n: "1n", self: { _tag: "Cyclic", n: "1n", self: "[Circular]" } })
+    const mixed = serializeError({ _tag: "Mixed", f: () => 1, s: Symbol("s"), get boom(): number { throw new Error("getter") }, ok: 2n })
+    expect(mixed.fields).toEqual({ _tag: "Mixed", f: "[cannot be cloned: a function]", s: "[cannot be cloned: Symbol(s)]", boom: "[cannot be read: \"Error: getter\"]", ok: 2n })
+    expect(() => structuredClone(mixed)).not.toThrow()
+    // an Error's fields alike: a throwing getter no longer loses the rest
+    const error = Object.defineProperty(Object.assign(new Error("x"), { code: "E" }), "bad", { enumerable: true, get: () => { throw null } })
+    expect(serializeError(error)).toMatchObject({ message: "x", fields: { code: "E", bad: "[cannot be read: null]" } })
   })
 
   it("an object with a message but no Error prototype is read as an error", () => {

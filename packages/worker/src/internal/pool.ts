@@ -26,7 +26,7 @@ import type { Options, RunOptions } from "../WorkerPool.js"
 import { TaskFailedError, TaskInputError, TaskTimeoutError, WorkerCrashedError, type WorkerError, type WorkerStartupError } from "../WorkerError.js"
 import { deserializeError, errorLabel, isCloneable, type ReplyMessage } from "@effect-pool/engine/worker/protocol"
 import { type Exited, type PostedTask, taskId, type Thread } from "@effect-pool/engine/worker/thread"
-import { type AtomicsMode, parkingOf, parseAtomics } from "@effect-pool/engine/worker/options"
+import { type AtomicsMode, parkingOf, parseAtomics, parseRunOptions, type RunOptions as ParsedRun } from "@effect-pool/engine/worker/options"
 import { type Counters, Threads } from "./threads.js"
 
 /** The options of `WorkerPool.make`, as documented on the public type. */
@@ -309,66 +309,13 @@ export class WorkerPoolShell {
   }
 }
 
-const isDetached = (buffer: ArrayBuffer): boolean => {
-  try {
-    new Uint8Array(buffer)
-    return false
-  } catch {
-    return true
-  }
-}
-
-const runOptionKeys = ["transfer", "name", "timeout"]
-
 const inputError = (argument: string, reason: string): TaskInputError =>
   new TaskInputError({ argument, error: undefined, message: `invalid run option ${argument}: ${reason}` })
 
-/** Checks the options of one `run`; never throws (a bad one is a `TaskInputError`). */
-const checkRunOptions = (
-  options: RunOptions | undefined,
-  taskTimeout: number
-): TaskInputError | { readonly name: string | undefined; readonly timeout: number; readonly transfer: ReadonlyArray<TransferListItem> | undefined } => {
-  if (options === undefined || options === null) return { name: undefined, timeout: taskTimeout, transfer: undefined }
-  if (typeof options !== "object" || Array.isArray(options)) return inputError("options", `must be an object, got ${OptionCheck.describeValue(options)}`)
-  // every option readable (a getter or Proxy of the caller's that throws is that option's error,
-  // never a defect), then read once into a copy
-  const readable = OptionCheck.run("run", (check) => check.record("options", options))
-  if (readable._tag === "Left") return inputError(readable.left.option, readable.left.reason)
-  const o = readable.right as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (runOptionKeys.includes(key) || o[key] === undefined) continue
-    const hint = key === "signal"
-      ? "; cancel a task by interrupting its fiber (e.g. Effect.timeout, Effect.race, Fiber.interrupt)"
-      : ""
-    return inputError(key, `is not a run option (transfer, name, timeout)${hint}`)
-  }
-  const { name, timeout } = o as RunOptions
-  let transfer: ReadonlyArray<TransferListItem> | undefined
-  if (o.transfer !== undefined) {
-    if (!Array.isArray(o.transfer)) {
-      return inputError("transfer", `must be an array of transferable objects, got ${OptionCheck.describeValue(o.transfer)}`)
-    }
-    try {
-      transfer = Array.from(o.transfer as ReadonlyArray<TransferListItem>)
-    } catch {
-      return inputError("transfer", "could not be read (an element's getter or the array's Proxy threw)")
-    }
-  }
-  if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
-    return inputError("name", `must be the name of an export, got ${OptionCheck.describeValue(name)}`)
-  }
-  if (transfer !== undefined) {
-    for (const item of transfer) {
-      if (item instanceof ArrayBuffer && isDetached(item)) return inputError("transfer", "holds an ArrayBuffer that is already detached (transferred before)")
-    }
-  }
-  let ms = taskTimeout
-  if (timeout !== undefined) {
-    const checked = OptionCheck.run("run", (check) => check.duration("timeout", timeout, Infinity, { zero: "reject", infinity: "none" }))
-    if (checked._tag === "Left") return inputError("timeout", checked.left.reason)
-    ms = checked.right
-  }
-  return { name, timeout: ms, transfer }
+/** Checks the options of one `run` (the engine's `parseRunOptions`); a bad one is a `TaskInputError` naming it. */
+const checkRunOptions = (options: RunOptions | undefined, taskTimeout: number): TaskInputError | ParsedRun => {
+  const checked = OptionCheck.run("run", (check) => parseRunOptions(check, options, taskTimeout))
+  return checked._tag === "Left" ? inputError(checked.left.option, checked.left.reason) : checked.right
 }
 
 /** Every option of `WorkerPool.make` (`Options`), and piscina's names for them. */
