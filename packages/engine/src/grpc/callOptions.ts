@@ -91,7 +91,7 @@ export const noCall = (module: GrpcCallModule): ParsedCall => ({
 
 /** `undefined` or an array of functions; empty is `undefined`. */
 const functions = <F, D>(check: Checker<D>, option: string, input: unknown): ReadonlyArray<F> | undefined => {
-  if (input === undefined) return undefined
+  if (input == null) return undefined
   if (!Array.isArray(input)) check.fail(option, `must be an array of functions, got ${describeValue(input)}`)
   const array = input as Array<unknown>
   array.forEach((f, i) => {
@@ -126,7 +126,7 @@ const readGuarded = <A, D>(check: Checker<D>, option: string, read: () => A): A 
 const connectionHeaders: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"])
 
 const metadataOf = <D>(check: Checker<D>, input: unknown, module: GrpcCallModule): grpc.Metadata => {
-  if (input === undefined) return new module.Metadata()
+  if (input == null) return new module.Metadata()
   if (input instanceof module.Metadata) {
     // set() checked each entry when it was added: check again what could have bypassed it (the
     // caller's methods read under a guard: a subclass's getMap that throws is this argument's error)
@@ -178,7 +178,8 @@ export const MAX_DEADLINE_FROM_NOW_MS = 99_999_999 * 3_600_000
 
 const deadlineOf = <D>(check: Checker<D>, deadline: unknown, timeout: unknown): grpc.Deadline => {
   let at: number = Infinity
-  if (deadline !== undefined) {
+  // null is not given, as for every other option (`timeout: null` was a deadline of now)
+  if (deadline != null) {
     // a Date's getTime read under a guard (a subclass's, or one patched onto it, may throw)
     const [isDate, ms] = readGuarded(check, "deadline", () => (deadline instanceof Date ? [true, deadline.getTime()] as const : [false, deadline] as const))
     if (typeof ms !== "number" || Number.isNaN(ms)) {
@@ -186,7 +187,7 @@ const deadlineOf = <D>(check: Checker<D>, deadline: unknown, timeout: unknown): 
     }
     at = ms as number
   }
-  if (timeout !== undefined) {
+  if (timeout != null) {
     const ms = check.duration("timeout", timeout as D, 0 as D)
     // the earlier of the two
     at = Math.min(at, Date.now() + ms)
@@ -216,8 +217,8 @@ export const parseCall = <D>(check: Checker<D>, input: CallOptionsInput<D> | und
   return {
     metadata: metadataOf(check, options.metadata, module),
     deadline: deadlineOf(check, options.deadline, options.timeout),
-    onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata),
-    onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus),
+    onMetadata: check.func<(metadata: grpc.Metadata) => void>("onMetadata", options.onMetadata ?? undefined),
+    onStatus: check.func<(status: grpc.StatusObject) => void>("onStatus", options.onStatus ?? undefined),
     // null is not given (the pool's), as an option's default everywhere else
     waitForReady: options.waitForReady == null
       // a grpc-js user's way of asking: new Metadata({ waitForReady: true })

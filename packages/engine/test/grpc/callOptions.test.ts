@@ -90,6 +90,18 @@ describe("parseCall", () => {
     expect(asked._tag === "Valid" && asked.value.waitForReady).toBe(true)
   })
 
+  it("every option null: not given, as {} — no deadline (timeout: null was a deadline of now), no metadata, no callbacks, no interceptors", () => {
+    const keys = ["deadline", "timeout", "metadata", "onMetadata", "onStatus", "interceptors", "interceptor_providers", "waitForReady", "compress"]
+    const none = parse({})
+    if (none._tag !== "Valid") throw new Error(none.reason)
+    for (const key of keys) {
+      const r = parse({ [key]: null })
+      if (r._tag !== "Valid") throw new Error(`${key}: null: ${r.option}: ${r.reason}`)
+      expect([key, r.value.deadline, r.value.interceptors, r.value.providers, r.value.onStatus, r.value.metadata.getMap()])
+        .toEqual([key, none.value.deadline, none.value.interceptors, none.value.providers, none.value.onStatus, {}])
+    }
+  })
+
   it("deadline edges: -Infinity is the epoch (long past); the furthest grpc-js sends is one, a later one none", () => {
     const past = parse({ deadline: -Infinity })
     expect(past._tag === "Valid" && (past.value.deadline as Date).getTime()).toBe(0)
