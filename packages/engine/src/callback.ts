@@ -30,3 +30,16 @@ export const guard = <Args extends ReadonlyArray<unknown>, R, T>(
     return onThrow(thrown)
   }
 }
+
+/**
+ * `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict
+ * it)? A function of the user's that throws evicts, the default.
+ */
+export const suspendsOn = (
+  onFailure: "evict" | "suspend" | ((error: unknown) => "evict" | "suspend")
+): ((error: unknown) => boolean) => {
+  if (onFailure === "evict") return () => false
+  if (onFailure === "suspend") return () => true
+  const decide = guard(onFailure, () => "evict" as const)
+  return (error) => decide(error) === "suspend"
+}

@@ -21,17 +21,6 @@ export type CommonOptions<A, E, R> = Omit<Options<A, E, R>, "acquire">
 
 const defaultHealthSchedule = Schedule.spaced("30 seconds")
 
-/**
- * `healthCheck.onFailure` as a predicate: does this failure suspend the item (rather than evict
- * it)? A function of the user's that throws evicts, the default.
- */
-const suspendsOn = (onFailure: OptionCheck.HealthCheck["onFailure"]): (error: unknown) => boolean => {
-  if (onFailure === "evict") return () => false
-  if (onFailure === "suspend") return () => true
-  const decide = Callback.guard(onFailure, () => "evict" as const)
-  return (error) => decide(error) === "suspend"
-}
-
 /** A user callback that throws instead of returning an Effect: that callback failing (a defect). */
 const guarded = <Args extends Array<any>, X, Y, R>(
   f: (...args: Args) => Effect.Effect<X, Y, R> | undefined
@@ -157,7 +146,7 @@ export const startBackground = <A, R>(
     if (healthCheck !== undefined) {
       const check = provided(healthCheck.check as (item: A) => Effect.Effect<unknown, unknown, R>, runtime)!
       const schedule = (healthCheck.schedule ?? defaultHealthSchedule) as Schedule.Schedule<unknown, unknown, R>
-      yield* Effect.forkScoped(healthChecker(schedule, pool.healthCheck(check, suspendsOn(healthCheck.onFailure), healthCheck.timeout)))
+      yield* Effect.forkScoped(healthChecker(schedule, pool.healthCheck(check, Callback.suspendsOn(healthCheck.onFailure), healthCheck.timeout)))
     }
     yield* Effect.forkScoped(metricsRefresher(() => pool.refreshMetrics()))
   })
