@@ -180,13 +180,15 @@ describe("Config.resize", () => {
     expect(resized({ max: 1 })).toEqual({ ...base, min: 1, max: 1 })
     expect(resized({ min: 0, max: undefined })).toEqual({ ...base, min: 0 })
     expect(resized({})).toEqual(base)
+    // null is not given, as in make's options: the current value
+    expect(resized({ min: null, max: null })).toEqual(base)
   })
 
   it("a size that is not an object of min/max numbers names the option", () => {
     expect(resized(null)).toBe("options: must be an object, got null")
     expect(resized(undefined)).toBe("options: must be an object, got undefined")
     expect(resized(5)).toBe("options: must be an object, got 5")
-    expect(resized({ max: null })).toBe("max: must be a number, got null")
+    expect(resized({ max: "3" })).toBe("max: must be a number, got \"3\"")
     expect(resized({ mx: 3 })).toMatch(/^mx: is not a known option; did you mean "max"/)
     expect(resized({ max: 2, min: 3 })).toBe("min: must not exceed max (2)")
   })
