@@ -110,7 +110,7 @@ type DurationKey = {
  */
 export const parse = <D>(check: Checker<D>, options: ConfigInput<D>, maxName = "max"): PoolConfig => {
   // every option read once, into a copy (a user's getter that throws is that option's error)
-  const input = check.record("options", options) as ConfigInput<D>
+  const input = check.options(options) as ConfigInput<D>
   const name = check.string("name", input.name, defaults.name, { nonEmpty: true })
   const max = check.integer(maxName, input.max, defaults.max, { min: 1, infinity: true })
   const min = check.integer("min", input.min, defaults.min, { min: 0 })
@@ -161,7 +161,7 @@ export const resizeKeys: ReadonlyArray<string> = ["min", "max"]
  * itself in a failure.
  */
 export const resize = <D>(check: Checker<D>, config: PoolConfig, size: unknown): PoolConfig => {
-  const input = check.record("options", size) ?? check.fail("options", "must be an object, got undefined")
+  const input = check.options(size)
   check.known(input, resizeKeys)
   const max = input.max ?? config.max
   const min = input.min ?? Math.min(config.min, max as number)

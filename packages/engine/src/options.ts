@@ -100,6 +100,11 @@ export interface Checker<D = unknown> {
    * where a throw is this option's failure, and `Object.prototype` keys are no one's options.
    */
   readonly record: (option: string, input: unknown) => Readonly<Record<string, unknown>> | undefined
+  /**
+   * A pool's whole options object, as `record` reads it, but required: `undefined` fails too,
+   * named "options" (`make(undefined)` is the caller's error, not a defect inside the parse).
+   */
+  readonly options: (input: unknown) => Readonly<Record<string, unknown>>
   /** A number in `[0, 1]` (`zero: false`: `(0, 1]`). */
   readonly fraction: (option: string, input: unknown, fallback: number, zero: boolean) => number
   /** Stops the parse with `reason` for `option`. */
@@ -390,6 +395,7 @@ export const makeChecker = <D>(codec: DurationCodec): Checker<D> => ({
   oneOf,
   func,
   record,
+  options: (input) => record("options", input) ?? fail("options", "must be an object, got undefined"),
   fraction,
   fail
 })

@@ -137,6 +137,13 @@ describe("options a user's code throws on reading", () => {
     expect(value((c) => c.record("env", { HOME: "/" }))).toEqual({ HOME: "/" })
   })
 
+  it("options: a pool's whole options object, required — undefined fails like null, named options", () => {
+    expect(reason((c) => c.options(undefined))).toBe("options: must be an object, got undefined")
+    expect(reason((c) => c.options(null))).toBe("options: must be an object, got null")
+    expect(reason((c) => c.options([1]))).toBe("options: must be an object, got an array")
+    expect(value((c) => c.options({ max: 1 }))).toEqual({ max: 1 })
+  })
+
   it("a thrown value whose message cannot be read is still a failed check", () => {
     const hostile = Object.defineProperty(new Error(), "message", { get: () => { throw new Error("again") } })
     const o = Object.defineProperty({}, "max", { enumerable: true, get: () => { throw hostile } })

@@ -400,3 +400,14 @@ describe("GrpcPool hostile input", () => {
       expect((yield* echo.unary({ text: "after" })).text).toBe("echo: after")
     }).pipe(Effect.scoped))
 })
+
+describe("options that are not an object", () => {
+  it.effect("GrpcPool.make with undefined, null, 5 or an array is a PoolConfigError naming options, not a defect", () =>
+    Effect.gen(function*() {
+      for (const given of [undefined, null, 5, [1]]) {
+        const error = yield* Effect.flip(Effect.scoped(GrpcPool.make(given as never)))
+        expect(error).toBeInstanceOf(PoolConfigError)
+        expect((error as PoolConfigError).option).toBe("options")
+      }
+    }))
+})

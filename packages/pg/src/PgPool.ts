@@ -260,7 +260,7 @@ export const make = (
   Effect.gen(function*() {
     const name = OptionCheck.nameOf(given, pgDefaults.name)
     // every option read once, into a copy (a getter that throws is that option's error)
-    const options = (yield* OptionCheck.run(name, (check) => check.record("options", given))) as Options
+    const options = (yield* OptionCheck.run(name, (check) => check.options(given))) as Options
     const core = yield* parseOptions(name, options as unknown as Record<string, unknown>)
     const settings = yield* parseConnection(name, options)
     const cancel = settings.cancel

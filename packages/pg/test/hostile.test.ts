@@ -55,6 +55,8 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["url", Redacted.make("postgres://u:%zz@localhost/db")], // malformed %-encoding
   ["url", Redacted.make("postgres://%E0%A4%A@localhost/db")],
   ["url", Redacted.make("postgres://u@localhost/%zz")],
+  ["url", Redacted.make("postgres://u@localhost/db?application_name=a%00b")], // Postgres refuses a NUL on every connect
+  ["applicationName", "a\u0000b"],
   ["url", Redacted.make(42)],
   ["url", 42],
   ["host", 5432],
@@ -406,5 +408,33 @@ describe("per-call arguments", () => {
     Effect.gen(function*() {
       const error = yield* rejects({ healthCheck: Schedule.spaced("1 minute") }, "healthCheck")
       expect(error.reason).toContain("healthCheck: { schedule }")
+    }))
+})
+
+describe("options that are not an object", () => {
+  it.effect("PgPool.layer with undefined, null, 5 or an array is a PoolConfigError naming options, not a defect", () =>
+    Effect.gen(function*() {
+      for (const given of [undefined, null, 5, [1]]) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layer(given as never))))
+        expect(error._tag).toBe("PoolConfigError")
+        expect((error as { option?: string }).option).toBe("options")
+      }
+    }))
+})
+
+describe("application_name", () => {
+  it.live("the URL's application_name names the session, as with PgClient.layer (pg reads it from the connection string); the option wins; ours only when none is given", () =>
+    Effect.gen(function*() {
+      const nameOf = (options: Loose) =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const [row] = yield* sql<{ a: string }>`SELECT current_setting('application_name') AS a`
+          return row!.a
+        }).pipe(Effect.provide(PgPool.layer({ acquireTimeout: "10 seconds", ...options } as PgPool.Options)))
+      const withParam = new URL(pgUrl())
+      withParam.searchParams.set("application_name", "billing-url")
+      expect(yield* nameOf({ url: Redacted.make(withParam.toString()) })).toBe("billing-url")
+      expect(yield* nameOf({ url: Redacted.make(withParam.toString()), applicationName: "billing-option" })).toBe("billing-option")
+      expect(yield* nameOf({ url: url() })).toBe("@effect-pool/pg")
     }))
 })

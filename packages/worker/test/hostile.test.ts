@@ -407,3 +407,14 @@ export const uncloneable = () => ({ f() {} })
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("TaskInputError")
     }).pipe(Effect.scoped))
 })
+
+describe("options that are not an object", () => {
+  it.effect("WorkerPool.make with undefined, null, 5 or an array is a PoolConfigError naming options, not a defect", () =>
+    Effect.gen(function*() {
+      for (const given of [undefined, null, 5, [1]]) {
+        const error = yield* Effect.flip(Effect.scoped(WorkerPool.make(given as never)))
+        expect(error._tag).toBe("PoolConfigError")
+        expect((error as { option?: string }).option).toBe("options")
+      }
+    }))
+})

@@ -339,3 +339,16 @@ describe("Effect 4 Duration.Input objects", () => {
       expect(OptionCheck.run("p", (check) => check.duration("t", { minutes: 1, seconds: 2 }, 0))).toEqual(Result.succeed(62_000))
     }))
 })
+
+describe("options that are not an object", () => {
+  it.effect("Pool.make and KeyedPool.make with undefined, null, 5 or an array are a PoolConfigError naming options, not a defect", () =>
+    Effect.gen(function*() {
+      for (const given of [undefined, null, 5, [1]]) {
+        for (const make of [() => Pool.make(given as never), () => KeyedPool.make(given as never)]) {
+          const error = yield* Effect.flip(Effect.scoped(make() as Effect.Effect<unknown, PoolConfigError, never>))
+          expect(error).toBeInstanceOf(PoolConfigError)
+          expect(error.option).toBe("options")
+        }
+      }
+    }))
+})

@@ -51,6 +51,9 @@ const invalid: ReadonlyArray<readonly [string, unknown, string?]> = [
   ["url", Redacted.make("postgres://u@localhost/db?sslmode=verify_full")],
   ["url", Redacted.make("postgres://u@localhost/db?connect_timeout=soon")],
   ["url", Redacted.make("postgres://u@localhost/db?port=99999")],
+  ["url", Redacted.make("postgres://u@localhost/db?application_name=a%00b")], // the driver refuses a NUL on every connect
+  ["applicationName", "a\u0000b"],
+  ["startupOptions", "-c search_path=a\u0000b"],
   ["url", Redacted.make(42)],
   ["url", 42],
   ["host", 5432],
@@ -299,6 +302,9 @@ describe("per-call arguments", () => {
       const error = yield* Effect.flip(sql`SELECT 1 AS boom`)
       expect(error._tag).toBe("SqlError")
       expect(error.message).toMatch(/transformResultNames threw: cannot name boom/)
+      // as a stream too: a SqlError of that stream, not a defect
+      const streamed = yield* Effect.exit(Stream.runCollect(sql`SELECT 1 AS boom`.stream))
+      expect(Exit.isFailure(streamed) && streamed.cause.reasons[0]?._tag === "Fail", String(streamed)).toBe(true)
       expect(yield* sql`SELECT 2 AS fine`).toEqual([{ fine: 2 }])
       expect((yield* (yield* PgPool.PgPool).stats).borrowed).toBe(0)
     }).pipe(Effect.provide(layerOf({
@@ -361,5 +367,34 @@ describe("per-call arguments", () => {
     Effect.gen(function*() {
       const error = yield* rejects({ healthCheck: Schedule.spaced("1 minute") }, "healthCheck")
       expect(error.reason).toContain("healthCheck: { schedule }")
+    }))
+})
+
+describe("options that are not an object", () => {
+  it.effect("PgPool.layer with undefined, null, 5 or an array is a PoolConfigError naming options, not a defect", () =>
+    Effect.gen(function*() {
+      for (const given of [undefined, null, 5, [1]]) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(PgPool.layer(given as never))))
+        expect(error._tag).toBe("PoolConfigError")
+        expect((error as { option?: string }).option).toBe("options")
+      }
+    }))
+})
+
+describe("application_name", () => {
+  it.live("the URL's application_name and startupParameters.application_name name the session, as with PgClient.layer; ours only when none is given", () =>
+    Effect.gen(function*() {
+      const nameOf = (options: Loose) =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const [row] = yield* sql<{ a: string }>`SELECT current_setting('application_name') AS a`
+          return row!.a
+        }).pipe(Effect.provide(PgPool.layer({ acquireTimeout: "10 seconds", ...options } as PgPool.Options)))
+      const withParam = new URL(pgUrl())
+      withParam.searchParams.set("application_name", "billing-url")
+      expect(yield* nameOf({ url: Redacted.make(withParam.toString()) })).toBe("billing-url")
+      expect(yield* nameOf({ url: url(), startupParameters: { application_name: "billing-startup" } })).toBe("billing-startup")
+      expect(yield* nameOf({ url: Redacted.make(withParam.toString()), applicationName: "billing-option" })).toBe("billing-option")
+      expect(yield* nameOf({ url: url() })).toBe("@effect-pool/pg")
     }))
 })

@@ -77,7 +77,7 @@ export const parseOptions = (input: PoolOptions) => {
   const name = OptionCheck.nameOf(input, "grpc")
   return OptionCheck.run(name, (check) => {
     // every option read once, into a copy (a getter that throws is that option's error)
-    const options = check.record("options", input) as unknown as PoolOptions
+    const options = check.options(input) as unknown as PoolOptions
     check.known(options, optionKeys, optionAliases)
     check.string("name", options.name, "grpc", { nonEmpty: true })
     const target = check.string("target", options.target, undefined, { nonEmpty: true })

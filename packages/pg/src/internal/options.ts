@@ -263,6 +263,8 @@ export const parseConnection = (
     // node-postgres parses one host: the url with its first host stands for all of them
     const rawUrl = givenUrl !== undefined && /^postgres(ql)?:\/\//.test(givenUrl) ? urlFor(givenUrl, target.hosts[0]!) : givenUrl
     let urlTls: false | ConnectionOptions | undefined
+    // the URL's application_name, as pg reads it from a connection string (PgClient.layer's way)
+    let urlApplicationName: string | undefined
     if (rawUrl !== undefined) {
       let url: URL
       try {
@@ -279,9 +281,13 @@ export const parseConnection = (
       user ??= decode(check, "user name", url.username) || undefined
       password ??= url.password === "" ? undefined : decode(check, "password", url.password)
       urlTls = tlsOfUrl(check, url.searchParams)
+      urlApplicationName = url.searchParams.get("application_name") ?? undefined
+      // Postgres refuses a NUL in a startup value on every connect: a configuration error, said now
+      if (urlApplicationName?.includes("\0")) check.fail("url", "its application_name must be free of NUL bytes")
     }
     const ssl = combineTls(check, urlTls, tlsOption(check, input.ssl))
-    check.string("applicationName", input.applicationName, undefined)
+    const applicationName = check.string("applicationName", input.applicationName, undefined) ?? urlApplicationName
+    if (applicationName?.includes("\0")) check.fail("applicationName", "must be free of NUL bytes")
     // 0 and Infinity: no connect timeout (as pg's connectionTimeoutMillis 0); beyond the timer
     // limit pg gets no timer and the pool's createTimeout (Clock-driven) bounds the attempt
     const connectTimeout = check.duration("connectTimeout", input.connectTimeout, "10 seconds", { zero: "none" })
@@ -308,7 +314,7 @@ export const parseConnection = (
     }
     const client: Pg.ClientConfig = {
       ...base,
-      application_name: input.applicationName ?? "@effect-pool/pg",
+      application_name: applicationName ?? "@effect-pool/pg",
       connectionTimeoutMillis: OptionCheck.timerMillis(connectTimeout) ?? 0,
       // PgBouncer (transaction mode) rejects session settings in the startup packet
       ...(statementTimeout !== undefined && !pgbouncer ? { statement_timeout: statementTimeout } : {}),

@@ -239,7 +239,7 @@ export const makeKeyed = <K, A, E, R>(
 ): Effect.Effect<KeyedPoolShell<K, A, E>, PoolConfigError, Scope.Scope | R> =>
   Effect.gen(function*() {
     // every option read once, into a copy (a getter that throws is that option's error)
-    const input = (yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options)))) as unknown as typeof options
+    const input = (yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.options(options)))) as unknown as typeof options
     const healthCheck = yield* checkOptions(input, "function", ["maxPerKey", "maxTotal", "maxIdleTotal", "idleKeyTimeout"], { max: "maxPerKey" })
     const config = yield* configOf({ ...input, max: input.maxPerKey }, "maxPerKey")
     const { maxTotal, maxIdleTotal, idleKeyTimeout } = yield* Effect.fromResult(parseKeyedLimits(config.name, input))

@@ -167,7 +167,7 @@ export const makeShell = <A, E, R>(
   Effect.gen(function*() {
     // every option read once, into a copy (a getter that throws is that option's error): the
     // checks and the pool see that copy, never a user's getters or Proxy traps again
-    const input = (yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.record("options", options)))) as unknown as typeof options
+    const input = (yield* Effect.fromResult(OptionCheck.run(OptionCheck.nameOf(options, "pool"), (check) => check.options(options)))) as unknown as typeof options
     const acquire = input.acquire
     const healthCheck = yield* checkOptions(input, "effect or function")
     const config = yield* configOf(input)

@@ -25,6 +25,7 @@ import * as Stream from "effect/Stream"
 import { type PooledConnection, withServerReason } from "./connection.js"
 import type { Settings } from "./options.js"
 import { channelProblem } from "@effect-pool/engine/pg/channel"
+import { messageOfThrown } from "@effect-pool/engine/options"
 
 type Rows = <A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>
 
@@ -68,7 +69,7 @@ const transformed = (transform: Rows) => <A extends object>(rows: ReadonlyArray<
       new SqlError({
         reason: new UnknownError({
           cause: thrown,
-          message: `transformResultNames threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+          message: `transformResultNames threw: ${messageOfThrown(thrown)}`,
           operation: "transformRows"
         })
       })
@@ -107,7 +108,10 @@ class SessionConnection implements Connection {
     const stream = this.pg.stream(sql, params)
     return transformRows === undefined
       ? stream
-      : Stream.mapArray(stream, (rows) => transformRows(rows) as Arr.NonEmptyReadonlyArray<PgConnection.Row>)
+      : Stream.mapArrayEffect(stream, (rows) =>
+        // a transform that throws is this stream's SqlError, as for a statement (not a defect)
+        transformed(transformRows)(rows) as Effect.Effect<Arr.NonEmptyReadonlyArray<PgConnection.Row>, SqlError>
+      )
   }
 }
 

@@ -125,6 +125,8 @@ interface UrlParts {
   sslmode?: string | undefined
   /** `sslrootcert`, `sslcert`, `sslkey` (files, as libpq reads them): the driver ignores them. */
   tlsFiles: { ca?: string; cert?: string; key?: string }
+  /** The URL names the application (`application_name`): the driver takes it from there. */
+  applicationName?: string | undefined
 }
 
 const readPem = (check: Checker, param: string, file: string): string => {
@@ -171,6 +173,11 @@ const checkUrl = (check: Checker, raw: string): UrlParts => {
     if (key === "host") parts.host = value
     if (key === "dbname") parts.database = value
     if (key === "user") parts.username = value
+    if (key === "application_name") {
+      // a NUL is refused by the driver on every connect: a configuration error, said now
+      if (value.includes("\0")) check.fail("url", "its application_name must be free of NUL bytes")
+      parts.applicationName = value
+    }
     if (key === "connect_timeout" && !(Number.isInteger(Number(value)) && Number(value) >= 0 && value.trim() !== "")) {
       check.fail("url", `connect_timeout must be whole seconds ≥ 0, got ${JSON.stringify(value)}`)
     }
@@ -260,7 +267,7 @@ export const parse = (given: Record<string, unknown>) =>
   run((check) => {
     // every option read once, into a copy (a getter that throws is that option's error): the
     // pool reads `options` (returned) from here on, never the user's object again
-    const options = check.record("options", given)!
+    const options = check.options(given)
     for (const key of Object.keys(options)) {
       if (options[key] !== undefined && Object.hasOwn(renamed, key)) check.fail(key, renamed[key]!)
     }
@@ -302,8 +309,11 @@ export const parse = (given: Record<string, unknown>) =>
     secret(check, "password", options.password, true)
     checkSsl(check, options.ssl)
     checkTlsAgrees(check, fromUrl.sslmode, options.ssl)
-    check.string("applicationName", options.applicationName, undefined)
-    check.string("startupOptions", options.startupOptions, undefined)
+    // a NUL in a startup value is refused by the driver on every connect: said at build
+    for (const option of ["applicationName", "startupOptions"] as const) {
+      const value = check.string(option, options[option], undefined)
+      if (value?.includes("\0")) check.fail(option, "must be free of NUL bytes")
+    }
     check.func("stream", options.stream)
     const types = check.record("types", options.types)
     if (types !== undefined && !(typeof types === "object")) check.fail("types", "must be a PgTypes registry")
@@ -349,7 +359,11 @@ export const parse = (given: Record<string, unknown>) =>
       if (options.host !== undefined) connection.host = target.hosts[0]!.host
       if (options.port !== undefined) connection.port = target.hosts[0]!.port
     }
-    connection.applicationName = options.applicationName ?? "@effect-pool/pg"
+    // ours only when none is given anywhere: the option, the URL's application_name or
+    // startupParameters.application_name (what the driver reads when the option is unset)
+    const namedElsewhere = fromUrl.applicationName !== undefined ||
+      (startup !== undefined && Object.keys(startup).some((k) => k.toLowerCase() === "application_name"))
+    if (options.applicationName === undefined && !namedElsewhere) connection.applicationName = "@effect-pool/pg"
     // the driver pipelines a session's statements only when told to
     if (multiplex) connection.multiplex = true
     // @effect/sql-pg defaults to 5 s; ours is 10 s, as the Effect 3 edition's. The pool's

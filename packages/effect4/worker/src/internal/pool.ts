@@ -408,7 +408,7 @@ export const parseOptions = (input: PoolOptions) => {
     // every option read once, into a copy (a user's getter that throws is that option's error);
     // own properties only: a key inherited from a polluted Object.prototype (env, execArgv,
     // name) must not reach the threads
-    const o = check.record("options", raw) as Record<string, unknown>
+    const o = check.options(raw) as Record<string, unknown>
     check.known(o, optionKeys, foreignOptions)
     const poolName = check.string("poolName", o.poolName, "worker", { nonEmpty: true })
     const filename = o.filename
