@@ -161,8 +161,15 @@ const connection = (
         onProtocol: undefined
       }
       client.on("disconnect", () => {
-        // an idle connection whose socket closed is destroyed; a busy one is its requests' business
-        if (item.borrowers > 0) return
+        if (item.borrowers > 0) {
+          // an h2 session that ended with streams still open (GOAWAY, socket closed): no new
+          // streams on it — undici would queue them behind the old session's last one. Its lane
+          // retires and goes with that stream; new requests take another connection. A busy h1
+          // connection is its request's business
+          if (conn.protocol === "h2") conn.closed = true
+          return
+        }
+        // an idle connection whose socket closed is destroyed
         conn.closed = true
         item.invalidate()
       })

@@ -273,7 +273,7 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }))
     }).pipe(Effect.scoped))
 
-  it.live("requests undici refuses inside dispatch (expect, a negative content-length, a body that only has pipe) on a reused connection: typed errors, the healthy connection kept", () =>
+  it.live("requests undici refuses (expect, a negative or wrong content-length, a body that only has pipe) on a reused connection: typed errors, the healthy connection kept", () =>
     Effect.gen(function*() {
       const s = yield* server()
       yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
@@ -281,7 +281,9 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
         const bad = [
           HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("x"), HttpClientRequest.setHeader("expect", "100-continue")),
           HttpClientRequest.get(`${s.origin}/`).pipe(HttpClientRequest.setHeader("content-length", "-1")),
-          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw({ pipe() {} })))
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw({ pipe() {} }))),
+          // refused as it is about to be written (not inside dispatch): a content-length that is not the body's
+          HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.bodyText("hello world"), HttpClientRequest.setHeader("content-length", "5"))
         ]
         expect(yield* run(HttpClientRequest.get(`${s.origin}/`))).toBe("ok")
         for (const [i, request] of bad.entries()) {

@@ -147,6 +147,36 @@ describe("HttpPool (HTTP/2)", () => {
       }))
     }))
 
+  it.live("a GOAWAY with a stream still open: new requests go on a new connection at once, not behind that stream; the open stream ends normally", () =>
+    Effect.gen(function*() {
+      const held: Array<() => void> = []
+      const s = yield* server2({
+        tls: certificate,
+        handler: (req: any, res: any) => {
+          if (req.url === "/hold") held.push(() => res.end("held"))
+          else res.end("ok")
+        }
+      })
+      yield* withPool({ tls, maxConnectionsPerOrigin: 4 }, Effect.gen(function*() {
+        const hold = yield* Effect.forkChild(getText(`${s.origin}/hold`))
+        const client = yield* HttpClient.HttpClient
+        yield* eventually("the held stream is open", () => held.length === 1)
+        s.goAway() // the server's session closes gracefully: GOAWAY, the held stream goes on
+        // once the client has heard the GOAWAY, a request completes without waiting for /hold
+        // (each attempt before that may wait behind it on the old session: cut short and retried)
+        yield* eventually("a request after the GOAWAY answered while /hold is still open", Effect.map(
+          Effect.exit(Effect.timeout(Effect.provideService(getText(`${s.origin}/`), HttpClient.HttpClient, client), "1 second")),
+          (exit) => Exit.isSuccess(exit) && exit.value === "ok"
+        ), 20_000)
+        expect(held.length).toBe(1)
+        expect(s.connections.opened).toBe(2)
+        held[0]!()
+        expect(yield* Fiber.join(hold)).toBe("held")
+        const pool = yield* HttpPool.HttpPool
+        yield* eventually("nothing borrowed", Effect.map(pool.stats, (st) => st.borrowed === 0))
+      }))
+    }))
+
   it.live("a connect that never completes: connectTimeout fails the request and those waiting for that connect, naming the timeout", () =>
     Effect.gen(function*() {
       const b = yield* blackHole

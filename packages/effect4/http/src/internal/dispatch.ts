@@ -26,7 +26,10 @@ export interface Connection {
   protocol: "unknown" | "h1" | "h2"
   /** Responses completed on it: > 0 means a request would reuse a kept-alive connection. */
   completed: number
-  /** Set when its socket closed while idle (server idle timeout, reset…): it is then destroyed. */
+  /**
+   * Set when its socket closed while idle (server idle timeout, reset…): it is then destroyed; or
+   * when its h2 session ended with streams open (GOAWAY): no new stream goes on it.
+   */
   closed: boolean
   /** h2: the streams one connection may carry at once (the server's setting, at most undici's ceiling). */
   readonly maxStreams: () => number
@@ -251,7 +254,8 @@ class Origin {
 
   openLane(): Lane | undefined {
     for (const lane of this.lanes) {
-      if (!lane.retired && lane.streams < lane.conn.maxStreams()) return lane
+      // a lane whose session ended (GOAWAY) takes no new stream, though its last ones still run
+      if (!lane.retired && !lane.conn.closed && lane.streams < lane.conn.maxStreams()) return lane
     }
     return undefined
   }
@@ -501,9 +505,10 @@ class Exchange implements Handler {
       this.fail(error)
       return
     }
-    if (_controller === null && this.dispatching) {
+    if (_controller == null && (this.dispatching || (error as { code?: unknown }).code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH")) {
       // undici refused the request inside dispatch, before queueing it (an `expect` header, a
-      // negative content-length, a body it cannot send, an option it does not take): nothing was
+      // negative content-length, a body it cannot send, an option it does not take), or before
+      // writing it (a content-length that is not the body's: no controller yet): nothing was
       // written, so the connection is as healthy as it was and goes back to be lent again. On a
       // connection not yet connected, the requests waiting to learn its protocol go their way
       if (conn.protocol === "unknown") {
