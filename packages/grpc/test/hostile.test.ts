@@ -26,6 +26,9 @@ const optionCases: Array<[string, Record<string, unknown>, string]> = [
   ["credentials not ChannelCredentials", { credentials: { secure: true } }, "credentials"],
   ["credentials a string", { credentials: "insecure" }, "credentials"],
   ["no credentials for a remote host", { target: "orders.example.com:443", credentials: undefined }, "credentials"],
+  // a list is loopback only when every address is: plaintext would otherwise leave the machine
+  ["no credentials, an ipv4 list with one remote address after a loopback one", { target: "ipv4:127.0.0.1:5000,192.0.2.2:443", credentials: undefined }, "credentials"],
+  ["no credentials, an ipv6 list with one remote address", { target: "ipv6:[::1]:5000,[2001:db8::1]:443", credentials: undefined }, "credentials"],
   ["name empty", { name: " " }, "name"],
   ["name not a string", { name: 3 }, "name"],
   ["minChannels negative", { minChannels: -1 }, "minChannels"],

@@ -168,3 +168,29 @@ export const watchTarget = (
     }
   }
 }
+
+/** A host on this machine: `localhost`, 127.0.0.0/8, `::1`. */
+const loopbackHost = (host: string | undefined): boolean => {
+  const h = host?.toLowerCase()
+  return h === "localhost" || h === "::1" || (h !== undefined && /^127\.\d+\.\d+\.\d+$/.test(h))
+}
+
+/**
+ * Every address of `target` is on this machine (`localhost`, 127.0.0.0/8, `::1`, a unix socket),
+ * so plaintext puts nothing on the wire. An `ipv4:`/`ipv6:` list is loopback only when each of its
+ * addresses is: one other address among them and the pool would send plaintext off the machine.
+ * Any other scheme (a registered resolver's) is not known to be loopback.
+ */
+export const isLoopbackTarget = (target: string, module: GrpcResolving = grpc): boolean => {
+  if (/^unix(-abstract)?:/i.test(target)) return true
+  const list = /^(ipv4|ipv6):/i.exec(target)
+  if (list !== null) {
+    const addresses = target.slice(list[0].length).split(",")
+    return addresses.every((address) => loopbackHost(module.experimental.splitHostPort(address.trim())?.host))
+  }
+  // a DNS server of the target's own (dns://8.8.8.8/localhost) is not this machine's resolver
+  if (/^dns:\/\/[^/]+\//i.test(target)) return false
+  const rest = target.replace(/^dns:(\/\/\/)?/i, "")
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:(?!\d+$)/.test(rest)) return false // another scheme
+  return loopbackHost(module.experimental.splitHostPort(rest)?.host)
+}

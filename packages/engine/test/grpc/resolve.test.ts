@@ -2,7 +2,7 @@
 import { controlledResolver } from "@effect-pool/testing/servers"
 import { describe, expect, it } from "vitest"
 import * as grpc from "@grpc/grpc-js"
-import { backendChannelOptions, defaultAuthority, type GrpcResolving, targetUri, watchTarget } from "../../src/grpc/resolve.js"
+import { backendChannelOptions, defaultAuthority, type GrpcResolving, isLoopbackTarget, targetUri, watchTarget } from "../../src/grpc/resolve.js"
 
 const first = (target: string) =>
   new Promise<ReadonlyArray<string> | string>((resolve) => {
@@ -98,5 +98,16 @@ describe("the grpc-js copy passed", () => {
     expect(typeof seen).toBe("string")
     expect(created).toContain(control.scheme)
     expect(await first(control.target)).toEqual(["127.0.0.1:6201", "127.0.0.1:6202"])
+  })
+})
+
+describe("isLoopbackTarget", () => {
+  it("every address on this machine: plaintext without credentials is allowed only then", () => {
+    for (const t of ["localhost:50051", "127.0.0.1:1", "127.9.9.9:1", "[::1]:1", "dns:///localhost:5000", "ipv4:127.0.0.1:1,127.0.0.2:2", "ipv6:[::1]:1", "unix:/tmp/s.sock", "unix-abstract:x"]) {
+      expect([t, isLoopbackTarget(t)]).toEqual([t, true])
+    }
+    for (const t of ["orders.example.com:443", "10.1.2.3:443", "ipv4:127.0.0.1:5000,192.0.2.2:443", "ipv4:10.1.2.3:443,127.0.0.1:5000", "ipv6:[::1]:5000,[2001:db8::1]:443", "dns://8.8.8.8/localhost:1", "xds:///orders", "localhost.evil.example:1"]) {
+      expect([t, isLoopbackTarget(t)]).toEqual([t, false])
+    }
   })
 })

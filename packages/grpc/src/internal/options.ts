@@ -6,6 +6,7 @@
  */
 import { OptionCheck } from "@effect-pool/core"
 import { backendOptionAliases, backendOptionKeys, parseBackendOptions } from "@effect-pool/engine/grpc/backends"
+import { isLoopbackTarget } from "@effect-pool/engine/grpc/resolve"
 import * as grpc from "@grpc/grpc-js"
 import type * as Schedule from "effect/Schedule"
 import type { Options } from "../GrpcPool.js"
@@ -64,14 +65,6 @@ const checkTarget = (check: OptionCheck.Checker, target: string): void => {
   if (port === undefined && /:\s*$/.test(rest)) check.fail("target", `has an empty port: ${JSON.stringify(target)}`)
 }
 
-/** A target on this machine: `localhost`, 127.0.0.0/8, `::1`, a unix socket. */
-const isLoopback = (target: string): boolean => {
-  if (/^unix(-abstract)?:/i.test(target)) return true
-  const rest = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/i, "")
-  const host = grpc.experimental.splitHostPort(rest.split(",")[0]!)?.host?.toLowerCase()
-  return host === "localhost" || host === "::1" || (host !== undefined && /^127\.\d+\.\d+\.\d+$/.test(host))
-}
-
 /** The options, checked: every key known, every value of its type and range. */
 export const parseOptions = (input: PoolOptions) => {
   const name = OptionCheck.nameOf(input, "grpc")
@@ -84,7 +77,7 @@ export const parseOptions = (input: PoolOptions) => {
     if (target === undefined) check.fail("target", "is required: a host:port or a gRPC target URI")
     checkTarget(check, target!)
     // plaintext only when asked for — or to this machine, where nothing is on the wire
-    const credentials = options.credentials ?? (isLoopback(target!) ? grpc.credentials.createInsecure() : undefined)
+    const credentials = options.credentials ?? (isLoopbackTarget(target!, grpc) ? grpc.credentials.createInsecure() : undefined)
     if (credentials === undefined) {
       check.fail("credentials", `is required for ${JSON.stringify(target)} (not a loopback address): grpc.credentials.createSsl(…) for TLS, or grpc.credentials.createInsecure() for plaintext, said explicitly`)
     }
