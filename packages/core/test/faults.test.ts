@@ -592,3 +592,59 @@ describe("user callbacks that throw instead of returning an Effect", () => {
       expect(stats(pool)).toMatchObject({ size: 0, destroyed: 2, borrowed: 0 })
     }))
 })
+
+describe("a kind's borrow callback that throws (Pool.unsafeBorrow)", () => {
+  const kindBug = () => {
+    throw new Error("kind bug")
+  }
+
+  it.effect("thrown when told of its timeout: the pool's timer goes on, later waiters still time out", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({ acquire: backend.acquire, max: 1, acquireTimeout: "100 millis" })
+      const held = Pool.unsafeBorrow(pool, () => {})
+      yield* until("the item is held", () => held.state === "held")
+      Pool.unsafeBorrow(pool, (borrow) => {
+        if (borrow === undefined) kindBug()
+      })
+      yield* TestClock.adjust("200 millis")
+      const later = yield* Effect.fork(Effect.flip(Pool.use(pool, () => Effect.void)))
+      yield* TestClock.adjust("200 millis")
+      expect(yield* Fiber.join(later)).toBeInstanceOf(PoolTimeoutError)
+      held.return()
+      yield* close
+    }))
+
+  it.effect("thrown when handed an item another borrower returned: that return goes through, the item is not reused", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({ acquire: backend.acquire, max: 1 })
+      const held = Pool.unsafeBorrow(pool, () => {})
+      yield* until("the item is held", () => held.state === "held")
+      Pool.unsafeBorrow(pool, (borrow) => {
+        if (borrow !== undefined) kindBug()
+      })
+      expect(() => held.return()).not.toThrow()
+      expect(yield* Pool.use(pool, (c) => Effect.succeed(c.id))).toBe(1) // a fresh item
+      yield* until("the item the callback threw on destroyed", () => backend.destroyedIds.includes(0))
+      expect(stats(pool).borrowed).toBe(0)
+      yield* close
+    }))
+
+  it.effect("thrown when told the pool closed: the close goes on and every other waiter is told", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const { pool, close } = yield* scopedPool({ acquire: backend.acquire, max: 1, shutdownTimeout: "100 millis" })
+      const held = Pool.unsafeBorrow(pool, () => {})
+      yield* until("the item is held", () => held.state === "held")
+      Pool.unsafeBorrow(pool, (borrow) => {
+        if (borrow === undefined) kindBug()
+      })
+      const waiter = yield* Effect.fork(Effect.flip(Pool.use(pool, () => Effect.void)))
+      yield* until("the waiter is queued", () => stats(pool).waiting === 2)
+      const closing = yield* Effect.fork(Effect.exit(close))
+      yield* TestClock.adjust("200 millis")
+      expect(Exit.isSuccess(yield* Fiber.join(closing))).toBe(true)
+      expect(yield* Fiber.join(waiter)).toBeInstanceOf(PoolClosedError)
+    }))
+})

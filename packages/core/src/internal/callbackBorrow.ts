@@ -54,13 +54,31 @@ export class CallbackBorrow<A, K = never> {
     }
     if (item === undefined) {
       this.state = "failed"
-      this.callback(undefined, failure)
+      this.tell(undefined, failure)
       return
     }
     this.item = item
     this.value = item.value
     this.state = "held"
-    this.callback(this, undefined)
+    this.tell(this, undefined)
+  }
+
+  /**
+   * Runs the kind's callback. One that throws (a bug of the kind's) must not throw into the pool:
+   * it runs inside another borrower's return, the pool's timer or its close, whose work would stop
+   * half done. It is logged as a defect; an item it was handed goes back, not reused (what was
+   * done with it is unknown).
+   */
+  private tell(borrow: CallbackBorrow<A, K> | undefined, failure: Cause.Cause<unknown> | undefined): void {
+    try {
+      this.callback(borrow, failure)
+    } catch (thrown) {
+      if (this.state === "held") {
+        this.invalidate()
+        this.return(Exit.die(thrown))
+      }
+      this.shell.reportDefect("a borrow's callback threw", thrown)
+    }
   }
 
   /** The held item's handle (`undefined` unless held). */
@@ -102,7 +120,7 @@ export class CallbackBorrow<A, K = never> {
     const cancel = this.cancelWait
     this.cancelWait = undefined
     cancel?.()
-    this.callback(undefined, failure)
+    this.tell(undefined, failure)
   }
 
   /** The held item is destroyed when it comes back instead of reused. */

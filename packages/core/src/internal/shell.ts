@@ -88,6 +88,16 @@ export class PoolShell<A, E> {
   // -------------------------------------------------------------------------
   // commands
 
+  /**
+   * A kind's callback threw inside the pool (a bug of the kind's): logged as a defect with the
+   * pool's name, never thrown into the pool's own work — the rest of that work goes on.
+   */
+  reportDefect(what: string, thrown: unknown): void {
+    this.runFork(
+      Effect.logError(`pool "${this.config.name}": ${what}`, Cause.die(thrown)).pipe(Effect.annotateLogs("pool", this.config.name))
+    )
+  }
+
   /** Carries out the commands a transition returned. */
   run(out: ReadonlyArray<State.Command<A>>): void {
     for (let i = 0; i < out.length; i++) {
