@@ -290,6 +290,12 @@ describe("KeyedPool: hostile keys", () => {
       yield* KeyedPool.use(pool, { toString: () => "shard-1" }, () => Effect.void)
       expect(yield* keyLabels("printable-keys")).toEqual(new Set(["https://a.example", "7", "shard-1"]))
     }).pipe(Effect.scoped))
+  it.effect("plain-object and array keys compare as the README says for this edition (by reference: two { id: 1 } literals, two [1] arrays are four keys); strings by value", () =>
+    Effect.gen(function*() {
+      const pool = yield* KeyedPool.make({ acquire: (k: unknown) => Effect.succeed({ k }) })
+      for (const key of [{ id: 1 }, { id: 1 }, [1], [1], "a", "a"]) yield* KeyedPool.use(pool, key, () => Effect.void)
+      expect((yield* KeyedPool.stats(pool)).keys).toBe(5)
+    }).pipe(Effect.scoped))
 })
 
 describe("OptionCheck", () => {
