@@ -181,7 +181,9 @@ const parseUnsafe = (input: TargetInput): Target => {
       return { host, port: port ?? fallbackPort }
     })
   } else {
-    const names = input.host === undefined ? [parts?.params.get("host") ?? DEFAULT_HOST] : hostsOf(input.host)
+    // libpq's ?host=h1,h2&port=p1,p2 form: a list, as the host option's
+    const fromQuery = parts?.params.get("host")
+    const names = input.host === undefined ? (fromQuery == null ? [DEFAULT_HOST] : hostsOf(fromQuery)) : hostsOf(input.host)
     const ports = portsOf(input.port ?? parts?.params.get("port") ?? undefined, names.length)
     hosts = names.map((host, i) => ({ host, port: ports[i]! }))
   }

@@ -414,3 +414,12 @@ describe("judgeReadOnlySignal (a 25006 or a default_transaction_read_only report
     expect(judgeReadOnlySignal("primary", { inHotStandby: false, readOnly: true }, true)).toBe("keep")
   })
 })
+
+describe("libpq's ?host=h1,h2 url form", () => {
+  it("is a host list, with a port list or one port", () => {
+    const two = parseTarget({ url: "postgres://u@/db?host=127.0.0.1,127.0.0.2&port=5000,5001" })
+    expect(two).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "127.0.0.1", port: 5000 }, { host: "127.0.0.2", port: 5001 }] } })
+    const one = parseTarget({ url: "postgres://u@/db?host=h1,h2&port=5000" })
+    expect(one).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "h1", port: 5000 }, { host: "h2", port: 5000 }] } })
+  })
+})
