@@ -222,6 +222,25 @@ describe("GrpcPool with several backends", () => {
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
     }).pipe(Effect.scoped), 30_000)
 
+  it.live("a resolution replacing the only backend: a call waiting for its channel moves to the new one (not PoolClosedError)", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(2)
+      const [a, c] = servers as [typeof servers[0], typeof servers[0]]
+      const resolver = controlledResolver([a.target])
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 1, maxChannels: 1, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+      const release = yield* Deferred.make<void>()
+      // a's only stream held: the call waits for it
+      const holder = yield* Effect.fork(Effect.scoped(Effect.zipRight(GrpcPool.channel(pool), Deferred.await(release))))
+      yield* eventually("a's stream taken", Effect.map(GrpcPool.stats(pool), (s) => s.backends[0]?.activeCalls === 1))
+      const waiter = yield* Effect.fork(echoClient(pool).unary({ text: "w" }))
+      yield* eventually("the call waits", Effect.map(GrpcPool.stats(pool), (s) => s.backends[0]?.waitingCalls === 1))
+      resolver.set([c.target])
+      expect((yield* Fiber.join(waiter)).text).toBe("echo: w")
+      expect([a.calls.unary ?? 0, c.calls.unary]).toEqual([0, 1])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>
     Effect.gen(function*() {
       const { servers, target } = yield* fleet(2)

@@ -252,6 +252,27 @@ describe("GrpcPool with several backends", () => {
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
     }).pipe(Effect.scoped), 30_000)
 
+  it.live("a resolution replacing the backends ([a] → [c], [a, b] → [c, d]): a call waiting for a channel of a drained one moves to a new one (not PoolClosedError)", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(5)
+      const [a, b, c, d, e] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]]
+      const release = yield* Deferred.make<void>()
+      for (const [before, after] of [[[a], [c]], [[b, e], [c, d]]] as const) {
+        const resolver = controlledResolver(before.map((x) => x.target), grpc)
+        const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: before.length, maxChannels: before.length, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+        const busy = Effect.map(GrpcPool.stats(pool), (s) => s.backends.map((x) => [x.activeCalls, x.waitingCalls]))
+        // every stream held (until released): a call waits
+        for (let i = 0; i < before.length; i++) yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release))))
+        yield* eventually("every stream taken", Effect.map(busy, (x) => x.every(([active]) => active === 1)))
+        const waiter = yield* Effect.forkChild(echoClient(pool).unary({ text: "w" }))
+        yield* eventually("the call waits", Effect.map(busy, (x) => x.some(([, waiting]) => waiting === 1)))
+        resolver.set(after.map((x) => x.target))
+        expect((yield* Fiber.join(waiter)).text).toBe("echo: w")
+        expect(before.map((x) => x.calls.unary ?? 0)).toEqual(before.map(() => 0))
+      }
+      yield* Deferred.succeed(release, undefined)
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>
     Effect.gen(function*() {
       const { servers, target } = yield* fleet(2)

@@ -112,7 +112,7 @@ export class Backend {
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       settle()
-      done(lease, failure as Cause.Cause<CallError> | undefined)
+      done(lease, this.named(failure as Cause.Cause<CallError> | undefined))
     })
     const cancel = () => {
       if (borrow.state !== "waiting") return // a channel once lent is the call's to return
@@ -122,6 +122,15 @@ export class Backend {
     if (borrow.state !== "waiting") return cancel // lent at once: the fast path
     settle = this.waits.arm(options, (error) => borrow.abort(Cause.fail(error)), deadlineExceeded)
     return cancel
+  }
+
+  /** A failure of its core pool: closed, it names the pool (not the core pool's `pool/address`). */
+  private named(failure: Cause.Cause<CallError> | undefined): Cause.Cause<CallError> | undefined {
+    if (failure === undefined) return failure
+    const error = Cause.findErrorOption(failure)
+    return error._tag === "Some" && error.value._tag === "PoolClosedError" && error.value.pool !== this.owner.name
+      ? Cause.fail(new PoolClosedError({ pool: this.owner.name }))
+      : failure
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
