@@ -241,6 +241,19 @@ describe("GrpcPool with several backends", () => {
       yield* Fiber.join(holder)
     }).pipe(Effect.scoped), 30_000)
 
+  it.live("minChannels 0: a burst finds one backend warm and two with no channel — it spreads over all three (their first channels open)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const pool = yield* GrpcPool.make({ target, minChannels: 0, maxChannels: 3, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+      const echo = echoClient(pool)
+      yield* echo.unary({ text: "warm" })
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels).sort()).toEqual([0, 0, 1])
+      yield* Effect.forEach(Array.from({ length: 9 }), () => echo.unary({ text: "x", delayMs: 200 }), { concurrency: "unbounded", discard: true })
+      // 3 each (the warm-up one more): not 9 queued on the warm one
+      expect(servers.map((s) => s.calls.unary ?? 0).sort()).toEqual([3, 3, 4])
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels)).toEqual([1, 1, 1])
+    }).pipe(Effect.scoped), 30_000)
+
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>
     Effect.gen(function*() {
       const { servers, target } = yield* fleet(2)

@@ -58,7 +58,7 @@ export class Backend {
     readonly target: string,
     readonly channelOptions: grpc.ChannelOptions
   ) {
-    this.waits = new BackendWaits(owner.waitForReady)
+    this.waits = new BackendWaits(owner.waitForReady, owner.core.concurrency)
   }
 
   /** Its channels connected. */

@@ -79,7 +79,7 @@ export class Backend {
     readonly channelOptions: grpc.ChannelOptions
   ) {
     this.metrics = new BackendMetrics(owner.name, address)
-    this.waits = new BackendWaits(owner.waitForReady)
+    this.waits = new BackendWaits(owner.waitForReady, owner.core.concurrency)
   }
 
   /** Its channels connected. */
