@@ -13,7 +13,7 @@ import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing-effect4"
 import * as grpc from "@grpc/grpc-js"
-import { Cause, Clock, Deferred, Effect, Exit, Fiber, Metric } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Metric, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { echoClient, eventually, serverGrpc } from "./helpers.js"
 
@@ -284,6 +284,27 @@ describe("GrpcPool with several backends", () => {
       // 3 each (the warm-up one more): not 9 queued on the warm one
       expect(servers.map((s) => s.calls.unary ?? 0).sort()).toEqual([3, 3, 4])
       expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels)).toEqual([1, 1, 1])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.effect("close: every backend's calls in flight get shutdownTimeout at once, not one backend after another (TestClock)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.provide(GrpcPool.make({ target, minChannels: 3, maxChannels: 3, shutdownTimeout: "10 seconds" }), scope)
+      const echo = echoClient(pool)
+      // a call that does not end by itself on every backend
+      const calls = yield* Effect.forEach(servers, () => Effect.forkChild(echo.unary({ text: "long", delayMs: 60_000 })))
+      yield* eventually("a call on every server", () => servers.every((s) => s.calls.unary === 1))
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      // every backend's core pool closing (in turn: only the first)
+      yield* eventually("closing", Effect.map(GrpcPool.stats(pool), (s) => s.closed))
+      yield* TestClock.adjust("9999 millis")
+      expect(servers.map((s) => s.cancelled.unary ?? 0)).toEqual([0, 0, 0])
+      yield* TestClock.adjust("1 millis")
+      // one shutdownTimeout: every call cut, the close done
+      yield* eventually("every call cut at once", () => servers.every((s) => s.cancelled.unary === 1))
+      yield* eventually("closed", () => closing.pollUnsafe() !== undefined)
+      for (const call of calls) expect(Exit.isFailure(yield* Fiber.await(call))).toBe(true)
     }).pipe(Effect.scoped), 30_000)
 
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>

@@ -222,6 +222,8 @@ export class GrpcPoolImpl {
   readonly router: Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>
   runtime!: Runtime.Runtime<never>
   scope!: Scope.Scope
+  /** The backends' scopes' parent: closed with the pool, every backend at once (each given `shutdownTimeout` together, not in turn). */
+  backendScope!: Scope.Scope
   /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
   clock: Clock.Clock = Clock.make()
 
@@ -298,7 +300,7 @@ export class GrpcPoolImpl {
     const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
     Runtime.runSync(this.runtime)(Effect.gen(this, function*() {
-      const scope = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
+      const scope = yield* Scope.fork(this.backendScope, ExecutionStrategy.sequential)
       backend.scope = scope
       backend.pool = yield* Scope.extend(Pool.make({ ...this.core, acquire: backend.acquire, ...sizing }), scope)
     }))
@@ -404,6 +406,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     impl.runtime = yield* Effect.runtime<never>()
     impl.scope = yield* Effect.scope
     impl.clock = yield* Effect.clock
+    // closed after impl.close (finalizers run last first): the router stops, then every backend's core pool closes at once
+    impl.backendScope = yield* Scope.fork(impl.scope, ExecutionStrategy.parallel)
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
     // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself

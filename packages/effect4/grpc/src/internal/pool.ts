@@ -222,6 +222,8 @@ export class GrpcPoolImpl {
   /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
   clock!: Clock.Clock
   scope!: Scope.Scope
+  /** The backends' scopes' parent: closed with the pool, every backend at once (each given `shutdownTimeout` together, not in turn). */
+  backendScope!: Scope.Scope
 
   constructor(
     readonly name: string,
@@ -297,7 +299,7 @@ export class GrpcPoolImpl {
     const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
     const core = this.core
-    const parent = this.scope
+    const parent = this.backendScope
     Effect.runSyncWith(this.context)(Effect.gen(function*() {
       const scope = yield* Scope.fork(parent, "sequential")
       backend.scope = scope
@@ -406,6 +408,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     impl.context = yield* Effect.context<never>()
     impl.clock = Context.get(impl.context, Clock.Clock)
     impl.scope = yield* Effect.scope
+    // closed after impl.close (finalizers run last first): the router stops, then every backend's core pool closes at once
+    impl.backendScope = yield* Scope.fork(impl.scope, "parallel")
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
     // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself
