@@ -9,8 +9,8 @@
  *   spread over them, calls to the least loaded; `"pick_first"` — one backend, the first address
  *   (grpc's default policy, and this pool's behaviour before several backends).
  *   Named after grpc's service-config `loadBalancingConfig` policy names.
- * - `minChannelsPerBackend` [0]: channels each backend keeps (the pool-wide `minChannels` is
- *   spread round-robin over the backends on top of it).
+ * - `minChannelsPerBackend` [0]: channels each backend keeps at least (a backend keeps the larger
+ *   of it and its round-robin share of the pool-wide `minChannels`; see `minimums`).
  * - `maxChannelsPerBackend` [the pool's `maxChannels`]: most channels to one backend.
  * - `outlierDetection` [on] | `false`: ejection of failing backends, named after grpc's
  *   service-config / xDS outlier detection (gRFC A50: `baseEjectionTime`, `maxEjectionTime`,
@@ -403,7 +403,11 @@ export const pick = (state: BackendSet, load: (address: string) => Load): Picked
   return { address: backends[best]!.address, state: { ...state, cursor: (best + 1) % n } }
 }
 
-/** Each live backend's minimum channels: `minChannelsPerBackend`, plus `minChannels` spread round-robin, capped at `maxChannelsPerBackend` and (in all) at `maxChannels`. */
+/**
+ * Each live backend's minimum channels: the larger of `minChannelsPerBackend` and its share of
+ * `minChannels` spread round-robin (not their sum), capped at `maxChannelsPerBackend` and, in all,
+ * at `maxChannels` — given out in resolution order, so later backends may get fewer (or none).
+ */
 export const minimums = (state: BackendSet): ReadonlyMap<string, number> => {
   const o = state.options
   const backends = live(state)
