@@ -7,6 +7,9 @@
  * without, an ejection that ends on the pool's Clock (a TestClock: back after baseEjectionTime,
  * not before), TLS checked against the target's name on every one-address channel,
  * metrics labelled by backend, and every new option's hostile values.
+ * Also: a call waiting on a backend a resolution replaces moves to a new one; a burst spreads over
+ * backends with no channel (minChannels 0); closing over several backends takes one
+ * shutdownTimeout (TestClock); a call waiting as the pool closes gets the pool's PoolClosedError.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
@@ -305,6 +308,23 @@ describe("GrpcPool with several backends", () => {
       yield* eventually("every call cut at once", () => servers.every((s) => s.cancelled.unary === 1))
       yield* eventually("closed", () => closing.pollUnsafe() !== undefined)
       for (const call of calls) expect(Exit.isFailure(yield* Fiber.await(call))).toBe(true)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a call waiting as the pool closes fails with PoolClosedError naming the pool, not a backend's core pool (grpc/address)", () =>
+    Effect.gen(function*() {
+      const { target } = yield* fleet(2)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.provide(GrpcPool.make({ target, minChannels: 2, maxChannels: 2, maxConcurrentStreamsPerChannel: 1, shutdownTimeout: "100 millis" }), scope)
+      const release = yield* Deferred.make<void>()
+      const holders = [yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release)))), yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release))))]
+      yield* eventually("every stream taken", Effect.map(GrpcPool.stats(pool), (s) => s.backends.every((b) => b.activeCalls === 1)))
+      const waiter = yield* Effect.forkChild(echoClient(pool).unary({ text: "w" }))
+      yield* eventually("the call waits", Effect.map(GrpcPool.stats(pool), (s) => s.backends.some((b) => b.waitingCalls === 1)))
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(Fiber.join(waiter))
+      expect(error).toMatchObject({ _tag: "PoolClosedError", pool: "grpc" })
+      yield* Deferred.succeed(release, undefined)
+      for (const holder of holders) yield* Fiber.await(holder)
     }).pipe(Effect.scoped), 30_000)
 
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>
