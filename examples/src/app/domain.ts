@@ -98,9 +98,11 @@ export const createTables = [
   `CREATE TABLE ${linesTable} (order_id text NOT NULL REFERENCES ${ordersTable}, sku text NOT NULL, quantity int NOT NULL, unit_cents int NOT NULL)`
 ] as const
 
+// one pass over each table (a hash join): a subquery per order had no index on order_id to use
+// and scanned every line once per order — quadratic, 60 s after a minute's 21,000 orders
 export const auditQuery = `SELECT count(*)::int AS stored,
-  count(*) FILTER (WHERE line_count <> (SELECT count(*) FROM ${linesTable} l WHERE l.order_id = o.id))::int AS incomplete
-  FROM ${ordersTable} o`
+  count(*) FILTER (WHERE o.line_count <> coalesce(l.n, 0))::int AS incomplete
+  FROM ${ordersTable} o LEFT JOIN (SELECT order_id, count(*) AS n FROM ${linesTable} GROUP BY order_id) l ON l.order_id = o.id`
 
 const withAdmin = async <A>(url: string, name: string, f: (client: pg.Client) => Promise<A>): Promise<A> => {
   const admin = new pg.Client({ connectionString: url, application_name: name })
