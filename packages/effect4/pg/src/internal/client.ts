@@ -106,12 +106,12 @@ class SessionConnection implements Connection {
   }
   executeStream(sql: string, params: ReadonlyArray<unknown>, transformRows: Rows | undefined) {
     const stream = this.pg.stream(sql, params)
-    return transformRows === undefined
-      ? stream
-      : Stream.mapArrayEffect(stream, (rows) =>
-        // a transform that throws is this stream's SqlError, as for a statement (not a defect)
-        transformed(transformRows)(rows) as Effect.Effect<Arr.NonEmptyReadonlyArray<PgConnection.Row>, SqlError>
-      )
+    if (transformRows === undefined) return stream
+    // a transform that throws is this stream's SqlError, as for a statement (not a defect)
+    const transform = transformed(transformRows)
+    return Stream.mapArrayEffect(stream, (rows) =>
+      transform(rows) as Effect.Effect<Arr.NonEmptyReadonlyArray<PgConnection.Row>, SqlError>
+    )
   }
 }
 
