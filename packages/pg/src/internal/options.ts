@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs"
 import { OptionCheck, type PoolConfigError } from "@effect-pool/core"
 import type { Options } from "../PgPool.js"
 import { parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
+import { startupValueProblem } from "@effect-pool/engine/pg/startup"
 
 /** The fields of `PgPool.Options` that say where and how to connect (documented there). */
 export const connectionInputKeys = [
@@ -283,11 +284,13 @@ export const parseConnection = (
       urlTls = tlsOfUrl(check, url.searchParams)
       urlApplicationName = url.searchParams.get("application_name") ?? undefined
       // Postgres refuses a NUL in a startup value on every connect: a configuration error, said now
-      if (urlApplicationName?.includes("\0")) check.fail("url", "its application_name must be free of NUL bytes")
+      const urlProblem = startupValueProblem(urlApplicationName)
+      if (urlProblem !== undefined) check.fail("url", `its application_name ${urlProblem}`)
     }
     const ssl = combineTls(check, urlTls, tlsOption(check, input.ssl))
     const applicationName = check.string("applicationName", input.applicationName, undefined) ?? urlApplicationName
-    if (applicationName?.includes("\0")) check.fail("applicationName", "must be free of NUL bytes")
+    const nameProblem = startupValueProblem(applicationName)
+    if (nameProblem !== undefined) check.fail("applicationName", nameProblem)
     // 0 and Infinity: no connect timeout (as pg's connectionTimeoutMillis 0); beyond the timer
     // limit pg gets no timer and the pool's createTimeout (Clock-driven) bounds the attempt
     const connectTimeout = check.duration("connectTimeout", input.connectTimeout, "10 seconds", { zero: "none" })

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
 import { type HostPort, parseTarget, type Target, urlFor } from "@effect-pool/engine/pg/hosts"
+import { startupValueProblem } from "@effect-pool/engine/pg/startup"
 
 type Checker = Checks.Checker<Duration.Input>
 
@@ -175,7 +176,8 @@ const checkUrl = (check: Checker, raw: string): UrlParts => {
     if (key === "user") parts.username = value
     if (key === "application_name") {
       // a NUL is refused by the driver on every connect: a configuration error, said now
-      if (value.includes("\0")) check.fail("url", "its application_name must be free of NUL bytes")
+      const problem = startupValueProblem(value)
+      if (problem !== undefined) check.fail("url", `its application_name ${problem}`)
       parts.applicationName = value
     }
     if (key === "connect_timeout" && !(Number.isInteger(Number(value)) && Number(value) >= 0 && value.trim() !== "")) {
@@ -312,7 +314,8 @@ export const parse = (given: Record<string, unknown>) =>
     // a NUL in a startup value is refused by the driver on every connect: said at build
     for (const option of ["applicationName", "startupOptions"] as const) {
       const value = check.string(option, options[option], undefined)
-      if (value?.includes("\0")) check.fail(option, "must be free of NUL bytes")
+      const problem = startupValueProblem(value)
+      if (problem !== undefined) check.fail(option, problem)
     }
     check.func("stream", options.stream)
     const types = check.record("types", options.types)
