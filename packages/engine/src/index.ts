@@ -18,6 +18,7 @@
  * ```
  * @since 0.1.0
  */
+export * as Borrow from "./borrow.js"
 export * as Callback from "./callback.js"
 export * as Config from "./config.js"
 export * as Options from "./options.js"
