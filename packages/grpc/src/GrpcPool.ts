@@ -134,7 +134,7 @@ export interface Options {
   readonly name?: string | undefined
   /** Channels kept open even when idle. [1] */
   readonly minChannels?: number | undefined
-  /** Most channels (connections) open at once. [4] */
+  /** Most channels (connections) open at once — over more backends than this, each backend may still have one. [4] */
   readonly maxChannels?: number | undefined
   /** Calls one channel carries at once — the server's `max_concurrent_streams` (commonly 100). [100] */
   readonly maxConcurrentStreamsPerChannel?: number | undefined
@@ -193,7 +193,7 @@ export interface Options {
    * connects to it (its first address). ["round_robin"]
    */
   readonly loadBalancing?: "round_robin" | "pick_first" | undefined
-  /** Channels each backend keeps; the pool-wide `minChannels` is spread round-robin over the backends on top of it. [0] */
+  /** Channels each backend keeps at least: a backend keeps the larger of this and its round-robin share of the pool-wide `minChannels` (not their sum), within `maxChannels` in all. [0] */
   readonly minChannelsPerBackend?: number | undefined
   /** Most channels to one backend (each backend also gets at most `maxChannels` ÷ backends, at least 1). [maxChannels] */
   readonly maxChannelsPerBackend?: number | undefined

@@ -6,13 +6,16 @@
  * queued for its channels passed over for one as busy without, an ejection that ends on the
  * pool's Clock (a TestClock: back after baseEjectionTime, not before), TLS checked against the target's
  * name on every one-address channel, and every new option's hostile values.
+ * Also: a call waiting on a backend a resolution replaces moves to a new one; a burst spreads over
+ * backends with no channel (minChannels 0); closing over several backends takes one
+ * shutdownTimeout (TestClock); a call waiting as the pool closes gets the pool's PoolClosedError.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing"
 import * as grpc from "@grpc/grpc-js"
-import { Clock, Deferred, Effect, Exit, Fiber, Metric, TestClock } from "effect"
+import { Clock, Deferred, Effect, Exit, Fiber, Metric, Scope, TestClock } from "effect"
 import { echoClient, eventually } from "./helpers.js"
 
 const insecure = grpc.credentials.createInsecure()
@@ -220,6 +223,76 @@ describe("GrpcPool with several backends", () => {
       for (const holder of holders) yield* Fiber.join(holder)
       expect([a.calls.unary, b.calls.unary]).toEqual([3, 2])
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a resolution replacing the only backend: a call waiting for its channel moves to the new one (not PoolClosedError)", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(2)
+      const [a, c] = servers as [typeof servers[0], typeof servers[0]]
+      const resolver = controlledResolver([a.target])
+      const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: 1, maxChannels: 1, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+      const release = yield* Deferred.make<void>()
+      // a's only stream held: the call waits for it
+      const holder = yield* Effect.fork(Effect.scoped(Effect.zipRight(GrpcPool.channel(pool), Deferred.await(release))))
+      yield* eventually("a's stream taken", Effect.map(GrpcPool.stats(pool), (s) => s.backends[0]?.activeCalls === 1))
+      const waiter = yield* Effect.fork(echoClient(pool).unary({ text: "w" }))
+      yield* eventually("the call waits", Effect.map(GrpcPool.stats(pool), (s) => s.backends[0]?.waitingCalls === 1))
+      resolver.set([c.target])
+      expect((yield* Fiber.join(waiter)).text).toBe("echo: w")
+      expect([a.calls.unary ?? 0, c.calls.unary]).toEqual([0, 1])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("minChannels 0: a burst finds one backend warm and two with no channel — it spreads over all three (their first channels open)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const pool = yield* GrpcPool.make({ target, minChannels: 0, maxChannels: 3, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+      const echo = echoClient(pool)
+      yield* echo.unary({ text: "warm" })
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels).sort()).toEqual([0, 0, 1])
+      yield* Effect.forEach(Array.from({ length: 9 }), () => echo.unary({ text: "x", delayMs: 200 }), { concurrency: "unbounded", discard: true })
+      // 3 each (the warm-up one more): not 9 queued on the warm one
+      expect(servers.map((s) => s.calls.unary ?? 0).sort()).toEqual([3, 3, 4])
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels)).toEqual([1, 1, 1])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.effect("close: every backend's calls in flight get shutdownTimeout at once, not one backend after another (TestClock)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.extend(GrpcPool.make({ target, minChannels: 3, maxChannels: 3, shutdownTimeout: "10 seconds" }), scope)
+      const echo = echoClient(pool)
+      // a call that does not end by itself on every backend
+      const calls = yield* Effect.forEach(servers, () => Effect.fork(echo.unary({ text: "long", delayMs: 60_000 })))
+      yield* eventually("a call on every server", () => servers.every((s) => s.calls.unary === 1))
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      // every backend's core pool closing (in turn: only the first)
+      yield* eventually("closing", Effect.map(GrpcPool.stats(pool), (s) => s.closed))
+      yield* TestClock.adjust("9999 millis")
+      expect(servers.map((s) => s.cancelled.unary ?? 0)).toEqual([0, 0, 0])
+      yield* TestClock.adjust("1 millis")
+      // one shutdownTimeout: every call cut, the close done
+      yield* eventually("every call cut at once", () => servers.every((s) => s.cancelled.unary === 1))
+      yield* eventually("closed", Effect.map(closing.poll, (exit) => exit._tag === "Some"))
+      for (const call of calls) expect(Exit.isFailure(yield* Fiber.await(call))).toBe(true)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a call waiting as the pool closes fails with PoolClosedError naming the pool, not a backend's core pool (grpc/address)", () =>
+    Effect.gen(function*() {
+      const { target } = yield* fleet(2)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.extend(GrpcPool.make({ target, minChannels: 2, maxChannels: 2, maxConcurrentStreamsPerChannel: 1, shutdownTimeout: "100 millis" }), scope)
+      const release = yield* Deferred.make<void>()
+      const holders = [yield* Effect.fork(Effect.scoped(Effect.zipRight(GrpcPool.channel(pool), Deferred.await(release)))), yield* Effect.fork(Effect.scoped(Effect.zipRight(GrpcPool.channel(pool), Deferred.await(release))))]
+      yield* eventually("every stream taken", Effect.map(GrpcPool.stats(pool), (s) => s.backends.every((b) => b.activeCalls === 1)))
+      const waiter = yield* Effect.fork(echoClient(pool).unary({ text: "w" }))
+      yield* eventually("the call waits", Effect.map(GrpcPool.stats(pool), (s) => s.backends.some((b) => b.waitingCalls === 1)))
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(Fiber.join(waiter))
+      expect(error).toMatchObject({ _tag: "PoolClosedError", pool: "grpc" })
+      yield* Deferred.succeed(release, undefined)
+      for (const holder of holders) yield* Fiber.await(holder)
     }).pipe(Effect.scoped), 30_000)
 
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>

@@ -7,13 +7,16 @@
  * without, an ejection that ends on the pool's Clock (a TestClock: back after baseEjectionTime,
  * not before), TLS checked against the target's name on every one-address channel,
  * metrics labelled by backend, and every new option's hostile values.
+ * Also: a call waiting on a backend a resolution replaces moves to a new one; a burst spreads over
+ * backends with no channel (minChannels 0); closing over several backends takes one
+ * shutdownTimeout (TestClock); a call waiting as the pool closes gets the pool's PoolClosedError.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { PoolConfigError } from "@effect-pool/core"
 import { GrpcPool } from "@effect-pool/grpc"
 import { caSignedCertificate, controlledResolver, startGrpcServer, startGrpcServers } from "@effect-pool/testing-effect4"
 import * as grpc from "@grpc/grpc-js"
-import { Cause, Clock, Deferred, Effect, Exit, Fiber, Metric } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Metric, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { echoClient, eventually, serverGrpc } from "./helpers.js"
 
@@ -250,6 +253,78 @@ describe("GrpcPool with several backends", () => {
       for (const holder of holders) yield* Fiber.join(holder)
       expect([a.calls.unary, b.calls.unary]).toEqual([3, 2])
       expect((yield* GrpcPool.stats(pool)).backends.map((x) => x.waitingCalls)).toEqual([0, 0])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a resolution replacing the backends ([a] → [c], [a, b] → [c, d]): a call waiting for a channel of a drained one moves to a new one (not PoolClosedError)", () =>
+    Effect.gen(function*() {
+      const { servers } = yield* fleet(5)
+      const [a, b, c, d, e] = servers as [typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0], typeof servers[0]]
+      const release = yield* Deferred.make<void>()
+      for (const [before, after] of [[[a], [c]], [[b, e], [c, d]]] as const) {
+        const resolver = controlledResolver(before.map((x) => x.target), grpc)
+        const pool = yield* GrpcPool.make({ target: resolver.target, credentials: insecure, minChannels: before.length, maxChannels: before.length, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+        const busy = Effect.map(GrpcPool.stats(pool), (s) => s.backends.map((x) => [x.activeCalls, x.waitingCalls]))
+        // every stream held (until released): a call waits
+        for (let i = 0; i < before.length; i++) yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release))))
+        yield* eventually("every stream taken", Effect.map(busy, (x) => x.every(([active]) => active === 1)))
+        const waiter = yield* Effect.forkChild(echoClient(pool).unary({ text: "w" }))
+        yield* eventually("the call waits", Effect.map(busy, (x) => x.some(([, waiting]) => waiting === 1)))
+        resolver.set(after.map((x) => x.target))
+        expect((yield* Fiber.join(waiter)).text).toBe("echo: w")
+        expect(before.map((x) => x.calls.unary ?? 0)).toEqual(before.map(() => 0))
+      }
+      yield* Deferred.succeed(release, undefined)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("minChannels 0: a burst finds one backend warm and two with no channel — it spreads over all three (their first channels open)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const pool = yield* GrpcPool.make({ target, minChannels: 0, maxChannels: 3, maxConcurrentStreamsPerChannel: 1, acquireTimeout: "30 seconds" })
+      const echo = echoClient(pool)
+      yield* echo.unary({ text: "warm" })
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels).sort()).toEqual([0, 0, 1])
+      yield* Effect.forEach(Array.from({ length: 9 }), () => echo.unary({ text: "x", delayMs: 200 }), { concurrency: "unbounded", discard: true })
+      // 3 each (the warm-up one more): not 9 queued on the warm one
+      expect(servers.map((s) => s.calls.unary ?? 0).sort()).toEqual([3, 3, 4])
+      expect((yield* GrpcPool.stats(pool)).backends.map((b) => b.channels)).toEqual([1, 1, 1])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.effect("close: every backend's calls in flight get shutdownTimeout at once, not one backend after another (TestClock)", () =>
+    Effect.gen(function*() {
+      const { servers, target } = yield* fleet(3)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.provide(GrpcPool.make({ target, minChannels: 3, maxChannels: 3, shutdownTimeout: "10 seconds" }), scope)
+      const echo = echoClient(pool)
+      // a call that does not end by itself on every backend
+      const calls = yield* Effect.forEach(servers, () => Effect.forkChild(echo.unary({ text: "long", delayMs: 60_000 })))
+      yield* eventually("a call on every server", () => servers.every((s) => s.calls.unary === 1))
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      // every backend's core pool closing (in turn: only the first)
+      yield* eventually("closing", Effect.map(GrpcPool.stats(pool), (s) => s.closed))
+      yield* TestClock.adjust("9999 millis")
+      expect(servers.map((s) => s.cancelled.unary ?? 0)).toEqual([0, 0, 0])
+      yield* TestClock.adjust("1 millis")
+      // one shutdownTimeout: every call cut, the close done
+      yield* eventually("every call cut at once", () => servers.every((s) => s.cancelled.unary === 1))
+      yield* eventually("closed", () => closing.pollUnsafe() !== undefined)
+      for (const call of calls) expect(Exit.isFailure(yield* Fiber.await(call))).toBe(true)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a call waiting as the pool closes fails with PoolClosedError naming the pool, not a backend's core pool (grpc/address)", () =>
+    Effect.gen(function*() {
+      const { target } = yield* fleet(2)
+      const scope = yield* Scope.make()
+      const pool = yield* Scope.provide(GrpcPool.make({ target, minChannels: 2, maxChannels: 2, maxConcurrentStreamsPerChannel: 1, shutdownTimeout: "100 millis" }), scope)
+      const release = yield* Deferred.make<void>()
+      const holders = [yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release)))), yield* Effect.forkChild(Effect.scoped(Effect.andThen(GrpcPool.channel(pool), Deferred.await(release))))]
+      yield* eventually("every stream taken", Effect.map(GrpcPool.stats(pool), (s) => s.backends.every((b) => b.activeCalls === 1)))
+      const waiter = yield* Effect.forkChild(echoClient(pool).unary({ text: "w" }))
+      yield* eventually("the call waits", Effect.map(GrpcPool.stats(pool), (s) => s.backends.some((b) => b.waitingCalls === 1)))
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(Fiber.join(waiter))
+      expect(error).toMatchObject({ _tag: "PoolClosedError", pool: "grpc" })
+      yield* Deferred.succeed(release, undefined)
+      for (const holder of holders) yield* Fiber.await(holder)
     }).pipe(Effect.scoped), 30_000)
 
   it.effect("an ejection ends on the pool's Clock: under a TestClock the backend is back after baseEjectionTime by TestClock.adjust, not before", () =>

@@ -9,8 +9,8 @@
  *   spread over them, calls to the least loaded; `"pick_first"` — one backend, the first address
  *   (grpc's default policy, and this pool's behaviour before several backends).
  *   Named after grpc's service-config `loadBalancingConfig` policy names.
- * - `minChannelsPerBackend` [0]: channels each backend keeps (the pool-wide `minChannels` is
- *   spread round-robin over the backends on top of it).
+ * - `minChannelsPerBackend` [0]: channels each backend keeps at least (a backend keeps the larger
+ *   of it and its round-robin share of the pool-wide `minChannels`; see `minimums`).
  * - `maxChannelsPerBackend` [the pool's `maxChannels`]: most channels to one backend.
  * - `outlierDetection` [on] | `false`: ejection of failing backends, named after grpc's
  *   service-config / xDS outlier detection (gRFC A50: `baseEjectionTime`, `maxEjectionTime`,
@@ -204,12 +204,21 @@ export interface Load {
    * would keep getting half of the new calls.
    */
   readonly waitingCalls: number
+  /**
+   * The calls its channels take at once (channels × streams per channel), when the shell knows
+   * it: a backend with a channel is full once `activeCalls` reach it. Unknown: full only with
+   * calls waiting.
+   */
+  readonly capacity?: number | undefined
 }
 
 const none: ReadonlyArray<Command> = []
 
-/** The score offset of a backend with no channel (ranks it after every backend with one). */
+/** The score of a backend with no channel and no call waiting for one: after every backend with a free stream, before every full one. */
 const NO_CHANNEL = 1e12
+
+/** The score offset of a backend whose next call would wait (full, or calls queued): after `NO_CHANNEL`. */
+const FULL = 2e12
 
 /** An empty set (no backend until `resolved`). */
 export const make = (options: BackendOptions): BackendSet => ({ options, backends: [], cursor: 0 })
@@ -344,12 +353,26 @@ export interface Picked {
   readonly state: BackendSet
 }
 
+/** A backend's score for `pick` (lower first). */
+const scoreOf = (l: Load): number => {
+  const calls = l.activeCalls + l.waitingCalls
+  if (l.waitingCalls === 0 && l.channels > 0 && (l.capacity === undefined || l.activeCalls < l.capacity)) return calls / l.channels
+  if (l.channels === 0 && l.waitingCalls === 0) return NO_CHANNEL + l.activeCalls
+  return FULL + calls / Math.max(1, l.channels)
+}
+
 /**
- * The backend for a new call: among those in rotation, the fewest calls per channel — calls on
- * its channels and calls waiting for one, `(activeCalls + waitingCalls) / channels` — a backend
- * without a channel in rotation only when none has one (then the fewest calls, active and
- * waiting); ties go round-robin from the cursor. With every live backend ejected, the one
- * ejected longest ago.
+ * The backend for a new call, among those in rotation, in three ranks (ties round-robin from
+ * the cursor):
+ * 1. a backend with a channel that has a free stream (no call waiting, `activeCalls` under its
+ *    `capacity` when known): the fewest calls per channel — a warm backend is used before a
+ *    channel is opened anywhere;
+ * 2. a backend with no channel and no call waiting for one (its first channel opens for this
+ *    call: a backend always has room for one, its `maxChannels` share is at least 1);
+ * 3. a backend whose next call would wait — its channels full, calls queued, or connecting with
+ *    calls waiting: the fewest calls, active and waiting, per channel (per one, with none), so a
+ *    backend at its channel cap with a queue is passed over for one as busy without.
+ * With every live backend ejected, the one ejected longest ago.
  */
 export const pick = (state: BackendSet, load: (address: string) => Load): Picked => {
   const backends = state.backends
@@ -364,13 +387,9 @@ export const pick = (state: BackendSet, load: (address: string) => Load): Picked
     const i = (state.cursor + k) % n
     const b = backends[i]!
     if (b.draining || b.ejectedUntil !== undefined) continue
-    const l = load(b.address)
-    // a backend with no channel in rotation (connecting, or every connection just lost) comes
-    // after every backend with one: its calls fail or wait, so few active calls mean nothing
     // calls queued for its channels are load too: a backend at its channel cap with a queue
     // scores above one as busy without (the active calls alone tie them at the stream limit)
-    const calls = l.activeCalls + l.waitingCalls
-    const score = l.channels === 0 ? NO_CHANNEL + calls : calls / l.channels
+    const score = scoreOf(load(b.address))
     if (score < bestScore) {
       best = i
       bestScore = score
@@ -384,7 +403,11 @@ export const pick = (state: BackendSet, load: (address: string) => Load): Picked
   return { address: backends[best]!.address, state: { ...state, cursor: (best + 1) % n } }
 }
 
-/** Each live backend's minimum channels: `minChannelsPerBackend`, plus `minChannels` spread round-robin, capped at `maxChannelsPerBackend` and (in all) at `maxChannels`. */
+/**
+ * Each live backend's minimum channels: the larger of `minChannelsPerBackend` and its share of
+ * `minChannels` spread round-robin (not their sum), capped at `maxChannelsPerBackend` and, in all,
+ * at `maxChannels` — given out in resolution order, so later backends may get fewer (or none).
+ */
 export const minimums = (state: BackendSet): ReadonlyMap<string, number> => {
   const o = state.options
   const backends = live(state)

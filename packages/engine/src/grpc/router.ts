@@ -221,10 +221,11 @@ export class Router<B extends RouterBackend, R, L, F> {
     if (this.closed) return
     const step = Backends.resolved(this.set, addresses)
     this.set = step.state
+    // the new backends first: a call waiting on a drained one moves to one of them
     for (const command of step.commands) {
       if (command._tag === "Open" || (command._tag === "Undrain" && !this.live.has(command.address))) this.open(command.address, Backends.addressTarget(command.address))
-      else if (command._tag === "Drain") this.drain(command.address)
     }
+    for (const command of step.commands) if (command._tag === "Drain") this.drain(command.address)
     if (step.commands.length > 0) this.redivide()
     this.single = this.live.size === 1 ? this.live.values().next().value : undefined
     this.resolvedOnce()
@@ -336,6 +337,12 @@ export class Router<B extends RouterBackend, R, L, F> {
     return undefined
   }
 
+  /** Whether a live backend is not in `tried` (the backends a wait was on may be drained: not live). */
+  private untried(tried: ReadonlySet<B>): boolean {
+    for (const backend of this.live.values()) if (!tried.has(backend)) return true
+    return false
+  }
+
   /**
    * A wait for a channel for one call on the backend the pick chooses. A wait that fails because
    * its backend cannot connect or was drained (`movable`) moves to another backend not tried yet:
@@ -343,14 +350,13 @@ export class Router<B extends RouterBackend, R, L, F> {
    * the function returned gives up the wait, wherever it has moved (a move after it is not made).
    */
   lend(request: R, done: (lease: L | undefined, failure: F | undefined) => void): () => void {
-    const single = this.single
-    if (single !== undefined) return this.ports.lend(single, request, done)
     const tried = new Set<B>()
     let cancel: () => void = () => {}
     let cancelled = false
     let generation = 0
     const attempt = (): void => {
-      const backend = this.choose(tried.size === 0 ? undefined : tried)
+      // one backend: no pick (a wait on it still moves, if a resolution replaces it)
+      const backend = tried.size === 0 && this.single !== undefined ? this.single : this.choose(tried.size === 0 ? undefined : tried)
       if (backend === undefined) {
         // only once closed (a resolution never empties the set)
         done(undefined, this.ports.closedFailure())
@@ -359,7 +365,7 @@ export class Router<B extends RouterBackend, R, L, F> {
       tried.add(backend)
       const g = ++generation
       const next = this.ports.lend(backend, request, (lease, failure) => {
-        if (lease === undefined && failure !== undefined && !cancelled && !this.closed && this.ports.movable(failure) && tried.size < this.live.size) attempt()
+        if (lease === undefined && failure !== undefined && !cancelled && !this.closed && this.ports.movable(failure) && this.untried(tried)) attempt()
         else done(lease, failure)
       })
       // a move made synchronously inside that lend has its own cancel already

@@ -52,7 +52,9 @@ export class BackendWaits<E, C extends WaitChannel = WaitChannel> {
 
   constructor(
     /** Calls wait for a connection by default (the pool's `waitForReady`). */
-    readonly waitForReady: boolean
+    readonly waitForReady: boolean,
+    /** Streams per channel (the pool's `maxConcurrentStreamsPerChannel`): the load's `capacity`; `undefined`: not known. */
+    readonly streams?: number | undefined
   ) {}
 
   /**
@@ -74,7 +76,9 @@ export class BackendWaits<E, C extends WaitChannel = WaitChannel> {
       channels++
       activeCalls += pooled.item?.borrowers ?? 0
     }
-    return { channels, activeCalls, waitingCalls: this.armed }
+    return this.streams === undefined
+      ? { channels, activeCalls, waitingCalls: this.armed }
+      : { channels, activeCalls, waitingCalls: this.armed, capacity: channels * this.streams }
   }
 
   /** A channel in rotation or able to come back (connected, not lost): a wait for it is not fail-fast's business. */

@@ -173,8 +173,8 @@ describe("pick", () => {
     const drained = B.resolved(s, ["b:1", "c:1"]).state
     expect(B.pick(drained, () => ({ channels: 1, activeCalls: 0, waitingCalls: 0 })).address).not.toBe("a:1")
     expect(B.pick(B.resolved(set(["a:1"]), ["a:1"]).state, idle).address).toBe("a:1")
-    // no channel in rotation (its connections just lost): picked only when no other has one
-    const lost = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 50, waitingCalls: 50 })
+    // no channel in rotation (its connections just lost): after every backend with a free stream
+    const lost = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 50, waitingCalls: 0, capacity: 100 })
     let t = set(["a:1", "b:1"])
     for (let i = 0; i < 4; i++) {
       const p = B.pick(t, lost)
@@ -184,30 +184,69 @@ describe("pick", () => {
     expect(B.pick(t, () => ({ channels: 0, activeCalls: 0, waitingCalls: 0 })).address).toBeDefined()
   })
 
-  it("calls waiting for a channel count: (active + waiting) per channel; with no channel, NO_CHANNEL + active + waiting", () => {
+  it("calls waiting for a channel count: (active + waiting) per channel; a backend whose calls wait after one with no channel and no queue", () => {
     const s = set(["a:1", "b:1"])
     // both at their stream limit, a with 3 calls queued: b (the cursor is at a, the tie would be a's)
     const queued = (a: string): B.Load => (a === "a:1" ? { channels: 1, activeCalls: 1, waitingCalls: 3 } : { channels: 1, activeCalls: 1, waitingCalls: 0 })
     expect(B.pick(s, queued).address).toBe("b:1")
-    // per channel: a's 2 + 4 over 3 channels (2) beats b's 3 + 0 over 1
-    const spread = (a: string): B.Load => (a === "a:1" ? { channels: 3, activeCalls: 2, waitingCalls: 4 } : { channels: 1, activeCalls: 3, waitingCalls: 0 })
+    // per channel: a's 2 + 4 over 3 channels (2) beats b's 3 + 0 over 1 at its stream limit
+    const spread = (a: string): B.Load => (a === "a:1" ? { channels: 3, activeCalls: 2, waitingCalls: 4 } : { channels: 1, activeCalls: 3, waitingCalls: 0, capacity: 3 })
     expect(B.pick(s, spread).address).toBe("a:1")
     // no channel on either (both connecting): the shorter queue
     const connecting = (a: string): B.Load => ({ channels: 0, activeCalls: 0, waitingCalls: a === "a:1" ? 5 : 2 })
     expect(B.pick(s, connecting).address).toBe("b:1")
-    // a queue never puts a backend with a channel after one without
-    const long = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 8, waitingCalls: 10_000 })
-    expect(B.pick(s, long).address).toBe("b:1")
+    // a backend whose calls wait comes after one with no channel and no queue (its first channel opens)
+    const long = (a: string): B.Load => (a === "a:1" ? { channels: 0, activeCalls: 0, waitingCalls: 0 } : { channels: 1, activeCalls: 8, waitingCalls: 1 })
+    expect(B.pick(s, long).address).toBe("a:1")
   })
 
-  it("property: the pick is a backend in rotation with the least (active + waiting) per channel, one with a channel whenever any has", () => {
+  it("three ranks: a warm backend with a free stream, then one with no channel and no queue, then one whose next call waits", () => {
+    const s = set(["a:1", "b:1", "c:1"])
+    const warm: B.Load = { channels: 1, activeCalls: 99, waitingCalls: 0, capacity: 100 }
+    const cold: B.Load = { channels: 0, activeCalls: 0, waitingCalls: 0 }
+    const full: B.Load = { channels: 1, activeCalls: 1, waitingCalls: 0, capacity: 1 }
+    const queued: B.Load = { channels: 3, activeCalls: 0, waitingCalls: 1 }
+    const connecting: B.Load = { channels: 0, activeCalls: 0, waitingCalls: 1 }
+    const loads = (x: B.Load, y: B.Load, z: B.Load) => (a: string) => (a === "a:1" ? x : a === "b:1" ? y : z)
+    // an idle warm backend before a new channel, however busy it is, as long as a stream is free
+    expect(B.pick(s, loads(full, cold, warm)).address).toBe("c:1")
+    // its streams all taken (capacity known) or calls queued: the backend with no channel (the cursor is at a)
+    expect(B.pick(s, loads(full, queued, cold)).address).toBe("c:1")
+    expect(B.pick(s, loads(queued, connecting, cold)).address).toBe("c:1")
+    // capacity unknown: full only with a queue
+    expect(B.pick(s, loads({ channels: 1, activeCalls: 5, waitingCalls: 0 }, cold, cold)).address).toBe("a:1")
+    // every backend's calls wait: the fewest calls per channel (per one, for a backend still connecting)
+    expect(B.pick(s, loads({ channels: 1, activeCalls: 1, waitingCalls: 2 }, { channels: 0, activeCalls: 0, waitingCalls: 2 }, full)).address).toBe("c:1")
+    expect(B.pick(s, loads({ channels: 1, activeCalls: 1, waitingCalls: 2 }, connecting, full)).address).toBe("b:1")
+  })
+
+  it("a burst over one warm backend and two with no channel (minChannels 0, one stream per channel) spreads over all three", () => {
+    // the shell's load: each call taken by a backend is active on a free stream, or waits
+    const streams = 1
+    const state = new Map<string, { channels: number; calls: number }>([["a:1", { channels: 1, calls: 0 }], ["b:1", { channels: 0, calls: 0 }], ["c:1", { channels: 0, calls: 0 }]])
+    const load = (address: string): B.Load => {
+      const b = state.get(address)!
+      const active = Math.min(b.calls, b.channels * streams)
+      return { channels: b.channels, activeCalls: active, waitingCalls: b.calls - active, capacity: b.channels * streams }
+    }
+    let s = set(["a:1", "b:1", "c:1"])
+    for (let i = 0; i < 9; i++) {
+      const p = B.pick(s, load)
+      s = p.state
+      state.get(p.address!)!.calls++
+    }
+    expect([...state.values()].map((b) => b.calls)).toEqual([3, 3, 3])
+  })
+
+  it("property: the pick is a backend in rotation of the best rank, with the least (active + waiting) per channel in it", () => {
     const load = fc.record({ channels: fc.nat(4), activeCalls: fc.nat(20), waitingCalls: fc.nat(20) })
     fc.assert(fc.property(fc.array(load, { minLength: 2, maxLength: 6 }), fc.nat(10), (loads, skip) => {
       let s = set(loads.map((_, i) => `h${i}:1`))
       // move the cursor: ties may go anywhere, the score may not
       for (let i = 0; i < skip; i++) s = B.pick(s, idle).state
       const of = (address: string) => loads[Number(address.slice(1, address.indexOf(":")))]!
-      const score = (l: B.Load) => (l.channels === 0 ? 1e12 + l.activeCalls + l.waitingCalls : (l.activeCalls + l.waitingCalls) / l.channels)
+      const score = (l: B.Load) =>
+        l.waitingCalls === 0 && l.channels > 0 ? l.activeCalls / l.channels : l.channels === 0 && l.waitingCalls === 0 ? 1e12 + l.activeCalls : 2e12 + (l.activeCalls + l.waitingCalls) / Math.max(1, l.channels)
       const picked = B.pick(s, of).address!
       return loads.every((l) => score(of(picked)) <= score(l))
     }))

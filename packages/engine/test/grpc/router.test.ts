@@ -42,7 +42,7 @@ class Fake {
   }
 }
 
-const harness = (input: B.BackendOptionsInput<number> = {}, pool = { minChannels: 1, maxChannels: 4 }) => {
+const harness = (input: B.BackendOptionsInput<number> = {}, pool = { minChannels: 1, maxChannels: 4 }, fake: { readonly drainFails?: boolean } = {}) => {
   let now = 0
   const timers = new Map<number, { at: number; f: () => void }>()
   let nextTimer = 0
@@ -60,6 +60,8 @@ const harness = (input: B.BackendOptionsInput<number> = {}, pool = { minChannels
     },
     drain: (backend, closed) => {
       backend.closed = closed
+      // as a core pool's close: its waiters fail at once, inside the drain
+      if (fake.drainFails === true) backend.settle(undefined, "closed")
     },
     lend: (backend, _request, done) => {
       if (backend.answer !== undefined) {
@@ -287,6 +289,21 @@ describe("Router: lend", () => {
     opened[0]!.settle(undefined, "closed")
     expect(at("10.0.0.2:1").waits.size + at("10.0.0.3:1").waits.size).toBe(1)
     expect(w.results).toEqual([])
+  })
+
+  it("a resolution replacing the backends: a wait on a drained one (failed inside the drain) moves to a new one, never the closed failure", () => {
+    for (const [before, after] of [[["10.0.0.1:1"], ["10.0.0.3:1"]], [["10.0.0.1:1", "10.0.0.2:1"], ["10.0.0.3:1", "10.0.0.4:1"]], [["10.0.0.1:1", "10.0.0.2:1"], ["10.0.0.2:1", "10.0.0.3:1"]]]) {
+      const { router, at } = harness({}, { minChannels: 1, maxChannels: 4 }, { drainFails: true })
+      router.resolved(before!)
+      // every backend before is busy: the waits are on them, whichever the pick chose
+      const waits = before!.map(() => lend(router))
+      for (const address of before!) expect(at(address).waits.size).toBe(1)
+      router.resolved(after!)
+      for (const w of waits) expect(w.results).toEqual([])
+      expect(after!.reduce((n, address) => n + at(address).waits.size, 0)).toBe(before!.length)
+      for (const address of after!) at(address).settle("lease", undefined)
+      for (const w of waits) expect(w.results).toEqual([["lease", undefined]])
+    }
   })
 
   it("one backend: the wait is its own (no move, no pick)", () => {

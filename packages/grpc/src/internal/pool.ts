@@ -58,7 +58,7 @@ export class Backend {
     readonly target: string,
     readonly channelOptions: grpc.ChannelOptions
   ) {
-    this.waits = new BackendWaits(owner.waitForReady)
+    this.waits = new BackendWaits(owner.waitForReady, owner.core.concurrency)
   }
 
   /** Its channels connected. */
@@ -101,7 +101,7 @@ export class Backend {
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       settle()
-      done(lease, failure as Cause.Cause<CallError> | undefined)
+      done(lease, this.named(failure as Cause.Cause<CallError> | undefined))
     })
     const cancel = () => {
       if (borrow.state !== "waiting") return // a channel once lent is the call's to return
@@ -111,6 +111,15 @@ export class Backend {
     if (borrow.state !== "waiting") return cancel // lent at once: the fast path
     settle = this.waits.arm(options, (error) => borrow.abort(Cause.fail(error)), deadlineExceeded)
     return cancel
+  }
+
+  /** A failure of its core pool: closed, it names the pool (not the core pool's `pool/address`). */
+  private named(failure: Cause.Cause<CallError> | undefined): Cause.Cause<CallError> | undefined {
+    if (failure === undefined) return failure
+    const error = Cause.failureOption(failure)
+    return error._tag === "Some" && error.value._tag === "PoolClosedError" && error.value.pool !== this.owner.name
+      ? Cause.fail(new PoolClosedError({ pool: this.owner.name }))
+      : failure
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
@@ -213,6 +222,8 @@ export class GrpcPoolImpl {
   readonly router: Router<Backend, ParsedCall, Pool.Borrow<PooledChannel>, Cause.Cause<CallError>>
   runtime!: Runtime.Runtime<never>
   scope!: Scope.Scope
+  /** The backends' scopes' parent: closed with the pool, every backend at once (each given `shutdownTimeout` together, not in turn). */
+  backendScope!: Scope.Scope
   /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
   clock: Clock.Clock = Clock.make()
 
@@ -289,7 +300,7 @@ export class GrpcPoolImpl {
     const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
     Runtime.runSync(this.runtime)(Effect.gen(this, function*() {
-      const scope = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
+      const scope = yield* Scope.fork(this.backendScope, ExecutionStrategy.sequential)
       backend.scope = scope
       backend.pool = yield* Scope.extend(Pool.make({ ...this.core, acquire: backend.acquire, ...sizing }), scope)
     }))
@@ -395,6 +406,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     impl.runtime = yield* Effect.runtime<never>()
     impl.scope = yield* Effect.scope
     impl.clock = yield* Effect.clock
+    // closed after impl.close (finalizers run last first): the router stops, then every backend's core pool closes at once
+    impl.backendScope = yield* Scope.fork(impl.scope, ExecutionStrategy.parallel)
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
     // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself

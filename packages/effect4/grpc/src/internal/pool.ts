@@ -79,7 +79,7 @@ export class Backend {
     readonly channelOptions: grpc.ChannelOptions
   ) {
     this.metrics = new BackendMetrics(owner.name, address)
-    this.waits = new BackendWaits(owner.waitForReady)
+    this.waits = new BackendWaits(owner.waitForReady, owner.core.concurrency)
   }
 
   /** Its channels connected. */
@@ -112,7 +112,7 @@ export class Backend {
     const borrow = Pool.unsafeBorrow(this.pool, (lease, failure) => {
       // lent, failed, or given up (abort): the wait's timer and fail-fast listing end with it
       settle()
-      done(lease, failure as Cause.Cause<CallError> | undefined)
+      done(lease, this.named(failure as Cause.Cause<CallError> | undefined))
     })
     const cancel = () => {
       if (borrow.state !== "waiting") return // a channel once lent is the call's to return
@@ -122,6 +122,15 @@ export class Backend {
     if (borrow.state !== "waiting") return cancel // lent at once: the fast path
     settle = this.waits.arm(options, (error) => borrow.abort(Cause.fail(error)), deadlineExceeded)
     return cancel
+  }
+
+  /** A failure of its core pool: closed, it names the pool (not the core pool's `pool/address`). */
+  private named(failure: Cause.Cause<CallError> | undefined): Cause.Cause<CallError> | undefined {
+    if (failure === undefined) return failure
+    const error = Cause.findErrorOption(failure)
+    return error._tag === "Some" && error.value._tag === "PoolClosedError" && error.value.pool !== this.owner.name
+      ? Cause.fail(new PoolClosedError({ pool: this.owner.name }))
+      : failure
   }
 
   /** Opens one channel, waits for READY (and SERVING, with a health check): the core pool's `acquire`. */
@@ -213,6 +222,8 @@ export class GrpcPoolImpl {
   /** The pool's `Clock` (the context `make` ran in): ejections are timed with it, so a `TestClock` drives them. */
   clock!: Clock.Clock
   scope!: Scope.Scope
+  /** The backends' scopes' parent: closed with the pool, every backend at once (each given `shutdownTimeout` together, not in turn). */
+  backendScope!: Scope.Scope
 
   constructor(
     readonly name: string,
@@ -288,7 +299,7 @@ export class GrpcPoolImpl {
     const options = target === this.target ? this.channelOptions : backendChannelOptions(this.target, this.channelOptions, grpc)
     const backend = new Backend(this, address, target, options)
     const core = this.core
-    const parent = this.scope
+    const parent = this.backendScope
     Effect.runSyncWith(this.context)(Effect.gen(function*() {
       const scope = yield* Scope.fork(parent, "sequential")
       backend.scope = scope
@@ -397,6 +408,8 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     impl.context = yield* Effect.context<never>()
     impl.clock = Context.get(impl.context, Clock.Clock)
     impl.scope = yield* Effect.scope
+    // closed after impl.close (finalizers run last first): the router stops, then every backend's core pool closes at once
+    impl.backendScope = yield* Scope.fork(impl.scope, "parallel")
     yield* Effect.addFinalizer(() => Effect.sync(() => impl.close()))
     const router = impl.router
     // pick_first, or a target no resolver of grpc-js takes: one backend, the target itself
