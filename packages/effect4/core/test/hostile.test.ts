@@ -70,7 +70,11 @@ const bad: Array<[string, Record<string, unknown>, RegExp?]> = [
   ["maxLifetimeJitter", { maxLifetimeJitter: "0.1" }],
   // choices and flags
   ["order", { order: "random" }],
-  ["failWaitersOnCreateError", { failWaitersOnCreateError: 1 }]
+  ["failWaitersOnCreateError", { failWaitersOnCreateError: 1 }],
+  // a callback or object option that is null: rejected (the README says so), not "none"
+  ["validate", { validate: null }],
+  ["recycle", { recycle: null }],
+  ["healthCheck", { healthCheck: null }]
 ]
 
 const durations = [
@@ -111,6 +115,15 @@ describe("Pool.make: hostile options", () => {
         if (reason !== undefined) expect(error.message).toMatch(reason)
       }))
   }
+
+  it.effect("a number, duration, string or boolean option given as null is the default", () =>
+    Effect.gen(function*() {
+      const stats = yield* Effect.scoped(
+        Effect.flatMap(Pool.make({ acquire, max: null, idleTimeout: null, name: null, spans: null } as never), (pool) =>
+          Effect.andThen(Pool.use(pool as Pool.Pool<number>, () => Effect.void), Pool.stats(pool as Pool.Pool<number>)))
+      )
+      expect(stats.max).toBe(10)
+    }))
 
   it.effect("an option given as undefined is the default, not an unknown key", () =>
     Effect.gen(function*() {
