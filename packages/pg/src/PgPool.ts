@@ -283,6 +283,9 @@ export const make = (
     // hosts' connections stay
     const book = single ? undefined : makeHostBook(target)
     const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
+    /** The state of `host`'s server as a fresh session sees it (not a session's own SETs). */
+    const serverState = (host: Hosts.HostPort) =>
+      Effect.scoped(Effect.flatMap(Connection.connect({ ...settings.client, host: host.host, port: host.port }), (fresh) => sessionState(fresh, cancel)))
     const acquire = book === undefined
       ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
       : (item: Pool.ItemHandle) =>
@@ -302,17 +305,29 @@ export const make = (
               // other connections are most likely gone too; other hosts' are not
               if (Connection.isServerTermination(broken.broken)) book.evict(host)
             }
+            // a 25006 or a default_transaction_read_only report may be this session's own doing
+            // (SET TRANSACTION READ ONLY, SET default_transaction_read_only): a fresh session on
+            // the same server says whether the server changed (the engine's judgeReadOnlySignal)
+            const confirm = (c: PgConnection) => {
+              Effect.runFork(Effect.ignore(Effect.flatMap(serverState(host), (server) =>
+                Effect.sync(() => {
+                  const verdict = Hosts.judgeReadOnlySignal(target.targetSessionAttrs, server, c.parameters.default_transaction_read_only === "on")
+                  if (verdict === "server") mismatch(describeChange(target.targetSessionAttrs, server))
+                  else if (verdict === "session") item.invalidate()
+                }))))
+            }
             conn.onParameter = (c, parameter) => {
               if (!stateParameters.includes(parameter)) return
+              if (parameter === "default_transaction_read_only") return confirm(c)
+              // in_hot_standby: only the server changes it (a promotion)
               const state = stateFromParameters(c.parameters)
               if (state !== undefined && !stillMatches(target.targetSessionAttrs, state)) {
                 mismatch(describeChange(target.targetSessionAttrs, state))
               }
             }
             if (target.targetSessionAttrs === "read-write") {
-              // a write refused (25006): the server is read-only now, reported or not
-              conn.onReadOnly = (c) =>
-                mismatch(describeChange("read-write", { inHotStandby: stateFromParameters(c.parameters)?.inHotStandby ?? false, readOnly: true }))
+              // a write refused (25006): the server is read-only now, or the transaction is
+              conn.onReadOnly = confirm
             }
             return conn
           }))
@@ -322,15 +337,24 @@ export const make = (
         Effect.flatMap(Connection.validate(conn, cancel), () =>
           Effect.flatMap(sessionState(conn, cancel), (state) => {
             if (stillMatches(target.targetSessionAttrs, state)) return Effect.void
-            const why = describeChange(target.targetSessionAttrs, state)
-            // found by the check (e.g. a server that did not report the change): its host's
-            // other connections go too (a reported change has already done this)
             const host = hostOf.get(conn)
-            if (host !== undefined && book !== undefined) {
+            if (host === undefined || book === undefined) {
+              return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${describeChange(target.targetSessionAttrs, state)}`))
+            }
+            // this session may be read-only by its own SET: a fresh session tells the server's state
+            return Effect.flatMap(serverState(host), (server) => {
+              const verdict = Hosts.judgeReadOnlySignal(target.targetSessionAttrs, server, state.readOnly)
+              if (verdict === "keep") return Effect.void
+              if (verdict === "session") {
+                return Effect.fail(new Error("the session made itself read-only by default (SET default_transaction_read_only): discarded"))
+              }
+              const why = describeChange(target.targetSessionAttrs, server)
+              // found by the check (e.g. a server that did not report the change): its host's
+              // other connections go too (a reported change has already done this)
               book.mismatched(host, why)
               book.evict(host)
-            }
-            return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+              return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+            })
           }))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,

@@ -331,6 +331,44 @@ describe("a server that stops matching, with connections on two hosts", () => {
       }).pipe(Effect.provide(overAB(name, { max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 90_000)
 
+  it.live("a transaction's or session's own read-only-ness is not the server's: no host eviction, no mismatch", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* onServer(a, (c) => c.query(`CREATE TABLE ${t} (id int)`))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* Effect.all([1, 2, 3, 4].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        const pids = yield* pidsOn(a, name)
+        expect(pids).toHaveLength(4)
+        // SET TRANSACTION READ ONLY, then a write: 25006, the server is still read-write
+        const refused = yield* Effect.flip(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET TRANSACTION READ ONLY`
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1)`
+        })))
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* Effect.sleep("500 millis")
+        expect(yield* pidsOn(a, name)).toEqual(pids)
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 4, idle: 4 })
+        // a session's own SET default_transaction_read_only: that session is dirty, discarded when
+        // returned; the host's other connections stay
+        const own = yield* Effect.scoped(Effect.gen(function*() {
+          const conn = yield* sql.reserve
+          const [row] = yield* conn.executeValues("SELECT pg_backend_pid()", [])
+          yield* conn.executeRaw("SET default_transaction_read_only = on", [])
+          const write = yield* Effect.flip(conn.executeRaw(`INSERT INTO ${t} VALUES (2)`, []))
+          expect(PgPool.isReadOnlyError(write)).toBe(true)
+          return row![0] as number
+        }))
+        yield* eventually("that session discarded", Effect.map(pidsOn(a, name), (now) => !now.includes(own)), 10_000)
+        expect(yield* pidsOn(a, name)).toEqual(pids.filter((p) => p !== own))
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 3, idle: 3 })
+        const [row] = yield* sql<{ ok: number }>`INSERT INTO ${sql(t)} VALUES (3) RETURNING 1 AS ok`
+        expect(row!.ok).toBe(1)
+      }).pipe(Effect.provide(overAB(name, { max: 4 })))
+    }), 60_000)
+
   it.live("a change the server does not report (as before Postgres 14) is found by the health check: the connection moves to the host that matches", () =>
     Effect.gen(function*() {
       const filter = yield* Effect.acquireRelease(

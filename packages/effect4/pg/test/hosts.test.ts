@@ -205,6 +205,27 @@ describe("PgPool over several hosts", () => {
       }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
 
+  it.live("a transaction's own read-only-ness is not the server's: no host eviction, no mismatch", () =>
+    Effect.gen(function*() {
+      const t = table()
+      const name = `own-ro-${process.pid}`
+      yield* on(a, (c) => c.query(`CREATE TABLE ${t} (id int)`, [], false))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* Effect.all([1, 2, 3, 4].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        expect(yield* connectionsOn(a, name)).toBe(4)
+        const refused = yield* Effect.flip(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET TRANSACTION READ ONLY`
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1)`
+        })))
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* Effect.sleep("500 millis")
+        expect(yield* connectionsOn(a, name)).toBe(4)
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 4, idle: 4 })
+      }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
+    }), 60_000)
+
   it.live("per-host stats: each host's connections, the last connection error and refusal; one server's are the pool's", () =>
     Effect.gen(function*() {
       yield* setReadOnly(a, true)

@@ -181,7 +181,9 @@ const parseUnsafe = (input: TargetInput): Target => {
       return { host, port: port ?? fallbackPort }
     })
   } else {
-    const names = input.host === undefined ? [parts?.params.get("host") ?? DEFAULT_HOST] : hostsOf(input.host)
+    // libpq's ?host=h1,h2&port=p1,p2 form: a list, as the host option's
+    const fromQuery = parts?.params.get("host")
+    const names = input.host === undefined ? (fromQuery == null ? [DEFAULT_HOST] : hostsOf(fromQuery)) : hostsOf(input.host)
     const ports = portsOf(input.port ?? parts?.params.get("port") ?? undefined, names.length)
     hosts = names.map((host, i) => ({ host, port: ports[i]! }))
   }
@@ -339,6 +341,23 @@ export const stateFromRow = (row: unknown): SessionState | undefined => {
 
 /** The ParameterStatus names that change a session's state when reported mid-session. */
 export const stateParameters: ReadonlyArray<string> = ["in_hot_standby", "default_transaction_read_only"]
+
+/**
+ * What a pooled session's read-only signal (a 25006, or a `default_transaction_read_only`
+ * ParameterStatus) means, once a fresh session on the same server told its `server` state:
+ * `server` — the server itself no longer matches `attrs` (a reload, a demotion): its host's
+ * connections go and the mismatch is recorded; `session` — the server still matches but this
+ * session is read-only by default on its own (`sessionReadOnly`: it SET
+ * default_transaction_read_only): only this connection is discarded (it is dirty), no mismatch;
+ * `keep` — the transaction's own read-only-ness (`SET TRANSACTION READ ONLY`), nothing changed.
+ * The same decision in both editions.
+ */
+export const judgeReadOnlySignal = (
+  attrs: TargetSessionAttrs,
+  server: SessionState,
+  sessionReadOnly: boolean
+): "server" | "session" | "keep" =>
+  !stillMatches(attrs, server) ? "server" : sessionReadOnly && !server.readOnly ? "session" : "keep"
 
 /** SQLSTATE 25006 `read_only_sql_transaction`: a write reached a read-only server or transaction. */
 export const isReadOnlyViolation = (sqlstate: unknown): boolean => sqlstate === "25006"

@@ -7,6 +7,7 @@ import {
   hostKey,
   hostOrder,
   isReadOnlyViolation,
+  judgeReadOnlySignal,
   makeHostBook,
   needsState,
   parseTarget,
@@ -398,5 +399,27 @@ describe("makeHostBook", () => {
 
   it("one server: the pool's counts", () => {
     expect(singleHostStats({ host: "h", port: 5 }, { size: 3, idle: 1 })).toEqual([{ host: "h", port: 5, connections: 3, idle: 1 }])
+  })
+})
+
+describe("judgeReadOnlySignal (a 25006 or a default_transaction_read_only report on a pooled session)", () => {
+  const rw = { inHotStandby: false, readOnly: false }
+  it("a server still read-write: the transaction's own read-only-ness is kept, a session's own SET discards that session only", () => {
+    expect(judgeReadOnlySignal("read-write", rw, false)).toBe("keep")
+    expect(judgeReadOnlySignal("read-write", rw, true)).toBe("session")
+  })
+  it("a server read-only by default or in recovery: the server changed", () => {
+    expect(judgeReadOnlySignal("read-write", { inHotStandby: false, readOnly: true }, true)).toBe("server")
+    expect(judgeReadOnlySignal("read-write", { inHotStandby: true, readOnly: false }, false)).toBe("server")
+    expect(judgeReadOnlySignal("primary", { inHotStandby: false, readOnly: true }, true)).toBe("keep")
+  })
+})
+
+describe("libpq's ?host=h1,h2 url form", () => {
+  it("is a host list, with a port list or one port", () => {
+    const two = parseTarget({ url: "postgres://u@/db?host=127.0.0.1,127.0.0.2&port=5000,5001" })
+    expect(two).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "127.0.0.1", port: 5000 }, { host: "127.0.0.2", port: 5001 }] } })
+    const one = parseTarget({ url: "postgres://u@/db?host=h1,h2&port=5000" })
+    expect(one).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "h1", port: 5000 }, { host: "h2", port: 5000 }] } })
   })
 })

@@ -29,6 +29,7 @@ import {
   hostKey,
   hostOrder,
   isReadOnlyViolation,
+  judgeReadOnlySignal,
   makeHostBook,
   type SessionState,
   sessionMatches,
@@ -56,6 +57,14 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
   const attrs = target.targetSessionAttrs
   const book = makeHostBook(target)
 
+  /** The state of `host`'s server as a fresh session sees it (not a session's own SETs). */
+  const serverState = (host: HostPort): Effect.Effect<SessionState, unknown> =>
+    Effect.scoped(Effect.flatMap(open({ ...config, host: host.host, port: host.port }, undefined), (fresh) =>
+      Effect.flatMap(fresh.pg.query(stateQuery, [], false), (result) => {
+        const read = stateFromRow(result.rows[0])
+        return read === undefined ? Effect.fail(new Error(`${stateQuery} returned no state`)) : Effect.succeed(read)
+      })))
+
   /** One attempt on one host, in its own scope (closed when refused). */
   const attempt = (host: HostPort, item: Pool.ItemHandle, parent: Scope.Scope) =>
     Effect.gen(function*() {
@@ -78,12 +87,32 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         book.evict(host)
         return why
       }
+      /** This session's own default_transaction_read_only, as it last reported it. */
+      let sessionReadOnly = false
+      // a 25006 or a default_transaction_read_only report may be this session's own doing (SET
+      // TRANSACTION READ ONLY, SET default_transaction_read_only): a fresh session on the same
+      // server says whether the server changed (the engine's judgeReadOnlySignal)
+      const confirm = (): void => {
+        Effect.runFork(Effect.ignore(Effect.flatMap(serverState(host), (server) =>
+          Effect.sync(() => {
+            const verdict = judgeReadOnlySignal(attrs, server, sessionReadOnly)
+            if (verdict === "server" && state !== undefined) {
+              state.inHotStandby = server.inHotStandby
+              state.readOnly = server.readOnly
+              changed()
+            } else if (verdict === "session") item.invalidate()
+          }))))
+      }
       const watch = (name: string, value: string): void => {
         if (state === undefined || !stateParameters.includes(name)) return
-        if (name === "in_hot_standby") state.inHotStandby = value === "on"
-        else if (name === "default_transaction_read_only") state.readOnly = value === "on"
-        else return
-        changed()
+        if (name === "in_hot_standby") {
+          // only the server changes it (a promotion)
+          state.inHotStandby = value === "on"
+          changed()
+        } else if (name === "default_transaction_read_only") {
+          sessionReadOnly = value === "on"
+          if (accepted) confirm()
+        }
       }
       const hooks = {
         invalidate: () => item.invalidate(),
@@ -118,6 +147,11 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         conn.mismatch = (row) => {
           const read = stateFromRow(row)
           if (read === undefined) return `${stateQuery} returned no state`
+          if (state !== undefined && !stillMatches(attrs, read) && sessionReadOnly && !read.inHotStandby) {
+            // read-only by this session's own SET: this connection goes; the server is asked
+            confirm()
+            return "the session made itself read-only by default (SET default_transaction_read_only): discarded"
+          }
           if (state !== undefined) {
             state.inHotStandby = read.inHotStandby
             state.readOnly = read.readOnly
@@ -126,10 +160,8 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         }
         conn.onError = (error) => {
           // a write on a server that went read-only: news to us when no reload was reported yet
-          if (state !== undefined && isReadOnlyViolation(sqlState(error))) {
-            state.readOnly = true
-            changed()
-          } else if (isServerTermination(error)) book.evict(host)
+          if (state !== undefined && isReadOnlyViolation(sqlState(error))) confirm()
+          else if (isServerTermination(error)) book.evict(host)
         }
         return Effect.as(Scope.addFinalizer(scope, Effect.sync(book.add(host, item))), conn)
       })
