@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { PgPool } from "@effect-pool/pg"
-import { startParameterFilter, startServer, startServers, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
+import { startParameterFilter, startServer, startServers, startServerWith, startStandby, startTcpProxy, switchover, type TestServer } from "@effect-pool/testing"
 import { freePort } from "@effect-pool/testing"
 import { Pool } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
@@ -462,6 +462,39 @@ describe("a transaction is never split across servers", () => {
       expect(yield* rowsOn(a, t)).toEqual([{ id: 1, port: a.port }, { id: 2, port: a.port }])
       expect(yield* rowsOn(b, t)).toEqual([{ id: 3, port: b.port }])
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("while a read-only signal is being confirmed its host is suspended: the next write goes to the other host at once, then the host's connections go", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* createOnBoth(t)
+      // a reached through a proxy that can hold new sessions: the confirmation's among them
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(a.port)), (p) => Effect.promise(() => p.close()))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        const [on] = yield* sql<{ port: number }>`SELECT inet_server_port() AS port`
+        expect(on!.port).toBe(a.port)
+        proxy.stallNew(true)
+        yield* setReadOnly(a, true)
+        // the write that meets a's new state fails (25006): a's connections are suspended, a
+        // fresh session on a asked — and held by the proxy
+        const refused = yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (1, inet_server_port())`)
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* eventually("the confirmation waits", Effect.sync(() => proxy.stalled() > 0), 10_000)
+        // meanwhile no write is lent a's connection: the next one goes to b, first time
+        const [row] = yield* sql<{ port: number }>`INSERT INTO ${sql(t)} VALUES (2, inet_server_port()) RETURNING port`
+        expect(row!.port).toBe(b.port)
+        expect((yield* pidsOn(a, name))).toHaveLength(1)
+        expect((yield* pgPool.stats).hosts[0]!.lastMismatch).toBeUndefined()
+        // the answer: a is read-only, its connections go
+        proxy.stallNew(false)
+        yield* eventually("a's connections evicted", Effect.map(pidsOn(a, name), (pids) => pids.length === 0), 10_000)
+        expect((yield* pgPool.stats).hosts[0]!.lastMismatch).toMatch(/read-only/)
+      }).pipe(Effect.provide(overAB(name, { port: [proxy.port, b.port], max: 3 })))
+      expect(yield* rowsOn(a, t)).toEqual([])
+      expect(yield* rowsOn(b, t)).toEqual([{ id: 2, port: b.port }])
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
   it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
     Effect.suspend(() => {
