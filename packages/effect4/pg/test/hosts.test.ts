@@ -213,6 +213,15 @@ describe("PgPool over several hosts", () => {
       }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
 
+  it.live("libpq's url form with the hosts in the query (?host=h1,h2&port=p1,p2, or one ?host= after a user) connects", () =>
+    Effect.gen(function*() {
+      const url = (query: string) => Redacted.make(`postgres://postgres:postgres@/postgres?${query}`)
+      const land = (query: string) =>
+        Effect.provide(serverPort, PgPool.layer({ url: url(query), applicationName: appName(), acquireTimeout: "20 seconds" }))
+      expect(yield* land(`host=127.0.0.1,127.0.0.1&port=${a.port},${b.port}&target_session_attrs=read-write`)).toBe(a.port)
+      expect(yield* land(`host=127.0.0.1&port=${b.port}`)).toBe(b.port)
+    }), 60_000)
+
   it.live("a transaction's or session's own read-only-ness is not the server's: no host eviction, no mismatch", () =>
     Effect.gen(function*() {
       const t = table()
