@@ -12,7 +12,7 @@
  * ```ts
  * import { ItemHandleImpl, ValueIndex } from "@effect-pool/engine/handle"
  *
- * const owner = { invalidate: () => {}, evictIdle: () => {} }
+ * const owner = { invalidate: () => {}, evictIdle: () => {}, hold: () => {}, unhold: () => {} }
  * const handle = new ItemHandleImpl<string, "scope">(owner, "scope")
  * handle.invalidate() // before the item exists: it is destroyed as soon as it is created
  * console.log(handle.invalidated, handle.id) // true -1
@@ -27,6 +27,8 @@ import type * as State from "./state.js"
 export interface HandleOwner<A> {
   invalidate(item: State.Item<A>): void
   evictIdle(): void
+  hold(item: State.Item<A>): void
+  unhold(item: State.Item<A>): void
 }
 
 /** The handle of one item, given to `acquire` before the item exists (`S`: the edition's item scope). */
@@ -70,6 +72,15 @@ export class ItemHandleImpl<A, S = unknown> {
 
   evictIdle(): void {
     this.owner.evictIdle()
+  }
+
+  /** Out of rotation, alive, until `resume()` (before the item exists: nothing). */
+  suspend(): void {
+    if (this.item !== undefined) this.owner.hold(this.item)
+  }
+
+  resume(): void {
+    if (this.item !== undefined) this.owner.unhold(this.item)
   }
 }
 

@@ -37,6 +37,8 @@ export interface Item<A> {
   checking: boolean
   /** Failed its last health check (with `onFailure: "suspend"`): kept, not lent, checked again. */
   suspended: boolean
+  /** Held out of rotation by its kind (`ItemHandle.suspend()`): kept, not lent, until `unhold`. */
+  held: boolean
   /** Where it was borrowed (leak detection only). */
   site: Error | undefined
   leakReported: boolean
@@ -144,7 +146,7 @@ export class PoolState<A> {
 
 /** Can this item take one more borrower right now? */
 const lendable = <A>(state: PoolState<A>, item: Item<A>, now: number): boolean =>
-  !item.invalid && !item.checking && !item.suspended && item.borrowers < state.config.concurrency &&
+  !item.invalid && !item.checking && !item.suspended && !item.held && item.borrowers < state.config.concurrency &&
   item.expiresAt > now
 
 /**
@@ -287,7 +289,7 @@ export const release = <A>(state: PoolState<A>, item: Item<A>, now: number, out:
     }
     return
   }
-  if (item.checking || item.suspended) {
+  if (item.checking || item.suspended || item.held) {
     if (item.borrowers === 0) item.idleSince = now
     return
   }
@@ -366,6 +368,7 @@ export const newItem = <A>(state: PoolState<A>, value: A, handle: unknown, now: 
     destroyed: false,
     checking: false,
     suspended: false,
+    held: false,
     site: undefined,
     leakReported: false
   }
@@ -632,7 +635,7 @@ export const checkOut = <A>(state: PoolState<A>): Array<Item<A>> => {
   if (state.closed) return []
   const items: Array<Item<A>> = []
   for (const item of state.items) {
-    if (item.checking || item.invalid) continue
+    if (item.checking || item.invalid || item.held) continue
     if (state.config.concurrency === 1 && item.borrowers > 0) continue
     item.checking = true
     if (item.borrowers === 0) removeIdle(state, item)
@@ -680,7 +683,39 @@ export const checked = <A>(
     }
     return
   }
+  // held by its kind while it was checked: it stays out until unhold
+  if (item.held) return
   // a check is not a use: the item keeps its idle age
+  const idleSince = item.idleSince
+  offer(state, item, now, out)
+  if (item.borrowers === 0) item.idleSince = idleSince
+}
+
+/**
+ * The item's kind holds it out of rotation (`ItemHandle.suspend()`: e.g. its server's role is
+ * in doubt): it is not lent — an idle one leaves the idle list, a borrowed one does not go back
+ * to it when returned — and stays alive until `unhold`. Independent of a health check's
+ * suspension; an invalid or destroyed item is left as it is.
+ */
+export const hold = <A>(state: PoolState<A>, item: Item<A>): void => {
+  if (item.destroyed || item.invalid || item.held || state.closed) return
+  item.held = true
+  if (item.borrowers === 0) removeIdle(state, item)
+}
+
+/**
+ * The kind lets a held item back into rotation: idle again (with its idle age) or to a waiter —
+ * unless it is borrowed (it comes back when returned), under a health check or suspended by one
+ * (they decide), or the pool closed meanwhile (destroyed).
+ */
+export const unhold = <A>(state: PoolState<A>, item: Item<A>, now: number, out: Array<Command<A>>): void => {
+  if (!item.held) return
+  item.held = false
+  if (item.destroyed || item.invalid || item.checking || item.suspended) return
+  if (state.closed) {
+    if (item.borrowers === 0) out.push(destroy(state, item))
+    return
+  }
   const idleSince = item.idleSince
   offer(state, item, now, out)
   if (item.borrowers === 0) item.idleSince = idleSince
@@ -715,6 +750,10 @@ export const close = <A>(state: PoolState<A>, error: unknown, out: Array<Command
   state.waiters = []
   for (const item of state.idle) out.push(destroy(state, item))
   state.idle = []
+  // held by their kind and not borrowed: as idle as the others
+  for (const item of [...state.items]) {
+    if (item.held && item.borrowers === 0 && !item.checking && !item.destroyed) out.push(destroy(state, item))
+  }
 }
 
 /** After the shutdown timeout: destroy what borrowers still hold. */

@@ -50,6 +50,56 @@ describe("pool state transitions", () => {
     expect([item.destroyed, state.suspended]).toEqual([true, 0])
   })
 
+  it("an item its kind holds (ItemHandle.suspend) is not lent, stays out when returned, and comes back on unhold (idle, or to a waiter)", () => {
+    const state = new Core.PoolState<string>(config({ max: 2 }))
+    const out: Array<Core.Command<string>> = []
+    Core.enqueue(state, waiter(), out)
+    const item = Core.newItem(state, "conn", undefined, 0, 0)
+    Core.created(state, item, 0, out) // lent
+    Core.hold(state, item)
+    Core.release(state, item, 1, out) // returned while held: not idle
+    expect([item.held, state.idle]).toEqual([true, []])
+    expect(Core.take(state, 2, out)).toBeUndefined()
+    expect(Core.checkOut(state)).toEqual([]) // a health check does not let it back either
+    // a waiter meanwhile gets a new item, not the held one
+    const next: Array<Core.Command<string>> = []
+    const w = waiter(3)
+    Core.enqueue(state, w, next)
+    expect(tags(next)).toEqual(["Create"])
+    Core.creationAborted(state, next)
+    const back: Array<Core.Command<string>> = []
+    Core.unhold(state, item, 4, back)
+    expect(tags(back)).toEqual(["Hand"])
+    expect([item.held, item.borrowers, w.item]).toEqual([false, 1, item])
+    Core.release(state, item, 5, back)
+    expect(state.idle).toEqual([item])
+    // idle, then held: out of the idle list; unhold puts it back with its idle age
+    Core.hold(state, item)
+    expect(state.idle).toEqual([])
+    Core.unhold(state, item, 9, back)
+    expect([state.idle, item.idleSince]).toEqual([[item], 5])
+    // invalidated while held: destroyed, unhold does nothing more
+    Core.hold(state, item)
+    const gone: Array<Core.Command<string>> = []
+    Core.invalidate(state, item, gone)
+    expect(tags(gone)).toEqual(["Destroy"])
+    Core.unhold(state, item, 10, gone)
+    expect(tags(gone)).toEqual(["Destroy"])
+  })
+
+  it("close destroys held items that are not borrowed", () => {
+    const state = new Core.PoolState<string>(config({ max: 2 }))
+    const out: Array<Core.Command<string>> = []
+    Core.enqueue(state, waiter(), out)
+    const item = Core.newItem(state, "conn", undefined, 0, 0)
+    Core.created(state, item, 0, out)
+    Core.release(state, item, 1, out)
+    Core.hold(state, item)
+    const closing: Array<Core.Command<string>> = []
+    Core.close(state, new Error("closed"), closing)
+    expect(tags(closing)).toEqual(["Destroy"])
+  })
+
   it("a returned item goes to the oldest waiter first", () => {
     const state = new Core.PoolState<string>(config({ max: 1 }))
     const out: Array<Core.Command<string>> = []

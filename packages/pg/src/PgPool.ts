@@ -278,11 +278,30 @@ export const make = (
       })
     // several hosts or a session attribute: the first host whose session matches; a
     // connection whose server stops matching (a promotion, default_transaction_read_only
-    // turned on, a write refused with 25006) is evicted with that host's other connections
-    // (idle ones now, lent ones when returned: a transaction finishes where it began); other
-    // hosts' connections stay
+    // turned on, a write refused with 25006 — these two confirmed first, the host suspended
+    // meanwhile) is evicted with that host's other connections (idle ones now, lent ones when
+    // returned: a transaction finishes where it began); other hosts' connections stay
     const book = single ? undefined : makeHostBook(target)
     const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
+    /**
+     * The state of `host`'s server as a fresh session sees it (not a session's own SETs), within
+     * `connectTimeout` (10 s when that is none: a confirmation keeps its host suspended).
+     */
+    const serverState = (host: Hosts.HostPort) =>
+      Effect.timeoutFail(
+        Effect.scoped(Effect.flatMap(Connection.connect({ ...settings.client, host: host.host, port: host.port }), (fresh) => sessionState(fresh, cancel))),
+        {
+          duration: Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 ? settings.connectTimeout : 10_000,
+          onTimeout: () => new Error("the fresh session did not answer in time")
+        }
+      )
+    /** Asks a fresh session on `host` after `book.suspect`; the book carries out the answer. */
+    const confirmOn = (host: Hosts.HostPort) => {
+      Effect.runFork(Effect.flatMap(Effect.either(serverState(host)), (answer) =>
+        Effect.sync(() =>
+          book!.confirmed(host, answer._tag === "Right" ? { server: answer.right } : { failure: messageOfUnknown(answer.left) })
+        )))
+    }
     const acquire = book === undefined
       ? (item: Pool.ItemHandle) => Effect.tap(Connection.connect(settings.client), watch(item))
       : (item: Pool.ItemHandle) =>
@@ -302,18 +321,27 @@ export const make = (
               // other connections are most likely gone too; other hosts' are not
               if (Connection.isServerTermination(broken.broken)) book.evict(host)
             }
+            // a 25006 or a default_transaction_read_only report may be this session's own doing
+            // (SET TRANSACTION READ ONLY, SET default_transaction_read_only): when it puts the
+            // server in doubt (the engine's doubtsServer), the host is suspended at once — its
+            // connections not lent, new ones tried elsewhere first — and a fresh session on it
+            // asked; the engine's host book carries out the answer (judgeReadOnlySignal)
+            const signal = (c: PgConnection, readOnly: boolean) => {
+              const claimed = { inHotStandby: c.parameters.in_hot_standby === "on", readOnly }
+              if (!Hosts.doubtsServer(target.targetSessionAttrs, claimed)) return
+              if (book.suspect(host, item, () => c.parameters.default_transaction_read_only === "on")) confirmOn(host)
+            }
             conn.onParameter = (c, parameter) => {
               if (!stateParameters.includes(parameter)) return
+              if (parameter === "default_transaction_read_only") return signal(c, c.parameters.default_transaction_read_only === "on")
+              // in_hot_standby: only the server changes it (a promotion)
               const state = stateFromParameters(c.parameters)
               if (state !== undefined && !stillMatches(target.targetSessionAttrs, state)) {
                 mismatch(describeChange(target.targetSessionAttrs, state))
               }
             }
-            if (target.targetSessionAttrs === "read-write") {
-              // a write refused (25006): the server is read-only now, reported or not
-              conn.onReadOnly = (c) =>
-                mismatch(describeChange("read-write", { inHotStandby: stateFromParameters(c.parameters)?.inHotStandby ?? false, readOnly: true }))
-            }
+            // a write refused (25006): the server is read-only now, or the transaction is
+            conn.onReadOnly = (c) => signal(c, true)
             return conn
           }))
     const check = single
@@ -322,15 +350,24 @@ export const make = (
         Effect.flatMap(Connection.validate(conn, cancel), () =>
           Effect.flatMap(sessionState(conn, cancel), (state) => {
             if (stillMatches(target.targetSessionAttrs, state)) return Effect.void
-            const why = describeChange(target.targetSessionAttrs, state)
-            // found by the check (e.g. a server that did not report the change): its host's
-            // other connections go too (a reported change has already done this)
             const host = hostOf.get(conn)
-            if (host !== undefined && book !== undefined) {
+            if (host === undefined || book === undefined) {
+              return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${describeChange(target.targetSessionAttrs, state)}`))
+            }
+            // this session may be read-only by its own SET: a fresh session tells the server's state
+            return Effect.flatMap(serverState(host), (server) => {
+              const verdict = Hosts.judgeReadOnlySignal(target.targetSessionAttrs, server, state.readOnly)
+              if (verdict === "keep") return Effect.void
+              if (verdict === "session") {
+                return Effect.fail(new Error("the session made itself read-only by default (SET default_transaction_read_only): discarded"))
+              }
+              const why = describeChange(target.targetSessionAttrs, server)
+              // found by the check (e.g. a server that did not report the change): its host's
+              // other connections go too (a reported change has already done this)
               book.mismatched(host, why)
               book.evict(host)
-            }
-            return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+              return Effect.fail(new Error(`the server no longer matches targetSessionAttrs: ${why}`))
+            })
           }))
     const pool = yield* Pool.make<PgConnection, SqlError>({
       ...pgDefaults,
@@ -362,6 +399,9 @@ export const make = (
       }
     }
   })
+
+const messageOfUnknown = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error)
 
 /** A core error about `max` when the user wrote @effect/sql-pg's `maxConnections` names what they wrote. */
 const aliasedError = (options: Options, error: PoolConfigError): PoolConfigError => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { PgPool } from "@effect-pool/pg"
-import { startParameterFilter, startServer, startServers, startServerWith, startStandby, switchover, type TestServer } from "@effect-pool/testing"
+import { startParameterFilter, startServer, startServers, startServerWith, startStandby, startTcpProxy, switchover, type TestServer } from "@effect-pool/testing"
 import { freePort } from "@effect-pool/testing"
 import { Pool } from "@effect-pool/core"
 import { PgClient } from "@effect/sql-pg"
@@ -331,6 +331,44 @@ describe("a server that stops matching, with connections on two hosts", () => {
       }).pipe(Effect.provide(overAB(name, { max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 90_000)
 
+  it.live("a transaction's or session's own read-only-ness is not the server's: no host eviction, no mismatch", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* onServer(a, (c) => c.query(`CREATE TABLE ${t} (id int)`))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* Effect.all([1, 2, 3, 4].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        const pids = yield* pidsOn(a, name)
+        expect(pids).toHaveLength(4)
+        // SET TRANSACTION READ ONLY, then a write: 25006, the server is still read-write
+        const refused = yield* Effect.flip(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET TRANSACTION READ ONLY`
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1)`
+        })))
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* Effect.sleep("500 millis")
+        expect(yield* pidsOn(a, name)).toEqual(pids)
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 4, idle: 4 })
+        // a session's own SET default_transaction_read_only: that session is dirty, discarded when
+        // returned; the host's other connections stay
+        const own = yield* Effect.scoped(Effect.gen(function*() {
+          const conn = yield* sql.reserve
+          const [row] = yield* conn.executeValues("SELECT pg_backend_pid()", [])
+          yield* conn.executeRaw("SET default_transaction_read_only = on", [])
+          const write = yield* Effect.flip(conn.executeRaw(`INSERT INTO ${t} VALUES (2)`, []))
+          expect(PgPool.isReadOnlyError(write)).toBe(true)
+          return row![0] as number
+        }))
+        yield* eventually("that session discarded", Effect.map(pidsOn(a, name), (now) => !now.includes(own)), 10_000)
+        expect(yield* pidsOn(a, name)).toEqual(pids.filter((p) => p !== own))
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 3, idle: 3 })
+        const [row] = yield* sql<{ ok: number }>`INSERT INTO ${sql(t)} VALUES (3) RETURNING 1 AS ok`
+        expect(row!.ok).toBe(1)
+      }).pipe(Effect.provide(overAB(name, { max: 4 })))
+    }), 60_000)
+
   it.live("a change the server does not report (as before Postgres 14) is found by the health check: the connection moves to the host that matches", () =>
     Effect.gen(function*() {
       const filter = yield* Effect.acquireRelease(
@@ -424,6 +462,39 @@ describe("a transaction is never split across servers", () => {
       expect(yield* rowsOn(a, t)).toEqual([{ id: 1, port: a.port }, { id: 2, port: a.port }])
       expect(yield* rowsOn(b, t)).toEqual([{ id: 3, port: b.port }])
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("while a read-only signal is being confirmed its host is suspended: the next write goes to the other host at once, then the host's connections go", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* createOnBoth(t)
+      // a reached through a proxy that can hold new sessions: the confirmation's among them
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(a.port)), (p) => Effect.promise(() => p.close()))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        const [on] = yield* sql<{ port: number }>`SELECT inet_server_port() AS port`
+        expect(on!.port).toBe(a.port)
+        proxy.stallNew(true)
+        yield* setReadOnly(a, true)
+        // the write that meets a's new state fails (25006): a's connections are suspended, a
+        // fresh session on a asked — and held by the proxy
+        const refused = yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (1, inet_server_port())`)
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* eventually("the confirmation waits", Effect.sync(() => proxy.stalled() > 0), 10_000)
+        // meanwhile no write is lent a's connection: the next one goes to b, first time
+        const [row] = yield* sql<{ port: number }>`INSERT INTO ${sql(t)} VALUES (2, inet_server_port()) RETURNING port`
+        expect(row!.port).toBe(b.port)
+        expect((yield* pidsOn(a, name))).toHaveLength(1)
+        expect((yield* pgPool.stats).hosts[0]!.lastMismatch).toBeUndefined()
+        // the answer: a is read-only, its connections go
+        proxy.stallNew(false)
+        yield* eventually("a's connections evicted", Effect.map(pidsOn(a, name), (pids) => pids.length === 0), 10_000)
+        expect((yield* pgPool.stats).hosts[0]!.lastMismatch).toMatch(/read-only/)
+      }).pipe(Effect.provide(overAB(name, { port: [proxy.port, b.port], max: 3 })))
+      expect(yield* rowsOn(a, t)).toEqual([])
+      expect(yield* rowsOn(b, t)).toEqual([{ id: 2, port: b.port }])
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
   it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
     Effect.suspend(() => {

@@ -1,7 +1,7 @@
 /**
  * A TCP proxy on 127.0.0.1 that counts the connections through it, and can stop forwarding (a
  * connection that dies silently: no FIN, no RST — what a dead NAT or a cut cable looks like),
- * reset one connection, or refuse new ones.
+ * reset one connection, refuse new ones, or stall new ones (accepted, not forwarded until let go).
  */
 import { connect, createServer, type Socket } from "node:net"
 
@@ -15,6 +15,13 @@ export interface TcpProxy {
   readonly blackhole: (on: boolean) => void
   /** Refuse (true) new connections: each is accepted and closed at once, before any byte (existing ones carry on). */
   readonly refuseNew: (on: boolean) => void
+  /**
+   * Stall (true) new connections: each is accepted and held, its bytes not forwarded (a server
+   * slow to take a new session); let go (false): the stalled ones connect and carry on.
+   */
+  readonly stallNew: (on: boolean) => void
+  /** Connections stalled now. */
+  readonly stalled: () => number
   /** Resets the connection accepted last of those open now (the others carry on). */
   readonly resetNewest: () => void
   readonly close: () => Promise<void>
@@ -26,12 +33,32 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
     let accepted = 0
     let holes = false
     let refusing = false
+    let stalling = false
+    const stalled: Array<{ readonly client: Socket; readonly go: () => void }> = []
     /** Resets both sides of a connection (their "close" handlers then drop it from `pairs`). */
     const reset = (pair: [Socket, Socket]) => {
       for (const socket of pair) socket.destroy()
     }
     const server = createServer((client) => {
       if (refusing) return void client.destroy()
+      if (stalling) {
+        // held: what the client sends meanwhile is kept and sent once it goes on
+        const early: Array<Buffer> = []
+        const keep = (chunk: Buffer) => early.push(chunk)
+        client.on("data", keep)
+        client.on("error", () => undefined)
+        stalled.push({
+          client,
+          go: () => {
+            client.off("data", keep)
+            if (!client.destroyed) forwardFrom(client, early)
+          }
+        })
+        return
+      }
+      forwardFrom(client, [])
+    })
+    const forwardFrom = (client: Socket, early: Array<Buffer>) => {
       accepted++
       const upstream = connect(targetPort, "127.0.0.1")
       const pair: [Socket, Socket] = [client, upstream]
@@ -40,6 +67,7 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         from.on("data", (chunk) => {
           if (!holes) to.write(chunk)
         })
+      for (const chunk of early) upstream.write(chunk)
       forward(client, upstream)
       forward(upstream, client)
       const end = () => {
@@ -49,7 +77,7 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         socket.on("error", end)
         socket.on("close", end)
       }
-    })
+    }
     server.listen(0, "127.0.0.1", () => {
       const address = server.address()
       resolve({
@@ -64,6 +92,11 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         refuseNew: (on) => {
           refusing = on
         },
+        stallNew: (on) => {
+          stalling = on
+          if (!on) for (const { go } of stalled.splice(0)) go()
+        },
+        stalled: () => stalled.length,
         resetNewest: () => {
           const newest = [...pairs].at(-1)
           if (newest !== undefined) reset(newest)
@@ -71,6 +104,7 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
         close: () =>
           new Promise((done) => {
             for (const pair of pairs) reset(pair)
+            for (const { client } of stalled.splice(0)) client.destroy()
             server.close(() => done())
           })
       })

@@ -572,6 +572,15 @@ export interface ItemHandle {
   invalidate(): void
   /** Destroys every idle item of this item's pool (a server restart seen on one connection). */
   evictIdle(): void
+  /**
+   * Keeps it out of rotation until `resume()`: not lent (idle: taken out now; borrowed: not lent
+   * again when returned), still alive — while its kind finds out whether it is still fit (pg: a
+   * read-only signal being confirmed). `invalidate()` still destroys it. Independent of a health
+   * check's `"suspend"`; before the item exists, nothing.
+   */
+  suspend(): void
+  /** Back into rotation after `suspend()` (idle, or to a waiter; a borrowed one when returned). */
+  resume(): void
 }
 
 /**

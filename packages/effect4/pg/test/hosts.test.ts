@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Pool } from "@effect-pool/core"
 import { PgPool } from "@effect-pool/pg"
-import { startParameterFilter, startServer, type TestServer } from "@effect-pool/testing-effect4"
+import { startParameterFilter, startServer, startTcpProxy, type TestServer } from "@effect-pool/testing-effect4"
 import { Effect, Exit, Fiber, Layer, Metric, Redacted, Schedule, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import net from "node:net"
@@ -57,6 +57,14 @@ const connectionsOn = (server: TestServer, applicationName: string) =>
     Effect.map(
       c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]),
       (r) => Number(r.rows[0]!.n)
+    ))
+
+/** The backend pids of the pool's connections on `server` (by application name). */
+const pidsOn = (server: TestServer, applicationName: string) =>
+  on(server, (c) =>
+    Effect.map(
+      c.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid", [applicationName]),
+      (r) => r.rows.map((row) => Number(row.pid))
     ))
 
 let names = 0
@@ -205,6 +213,52 @@ describe("PgPool over several hosts", () => {
       }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
     }).pipe(Effect.ensuring(Effect.andThen(setReadOnly(a, false), setReadOnly(b, false)))), 60_000)
 
+  it.live("libpq's url form with the hosts in the query (?host=h1,h2&port=p1,p2, or one ?host= after a user) connects", () =>
+    Effect.gen(function*() {
+      const url = (query: string) => Redacted.make(`postgres://postgres:postgres@/postgres?${query}`)
+      const land = (query: string) =>
+        Effect.provide(serverPort, PgPool.layer({ url: url(query), applicationName: appName(), acquireTimeout: "20 seconds" }))
+      expect(yield* land(`host=127.0.0.1,127.0.0.1&port=${a.port},${b.port}&target_session_attrs=read-write`)).toBe(a.port)
+      expect(yield* land(`host=127.0.0.1&port=${b.port}`)).toBe(b.port)
+    }), 60_000)
+
+  it.live("a transaction's or session's own read-only-ness is not the server's: no host eviction, no mismatch", () =>
+    Effect.gen(function*() {
+      const t = table()
+      const name = `own-ro-${process.pid}`
+      yield* on(a, (c) => c.query(`CREATE TABLE ${t} (id int)`, [], false))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pgPool = yield* PgPool.PgPool
+        yield* Effect.all([1, 2, 3, 4].map(() => sql`SELECT pg_sleep(0.05)`), { concurrency: "unbounded" })
+        expect(yield* connectionsOn(a, name)).toBe(4)
+        const refused = yield* Effect.flip(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET TRANSACTION READ ONLY`
+          yield* sql`INSERT INTO ${sql(t)} VALUES (1)`
+        })))
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* Effect.sleep("500 millis")
+        const pids = yield* pidsOn(a, name)
+        expect(pids).toHaveLength(4)
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 4, idle: 4 })
+        // a session's own SET default_transaction_read_only: that session is dirty, discarded when
+        // returned; the host's other connections stay
+        const own = yield* Effect.scoped(Effect.gen(function*() {
+          const conn = yield* sql.reserve
+          const [row] = yield* conn.execute("SELECT pg_backend_pid() AS pid", [], undefined)
+          yield* conn.executeRaw("SET default_transaction_read_only = on", [])
+          const write = yield* Effect.flip(conn.executeRaw(`INSERT INTO ${t} VALUES (2)`, []))
+          expect(PgPool.isReadOnlyError(write)).toBe(true)
+          return Number((row as { pid: number }).pid)
+        }))
+        yield* eventually("that session discarded", Effect.map(pidsOn(a, name), (now) => !now.includes(own)), 10_000)
+        expect(yield* pidsOn(a, name)).toEqual(pids.filter((p) => p !== own))
+        expect((yield* pgPool.stats).hosts[0]).toEqual({ host: "127.0.0.1", port: a.port, connections: 3, idle: 3 })
+        const [row] = yield* sql<{ ok: number }>`INSERT INTO ${sql(t)} VALUES (3) RETURNING 1 AS ok`
+        expect(row!.ok).toBe(1)
+      }).pipe(Effect.provide(poolOver([a.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 4 })))
+    }), 60_000)
+
   it.live("per-host stats: each host's connections, the last connection error and refusal; one server's are the pool's", () =>
     Effect.gen(function*() {
       yield* setReadOnly(a, true)
@@ -309,6 +363,40 @@ describe("PgPool over several hosts", () => {
       expect(yield* rows(a)).toEqual([1, 2])
       expect(yield* rows(b)).toEqual([3])
     }).pipe(Effect.ensuring(setReadOnly(a, false))), 60_000)
+
+  it.live("while a read-only signal is being confirmed its host is suspended: the next write goes to the other host at once, then the host's connections go", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      for (const server of [a, b]) yield* on(server, (c) => c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, port int)`))
+      // a reached through a proxy that can hold new sessions: the confirmation's among them
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(a.port)), (p) => Effect.promise(() => p.close()))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pg = yield* PgPool.PgPool
+        expect(yield* serverPort).toBe(a.port)
+        proxy.stallNew(true)
+        yield* setReadOnly(a, true)
+        // the write that meets a's new state fails (25006): a's connections are suspended, a
+        // fresh session on a asked — and held by the proxy
+        const refused = yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (1, current_setting('port')::int)`)
+        expect(PgPool.isReadOnlyError(refused)).toBe(true)
+        yield* eventually("the confirmation waits", Effect.sync(() => proxy.stalled() > 0), 10_000)
+        // meanwhile no write is lent a's connection: the next one goes to b, first time
+        const [row] = yield* sql<{ port: number }>`INSERT INTO ${sql(t)} VALUES (2, current_setting('port')::int) RETURNING port`
+        expect(row!.port).toBe(b.port)
+        expect(yield* connectionsOn(a, name)).toBe(1)
+        expect((yield* pg.stats).hosts[0]!.lastMismatch).toBeUndefined()
+        // the answer: a is read-only, its connections go
+        proxy.stallNew(false)
+        yield* eventually("a's connections evicted", Effect.map(connectionsOn(a, name), (n) => n === 0), 10_000)
+        expect((yield* pg.stats).hosts[0]!.lastMismatch).toMatch(/read-only/)
+      }).pipe(Effect.provide(poolOver([proxy.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 3 })))
+      const rows = (server: TestServer) =>
+        on(server, (c) => Effect.map(c.query(`SELECT id, port FROM ${t} ORDER BY id`), (r) => r.rows))
+      expect(yield* rows(a)).toEqual([])
+      expect(yield* rows(b)).toEqual([{ id: 2, port: b.port }])
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
   it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
     Effect.suspend(() => {

@@ -181,7 +181,9 @@ const parseUnsafe = (input: TargetInput): Target => {
       return { host, port: port ?? fallbackPort }
     })
   } else {
-    const names = input.host === undefined ? [parts?.params.get("host") ?? DEFAULT_HOST] : hostsOf(input.host)
+    // libpq's ?host=h1,h2&port=p1,p2 form: a list, as the host option's
+    const fromQuery = parts?.params.get("host")
+    const names = input.host === undefined ? (fromQuery == null ? [DEFAULT_HOST] : hostsOf(fromQuery)) : hostsOf(input.host)
     const ports = portsOf(input.port ?? parts?.params.get("port") ?? undefined, names.length)
     hosts = names.map((host, i) => ({ host, port: ports[i]! }))
   }
@@ -340,6 +342,38 @@ export const stateFromRow = (row: unknown): SessionState | undefined => {
 /** The ParameterStatus names that change a session's state when reported mid-session. */
 export const stateParameters: ReadonlyArray<string> = ["in_hot_standby", "default_transaction_read_only"]
 
+/**
+ * Whether a read-only signal from a pooled session puts its server in doubt: `claimed` is the
+ * session's state taken at the signal's word — a 25006 says read-only, a
+ * `default_transaction_read_only` report says its value — and the signal counts when that no
+ * longer matches `attrs` (under `"read-write"` a 25006 or a report of `on`; under `"read-only"` a
+ * report of `off` on a server not in recovery). Such a signal suspends the host and is confirmed
+ * by a fresh session (`HostBook.suspect`, `judgeReadOnlySignal`); others change nothing. The
+ * same decision in both editions.
+ */
+export const doubtsServer = (attrs: TargetSessionAttrs, claimed: SessionState): boolean => !stillMatches(attrs, claimed)
+
+/**
+ * What a pooled session's read-only signal (a 25006, or a `default_transaction_read_only`
+ * ParameterStatus) means, once a fresh session on the same server told its `server` state:
+ * `server` — the server itself no longer matches `attrs` (a reload, a demotion): its host's
+ * connections go and the mismatch is recorded; `session` — the server still matches but this
+ * session, read-only by default on its own or not (`sessionReadOnly`: its own SET
+ * default_transaction_read_only), does not: only this connection is discarded (it is dirty), no
+ * mismatch; `keep` — the transaction's own read-only-ness (`SET TRANSACTION READ ONLY`), nothing
+ * changed. The same decision in both editions.
+ */
+export const judgeReadOnlySignal = (
+  attrs: TargetSessionAttrs,
+  server: SessionState,
+  sessionReadOnly: boolean
+): "server" | "session" | "keep" =>
+  !stillMatches(attrs, server)
+    ? "server"
+    : !stillMatches(attrs, { inHotStandby: server.inHotStandby, readOnly: sessionReadOnly })
+    ? "session"
+    : "keep"
+
 /** SQLSTATE 25006 `read_only_sql_transaction`: a write reached a read-only server or transaction. */
 export const isReadOnlyViolation = (sqlstate: unknown): boolean => sqlstate === "25006"
 
@@ -355,6 +389,9 @@ export interface HostItem {
   readonly invalidated?: boolean | undefined
   /** Do not lend it again: destroyed now when idle, else when returned. */
   invalidate(): void
+  /** Out of rotation (not lent), alive, until `resume` (the core's `ItemHandle` has both). */
+  suspend?(): void
+  resume?(): void
 }
 
 /**
@@ -392,6 +429,36 @@ export interface HostBook {
   readonly evict: (host: HostPort) => number
   /** The stats of every host, in the target's order. */
   readonly stats: () => ReadonlyArray<HostStats>
+  /**
+   * A read-only signal that `doubtsServer` (a 25006, a `default_transaction_read_only` report)
+   * from `item`'s session on `host`; `sessionReadOnly()` tells that session's own
+   * `default_transaction_read_only` when the answer comes. The host is suspended at once: its
+   * connections are not lent (idle ones leave rotation now, borrowed ones when returned: a
+   * transaction finishes where it began), new connections try it last (`route`) — until
+   * `confirmed`. Returns `true` when the caller must ask a fresh session on `host` (no
+   * confirmation is under way for it yet), `false` when one is (this signal waits for its answer).
+   */
+  readonly suspect: (host: HostPort, item: HostItem, sessionReadOnly: () => boolean) => boolean
+  /** A confirmation is under way for `host`: suspended. */
+  readonly suspended: (host: HostPort) => boolean
+  /**
+   * The answer of the fresh session asked after `suspect`: the server's `server` state, or why
+   * none was had (`failure`: it could not connect, timed out). Carried out here:
+   * - the server no longer matches: `lastMismatch`, every connection to the host evicted
+   *   ("server");
+   * - it still matches: the host resumes, its connections stay; a signalling session that is
+   *   read-only by default on its own (`judgeReadOnlySignal`'s "session") is discarded alone, no
+   *   mismatch ("kept");
+   * - no answer: the host resumes, the signalling sessions are discarded alone (the next signal
+   *   asks again), `lastError` says why ("unconfirmed") — not an eviction of every connection on
+   *   a guess, nor a host kept out of rotation for as long as it cannot be reached.
+   */
+  readonly confirmed: (
+    host: HostPort,
+    answer: { readonly server: SessionState } | { readonly failure: string }
+  ) => "server" | "kept" | "unconfirmed" | "none"
+  /** `order` (from `hostOrder`) with the suspended hosts last, in their order. */
+  readonly route: (order: ReadonlyArray<HostPort>) => ReadonlyArray<HostPort>
 }
 
 interface HostEntry {
@@ -399,23 +466,45 @@ interface HostEntry {
   readonly items: Set<HostItem>
   lastError: string | undefined
   lastMismatch: string | undefined
+  /** While suspended: the sessions that signalled, each with its own read-only-ness. */
+  suspects: Map<HostItem, () => boolean> | undefined
+  /** While suspended: the items held out of rotation. */
+  held: Array<HostItem>
 }
+
+const newEntry = (host: HostPort): HostEntry => ({
+  host,
+  items: new Set(),
+  lastError: undefined,
+  lastMismatch: undefined,
+  suspects: undefined,
+  held: []
+})
 
 /** A host book for `target`'s hosts (a host named twice is one entry). */
 export const makeHostBook = (target: Target): HostBook => {
+  const attrs = target.targetSessionAttrs
   const entries = new Map<string, HostEntry>()
   for (const host of target.hosts) {
     const key = hostKey(host)
-    if (!entries.has(key)) entries.set(key, { host, items: new Set(), lastError: undefined, lastMismatch: undefined })
+    if (!entries.has(key)) entries.set(key, newEntry(host))
   }
   const entryOf = (host: HostPort): HostEntry => {
     const key = hostKey(host)
     let entry = entries.get(key)
     if (entry === undefined) {
-      entry = { host, items: new Set(), lastError: undefined, lastMismatch: undefined }
+      entry = newEntry(host)
       entries.set(key, entry)
     }
     return entry
+  }
+  const evict = (host: HostPort): number => {
+    const entry = entries.get(hostKey(host))
+    if (entry === undefined) return 0
+    // invalidate may remove the item from the set (its close): iterate over a copy
+    const items = [...entry.items]
+    for (const item of items) item.invalidate()
+    return items.length
   }
   return {
     add: (host, item) => {
@@ -433,13 +522,51 @@ export const makeHostBook = (target: Target): HostBook => {
     mismatched: (host, why) => {
       entryOf(host).lastMismatch = why
     },
-    evict: (host) => {
+    evict: (host) => evict(host),
+    suspect: (host, item, sessionReadOnly) => {
+      const entry = entryOf(host)
+      const first = entry.suspects === undefined
+      if (first) entry.suspects = new Map()
+      entry.suspects!.set(item, sessionReadOnly)
+      const hold = (held: HostItem) => {
+        if (held.invalidated === true || entry.held.includes(held)) return
+        entry.held.push(held)
+        held.suspend?.()
+      }
+      hold(item)
+      if (first) for (const held of entry.items) hold(held)
+      return first
+    },
+    suspended: (host) => entries.get(hostKey(host))?.suspects !== undefined,
+    confirmed: (host, answer) => {
       const entry = entries.get(hostKey(host))
-      if (entry === undefined) return 0
-      // invalidate may remove the item from the set (its close): iterate over a copy
-      const items = [...entry.items]
-      for (const item of items) item.invalidate()
-      return items.length
+      if (entry?.suspects === undefined) return "none"
+      const suspects = entry.suspects
+      const held = entry.held
+      entry.suspects = undefined
+      entry.held = []
+      // what goes is invalidated before the others are let back: nothing doomed is lent meanwhile
+      let verdict: "server" | "kept" | "unconfirmed"
+      if ("failure" in answer) {
+        entry.lastError = `a read-only signal could not be confirmed: ${answer.failure}`
+        for (const item of suspects.keys()) item.invalidate()
+        verdict = "unconfirmed"
+      } else if (!stillMatches(attrs, answer.server)) {
+        entry.lastMismatch = describeChange(attrs, answer.server)
+        evict(host)
+        verdict = "server"
+      } else {
+        for (const [item, sessionReadOnly] of suspects) {
+          if (judgeReadOnlySignal(attrs, answer.server, sessionReadOnly()) === "session") item.invalidate()
+        }
+        verdict = "kept"
+      }
+      for (const item of held) item.resume?.()
+      return verdict
+    },
+    route: (order) => {
+      const doubted = order.filter((host) => entries.get(hostKey(host))?.suspects !== undefined)
+      return doubted.length === 0 ? order : [...order.filter((host) => !doubted.includes(host)), ...doubted]
     },
     stats: () =>
       [...entries.values()].map((entry) => {

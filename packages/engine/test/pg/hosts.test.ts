@@ -3,10 +3,12 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
   describeChange,
+  doubtsServer,
   describeMismatch,
   hostKey,
   hostOrder,
   isReadOnlyViolation,
+  judgeReadOnlySignal,
   makeHostBook,
   needsState,
   parseTarget,
@@ -398,5 +400,106 @@ describe("makeHostBook", () => {
 
   it("one server: the pool's counts", () => {
     expect(singleHostStats({ host: "h", port: 5 }, { size: 3, idle: 1 })).toEqual([{ host: "h", port: 5, connections: 3, idle: 1 }])
+  })
+})
+
+describe("judgeReadOnlySignal (a 25006 or a default_transaction_read_only report on a pooled session)", () => {
+  const rw = { inHotStandby: false, readOnly: false }
+  it("a server still read-write: the transaction's own read-only-ness is kept, a session's own SET discards that session only", () => {
+    expect(judgeReadOnlySignal("read-write", rw, false)).toBe("keep")
+    expect(judgeReadOnlySignal("read-write", rw, true)).toBe("session")
+  })
+  it("a server read-only by default or in recovery: the server changed", () => {
+    expect(judgeReadOnlySignal("read-write", { inHotStandby: false, readOnly: true }, true)).toBe("server")
+    expect(judgeReadOnlySignal("read-write", { inHotStandby: true, readOnly: false }, false)).toBe("server")
+    expect(judgeReadOnlySignal("primary", { inHotStandby: false, readOnly: true }, true)).toBe("keep")
+  })
+  it("under read-only: a session that SET itself read-write on a read-only server is the session's", () => {
+    expect(judgeReadOnlySignal("read-only", { inHotStandby: false, readOnly: true }, false)).toBe("session")
+    expect(judgeReadOnlySignal("read-only", { inHotStandby: true, readOnly: false }, false)).toBe("keep")
+    expect(judgeReadOnlySignal("read-only", { inHotStandby: false, readOnly: false }, false)).toBe("server")
+  })
+})
+
+describe("libpq's ?host=h1,h2 url form", () => {
+  it("is a host list, with a port list or one port", () => {
+    const two = parseTarget({ url: "postgres://u@/db?host=127.0.0.1,127.0.0.2&port=5000,5001" })
+    expect(two).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "127.0.0.1", port: 5000 }, { host: "127.0.0.2", port: 5001 }] } })
+    const one = parseTarget({ url: "postgres://u@/db?host=h1,h2&port=5000" })
+    expect(one).toMatchObject({ _tag: "Valid", value: { hosts: [{ host: "h1", port: 5000 }, { host: "h2", port: 5000 }] } })
+  })
+})
+
+describe("a read-only signal suspends its host until a fresh session answers (HostBook.suspect / confirmed)", () => {
+  const target = () => ok({ host: "h1,h2", port: "1,2", targetSessionAttrs: "read-write" })
+  const h1 = { host: "h1", port: 1 }
+  const h2 = { host: "h2", port: 2 }
+  const item = (borrowers = 0) => {
+    const it = {
+      borrowers,
+      invalidated: false,
+      held: false,
+      invalidate: () => (it.invalidated = true),
+      suspend: () => (it.held = true),
+      resume: () => (it.held = false)
+    }
+    return it
+  }
+  const rw = { inHotStandby: false, readOnly: false }
+
+  it("which signals count: under read-write a 25006 or a report of on; under read-only a report of off on a server not in recovery", () => {
+    expect(doubtsServer("read-write", { inHotStandby: false, readOnly: true })).toBe(true)
+    expect(doubtsServer("read-write", rw)).toBe(false)
+    expect(doubtsServer("read-only", { inHotStandby: false, readOnly: true })).toBe(false)
+    expect(doubtsServer("read-only", rw)).toBe(true)
+    expect(doubtsServer("primary", { inHotStandby: false, readOnly: true })).toBe(false)
+    expect(doubtsServer("any", { inHotStandby: true, readOnly: true })).toBe(false)
+  })
+
+  it("suspends every connection of the host at once, one confirmation per host, the host tried last; a server that changed evicts them with the mismatch", () => {
+    const book = makeHostBook(target())
+    const [a1, a2, b1] = [item(1), item(), item()]
+    book.add(h1, a1)
+    book.add(h1, a2)
+    book.add(h2, b1)
+    expect(book.route([h1, h2])).toEqual([h1, h2])
+    expect(book.suspect(h1, a1, () => false)).toBe(true)
+    expect([a1.held, a2.held, b1.held, book.suspended(h1), book.suspended(h2)]).toEqual([true, true, false, true, false])
+    expect(book.route([h1, h2])).toEqual([h2, h1])
+    // a second signal meanwhile waits for the same answer
+    expect(book.suspect(h1, a2, () => false)).toBe(false)
+    expect(book.confirmed(h1, { server: { inHotStandby: false, readOnly: true } })).toBe("server")
+    expect([a1.invalidated, a2.invalidated, b1.invalidated, book.suspended(h1)]).toEqual([true, true, false, false])
+    expect(book.stats()[0]!.lastMismatch).toBe("now not in recovery, read-only by default; wanted read-write")
+    expect(book.route([h1, h2])).toEqual([h1, h2])
+    expect(book.confirmed(h1, { server: rw })).toBe("none")
+  })
+
+  it("a server that still matches: the host resumes, its connections stay; a session read-only by its own SET goes alone; no mismatch", () => {
+    const book = makeHostBook(target())
+    const [a1, a2, a3] = [item(), item(1), item()]
+    for (const i of [a1, a2, a3]) book.add(h1, i)
+    book.suspect(h1, a1, () => false) // SET TRANSACTION READ ONLY
+    book.suspect(h1, a2, () => true) // SET default_transaction_read_only = on
+    expect(book.confirmed(h1, { server: rw })).toBe("kept")
+    expect([a1, a2, a3].map((i) => [i.held, i.invalidated])).toEqual([[false, false], [false, true], [false, false]])
+    expect(book.stats()[0]).toEqual({ host: "h1", port: 1, connections: 2, idle: 2 })
+  })
+
+  it("no answer (the fresh session failed): the host resumes, only the signalling sessions go, lastError says why", () => {
+    const book = makeHostBook(target())
+    const [a1, a2] = [item(), item()]
+    book.add(h1, a1)
+    book.add(h1, a2)
+    book.suspect(h1, a1, () => false)
+    expect(book.confirmed(h1, { failure: "ECONNREFUSED" })).toBe("unconfirmed")
+    expect([a1.invalidated, a2.invalidated, a2.held, book.suspended(h1)]).toEqual([true, false, false, false])
+    expect(book.stats()[0]).toEqual({
+      host: "h1",
+      port: 1,
+      connections: 1,
+      idle: 1,
+      lastError: "a read-only signal could not be confirmed: ECONNREFUSED"
+    })
   })
 })

@@ -45,6 +45,7 @@ export const sessionState = (
 /**
  * A connection to the first host (in `hostOrder`) whose session matches, in the current scope;
  * `prefer-standby` takes a second pass accepting any server. Fails naming every host tried.
+ * Hosts `book` holds suspended (a read-only signal being confirmed) are tried last.
  * Each failure and refusal is noted in `book` under its host.
  */
 export const connectTarget = (
@@ -61,7 +62,8 @@ export const connectTarget = (
   Effect.gen(function*() {
     const outer = yield* Effect.scope
     const tried: Array<string> = []
-    const order = hostOrder(target, random)
+    // a host whose read-only signal is being confirmed is tried last
+    const order = book === undefined ? hostOrder(target, random) : book.route(hostOrder(target, random))
     for (let pass = 0; pass < passes(target.targetSessionAttrs); pass++) {
       for (const host of order) {
         const scope = yield* Scope.make()

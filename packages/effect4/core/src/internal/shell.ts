@@ -585,6 +585,16 @@ export class PoolShell<A, E> {
     this.apply((out) => State.evictIdle(this.state, out))
   }
 
+  /** The item's kind holds it out of rotation (`ItemHandle.suspend()`). */
+  hold(item: State.Item<A>): void {
+    this.apply(() => State.hold(this.state, item))
+  }
+
+  /** The kind lets it back (`ItemHandle.resume()`). */
+  unhold(item: State.Item<A>): void {
+    this.apply((out) => State.unhold(this.state, item, this.now(), out))
+  }
+
   resize(config: PoolConfig): void {
     this.apply((out) => State.resize(this.state, config, out))
   }

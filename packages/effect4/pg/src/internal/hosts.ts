@@ -4,7 +4,9 @@
  * meaning, the engine's `sessionMatches`), and closes it and moves on when it does not match.
  * A pooled session whose server stops matching (a ParameterStatus change, a 25006 read-only
  * violation, the server ending sessions) invalidates every connection to that host: idle ones
- * now, borrowed ones when returned — a transaction finishes on the server it began on. The
+ * now, borrowed ones when returned — a transaction finishes on the server it began on. A
+ * read-only signal, which may be the session's own doing, first suspends the host and is
+ * confirmed by a fresh session (the engine's `HostBook.suspect` / `confirmed`). The
  * bookkeeping per host (items, last error and mismatch, stats) is the engine's `HostBook`, as in
  * the Effect 3 edition.
  *
@@ -15,6 +17,7 @@
  */
 import type { Pool } from "@effect-pool/core"
 import type { PgConnection } from "@effect/sql-pg"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -24,6 +27,7 @@ import { causeOf, isPermanent, sqlState } from "./options.js"
 import {
   describeChange,
   describeMismatch,
+  doubtsServer,
   type HostBook,
   type HostPort,
   hostKey,
@@ -56,6 +60,30 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
   const attrs = target.targetSessionAttrs
   const book = makeHostBook(target)
 
+  /**
+   * The state of `host`'s server as a fresh session sees it (not a session's own SETs), within
+   * `connectTimeout` (10 s when that is none: a confirmation keeps its host suspended).
+   */
+  const confirmWithin = config.connectTimeout === undefined || !Duration.isFinite(Duration.fromInputUnsafe(config.connectTimeout))
+    ? Duration.seconds(10)
+    : Duration.fromInputUnsafe(config.connectTimeout)
+  const serverState = (host: HostPort): Effect.Effect<SessionState, unknown> =>
+    Effect.timeoutOrElse(
+      Effect.scoped(Effect.flatMap(open({ ...config, host: host.host, port: host.port }, undefined), (fresh) =>
+        Effect.flatMap(fresh.pg.query(stateQuery, [], false), (result) => {
+          const read = stateFromRow(result.rows[0])
+          return read === undefined ? Effect.fail(new Error(`${stateQuery} returned no state`)) : Effect.succeed(read)
+        }))),
+      { duration: confirmWithin, orElse: () => Effect.fail(new Error("the fresh session did not answer in time")) }
+    )
+  /** Asks a fresh session on `host` after `book.suspect`; the book carries out the answer. */
+  const confirmOn = (host: HostPort): void => {
+    Effect.runFork(Effect.flatMap(Effect.result(serverState(host)), (answer) =>
+      Effect.sync(() => {
+        book.confirmed(host, answer._tag === "Success" ? { server: answer.success } : { failure: messageOf(answer.failure) })
+      })))
+  }
+
   /** One attempt on one host, in its own scope (closed when refused). */
   const attempt = (host: HostPort, item: Pool.ItemHandle, parent: Scope.Scope) =>
     Effect.gen(function*() {
@@ -78,12 +106,28 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         book.evict(host)
         return why
       }
+      /** This session's own default_transaction_read_only, as it last reported it. */
+      let sessionReadOnly = false
+      // a 25006 or a default_transaction_read_only report may be this session's own doing (SET
+      // TRANSACTION READ ONLY, SET default_transaction_read_only): when it puts the server in
+      // doubt (the engine's doubtsServer), the host is suspended at once — its connections not
+      // lent, new ones tried elsewhere first — and a fresh session on it asked; the engine's host
+      // book carries out the answer (judgeReadOnlySignal)
+      const signal = (readOnly: boolean): void => {
+        if (state === undefined || !accepted) return
+        if (!doubtsServer(attrs, { inHotStandby: state.inHotStandby, readOnly })) return
+        if (book.suspect(host, item, () => sessionReadOnly)) confirmOn(host)
+      }
       const watch = (name: string, value: string): void => {
         if (state === undefined || !stateParameters.includes(name)) return
-        if (name === "in_hot_standby") state.inHotStandby = value === "on"
-        else if (name === "default_transaction_read_only") state.readOnly = value === "on"
-        else return
-        changed()
+        if (name === "in_hot_standby") {
+          // only the server changes it (a promotion)
+          state.inHotStandby = value === "on"
+          changed()
+        } else if (name === "default_transaction_read_only") {
+          sessionReadOnly = value === "on"
+          signal(sessionReadOnly)
+        }
       }
       const hooks = {
         invalidate: () => item.invalidate(),
@@ -118,6 +162,11 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         conn.mismatch = (row) => {
           const read = stateFromRow(row)
           if (read === undefined) return `${stateQuery} returned no state`
+          if (state !== undefined && !stillMatches(attrs, read) && sessionReadOnly && !read.inHotStandby) {
+            // read-only by this session's own SET: this connection goes; the server is asked
+            signal(true)
+            return "the session made itself read-only by default (SET default_transaction_read_only): discarded"
+          }
           if (state !== undefined) {
             state.inHotStandby = read.inHotStandby
             state.readOnly = read.readOnly
@@ -126,10 +175,8 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
         }
         conn.onError = (error) => {
           // a write on a server that went read-only: news to us when no reload was reported yet
-          if (state !== undefined && isReadOnlyViolation(sqlState(error))) {
-            state.readOnly = true
-            changed()
-          } else if (isServerTermination(error)) book.evict(host)
+          if (state !== undefined && isReadOnlyViolation(sqlState(error))) signal(true)
+          else if (isServerTermination(error)) book.evict(host)
         }
         return Effect.as(Scope.addFinalizer(scope, Effect.sync(book.add(host, item))), conn)
       })
@@ -142,7 +189,8 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
   const acquire = (item: Pool.ItemHandle): Effect.Effect<PooledConnection, SqlError, Scope.Scope> =>
     Effect.gen(function*() {
       const parent = yield* Effect.scope
-      const order = hostOrder(target, Math.random)
+      // a host whose read-only signal is being confirmed is tried last
+      const order = book.route(hostOrder(target, Math.random))
       const tried: Array<string> = []
       const failures: Array<unknown> = []
       // prefer-standby: the first session that is no standby is kept as the fallback

@@ -299,7 +299,11 @@ export const parse = (given: Record<string, unknown>) =>
     })
     if (parsedTarget._tag === "Invalid") check.fail(parsedTarget.option, parsedTarget.reason)
     const target = (parsedTarget as { readonly value: Target }).value
-    const singleUrl = rawUrl !== undefined && target.hosts.length > 1 && typeof rawUrl === "string" ? urlFor(rawUrl, target.hosts[0]!) : rawUrl
+    // libpq's `postgres://user@/db?host=h` is no WHATWG URL either (a user, no host): rewritten
+    // the same way, with the engine's host
+    const singleUrl = typeof rawUrl === "string" && (target.hosts.length > 1 || (/[?&]host=/.test(rawUrl) && !URL.canParse(rawUrl)))
+      ? urlFor(rawUrl, target.hosts[0]!)
+      : rawUrl
     const fromUrl: UrlParts = singleUrl === undefined ? { tlsFiles: {} } : checkUrl(check, singleUrl)
     const multiHost = target.hosts.length > 1 || target.targetSessionAttrs !== "any"
     check.string("path", options.path, undefined, { nonEmpty: true })
