@@ -16,6 +16,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
@@ -283,6 +284,8 @@ export const make = (
     // returned: a transaction finishes where it began); other hosts' connections stay
     const book = single ? undefined : makeHostBook(target)
     const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
+    // confirmations run in the pool's scope (interrupted when it closes), with the layer's services
+    const fork = book === undefined ? undefined : yield* FiberSet.makeRuntime<never, void, never>()
     /**
      * The state of `host`'s server as a fresh session sees it (not a session's own SETs), within
      * `connectTimeout` (10 s when that is none: a confirmation keeps its host suspended).
@@ -297,7 +300,7 @@ export const make = (
       )
     /** Asks a fresh session on `host` after `book.suspect`; the book carries out the answer. */
     const confirmOn = (host: Hosts.HostPort) => {
-      Effect.runFork(Effect.flatMap(Effect.either(serverState(host)), (answer) =>
+      fork!(Effect.flatMap(Effect.either(serverState(host)), (answer) =>
         Effect.sync(() =>
           book!.confirmed(host, answer._tag === "Right" ? { server: answer.right } : { failure: messageOfUnknown(answer.left) })
         )))

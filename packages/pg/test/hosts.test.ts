@@ -496,6 +496,24 @@ describe("a transaction is never split across servers", () => {
       expect(yield* rowsOn(b, t)).toEqual([{ id: 2, port: b.port }])
     }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
+  it.live("a pool that closes while a read-only signal is being confirmed ends the confirmation: its fresh session closes with the pool", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      yield* createOnBoth(t)
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(a.port)), (p) => Effect.promise(() => p.close()))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`SELECT 1`
+        proxy.stallNew(true)
+        yield* setReadOnly(a, true)
+        yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (1, inet_server_port())`)
+        yield* eventually("the confirmation waits", Effect.sync(() => proxy.stalled() > 0), 10_000)
+        // a connect timeout far beyond the wait below: only the pool's close can end it
+      }).pipe(Effect.provide(overAB(name, { port: [proxy.port, b.port], max: 3, connectTimeout: "5 minutes" })))
+      yield* eventually("the fresh session closed with the pool", Effect.sync(() => proxy.stalled() === 0), 20_000)
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
+
   it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
     Effect.suspend(() => {
       let stopped = false

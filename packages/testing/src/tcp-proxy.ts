@@ -20,7 +20,7 @@ export interface TcpProxy {
    * slow to take a new session); let go (false): the stalled ones connect and carry on.
    */
   readonly stallNew: (on: boolean) => void
-  /** Connections stalled now. */
+  /** Connections stalled now (held and still open). */
   readonly stalled: () => number
   /** Resets the connection accepted last of those open now (the others carry on). */
   readonly resetNewest: () => void
@@ -96,7 +96,7 @@ export const startTcpProxy = (targetPort: number): Promise<TcpProxy> =>
           stalling = on
           if (!on) for (const { go } of stalled.splice(0)) go()
         },
-        stalled: () => stalled.length,
+        stalled: () => stalled.filter((held) => !held.client.destroyed).length,
         resetNewest: () => {
           const newest = [...pairs].at(-1)
           if (newest !== undefined) reset(newest)

@@ -11,6 +11,7 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Reactivity from "effect/reactivity/Reactivity"
@@ -252,7 +253,9 @@ export const make = (
     const options = input as unknown as Options
     const check = Connection.validate
     // more than one server (or a session attribute to check): each connection tries the hosts
-    const several = settings.target === undefined ? undefined : Hosts.make(settings.connection, settings.target)
+    const several = settings.target === undefined
+      ? undefined
+      : Hosts.make(settings.connection, settings.target, yield* FiberSet.makeRuntime<never, void, never>())
     const gaugesOf = new Map<string, ReturnType<typeof hostGauges>>()
     const acquire = several === undefined
       ? (item: Pool.ItemHandle) => Connection.open(settings.connection, item)

@@ -398,6 +398,24 @@ describe("PgPool over several hosts", () => {
       expect(yield* rows(b)).toEqual([{ id: 2, port: b.port }])
     }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
 
+  it.live("a pool that closes while a read-only signal is being confirmed ends the confirmation: its fresh session closes with the pool", () =>
+    Effect.gen(function*() {
+      const name = appName()
+      const t = table()
+      for (const server of [a, b]) yield* on(server, (c) => c.query(`CREATE TABLE ${t} (id int PRIMARY KEY, port int)`))
+      const proxy = yield* Effect.acquireRelease(Effect.promise(() => startTcpProxy(a.port)), (p) => Effect.promise(() => p.close()))
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* serverPort).toBe(a.port)
+        proxy.stallNew(true)
+        yield* setReadOnly(a, true)
+        yield* Effect.flip(sql`INSERT INTO ${sql(t)} VALUES (1, current_setting('port')::int)`)
+        yield* eventually("the confirmation waits", Effect.sync(() => proxy.stalled() > 0), 10_000)
+        // a connect timeout far beyond the wait below: only the pool's close can end it
+      }).pipe(Effect.provide(poolOver([proxy.port, b.port], { targetSessionAttrs: "read-write", applicationName: name, max: 3, connectTimeout: "5 minutes" })))
+      yield* eventually("the fresh session closed with the pool", Effect.sync(() => proxy.stalled() === 0), 20_000)
+    }).pipe(Effect.scoped, Effect.ensuring(setReadOnly(a, false))), 60_000)
+
   it.live("the server dies mid-transaction: the transaction fails with the real cause, none of it runs on another server, the pool goes on on the other host", () =>
     Effect.suspend(() => {
       let stopped = false

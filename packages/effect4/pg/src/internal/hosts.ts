@@ -56,7 +56,11 @@ export interface Hosts {
   readonly book: HostBook
 }
 
-export const make = (config: PgConnection.Config, target: Target): Hosts => {
+/**
+ * `fork` runs a confirmation in the pool's scope (interrupted when the pool closes), with the
+ * layer's services (its Clock drives the confirmation's timeout).
+ */
+export const make = (config: PgConnection.Config, target: Target, fork: (effect: Effect.Effect<void>) => void): Hosts => {
   const attrs = target.targetSessionAttrs
   const book = makeHostBook(target)
 
@@ -78,7 +82,7 @@ export const make = (config: PgConnection.Config, target: Target): Hosts => {
     )
   /** Asks a fresh session on `host` after `book.suspect`; the book carries out the answer. */
   const confirmOn = (host: HostPort): void => {
-    Effect.runFork(Effect.flatMap(Effect.result(serverState(host)), (answer) =>
+    fork(Effect.flatMap(Effect.result(serverState(host)), (answer) =>
       Effect.sync(() => {
         book.confirmed(host, answer._tag === "Success" ? { server: answer.success } : { failure: messageOf(answer.failure) })
       })))
