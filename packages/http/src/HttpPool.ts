@@ -138,7 +138,11 @@ const connection = (
       })
       return conn
     }),
-    (conn) => Effect.promise(() => conn.client.destroy().catch(() => undefined))
+    // destroyed after the current call stack: an error undici reports while it writes a request
+    // (a body iterable that throws) reaches us inside its own dispatch loop, and a Client destroyed
+    // there, re-entrantly, is left counting a pending request (undici's assertion then crashes
+    // the process on its next resume)
+    (conn) => Effect.promise(() => Promise.resolve().then(() => conn.client.destroy()).catch(() => undefined))
   )
 
 /**

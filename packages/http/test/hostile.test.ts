@@ -323,6 +323,26 @@ describe("per-call arguments: a bad one is a typed error at once, takes no conne
       }))
     }).pipe(Effect.scoped))
 
+  it.live("a body iterable that throws as undici writes it, on a kept-alive connection: typed, the connection replaced, the process and the pool go on", () =>
+    Effect.gen(function*() {
+      const s = yield* server()
+      yield* withPool({ maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        // warm: undici writes the next request on this socket from inside its dispatch loop
+        yield* stillWorks(s.origin)
+        const bodies = [
+          { [Symbol.iterator]() { throw new Error("the caller's iterator broke") } },
+          { async *[Symbol.asyncIterator]() { yield new Uint8Array([1]); throw new Error("the caller's iterator broke") } }
+        ]
+        for (const body of bodies) {
+          const error = yield* Effect.flip(run(HttpClientRequest.post(`${s.origin}/echo`).pipe(HttpClientRequest.setBody(HttpBody.raw(body)))))
+          expect(error._tag).toBe("RequestError")
+          // the connection it was written on is destroyed after undici's loop (destroyed inside
+          // it, undici's own assertion crashed the process on its next resume)
+          yield* stillWorks(s.origin)
+        }
+      }))
+    }).pipe(Effect.scoped))
+
   it.live("per-call timeouts and interruption: 0, tiny, Infinity; while waiting for a connection and mid-response", () =>
     Effect.gen(function*() {
       const s = yield* server()

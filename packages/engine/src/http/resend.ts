@@ -19,6 +19,21 @@ export const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"
 /** Socket errors meaning the server closed (or reset) the connection. */
 export const STALE: ReadonlySet<string> = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_CLOSED"])
 
+/**
+ * The errors undici reports when it refuses a request inside `dispatch` before any byte of it is
+ * written (an `expect` header, a negative content-length, a body type it cannot send, an option
+ * it does not take): the connection is as healthy as it was. Anything else reported inside
+ * `dispatch` — a body iterable of the user's that throws as undici starts writing it — happened
+ * on the wire: that connection is not reused.
+ */
+export const REFUSALS: ReadonlySet<string> = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"])
+
+/** Is `error` undici refusing a request before writing it (`REFUSALS`)? */
+export const isRefusal = (error: unknown): boolean => {
+  const code = error !== null && typeof error === "object" ? (error as { readonly code?: unknown }).code : undefined
+  return typeof code === "string" && REFUSALS.has(code)
+}
+
 /** "Sent again once on a fresh socket" (Go's rule). */
 export const MAX_RESENDS = 1
 

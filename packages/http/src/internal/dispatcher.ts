@@ -9,7 +9,7 @@
 import { KeyedPool } from "@effect-pool/core"
 import * as Undici from "@effect/platform-node/Undici"
 import * as Cause from "effect/Cause"
-import { mayResend } from "@effect-pool/engine/http/resend"
+import { isRefusal, mayResend } from "@effect-pool/engine/http/resend"
 import { encodeBody } from "./body.js"
 
 /** One pooled connection. */
@@ -234,7 +234,7 @@ class Exchange {
       this.fail(error)
       return
     }
-    if (this.dispatching && !started) {
+    if (this.dispatching && !started && isRefusal(error)) {
       // undici refused the request inside dispatch, before queueing it (an `expect` header, a bad
       // content-length, a body it cannot send, an option it does not take): nothing was written,
       // so the connection is as healthy as it was and goes back to be lent again

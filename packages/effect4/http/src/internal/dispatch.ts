@@ -18,6 +18,7 @@
  */
 import { Dispatcher, errors } from "undici"
 import { Readable } from "node:stream"
+import { isRefusal } from "@effect-pool/engine/http/resend"
 
 /** What the dispatcher needs of one pooled connection. */
 export interface Connection {
@@ -505,7 +506,7 @@ class Exchange implements Handler {
       this.fail(error)
       return
     }
-    if (_controller == null && (this.dispatching || (error as { code?: unknown }).code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH")) {
+    if (_controller == null && ((this.dispatching && isRefusal(error)) || (error as { code?: unknown }).code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH")) {
       // undici refused the request inside dispatch, before queueing it (an `expect` header, a
       // negative content-length, a body it cannot send, an option it does not take), or before
       // writing it (a content-length that is not the body's: no controller yet): nothing was
