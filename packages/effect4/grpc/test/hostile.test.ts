@@ -104,6 +104,9 @@ const badCallOptions: Array<[string, unknown, string]> = [
   ["a number value", { metadata: { "x-n": 5 } }, "x-n"],
   ["a non-printable value", { metadata: { "x-text": "a\nb" } }, "x-text"],
   ["metadata not an object", { metadata: "x-a=b" }, "metadata"],
+  // found by an independent probe: these threw out of the client method, before any Effect
+  ["an array value whose length trap throws", { metadata: { "x-a": new Proxy(["a"], { get: (t, k) => { if (k === "length") throw new Error("length trap"); return Reflect.get(t, k) } }) } }, "x-a"],
+  ["metadata whose getPrototypeOf trap throws", { metadata: new Proxy({}, { getPrototypeOf: () => { throw new Error("prototype trap") } }) }, "metadata"],
   ["an unparsable timeout", { timeout: "soonish" }, "timeout"],
   ["a negative timeout", { timeout: -1 }, "timeout"],
   ["a NaN timeout", { timeout: NaN }, "timeout"],

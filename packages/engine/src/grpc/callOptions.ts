@@ -127,17 +127,19 @@ const connectionHeaders: ReadonlySet<string> = new Set(["connection", "keep-aliv
 
 const metadataOf = <D>(check: Checker<D>, input: unknown, module: GrpcCallModule): grpc.Metadata => {
   if (input == null) return new module.Metadata()
-  if (input instanceof module.Metadata) {
+  // a Proxy's getPrototypeOf trap runs here: what it throws is this argument's error
+  if (readGuarded(check, "metadata", () => input instanceof module.Metadata)) {
+    const given = input as grpc.Metadata
     // set() checked each entry when it was added: check again what could have bypassed it (the
     // caller's methods read under a guard: a subclass's getMap that throws is this argument's error)
-    const entries = readGuarded(check, "metadata", () => Object.entries(input.getMap()))
+    const entries = readGuarded(check, "metadata", () => Object.entries(given.getMap()))
     for (const [key, value] of entries) entry(check, new module.Metadata(), key, value)
     // the pool waits (or not) for a connection itself: grpc-js's own waitForReady would queue the
     // call on a channel whose connection is gone (and which the pool is replacing) instead
     return readGuarded(check, "metadata", () => {
-      const options = input.getOptions()
-      if (options.waitForReady !== true) return input
-      const copy = input.clone()
+      const options = given.getOptions()
+      if (options.waitForReady !== true) return given
+      const copy = given.clone()
       copy.setOptions({ ...options, waitForReady: false })
       return copy
     })
@@ -145,7 +147,11 @@ const metadataOf = <D>(check: Checker<D>, input: unknown, module: GrpcCallModule
   const record = check.record("metadata", input)!
   const metadata = new module.Metadata()
   for (const [key, value] of Object.entries(record)) {
-    if (Array.isArray(value)) for (const one of value) entry(check, metadata, key, one, true)
+    if (Array.isArray(value)) {
+      // read once, under a guard: a Proxy's trap or an iterator of the caller's may throw
+      const values = readGuarded(check, `metadata["${key}"]`, () => Array.from(value as ReadonlyArray<unknown>))
+      for (const one of values) entry(check, metadata, key, one, true)
+    }
     else entry(check, metadata, key, value)
   }
   return metadata
