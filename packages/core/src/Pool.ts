@@ -13,7 +13,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import type * as Either from "effect/Either"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Cause from "effect/Cause"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
@@ -761,7 +761,9 @@ export const unsafeInvalidate = <A, E>(_self: Pool<A, E>, lease: Lease<A>): void
  * pool is warm (piscina's `minThreads` ready, HikariCP's `initializationFailTimeout`). Fails with
  * the creation error when creating one fails for good (the first failure with
  * `failWaitersOnCreateError`, else when `createRetry` ends), or with `PoolTimeoutError`
- * (`phase: "create"`, the last failure as `cause`) after `acquireTimeout`. Use it inside
+ * (`phase: "create"`, the last failure as `cause`) after `acquireTimeout` — or after
+ * `options.timeout` when given (a kind whose warm-up is bounded by its own connect timeout, not
+ * by how long a borrower may wait: `acquireTimeout: 0` must not cut a warm-up short). Use it inside
  * `Pool.closeOnFailure`, so that a failed warm-up stops the pool instead of leaving it retrying.
  *
  * @example
@@ -776,8 +778,11 @@ export const unsafeInvalidate = <A, E>(_self: Pool<A, E>, lease: Lease<A>): void
  * @since 0.2.0
  * @category sizing
  */
-export const awaitMin = <A, E>(self: Pool<A, E>): Effect.Effect<void, E | PoolTimeoutError> =>
-  shellOf(self).awaitMin() as Effect.Effect<void, E | PoolTimeoutError>
+export const awaitMin = <A, E>(
+  self: Pool<A, E>,
+  options?: { readonly timeout?: Duration.DurationInput | undefined }
+): Effect.Effect<void, E | PoolTimeoutError> =>
+  shellOf(self).awaitMin(options?.timeout === undefined ? undefined : Duration.toMillis(Duration.decode(options.timeout))) as Effect.Effect<void, E | PoolTimeoutError>
 
 /**
  * Runs a constructor (a kind's `make`) in a scope of its own inside the caller's, closed at once

@@ -26,6 +26,17 @@ const downServer = Effect.acquireRelease(
 const code = (error: unknown) => (error as { code?: number }).code
 
 describe("GrpcPool fail-fast and waitForReady", () => {
+  it.live("acquireTimeout 0 does not cut make's warm-up short: make returns with its minChannels READY, and calls find them free", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(Effect.promise(() => startGrpcServer()), (s) => Effect.promise(s.close))
+      // found by an independent probe: make returned with no channel (the warm-up was bounded by
+      // acquireTimeout), and every call failed PoolTimeoutError at once against a healthy server
+      const pool = yield* GrpcPool.make({ target: server.target, minChannels: 2, maxChannels: 2, acquireTimeout: 0, connectTimeout: "1 minute" })
+      expect((yield* GrpcPool.stats(pool)).channels.map((c) => c.state)).toEqual(["READY", "READY"])
+      const echo = echoClient(pool)
+      expect(yield* Effect.all([echo.unary({ text: "a" }), echo.unary({ text: "b" })], { concurrency: "unbounded" })).toHaveLength(2)
+    }).pipe(Effect.scoped))
+
   it.live("server down at make (minChannels 0): every call kind fails UNAVAILABLE, not after acquireTimeout", () =>
     Effect.gen(function*() {
       const server = yield* downServer

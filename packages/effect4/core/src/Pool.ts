@@ -12,7 +12,7 @@
 import * as Config from "effect/Config"
 import type * as Context from "effect/Context"
 import type * as Result from "effect/Result"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
@@ -759,7 +759,9 @@ export const unsafeInvalidate = <A, E>(_self: Pool<A, E>, lease: Lease<A>): void
  * pool is warm (piscina's `minThreads` ready, HikariCP's `initializationFailTimeout`). Fails with
  * the creation error when creating one fails for good (the first failure with
  * `failWaitersOnCreateError`, else when `createRetry` ends), or with `PoolTimeoutError`
- * (`phase: "create"`, the last failure as `cause`) after `acquireTimeout`. Use it inside
+ * (`phase: "create"`, the last failure as `cause`) after `acquireTimeout` — or after
+ * `options.timeout` when given (a kind whose warm-up is bounded by its own connect timeout, not
+ * by how long a borrower may wait: `acquireTimeout: 0` must not cut a warm-up short). Use it inside
  * `Pool.closeOnFailure`, so that a failed warm-up stops the pool instead of leaving it retrying.
  *
  * @example
@@ -774,8 +776,11 @@ export const unsafeInvalidate = <A, E>(_self: Pool<A, E>, lease: Lease<A>): void
  * @since 4.0.0
  * @category sizing
  */
-export const awaitMin = <A, E>(self: Pool<A, E>): Effect.Effect<void, E | PoolTimeoutError> =>
-  shellOf(self).awaitMin() as Effect.Effect<void, E | PoolTimeoutError>
+export const awaitMin = <A, E>(
+  self: Pool<A, E>,
+  options?: { readonly timeout?: Duration.Input | undefined }
+): Effect.Effect<void, E | PoolTimeoutError> =>
+  shellOf(self).awaitMin(options?.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))) as Effect.Effect<void, E | PoolTimeoutError>
 
 /**
  * Runs a constructor (a kind's `make`) in a scope of its own inside the caller's, closed at once

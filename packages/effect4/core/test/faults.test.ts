@@ -304,6 +304,21 @@ describe("warm-up: awaitMin and closeOnFailure", () => {
       expect(stats(pool)).toMatchObject({ size: 3, idle: 3, borrows: 0 })
     }))
 
+  it.effect("awaitMin's timeout option bounds the warm-up instead of acquireTimeout (0: a borrower may not wait, a warm-up may)", () =>
+    Effect.gen(function*() {
+      const backend = new Backend()
+      const acquire = Effect.andThen(Effect.sleep("1 second"), backend.acquire)
+      const { pool } = yield* scopedPool({ acquire, min: 2, max: 2, acquireTimeout: 0 })
+      // bounded by acquireTimeout 0: a timeout at once
+      expect(yield* Effect.flip(Pool.awaitMin(pool))).toMatchObject({ _tag: "PoolTimeoutError" })
+      const warm = yield* Effect.forkChild(Pool.awaitMin(pool, { timeout: "5 seconds" }))
+      yield* TestClock.adjust("500 millis")
+      expect(warm.pollUnsafe() === undefined).toBe(true)
+      yield* TestClock.adjust("500 millis")
+      yield* Fiber.join(warm)
+      expect(stats(pool)).toMatchObject({ size: 2, idle: 2 })
+    }))
+
   it.effect("a failed warm-up fails make with the creation error and stops every retry", () =>
     Effect.gen(function*() {
       const backend = new Backend()

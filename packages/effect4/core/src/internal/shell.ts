@@ -241,12 +241,12 @@ export class PoolShell<A, E> {
    * ends), or with `PoolTimeoutError` (phase "create", the last failure as cause) after
    * `acquireTimeout`.
    */
-  awaitMin(): Effect.Effect<void, unknown> {
+  awaitMin(timeoutMillis: number = this.config.acquireTimeout): Effect.Effect<void, unknown> {
     return Effect.suspend(() => {
       if (this.state.items.size >= this.config.min) return Effect.void
       const warmup = this.warmup ?? Deferred.makeUnsafe<void, unknown>()
       this.warmup = warmup
-      const timeout = this.config.acquireTimeout
+      const timeout = timeoutMillis
       const wait = timeout === Infinity
         ? Deferred.await(warmup)
         : Effect.timeoutOrElse(Deferred.await(warmup), { duration: timeout, orElse: () => Effect.fail(this.timeoutError()) })

@@ -444,7 +444,7 @@ export const make = (options: PoolOptions): Effect.Effect<GrpcPoolImpl, PoolConf
     // the minChannels connect before make returns (up to connectTimeout; a server that is down
     // does not fail make — calls wait for it as before): a burst right after make spreads over
     // them instead of riding the first channel that became ready
-    yield* Effect.forEach(impl.pools, (pool) => Pool.awaitMin(pool), { concurrency: "unbounded", discard: true }).pipe(
+    yield* Effect.forEach(impl.pools, (pool) => Pool.awaitMin(pool, { timeout: o.connectTimeout }), { concurrency: "unbounded", discard: true }).pipe(
       Effect.timeout(o.connectTimeout === Infinity ? OptionCheck.MAX_TIMER_MILLIS : o.connectTimeout),
       Effect.ignore
     )
