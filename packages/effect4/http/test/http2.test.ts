@@ -133,6 +133,36 @@ describe("HttpPool (HTTP/2)", () => {
       expect(s.connections.opened).toBe(1)
     }))
 
+  it.live("a request body stream that fails while it is sent: its connection takes no new stream and closes, the server's stream slot is freed, later requests are served", () =>
+    Effect.gen(function*() {
+      // found by an independent probe: undici left each such stream open at the server, so with
+      // 2 streams allowed two failed uploads wedged the connection and every later request waited
+      // an upload answered once it has all arrived (the stream stays open while the body does)
+      const handler = (req: any, res: any) => {
+        if (req.url !== "/upload") return void res.end("ok")
+        req.on("data", () => {})
+        req.on("error", () => {})
+        req.on("end", () => res.end("got it"))
+      }
+      const s = yield* server2({ tls: certificate, maxConcurrentStreams: 2, handler })
+      yield* withPool({ tls, maxConnectionsPerOrigin: 1 }, Effect.gen(function*() {
+        yield* getText(`${s.origin}/`)
+        for (let i = 0; i < 2; i++) {
+          const failing = Stream.concat(Stream.make(new Uint8Array(1000)), Stream.fail(new Error("the caller's stream broke")))
+          const error = yield* Effect.flip(Effect.flatMap(
+            HttpClient.execute(HttpClientRequest.post(`${s.origin}/upload`).pipe(HttpClientRequest.bodyStream(failing))),
+            (r) => r.text
+          ))
+          expect(why(error)).toMatch(/stream broke/)
+        }
+        const texts = yield* Effect.all(Array.from({ length: 3 }, () => getText(`${s.origin}/`)), { concurrency: "unbounded" }).pipe(
+          Effect.timeoutOrElse({ duration: "30 seconds", orElse: () => Effect.die(new Error("later requests never served")) })
+        )
+        expect(texts).toHaveLength(3)
+      }))
+      yield* eventually("the server's streams all closed", Effect.sync(() => s.streams.open === 0), 10_000)
+    }))
+
   it.live("a GOAWAY from the server: idempotent requests go on over a new connection", () =>
     Effect.gen(function*() {
       const s = yield* server2({ tls: certificate })

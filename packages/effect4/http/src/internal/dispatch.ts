@@ -18,7 +18,7 @@
  */
 import { Dispatcher, errors } from "undici"
 import { Readable } from "node:stream"
-import { isRefusal } from "@effect-pool/engine/http/resend"
+import { isRefusal, isReplayable } from "@effect-pool/engine/http/resend"
 
 /** What the dispatcher needs of one pooled connection. */
 export interface Connection {
@@ -63,9 +63,6 @@ const MAX_RETRIES = 1
 
 const asError = (error: unknown): Error =>
   error instanceof Error ? error : new errors.UndiciError(`request failed: ${String(error)}`)
-
-const isReplayable = (body: unknown): boolean =>
-  body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array
 
 const invalid = (message: string): Error => new errors.InvalidArgumentError(message)
 
@@ -306,6 +303,8 @@ class Exchange implements Handler {
   private lane: Lane | undefined
   private readonly controller: OuterController
   private responseStarted = false
+  /** undici wrote the whole request (its body too). */
+  private requestSent = false
   private redispatched = 0
   private done = false
   /** Inside the connection's `dispatch` call: an error it reports now, with no controller, is a refusal. */
@@ -540,7 +539,12 @@ class Exchange implements Handler {
     }
     // an error mid-exchange leaves an h1 connection in an unknown state: it is not reused. An h2
     // stream error leaves the session as it was, unless the session itself failed
-    const sessionFailed = this.lane === undefined || STALE.has((error as { code?: string }).code ?? "")
+    // A request body (a stream, an iterable) that failed or was cut off while undici sent it
+    // leaves its h2 stream open at the server (undici 8 does not reset it: each such request
+    // kept one of the server's stream slots for good): the connection takes no new stream and
+    // closes once its other streams finish, which frees them at the server
+    const uploadCut = this.lane !== undefined && !this.requestSent && !isReplayable(this.opts.body)
+    const sessionFailed = this.lane === undefined || uploadCut || STALE.has((error as { code?: string }).code ?? "")
     this.giveBack(sessionFailed)
     this.fail(error)
   }
@@ -554,6 +558,7 @@ class Exchange implements Handler {
   }
 
   onRequestSent(): void {
+    this.requestSent = true
     this.handler.onRequestSent?.()
   }
 }
