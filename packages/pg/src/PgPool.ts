@@ -28,6 +28,7 @@ import * as Connection from "./internal/connection.js"
 import { makeListener } from "./internal/listener.js"
 import { isPermanent, isSingle, parseConnection, parseOptions, sqlPgAliases } from "./internal/options.js"
 import { connectTarget, sessionState } from "./internal/hosts.js"
+import { Options as Checks } from "@effect-pool/engine"
 import * as Hosts from "@effect-pool/engine/pg/hosts"
 import {
   describeChange,
@@ -286,15 +287,12 @@ export const make = (
     const hostOf = new WeakMap<PgConnection, Hosts.HostPort>()
     // confirmations run in the pool's scope (interrupted when it closes), with the layer's services
     const fork = book === undefined ? undefined : yield* FiberSet.makeRuntime<never, void, never>()
-    /**
-     * The state of `host`'s server as a fresh session sees it (not a session's own SETs), within
-     * `connectTimeout` (10 s when that is none: a confirmation keeps its host suspended).
-     */
+    /** The state of `host`'s server as a fresh session sees it (not a session's own SETs), within the engine's bound. */
     const serverState = (host: Hosts.HostPort) =>
       Effect.timeoutFail(
         Effect.scoped(Effect.flatMap(Connection.connect({ ...settings.client, host: host.host, port: host.port }), (fresh) => sessionState(fresh, cancel))),
         {
-          duration: Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 ? settings.connectTimeout : 10_000,
+          duration: Hosts.confirmationTimeoutMillis(settings.connectTimeout),
           onTimeout: () => new Error("the fresh session did not answer in time")
         }
       )
@@ -302,7 +300,7 @@ export const make = (
     const confirmOn = (host: Hosts.HostPort) => {
       fork!(Effect.flatMap(Effect.either(serverState(host)), (answer) =>
         Effect.sync(() =>
-          book!.confirmed(host, answer._tag === "Right" ? { server: answer.right } : { failure: messageOfUnknown(answer.left) })
+          book!.confirmed(host, answer._tag === "Right" ? { server: answer.right } : { failure: Checks.messageOfThrown(answer.left) })
         )))
     }
     const acquire = book === undefined
@@ -402,9 +400,6 @@ export const make = (
       }
     }
   })
-
-const messageOfUnknown = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error)
 
 /** A core error about `max` when the user wrote @effect/sql-pg's `maxConnections` names what they wrote. */
 const aliasedError = (options: Options, error: PoolConfigError): PoolConfigError => {

@@ -354,6 +354,14 @@ export const stateParameters: ReadonlyArray<string> = ["in_hot_standby", "defaul
 export const doubtsServer = (attrs: TargetSessionAttrs, claimed: SessionState): boolean => !stillMatches(attrs, claimed)
 
 /**
+ * How long a fresh session confirming a read-only signal may take (ms): the pool's
+ * `connectTimeout`, or 10 s when that is none (0, `Infinity`) — a confirmation keeps its host
+ * suspended, so it is never unbounded. The same bound in both editions.
+ */
+export const confirmationTimeoutMillis = (connectTimeoutMillis: number | undefined): number =>
+  connectTimeoutMillis !== undefined && Number.isFinite(connectTimeoutMillis) && connectTimeoutMillis > 0 ? connectTimeoutMillis : 10_000
+
+/**
  * What a pooled session's read-only signal (a 25006, or a `default_transaction_read_only`
  * ParameterStatus) means, once a fresh session on the same server told its `server` state:
  * `server` — the server itself no longer matches `attrs` (a reload, a demotion): its host's

@@ -2,6 +2,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  confirmationTimeoutMillis,
   describeChange,
   doubtsServer,
   describeMismatch,
@@ -501,5 +502,12 @@ describe("a read-only signal suspends its host until a fresh session answers (Ho
       idle: 1,
       lastError: "a read-only signal could not be confirmed: ECONNREFUSED"
     })
+  })
+})
+
+describe("confirmationTimeoutMillis", () => {
+  it("the pool's connectTimeout; 10 s when that is none (0, Infinity, not given)", () => {
+    expect(confirmationTimeoutMillis(2_500)).toBe(2_500)
+    for (const none of [undefined, 0, Infinity]) expect(confirmationTimeoutMillis(none)).toBe(10_000)
   })
 })

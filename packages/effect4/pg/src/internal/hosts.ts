@@ -25,6 +25,7 @@ import { ConnectionError, SqlError } from "effect/sql/SqlError"
 import { isServerTermination, open, type PooledConnection } from "./connection.js"
 import { causeOf, isPermanent, sqlState } from "./options.js"
 import {
+  confirmationTimeoutMillis,
   describeChange,
   describeMismatch,
   doubtsServer,
@@ -64,13 +65,10 @@ export const make = (config: PgConnection.Config, target: Target, fork: (effect:
   const attrs = target.targetSessionAttrs
   const book = makeHostBook(target)
 
-  /**
-   * The state of `host`'s server as a fresh session sees it (not a session's own SETs), within
-   * `connectTimeout` (10 s when that is none: a confirmation keeps its host suspended).
-   */
-  const confirmWithin = config.connectTimeout === undefined || !Duration.isFinite(Duration.fromInputUnsafe(config.connectTimeout))
-    ? Duration.seconds(10)
-    : Duration.fromInputUnsafe(config.connectTimeout)
+  /** The state of `host`'s server as a fresh session sees it (not a session's own SETs), within the engine's bound. */
+  const confirmWithin = Duration.millis(
+    confirmationTimeoutMillis(config.connectTimeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(config.connectTimeout)))
+  )
   const serverState = (host: HostPort): Effect.Effect<SessionState, unknown> =>
     Effect.timeoutOrElse(
       Effect.scoped(Effect.flatMap(open({ ...config, host: host.host, port: host.port }, undefined), (fresh) =>
